@@ -1,0 +1,308 @@
+"""The public surface plugins implement and receive.
+
+Plugins import from here, from :mod:`connector.hookspecs` and the ``hookimpl`` marker,
+and from nothing else in the core. Everything a plugin needs from the core is handed
+to it as one of these values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import pluggy
+
+PROJECT_NAME = "billing_connector"
+ENTRY_POINT_GROUP = "billing_connector"
+
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+class PluginError(Exception):
+    """A plugin could not do what was asked; the message is shown to the operator."""
+
+
+class SourceDataError(PluginError):
+    """Provider data is malformed: the message names the file, line and field."""
+
+
+# ---------------------------------------------------------------------------
+# Billing data
+# ---------------------------------------------------------------------------
+
+
+class ChargeCategory(StrEnum):
+    """FOCUS ChargeCategory."""
+
+    USAGE = "Usage"
+    PURCHASE = "Purchase"
+    TAX = "Tax"
+    CREDIT = "Credit"
+    ADJUSTMENT = "Adjustment"
+
+
+@dataclass(frozen=True, slots=True)
+class BillingPeriod:
+    """A half-open date range ``[start, end)`` that one statement covers."""
+
+    start: dt.date
+    end: dt.date
+
+    @property
+    def key(self) -> str:
+        """``YYYY-MM`` of the start: how operators name a period on the command line."""
+        return f"{self.start:%Y-%m}"
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, dt.date) and self.start <= day < self.end
+
+
+@dataclass(frozen=True, slots=True)
+class CanonicalCharge:
+    """One aggregated charge in FOCUS semantics, at full precision.
+
+    Providers aggregate their native rows to this grain (summing costs and quantities
+    exactly); the detailed CSV still lists every service and usage type from it.
+    """
+
+    billing_account_id: str
+    sub_account_id: str
+    charge_category: ChargeCategory
+    service_name: str
+    service_category: str
+    sku: str
+    billed_cost: Decimal
+    list_cost: Decimal
+    billing_currency: str
+    charge_period_start: dt.date
+    charge_period_end: dt.date
+    quantity: Decimal = Decimal(0)
+    charge_class: str | None = None
+    publisher: str | None = None
+    is_marketplace: bool = False
+    invoice_id: str | None = None
+    line_item_type: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeBatch:
+    """What a provider read from one source for one billing period.
+
+    :param source: a human name for where the data came from (file path, API call).
+    :param source_hash: changes whenever the source content changes; the same hash
+        twice means nothing new to ingest.
+    :param final: the provider says this period's data will not change any more.
+    """
+
+    period: BillingPeriod
+    source: str
+    source_hash: str
+    charges: Sequence[CanonicalCharge]
+    final: bool = False
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """A provider plugin: reads one provider's billing data for one tenant.
+
+    ``name`` is what a tenant file names (``provider: aws``). ``settings_model``, when
+    set, is a pydantic model that validates the tenant's provider settings, so that
+    ``check-config`` reports its errors with the rest.
+    """
+
+    name: ClassVar[str]
+    settings_model: ClassVar[type | None]
+
+    def __init__(self, settings: Mapping[str, Any], base_dir: Path) -> None: ...
+
+    def fetch(self, period: BillingPeriod | None = None) -> Iterator[ChargeBatch]:
+        """Yield one batch per billing period found (only ``period`` when given)."""
+        ...
+
+
+# ---------------------------------------------------------------------------
+# Statements as handed to renderers and sinks
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """A reseller or customer as printed on a statement."""
+
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    address: Sequence[str] = ()
+    tax_id: str | None = None
+    logo_path: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatementLine:
+    """One line of a statement, already rounded to the currency's minor unit.
+
+    ``kind`` is one of ``service``, ``marketplace``, ``discount``, ``support``,
+    ``credit``, ``tax``, ``rounding``.
+    """
+
+    position: int
+    kind: str
+    description: str
+    amount: Decimal
+    cost: Decimal = Decimal(0)
+    service_category: str | None = None
+    account_id: str | None = None
+    quantity: Decimal = Decimal(1)
+
+
+@dataclass(frozen=True, slots=True)
+class DetailRow:
+    """Account × service × usage type at full precision, for the detailed CSV."""
+
+    account_id: str
+    service_category: str
+    service_name: str
+    sku: str
+    line_item_type: str
+    is_marketplace: bool
+    quantity: Decimal
+    cost: Decimal
+    price: Decimal
+    price_rounded: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class StatementDocument:
+    """Everything needed to render a statement or push it to an ERP."""
+
+    statement_id: str
+    revision: int
+    tenant: str
+    provider: str
+    period: BillingPeriod
+    status: str
+    number: str | None
+    issue_date: dt.date
+    due_date: dt.date
+    currency: str
+    reseller: Party
+    customer: Party
+    customer_id: str
+    lines: Sequence[StatementLine]
+    details: Sequence[DetailRow]
+    subtotal: Decimal
+    tax: Decimal
+    total: Decimal
+    notes: str | None = None
+    pricebook_version: str | None = None
+    erp_mappings: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def idempotency_key(self) -> str:
+        """Stable per statement revision, so a retried push never creates twice."""
+        return f"{self.tenant}:{self.statement_id}:r{self.revision}"
+
+
+@runtime_checkable
+class Renderer(Protocol):
+    """Turns a statement into one or more file formats (``formats``: name -> suffix)."""
+
+    name: ClassVar[str]
+    formats: ClassVar[Mapping[str, str]]
+
+    def render(self, document: StatementDocument, fmt: str) -> bytes: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PushResult:
+    """What an ERP sink says about one statement it was given."""
+
+    statement_id: str
+    remote_id: str | None
+    ok: bool
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SinkContext:
+    """What the core hands a sink: where it may write, and its tenant."""
+
+    tenant: str
+    output_dir: Path
+    run_id: str
+
+
+@runtime_checkable
+class Sink(Protocol):
+    """An ERP sink: delivers approved statements to an accounting system."""
+
+    name: ClassVar[str]
+    settings_model: ClassVar[type | None]
+
+    def __init__(self, settings: Mapping[str, Any], context: SinkContext) -> None: ...
+
+    def push(self, documents: Sequence[StatementDocument]) -> list[PushResult]:
+        """Deliver ``documents``; must be safe to call again with the same ones."""
+        ...
+
+
+# ---------------------------------------------------------------------------
+# Events
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A notification: something happened. Never control flow."""
+
+    name: ClassVar[str] = "event"
+    tenant: str
+
+    def properties(self) -> dict[str, Any]:
+        return {"tenant": self.tenant}
+
+
+@dataclass(frozen=True, slots=True)
+class ChargesIngested(Event):
+    name: ClassVar[str] = "charges-ingested"
+    provider: str = ""
+    period: str = ""
+    rows: int = 0
+
+    def properties(self) -> dict[str, Any]:
+        return {"tenant": self.tenant, "provider": self.provider, "period": self.period,
+                "rows": self.rows}
+
+
+@dataclass(frozen=True, slots=True)
+class StatementEvent(Event):
+    statement_id: str = ""
+    number: str | None = None
+
+    def properties(self) -> dict[str, Any]:
+        return {"tenant": self.tenant, "statement_id": self.statement_id, "number": self.number}
+
+
+@dataclass(frozen=True, slots=True)
+class StatementGenerated(StatementEvent):
+    name: ClassVar[str] = "statement-generated"
+
+
+@dataclass(frozen=True, slots=True)
+class StatementApproved(StatementEvent):
+    name: ClassVar[str] = "statement-approved"
+
+
+@dataclass(frozen=True, slots=True)
+class StatementPushed(StatementEvent):
+    name: ClassVar[str] = "statement-pushed"
+
+
+def sum_decimals(values: Iterable[Decimal]) -> Decimal:
+    """Exact sum that stays Decimal for an empty input."""
+    return sum(values, Decimal(0))

@@ -1,0 +1,38 @@
+"""Exact money: ISO 4217 minor units and rounding to them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+
+# ISO 4217 currencies whose minor unit is not 2 (the rest use cents).
+_MINOR_UNITS = {
+    "BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0,
+    "PYG": 0, "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0,
+    "XPF": 0, "BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
+    "CLF": 4, "UYW": 4,
+}
+
+ROUNDING_MODES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN}
+ZERO = Decimal(0)
+
+
+def minor_units(currency: str) -> int:
+    """Decimal places of ``currency`` (JPY 0, USD 2, BHD 3)."""
+    return _MINOR_UNITS.get(currency.upper(), 2)
+
+
+def quantum(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-minor_units(currency))
+
+
+def round_money(amount: Decimal, currency: str, mode: str = "half_up") -> Decimal:
+    """``amount`` rounded to the currency's minor unit (half-up unless told otherwise)."""
+    if not isinstance(amount, Decimal):
+        raise TypeError(f"money must be Decimal, got {type(amount).__name__} {amount!r}")
+    return amount.quantize(quantum(currency), rounding=ROUNDING_MODES[mode])
+
+
+def total(amounts: Iterable[Decimal]) -> Decimal:
+    """Exact sum; Decimal zero for nothing."""
+    return sum(amounts, ZERO)

@@ -1,0 +1,286 @@
+"""SQLAlchemy 2 models: what Billing Connector keeps between runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Money(TypeDecorator[Decimal]):
+    """An exact decimal: NUMERIC(38, 12) on PostgreSQL, text on SQLite.
+
+    SQLite's NUMERIC affinity stores decimals as 8-byte floats, which loses digits
+    past the 15th significant one, so there the value is kept as its exact string.
+    """
+
+    impl = Numeric(38, 12)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):  # type: ignore[no-untyped-def]
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(64))
+        return dialect.type_descriptor(Numeric(38, 12, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect) -> Any:  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            if isinstance(value, float):
+                raise TypeError(f"money must be Decimal, got float {value!r}")
+            value = Decimal(value)
+        return str(value) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect) -> Decimal | None:  # type: ignore[no-untyped-def]
+        if value is None:
+            return None
+        return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # The next number approval hands out; taken under a row lock so it stays gapless.
+    next_invoice_number: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    invoice_currency: Mapped[str] = mapped_column(String(3))
+
+
+class ProviderAccount(Base):
+    __tablename__ = "provider_accounts"
+    __table_args__ = (UniqueConstraint("tenant_id", "provider", "account_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    provider: Mapped[str] = mapped_column(String(64))
+    account_id: Mapped[str] = mapped_column(String(128))
+    customer_id: Mapped[str] = mapped_column(String(64))
+
+
+class ChargeBatch(Base):
+    """One ingest of one provider source for one period; its hash makes re-ingest a no-op."""
+
+    __tablename__ = "charge_batches"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "provider", "period_start", "source_hash"),
+        Index("ix_charge_batches_current", "tenant_id", "provider", "period_start", "superseded_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    provider: Mapped[str] = mapped_column(String(64))
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    period_end: Mapped[dt.date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(Text)
+    source_hash: Mapped[str] = mapped_column(String(128))
+    row_count: Mapped[int] = mapped_column(Integer)
+    billed_total: Mapped[Decimal] = mapped_column(Money)
+    final: Mapped[bool] = mapped_column(Boolean, default=False)
+    ingested_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # A newer version of the same period's data replaces this one; kept for drift.
+    superseded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Charge(Base):
+    """A canonical charge (FOCUS semantics), aggregated at full precision."""
+
+    __tablename__ = "charges"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("charge_batches.id"), index=True)
+    billing_account_id: Mapped[str] = mapped_column(String(128))
+    sub_account_id: Mapped[str] = mapped_column(String(128))
+    charge_category: Mapped[str] = mapped_column(String(32))
+    charge_class: Mapped[str | None] = mapped_column(String(32))
+    service_name: Mapped[str] = mapped_column(String(200))
+    service_category: Mapped[str] = mapped_column(String(200))
+    sku: Mapped[str] = mapped_column(String(300))
+    publisher: Mapped[str | None] = mapped_column(String(200))
+    is_marketplace: Mapped[bool] = mapped_column(Boolean, default=False)
+    billed_cost: Mapped[Decimal] = mapped_column(Money)
+    list_cost: Mapped[Decimal] = mapped_column(Money)
+    quantity: Mapped[Decimal] = mapped_column(Money)
+    billing_currency: Mapped[str] = mapped_column(String(3))
+    charge_period_start: Mapped[dt.date] = mapped_column(Date)
+    charge_period_end: Mapped[dt.date] = mapped_column(Date)
+    invoice_id: Mapped[str | None] = mapped_column(String(128))
+    line_item_type: Mapped[str] = mapped_column(String(64), default="")
+
+
+class PeriodClose(Base):
+    __tablename__ = "period_closes"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period_start: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    reason: Mapped[str] = mapped_column(String(64))  # provider | manual | business-days
+    closed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Statement(Base):
+    """One customer × provider × period billing statement."""
+
+    __tablename__ = "statements"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "customer_id", "provider", "period_start"),
+        UniqueConstraint("tenant_id", "number"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    customer_id: Mapped[str] = mapped_column(String(64))
+    provider: Mapped[str] = mapped_column(String(64))
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    period_end: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="Draft")
+    number: Mapped[str | None] = mapped_column(String(21))
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    currency: Mapped[str] = mapped_column(String(3))
+    subtotal: Mapped[Decimal] = mapped_column(Money)
+    tax: Mapped[Decimal] = mapped_column(Money)
+    total: Mapped[Decimal] = mapped_column(Money)
+    issue_date: Mapped[dt.date] = mapped_column(Date)
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    pricebook_version: Mapped[str | None] = mapped_column(String(100))
+    # The batches the statement was built from: a later re-pull shows as drift.
+    batch_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    lines: Mapped[list[StatementLine]] = relationship(
+        back_populates="statement", cascade="all, delete-orphan",
+        order_by="StatementLine.position",
+    )
+    details: Mapped[list[StatementDetail]] = relationship(
+        cascade="all, delete-orphan", order_by="StatementDetail.id"
+    )
+
+
+class StatementLine(Base):
+    __tablename__ = "statement_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    statement_id: Mapped[str] = mapped_column(ForeignKey("statements.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(String(300))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    cost: Mapped[Decimal] = mapped_column(Money)
+    service_category: Mapped[str | None] = mapped_column(String(200))
+    account_id: Mapped[str | None] = mapped_column(String(128))
+
+    statement: Mapped[Statement] = relationship(back_populates="lines")
+
+
+class StatementDetail(Base):
+    """Account × service × usage type at full precision, for the detailed CSV."""
+
+    __tablename__ = "statement_details"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    statement_id: Mapped[str] = mapped_column(
+        ForeignKey("statements.id", ondelete="CASCADE"), index=True
+    )
+    account_id: Mapped[str] = mapped_column(String(128))
+    service_category: Mapped[str] = mapped_column(String(200))
+    service_name: Mapped[str] = mapped_column(String(200))
+    sku: Mapped[str] = mapped_column(String(300))
+    line_item_type: Mapped[str] = mapped_column(String(64))
+    is_marketplace: Mapped[bool] = mapped_column(Boolean)
+    quantity: Mapped[Decimal] = mapped_column(Money)
+    cost: Mapped[Decimal] = mapped_column(Money)
+    price: Mapped[Decimal] = mapped_column(Money)
+    price_rounded: Mapped[Decimal] = mapped_column(Money)
+
+
+class CreditEntry(Base):
+    """The customer credit ledger: grants (+) and applications to statements (-)."""
+
+    __tablename__ = "credit_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    customer_id: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # grant | application
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    statement_id: Mapped[str | None] = mapped_column(String(36))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OutboxEntry(Base):
+    """An approved statement waiting to be (or already) delivered to the ERP."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    statement_id: Mapped[str] = mapped_column(String(36))
+    sink: Mapped[str] = mapped_column(String(64))
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    remote_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_trail"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
