@@ -1,0 +1,324 @@
+"""Loading tenant files, with every problem in every file reported at once.
+
+A problem is reported as ``file:line: key: message``: YAML syntax, duplicate keys,
+every validation error of the tenant models, broken cross-references (duplicate ids,
+an account mapped to two customers, unknown pricebooks, providers and tax rates) and
+the provider and ERP plugins' own settings.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+from connector.config.checks import cross_reference_problems
+from connector.config.errors import ConfigError, ConfigIssue
+from connector.config.tenant import CROSS_REFERENCE_ERROR, INLINE_SECRET_MESSAGE, TenantConfig
+from connector.config.yamlfile import Loc, YamlDocument, read_yaml
+
+#: ``(kind, plugin_name) -> settings model or None``; kind is "provider" or "sink".
+PluginSettingsLookup = Callable[[Literal["provider", "sink"], str], type[BaseModel] | None]
+
+TENANT_SCHEMA_ID = "urn:billing-connector:schema:tenant:1"
+
+# Settings keys whose plain-text value is almost certainly a secret pasted inline.
+_SECRET_KEY = re.compile(r"(^|_)(secret|password|passwd|token|api_?key|private_key)$", re.I)
+
+_EXPECTED = {
+    "decimal_type": 'expected a number like 15 or "0.0825"',
+    "decimal_parsing": 'expected a number like 15 or "0.0825"',
+    "int_type": "expected a whole number like 30",
+    "int_parsing": "expected a whole number like 30",
+    "int_from_float": "expected a whole number like 30",
+    "bool_type": "expected true or false",
+    "bool_parsing": "expected true or false",
+    "string_type": "expected text",
+    "list_type": "expected a list, one '- item' per line",
+    "dict_type": "expected a mapping of keys to values",
+    "date_type": "expected a date like 2026-01-01",
+    "date_parsing": "expected a date like 2026-01-01",
+    "date_from_datetime_parsing": "expected a date like 2026-01-01",
+    "date_from_datetime_inexact": "expected a date like 2026-01-01, without a time",
+}
+_BOUNDS = {"ge": "at least", "gt": "more than", "le": "at most", "lt": "less than"}
+
+
+def _unwrap(tp: Any) -> Any:
+    """Strip ``Annotated`` and ``| None`` to reach the type that holds keys."""
+    while True:
+        origin = get_origin(tp)
+        if origin is Annotated:
+            tp = get_args(tp)[0]
+        elif origin in (Union, types.UnionType):
+            members = [a for a in get_args(tp) if a is not type(None)]
+            models = [m for m in members if isinstance(m, type) and issubclass(m, BaseModel)]
+            tp = models[0] if models else members[0]
+        else:
+            return tp
+
+
+def _model_at(model: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
+    """The model class that validates the value at ``loc`` under ``model``, if any."""
+    tp: Any = model
+    for part in loc:
+        tp = _unwrap(tp)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            field = tp.model_fields.get(str(part))
+            if field is None:
+                return None
+            tp = field.annotation
+        elif get_origin(tp) in (list, tuple, set, frozenset) and isinstance(part, int):
+            tp = get_args(tp)[0]
+        elif get_origin(tp) is dict:
+            tp = get_args(tp)[1]
+        else:
+            return None
+    tp = _unwrap(tp)
+    return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
+
+
+def _keys_of(model: type[BaseModel]) -> list[str]:
+    return [field.alias or name for name, field in model.model_fields.items()]
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "the value is empty"
+    if isinstance(value, Mapping):
+        return "got a mapping"
+    if isinstance(value, list):
+        return "got a list"
+    text = repr(value)
+    return f"got {text[:60]}{'...' if len(text) > 60 else ''}"
+
+
+def describe_error(error: Mapping[str, Any], model: type[BaseModel]) -> str:
+    """Say what is wrong with one pydantic error and what would be valid."""
+    kind, loc, value = error["type"], tuple(error["loc"]), error.get("input")
+    ctx = error.get("ctx") or {}
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "extra_forbidden":
+        owner = _model_at(model, loc[:-1])
+        if owner is None:
+            return "unknown key"
+        valid = _keys_of(owner)
+        close = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.75)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"unknown key{hint}; valid keys here: {', '.join(valid)}"
+    if kind in ("model_type", "model_attributes_type"):
+        owner = _model_at(model, loc)
+        keys = f" with the keys {', '.join(_keys_of(owner))}" if owner else ""
+        return f"expected a mapping{keys}; {_describe(value)}"
+    if kind in _EXPECTED:
+        text = _EXPECTED[kind]
+        if kind == "string_type" and isinstance(value, bool):
+            return (
+                f"{text}; YAML reads yes/no/on/off/true/false as true or false, "
+                f"so put the text in quotes"
+            )
+        return f"{text}; {_describe(value)}"
+    if kind in ("literal_error", "enum"):
+        return f"expected one of {ctx.get('expected', '')}; {_describe(value)}"
+    if kind.startswith(("greater_than", "less_than")):
+        bound = next((f"{_BOUNDS[b]} {ctx[b]}" for b in _BOUNDS if b in ctx), "in range")
+        return f"must be {bound}; {_describe(value)}"
+    if kind == "too_short":
+        return f"needs at least {ctx.get('min_length', 1)} item(s)"
+    message = str(error["msg"])
+    return message.removeprefix("Value error, ")
+
+
+def issues_from_validation_error(
+    exc: ValidationError,
+    doc: YamlDocument,
+    model: type[BaseModel],
+    prefix: Loc = (),
+    skip_types: Iterable[str] = (),
+) -> list[ConfigIssue]:
+    """One :class:`ConfigIssue` per error, at the line of the key the error names.
+
+    :param model: the model that raised, to list the valid keys of an unknown one.
+    :param prefix: where the validated value sits in ``doc`` (for plugin settings).
+    :param skip_types: error types reported elsewhere with better lines.
+    """
+    skip = set(skip_types)
+    return [
+        doc.issue((*prefix, *error["loc"]), describe_error(error, model))
+        for error in exc.errors(include_url=False)
+        if error["type"] not in skip
+    ]
+
+
+def _inline_secrets(settings: Mapping[Any, Any], loc: Loc) -> list[Loc]:
+    """Keys in plugin settings named like secrets whose value is plain text."""
+    found: list[Loc] = []
+    for key, value in settings.items():
+        if isinstance(value, str) and _SECRET_KEY.search(str(key)):
+            found.append((*loc, str(key)))
+        elif isinstance(value, Mapping):
+            found.extend(_inline_secrets(value, (*loc, str(key))))
+    return found
+
+
+def _plugin_targets(data: Mapping[str, Any]) -> list[tuple[str, str, Loc, Loc]]:
+    """``(kind, plugin name, settings loc, loc to blame for the name)`` per plugin."""
+    targets = []
+    providers = data.get("providers")
+    if isinstance(providers, Mapping):
+        for key, cfg in providers.items():
+            cfg = cfg if isinstance(cfg, Mapping) else {}
+            plugin = cfg.get("plugin")
+            if isinstance(plugin, str):
+                targets.append(
+                    (
+                        "provider",
+                        plugin,
+                        ("providers", key, "settings"),
+                        ("providers", key, "plugin"),
+                    )
+                )
+            elif plugin is None:
+                targets.append(
+                    ("provider", str(key), ("providers", key, "settings"), ("providers", key))
+                )
+    erp = data.get("erp")
+    if isinstance(erp, Mapping) and isinstance(erp.get("sink"), str):
+        targets.append(("sink", erp["sink"], ("erp", "settings"), ("erp", "sink")))
+    return targets
+
+
+def _plugin_settings_issues(
+    data: Mapping[str, Any],
+    doc: YamlDocument,
+    lookup: PluginSettingsLookup | None,
+    base_dir: Path,
+) -> list[ConfigIssue]:
+    issues: list[ConfigIssue] = []
+    for kind, name, settings_loc, name_loc in _plugin_targets(data):
+        settings: Any = data
+        for part in settings_loc:
+            settings = settings.get(part, {}) if isinstance(settings, Mapping) else None
+        if not isinstance(settings, Mapping):
+            continue  # the tenant model reports the wrong type
+        model = None
+        if lookup is not None:
+            try:
+                model = lookup(kind, name)  # type: ignore[arg-type]
+            except Exception as exc:  # an unknown plugin is a config problem, not a crash
+                issues.append(doc.issue(name_loc, str(exc)))
+                continue
+        if model is None:
+            # No schema to say which keys are secrets: catch the obvious names at least.
+            issues.extend(
+                doc.issue(loc, INLINE_SECRET_MESSAGE)
+                for loc in _inline_secrets(settings, settings_loc)
+            )
+            continue
+        try:
+            model.model_validate(settings, context={"base_dir": base_dir})
+        except ValidationError as exc:
+            issues.extend(issues_from_validation_error(exc, doc, model, settings_loc))
+    return issues
+
+
+def _load(
+    path: Path, lookup: PluginSettingsLookup | None
+) -> tuple[TenantConfig | None, YamlDocument | None, list[ConfigIssue]]:
+    doc, issues = read_yaml(path)
+    if doc is None:
+        return None, None, issues
+    data = doc.data
+    if not isinstance(data, Mapping):
+        what = "empty" if data is None else "not a mapping of keys"
+        issues.append(
+            ConfigIssue(
+                doc.file,
+                1,
+                "",
+                f"the file is {what}; a tenant file needs "
+                "at least tenant:, profile:, providers: and erp:",
+            )
+        )
+        return None, doc, issues
+    base_dir = path.parent.resolve()
+    problems = cross_reference_problems(data)
+    tenant = None
+    try:
+        tenant = TenantConfig.model_validate(data, context={"base_dir": base_dir})
+    except ValidationError as exc:
+        # Cross-references are reported below from the raw data, each at its own line.
+        skip = [CROSS_REFERENCE_ERROR] if problems else []
+        issues.extend(issues_from_validation_error(exc, doc, TenantConfig, skip_types=skip))
+    issues.extend(doc.issue(loc, message) for loc, message in problems)
+    issues.extend(_plugin_settings_issues(data, doc, lookup, base_dir))
+    return (None if issues else tenant), doc, issues
+
+
+def load_tenant(
+    path: str | Path, plugin_settings_model: PluginSettingsLookup | None = None
+) -> TenantConfig:
+    """Read and validate one tenant file.
+
+    :param plugin_settings_model: ``(kind, plugin_name) -> model | None`` with kind
+        ``"provider"`` or ``"sink"``; when given, each provider's and the ERP sink's
+        ``settings`` are validated with the returned model (an exception it raises,
+        such as an unknown plugin, is reported as a problem of the plugin's name).
+    :raises ConfigError: listing every problem in the file.
+    """
+    tenant, _, issues = _load(Path(path), plugin_settings_model)
+    if issues or tenant is None:
+        raise ConfigError(issues)
+    return tenant
+
+
+def load_tenants(
+    directory: str | Path, plugin_settings_model: PluginSettingsLookup | None = None
+) -> list[TenantConfig]:
+    """Load every ``*.yaml`` (and ``*.yml``) tenant file in ``directory``, by file name.
+
+    :raises ConfigError: listing every problem of every file, including two files
+        that claim the same tenant slug.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ConfigError([ConfigIssue(str(directory), None, "", "tenants directory not found")])
+    paths = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+    tenants: list[TenantConfig] = []
+    issues: list[ConfigIssue] = []
+    owners: dict[str, Path] = {}
+    for path in paths:
+        tenant, doc, file_issues = _load(path, plugin_settings_model)
+        issues.extend(file_issues)
+        if tenant is None or doc is None:
+            continue
+        if tenant.tenant in owners:
+            issues.append(
+                doc.issue(
+                    ("tenant",),
+                    f"tenant {tenant.tenant!r} is also defined in {owners[tenant.tenant]}",
+                )
+            )
+            continue
+        owners[tenant.tenant] = path
+        tenants.append(tenant)
+    if issues:
+        raise ConfigError(issues)
+    return tenants
+
+
+def tenant_json_schema() -> dict[str, Any]:
+    """JSON Schema of the tenant file, for editors (e.g. yaml-language-server)."""
+    schema = TenantConfig.model_json_schema()
+    schema["title"] = "Billing Connector tenant file"
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": TENANT_SCHEMA_ID,
+        **schema,
+    }

@@ -1,0 +1,368 @@
+"""The tenant file: one reseller's profile, options, providers, pricebooks and customers.
+
+Every model forbids unknown keys, so a misspelt option is an error rather than a
+silently ignored default. Money and percentages are ``Decimal``: YAML numbers are read
+through ``str()`` so ``0.1`` stays exactly ``Decimal("0.1")``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from connector.config.checks import cross_reference_problems
+from connector.config.yamlfile import dotted
+from connector.contracts import ChargeCategory
+from connector.domain.numbering import MAX_NUMBER_LENGTH as MAX_INVOICE_NUMBER_LENGTH
+
+INLINE_SECRET_MESSAGE = "secrets must be references: {env: NAME} or {file: PATH}, never inline"
+
+#: Error type the model uses for cross-reference problems; the loader reports these
+#: itself, with the line of each offending key, so it skips the model's copy.
+CROSS_REFERENCE_ERROR = "tenant_cross_reference"
+
+_TENANT_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+def _decimal_input(value: Any) -> Any:
+    # bool is an int subclass: `yes` in YAML must not become a percentage of 1.
+    if isinstance(value, bool):
+        raise PydanticCustomError("decimal_type", "expected a number, not true/false")
+    # A YAML float has already lost nothing its repr shows; str() keeps 0.1 as "0.1"
+    # instead of Decimal(0.1) = 0.1000000000000000055511151231257827...
+    if isinstance(value, float):
+        return str(value)
+    return value
+
+
+def _id_input(value: Any) -> Any:
+    # Unquoted YAML ids such as `id: 1001` arrive as int; ids are text everywhere else.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _account_id_input(value: Any) -> Any:
+    # AWS account ids are 12 digits and may start with 0; YAML drops leading zeros from
+    # an unquoted number (or reads it as octal), so only a quoted id is trustworthy.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise PydanticCustomError(
+            "account_id_type",
+            'account ids must be quoted, e.g. "012345678901": YAML reads an unquoted '
+            "number as a number and drops its leading zeros",
+        )
+    return value
+
+
+DecimalValue = Annotated[Decimal, BeforeValidator(_decimal_input)]
+IdText = Annotated[str, BeforeValidator(_id_input)]
+AccountId = Annotated[str, BeforeValidator(_account_id_input)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SecretRef(_Model):
+    """A secret held outside the tenant file: an environment variable or a file."""
+
+    env: str | None = None
+    file: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_inline(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            raise PydanticCustomError("inline_secret", INLINE_SECRET_MESSAGE)
+        return value
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> SecretRef:
+        if (self.env is None) == (self.file is None):
+            raise ValueError("give exactly one of env: NAME or file: PATH")
+        return self
+
+    def resolve(self, base_dir: Path) -> str:
+        """The secret's value, stripped; a relative file is read from ``base_dir``.
+
+        :raises LookupError: the variable is unset or the file cannot be read; the
+            message names the variable or the file, never a value.
+        """
+        if self.env is not None:
+            value = os.environ.get(self.env)
+            if value is None:
+                raise LookupError(f"secret environment variable {self.env} is not set")
+            return value.strip()
+        assert self.file is not None  # guaranteed by _exactly_one
+        path = Path(self.file).expanduser()
+        if not path.is_absolute():
+            path = base_dir / path
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise LookupError(f"secret file {path} cannot be read: {exc.strerror}") from None
+
+
+class Profile(_Model):
+    """The reseller as printed on every statement."""
+
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    address: list[str] = []
+    tax_id: str | None = None
+    logo: str | None = Field(None, description="Image path, relative to the tenant file.")
+
+
+class InvoiceOptions(_Model):
+    """The seeds' Invoice Options: due dates, numbering, notes and layout toggles."""
+
+    term_type: Literal["net", "day_of_next_month", "end_of_month", "on_receipt"] = "net"
+    term_value: int = Field(30, ge=0)
+    azure_billing_day: int = Field(31, ge=1, le=31)
+    next_invoice_number: int = Field(1, ge=1)
+    invoice_number_format: str = "{number}"
+    aws_ri_purchase: Literal["end_of_month", "immediately"] = "end_of_month"
+    notes: str | None = None
+    include_credits_for_tax: bool = False
+    custom_fields_in_header: bool = False
+    custom_fields: dict[str, str] = {}
+    group_by_cloud_account: bool = False
+    show_payment_method: bool = False
+    payment_method: str | None = None
+    add_rounding_adjustments: bool = False
+    rounding: Literal["half_up", "half_even"] = "half_up"
+
+    @field_validator("invoice_number_format")
+    @classmethod
+    def _check_format(cls, fmt: str, info: ValidationInfo) -> str:
+        if "{number" not in fmt:
+            raise ValueError('must contain {number}, e.g. "INV-{number:05d}"')
+        try:
+            sample = fmt.format(number=info.data.get("next_invoice_number", 1))
+        except (KeyError, IndexError):
+            raise ValueError("only the {number} placeholder is available") from None
+        except ValueError as exc:
+            raise ValueError(f"cannot format an invoice number with it: {exc}") from None
+        if len(sample) > MAX_INVOICE_NUMBER_LENGTH:
+            raise ValueError(
+                f"gives {sample!r} ({len(sample)} characters); QuickBooks accepts invoice "
+                f"numbers (DocNumber) of at most {MAX_INVOICE_NUMBER_LENGTH} characters"
+            )
+        return fmt
+
+
+class GenerationOptions(_Model):
+    """Defaults of the seeds' "Generate Invoices" dialog; a run may override them."""
+
+    apply_credits: bool = True
+    include_tax: bool = True
+    include_marketplace_fees: bool = True
+    use_credits_for_marketplace_fees: bool = False
+
+
+class CloseRule(_Model):
+    """When a period counts as closed if the provider has not said so already."""
+
+    business_days: int = Field(5, ge=0)
+    country: str = "US"
+
+
+class ProviderConfig(_Model):
+    """One provider the tenant buys from; the mapping key names it within the tenant."""
+
+    plugin: str | None = Field(None, description="Provider plugin; defaults to the key.")
+    settings: dict[str, Any] = {}
+    close: CloseRule = Field(default_factory=CloseRule)
+
+    def plugin_name(self, key: str) -> str:
+        """The plugin to use for this provider, ``key`` unless ``plugin`` is set."""
+        return self.plugin or key
+
+
+class PricebookRule(_Model):
+    """A markup or discount for charges matching every scope given (none: all charges)."""
+
+    service: str | None = None
+    charge_category: ChargeCategory | None = None
+    sku: str | None = None
+    adjust: Literal["markup", "discount"]
+    percent: DecimalValue = Field(ge=0, le=1000)
+    basis: Literal["cost", "list"] = "cost"
+
+    @field_validator("percent")
+    @classmethod
+    def _discount_at_most_100(cls, percent: Decimal, info: ValidationInfo) -> Decimal:
+        if info.data.get("adjust") == "discount" and percent > 100:
+            raise ValueError("a discount cannot exceed 100 percent")
+        return percent
+
+
+class PricebookVersion(_Model):
+    """The rules in force from ``effective`` until the next version's date."""
+
+    effective: dt.date
+    rules: list[PricebookRule] = []
+
+
+class Pricebook(_Model):
+    """A customer's prices for one provider, versioned by effective date."""
+
+    id: IdText
+    provider: str
+    versions: list[PricebookVersion] = Field(min_length=1)
+
+    @field_validator("versions")
+    @classmethod
+    def _unique_dates(cls, versions: list[PricebookVersion]) -> list[PricebookVersion]:
+        seen: set[dt.date] = set()
+        for version in versions:
+            if version.effective in seen:
+                raise ValueError(f"two versions are effective on {version.effective}")
+            seen.add(version.effective)
+        return sorted(versions, key=lambda v: v.effective)
+
+
+class TaxRate(_Model):
+    """A named sales tax rate, e.g. ``0.0825`` for 8.25 %."""
+
+    name: str
+    rate: DecimalValue = Field(ge=0, lt=1)
+    erp_tax_code: str | None = None
+
+
+class Customer(_Model):
+    """One end customer: contact details, currency, pricebooks and cloud accounts."""
+
+    id: IdText
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    address: list[str] = []
+    tax_id: str | None = None
+    invoice_currency: str
+    pricebooks: dict[str, IdText] = Field({}, description="Provider key -> pricebook id.")
+    accounts: dict[str, list[AccountId]] = Field({}, description="Provider key -> accounts.")
+    tax: str | None = Field(None, description="A tax_rates name.")
+    tax_exempt: bool = False
+    payment_method: str | None = None
+    erp: dict[str, str] = {}
+
+    @field_validator("invoice_currency")
+    @classmethod
+    def _iso_currency(cls, code: str) -> str:
+        if not _CURRENCY.match(code):
+            raise ValueError(
+                f"expected an ISO 4217 code of three capital letters like USD, not {code!r}"
+            )
+        return code
+
+
+class ErpConfig(_Model):
+    """The accounting system statements go to, and how our terms map onto its codes."""
+
+    sink: str
+    settings: dict[str, Any] = {}
+    mappings: dict[str, str] = {}
+
+
+class TenantConfig(_Model):
+    """One reseller's whole configuration, as read from ``tenants/<tenant>.yaml``."""
+
+    tenant: str
+    profile: Profile
+    invoice_options: InvoiceOptions = Field(default_factory=InvoiceOptions)
+    generation: GenerationOptions = Field(default_factory=GenerationOptions)
+    providers: dict[str, ProviderConfig]
+    pricebooks: list[Pricebook] = []
+    customers: list[Customer] = []
+    tax_rates: list[TaxRate] = []
+    erp: ErpConfig
+    unassigned_spend: Literal["report", "block"] = "report"
+
+    # Not part of the file: where it was read from, so relative paths resolve there.
+    _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
+    _accounts: dict[tuple[str, str], Customer] = PrivateAttr(default_factory=dict)
+
+    @field_validator("tenant")
+    @classmethod
+    def _slug(cls, slug: str) -> str:
+        if not _TENANT_SLUG.match(slug):
+            raise ValueError(
+                "expected a slug of lower-case letters, digits and '-', "
+                "starting with a letter or digit, at most 63 characters"
+            )
+        return slug
+
+    @model_validator(mode="after")
+    def _link(self, info: ValidationInfo) -> TenantConfig:
+        problems = cross_reference_problems(self.model_dump(mode="python"))
+        if problems:
+            text = "; ".join(f"{dotted(loc)}: {msg}" for loc, msg in problems)
+            raise PydanticCustomError(CROSS_REFERENCE_ERROR, "{text}", {"text": text})
+        for key, provider in self.providers.items():
+            if provider.plugin is None:
+                provider.plugin = key
+        for customer in self.customers:
+            for key, account_ids in customer.accounts.items():
+                for account_id in account_ids:
+                    self._accounts[(key, account_id)] = customer
+        if info.context and info.context.get("base_dir") is not None:
+            self._base_dir = Path(info.context["base_dir"])
+        return self
+
+    @property
+    def base_dir(self) -> Path:
+        """The tenant file's folder: relative paths in the file are relative to it."""
+        return self._base_dir
+
+    @base_dir.setter
+    def base_dir(self, value: Path) -> None:
+        self._base_dir = Path(value)
+
+    def resolve_path(self, value: str | Path) -> Path:
+        """``value`` as written in the file, made absolute against :attr:`base_dir`."""
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else self._base_dir / path
+
+    def customer(self, customer_id: str) -> Customer:
+        """The customer with this id; ``KeyError`` names the id when there is none."""
+        for customer in self.customers:
+            if customer.id == str(customer_id):
+                return customer
+        raise KeyError(f"tenant {self.tenant!r} has no customer with id {customer_id!r}")
+
+    def pricebook(self, pricebook_id: str) -> Pricebook:
+        """The pricebook with this id; ``KeyError`` names the id when there is none."""
+        for pricebook in self.pricebooks:
+            if pricebook.id == pricebook_id:
+                return pricebook
+        raise KeyError(f"tenant {self.tenant!r} has no pricebook with id {pricebook_id!r}")
+
+    def tax_rate(self, name: str) -> TaxRate:
+        """The tax rate with this name; ``KeyError`` names it when there is none."""
+        for rate in self.tax_rates:
+            if rate.name == name:
+                return rate
+        raise KeyError(f"tenant {self.tenant!r} has no tax rate named {name!r}")
+
+    def customer_for_account(self, provider_key: str, account_id: str) -> Customer | None:
+        """The customer an account's spend belongs to, or ``None`` for unassigned spend."""
+        return self._accounts.get((provider_key, str(account_id)))

@@ -1,0 +1,159 @@
+"""The month, end to end, on the example tenant: ingest, close, build, approve, push.
+
+Expected totals are recomputed here from the CUR file itself with the csv module, as
+an oracle independent of DuckDB and the statement builder.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import shutil
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from connector.config.settings import DaemonSettings
+from connector.domain.periods import parse_period
+from connector.pipeline.approve import approve
+from connector.pipeline.build import BuildError, generate
+from connector.pipeline.ingest import ingest
+from connector.pipeline.publish import export, push
+from connector.pipeline.runtime import open_runtime
+from connector.storage import models as m
+from tests.conftest import REPO
+
+OCTOBER = parse_period("2026-10")
+AFTER_CLOSE = dt.date(2026, 11, 6)
+CUR = REPO / "connector/demo_data/aws/cur-2026-10-00001.csv"
+ACCOUNTS = {"1001": {"111111111111", "222222222222"}, "1002": {"333333333333"},
+            "1003": {"444444444444"}}
+CENT = Decimal("0.01")
+
+
+def expected_totals() -> dict[str, Decimal]:
+    """Per customer: lines rounded per service category, adjustment to exact, 8.25 % tax."""
+    totals = {}
+    with CUR.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for customer, accounts in ACCOUNTS.items():
+        lines: dict[tuple[bool, str], Decimal] = defaultdict(Decimal)
+        for row in rows:
+            if row["lineItem/UsageAccountId"] not in accounts:
+                continue
+            if row["lineItem/LineItemType"] not in {"Usage", "RIFee"}:
+                continue
+            cost = Decimal(row["lineItem/UnblendedCost"])
+            marketplace = row["bill/BillingEntity"] == "AWS Marketplace"
+            if marketplace:
+                price = cost
+            elif row["lineItem/ProductCode"] == "AmazonS3":
+                price = cost * Decimal("0.95")
+            else:
+                price = cost * Decimal("1.15")
+            lines[(marketplace, row["product/ProductName"])] += price
+        exact = sum(lines.values(), Decimal(0)).quantize(CENT, ROUND_HALF_UP)
+        taxable = sum((v for (mp, _), v in lines.items() if not mp), Decimal(0))
+        rounded_taxable = sum(
+            (v.quantize(CENT, ROUND_HALF_UP) for (mp, _), v in lines.items() if not mp),
+            Decimal(0))
+        # tax is on the rounded non-marketplace lines (what an ERP recomputes)
+        tax = Decimal(0) if customer == "1003" else (
+            rounded_taxable * Decimal("0.0825")).quantize(CENT, ROUND_HALF_UP)
+        assert taxable  # every customer has billable usage
+        totals[customer] = exact + tax
+    return totals
+
+
+@pytest.fixture
+def runtime(db_url: str, tmp_path: Path):
+    tenants = tmp_path / "tenants"
+    shutil.copytree(REPO / "config/tenants", tenants)
+    text = (tenants / "acme.yaml").read_text()
+    (tenants / "acme.yaml").write_text(
+        text.replace("../../connector/demo_data/aws", str(CUR.parent)))
+    rt = open_runtime(DaemonSettings(database_url=db_url, tenants_dir=tenants,
+                                     output_dir=tmp_path / "out"))
+    yield rt
+    rt.db.dispose()
+
+
+def test_the_month_end_to_end(runtime, tmp_path: Path) -> None:
+    first = ingest(runtime, "acme", "aws")
+    assert [(r.period, r.status) for r in first] == [("2026-10", "new")]
+    again = ingest(runtime, "acme", "aws")
+    assert [r.status for r in again] == ["unchanged"]
+
+    report = generate(runtime, "acme", "aws", OCTOBER, today=AFTER_CLOSE)
+    by_customer = {s.customer_id: s for s in report.generated}
+    assert set(by_customer) == {"1001", "1002", "1003"}
+    expected = expected_totals()
+    for customer, statement in by_customer.items():
+        assert statement.status == "Draft" and statement.number is None
+        assert statement.total == expected[customer], customer
+        assert statement.pricebook_version == "aws-standard@2026-01-01"
+    # spend on an account no customer claims is reported, not dropped
+    assert set(report.unassigned) == {"555555555555"}
+
+    approved = approve(runtime, "acme", None, actor="test")
+    assert sorted(s.number for s in approved) == ["ACME-01001", "ACME-01002", "ACME-01003"]
+
+    with runtime.db.transaction() as session:
+        marketplace = session.scalars(select(m.StatementLine).join(m.Statement).where(
+            m.Statement.customer_id == "1003", m.StatementLine.kind == "marketplace")).all()
+        amounts = {line.description: line.amount for line in marketplace}
+        assert amounts["AWS Marketplace: Alert Logic Threat Manager for AWS"] == Decimal("0.00")
+        assert amounts["AWS Marketplace: Foxit PDF Editor"] == Decimal("12.45")
+        outbox = session.scalars(select(m.OutboxEntry)).all()
+        assert {e.state for e in outbox} == {"pending"} and len(outbox) == 3
+
+    files = export(runtime, "acme", [s.id for s in approved], ["pdf", "csv", "detailed-csv"],
+                   tmp_path / "statements")
+    assert len(files) == 9 and all(p.stat().st_size > 0 for p in files)
+
+    outcomes = push(runtime, "acme")
+    assert {o.state for o in outcomes} == {"delivered"}
+    erp_files = list((tmp_path / "out/acme/erp").glob("*.csv"))
+    assert len(erp_files) == 1
+    with erp_files[0].open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert {r["*InvoiceNumber"] for r in rows} == {"ACME-01001", "ACME-01002", "ACME-01003"}
+    assert push(runtime, "acme") == []  # nothing left to deliver
+
+    # an approved statement is never rebuilt
+    rerun = generate(runtime, "acme", "aws", OCTOBER, today=AFTER_CLOSE)
+    assert rerun.generated == []
+    assert {c for c, _ in rerun.skipped} == {"1001", "1002", "1003"}
+
+
+def test_regenerating_a_draft_replaces_it_with_a_new_revision(runtime) -> None:
+    ingest(runtime, "acme", "aws")
+    first = generate(runtime, "acme", "aws", OCTOBER, customer_ids=["1002"], today=AFTER_CLOSE)
+    second = generate(runtime, "acme", "aws", OCTOBER, customer_ids=["1002"], today=AFTER_CLOSE)
+    assert second.generated[0].revision == first.generated[0].revision + 1
+    with runtime.db.transaction() as session:
+        assert len(session.scalars(select(m.Statement)).all()) == 1
+
+
+def test_an_open_period_is_not_built(runtime, tmp_path: Path) -> None:
+    ingest(runtime, "acme", "aws")
+    with runtime.db.transaction() as session:  # pretend AWS has not issued the invoice yet
+        for batch in session.scalars(select(m.ChargeBatch)):
+            batch.final = False
+    with pytest.raises(BuildError, match="not closed .* connector close --tenant acme"):
+        generate(runtime, "acme", "aws", OCTOBER, today=dt.date(2026, 11, 3))
+    with runtime.db.transaction() as session:
+        assert session.scalars(select(m.Statement)).all() == []
+
+
+def test_a_customer_without_a_pricebook_gets_the_seeds_error(runtime) -> None:
+    ingest(runtime, "acme", "aws")
+    runtime.tenants["acme"].customers[1].pricebooks.clear()
+    with pytest.raises(BuildError, match=r"The customer with ID #1002 does not have the currency "
+                                         r"USD enabled: add a pricebook .*customers\[1\]"):
+        generate(runtime, "acme", "aws", OCTOBER, today=AFTER_CLOSE)
+    with runtime.db.transaction() as session:
+        assert session.scalars(select(m.Statement)).all() == []
