@@ -35,14 +35,21 @@ from connector.storage.db import Database
 
 
 @click.group()
-@click.option("--config", "config_path", type=click.Path(path_type=Path),
-              envvar="CONNECTOR_CONFIG", help="Daemon settings file [config/connector.yaml].")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    envvar="CONNECTOR_CONFIG",
+    help="Daemon settings file [config/connector.yaml].",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
 @click.pass_context
 def main(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
     """Billing Connector: provider billing data to customer statements and your ERP."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     ctx.obj = State(config_path)
 
 
@@ -57,17 +64,31 @@ def plugins(as_json: bool) -> None:
     host = load_plugins()
     records = host.pm.records
     if as_json:
-        print_json([{"name": r.name, "distribution": r.distribution, "version": r.version,
-                      "status": r.status, "hooks": r.hooks, "error": r.error} for r in records])
+        print_json(
+            [
+                {
+                    "name": r.name,
+                    "distribution": r.distribution,
+                    "version": r.version,
+                    "status": r.status,
+                    "hooks": r.hooks,
+                    "error": r.error,
+                }
+                for r in records
+            ]
+        )
         return
     table = Table("plugin", "distribution", "version", "status", "hooks", "error")
     for r in records:
-        table.add_row(r.name, r.distribution, r.version, r.status, "\n".join(r.hooks),
-                      r.error or "")
+        table.add_row(
+            r.name, r.distribution, r.version, r.status, "\n".join(r.hooks), r.error or ""
+        )
     console.print(table)
-    console.print(f"providers: {', '.join(host.providers.names()) or '-'}; "
-                  f"ERP sinks: {', '.join(host.sinks.names()) or '-'}; "
-                  f"renderer formats: {', '.join(host.renderers.names()) or '-'}")
+    console.print(
+        f"providers: {', '.join(host.providers.names()) or '-'}; "
+        f"ERP sinks: {', '.join(host.sinks.names()) or '-'}; "
+        f"renderer formats: {', '.join(host.renderers.names()) or '-'}"
+    )
 
 
 # --------------------------------------------------------------------------- config
@@ -83,8 +104,10 @@ def check_config(state: State) -> None:
     settings = load_settings(state.config_path)
     tenants = load_tenants(Path(settings.tenants_dir), plugin_settings_model(load_plugins()))
     for tenant in tenants:
-        console.print(f"[green]ok[/] {tenant.tenant}: {len(tenant.customers)} customers, "
-                      f"providers {', '.join(tenant.providers)}, ERP sink {tenant.erp.sink}")
+        console.print(
+            f"[green]ok[/] {tenant.tenant}: {len(tenant.customers)} customers, "
+            f"providers {', '.join(tenant.providers)}, ERP sink {tenant.erp.sink}"
+        )
 
 
 @main.group()
@@ -115,6 +138,7 @@ def db_upgrade(state: State) -> None:
 
 # --------------------------------------------------------------------------- pipeline
 
+
 @main.command()
 @tenant_option
 @provider_option
@@ -125,8 +149,9 @@ def ingest(state: State, tenant: str, provider: str, period: str | None) -> None
     """Read the provider's billing data into stored charges (unchanged data is skipped)."""
     from connector.pipeline.ingest import ingest as run_ingest
 
-    results = run_ingest(state.runtime(), tenant, provider,
-                         parse_period(period) if period else None)
+    results = run_ingest(
+        state.runtime(), tenant, provider, parse_period(period) if period else None
+    )
     table = Table("period", "status", "charges", "source")
     for r in results:
         table.add_row(r.period, r.status, str(r.rows), r.source)
@@ -163,19 +188,39 @@ def push_command(state: State, tenant: str) -> None:
 
 
 @main.command()
-@click.option("--output", type=click.Path(path_type=Path), default=Path("demo-output"),
-              show_default=True, help="Folder for the database and every file written.")
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path),
+    default=Path("demo-output"),
+    show_default=True,
+    help="Folder for the database and every file written.",
+)
 @handle_errors
 def demo(output: Path) -> None:
     """Run the whole flow on bundled sample data (SQLite, CSV sink), no network."""
     from connector.pipeline.demo import run_demo
 
     result = run_demo(output)
-    table = Table("number", "customer", "status", "currency", "subtotal", "tax", "total",
-                  title="October 2026 AWS statements, tenant acme")
+    table = Table(
+        "number",
+        "customer",
+        "status",
+        "currency",
+        "subtotal",
+        "tax",
+        "total",
+        title="October 2026 AWS statements, tenant acme",
+    )
     for s in result.statements:
-        table.add_row(s.number, s.customer_id, s.status, s.currency, money(s.subtotal),
-                      money(s.tax), money(s.total))
+        table.add_row(
+            s.number,
+            s.customer_id,
+            s.status,
+            s.currency,
+            money(s.subtotal),
+            money(s.tax),
+            money(s.total),
+        )
     console.print(table)
     console.print(f"period closed by: {result.close_reason}")
     for account, cost in sorted(result.unassigned.items()):

@@ -24,17 +24,34 @@ from connector.storage import models as m
 
 
 def _summary(s: m.Statement) -> dict:
-    return {"id": s.id, "number": s.number, "customer": s.customer_id, "provider": s.provider,
-            "period": f"{s.period_start:%Y-%m}", "status": s.status, "currency": s.currency,
-            "subtotal": str(s.subtotal), "tax": str(s.tax), "total": str(s.total),
-            "revision": s.revision, "pricebook_version": s.pricebook_version}
+    return {
+        "id": s.id,
+        "number": s.number,
+        "customer": s.customer_id,
+        "provider": s.provider,
+        "period": f"{s.period_start:%Y-%m}",
+        "status": s.status,
+        "currency": s.currency,
+        "subtotal": str(s.subtotal),
+        "tax": str(s.tax),
+        "total": str(s.total),
+        "revision": s.revision,
+        "pricebook_version": s.pricebook_version,
+    }
 
 
 def _table(statements: list[m.Statement]) -> Table:
     table = Table("id", "number", "customer", "provider", "period", "status", "total")
     for s in statements:
-        table.add_row(s.id[:8], s.number or "-", s.customer_id, s.provider,
-                      f"{s.period_start:%Y-%m}", s.status, f"{money(s.total)} {s.currency}")
+        table.add_row(
+            s.id[:8],
+            s.number or "-",
+            s.customer_id,
+            s.provider,
+            f"{s.period_start:%Y-%m}",
+            s.status,
+            f"{money(s.total)} {s.currency}",
+        )
     return table
 
 
@@ -51,29 +68,48 @@ def statements() -> None:
 @click.option("--no-credits", is_flag=True, help="Do not apply credits this run.")
 @click.option("--no-tax", is_flag=True, help="Do not add tax this run.")
 @click.option("--no-marketplace", is_flag=True, help="Leave marketplace fees out this run.")
-@click.option("--credits-for-marketplace", is_flag=True,
-              help="Let credits pay marketplace fees this run.")
+@click.option(
+    "--credits-for-marketplace", is_flag=True, help="Let credits pay marketplace fees this run."
+)
 @click.option("--json", "as_json", is_flag=True)
 @pass_state
 @handle_errors
-def generate(state: State, tenant: str, provider: str, period: str, customers: tuple[str, ...],
-             no_credits: bool, no_tax: bool, no_marketplace: bool,
-             credits_for_marketplace: bool, as_json: bool) -> None:
+def generate(
+    state: State,
+    tenant: str,
+    provider: str,
+    period: str,
+    customers: tuple[str, ...],
+    no_credits: bool,
+    no_tax: bool,
+    no_marketplace: bool,
+    credits_for_marketplace: bool,
+    as_json: bool,
+) -> None:
     """Build Draft statements for a closed period (replacing earlier Drafts)."""
     from connector.pipeline.build import generate as run_generate
 
-    overrides = {k: v for k, v in {
-        "apply_credits": False if no_credits else None,
-        "include_tax": False if no_tax else None,
-        "include_marketplace_fees": False if no_marketplace else None,
-        "use_credits_for_marketplace_fees": True if credits_for_marketplace else None,
-    }.items() if v is not None}
-    report = run_generate(state.runtime(), tenant, provider, parse_period(period),
-                          customers or None, overrides)
+    overrides = {
+        k: v
+        for k, v in {
+            "apply_credits": False if no_credits else None,
+            "include_tax": False if no_tax else None,
+            "include_marketplace_fees": False if no_marketplace else None,
+            "use_credits_for_marketplace_fees": True if credits_for_marketplace else None,
+        }.items()
+        if v is not None
+    }
+    report = run_generate(
+        state.runtime(), tenant, provider, parse_period(period), customers or None, overrides
+    )
     if as_json:
-        print_json({"generated": [_summary(s) for s in report.generated],
-                    "skipped": [{"customer": c, "reason": r} for c, r in report.skipped],
-                    "unassigned": {a: str(v) for a, v in report.unassigned.items()}})
+        print_json(
+            {
+                "generated": [_summary(s) for s in report.generated],
+                "skipped": [{"customer": c, "reason": r} for c, r in report.skipped],
+                "unassigned": {a: str(v) for a, v in report.unassigned.items()},
+            }
+        )
         return
     console.print(_table(report.generated))
     for customer, reason in report.skipped:
@@ -90,8 +126,14 @@ def generate(state: State, tenant: str, provider: str, period: str, customers: t
 @click.option("--json", "as_json", is_flag=True)
 @pass_state
 @handle_errors
-def list_statements(state: State, tenant: str, provider: str | None, period: str | None,
-                    status: str | None, as_json: bool) -> None:
+def list_statements(
+    state: State,
+    tenant: str,
+    provider: str | None,
+    period: str | None,
+    status: str | None,
+    as_json: bool,
+) -> None:
     """List statements, newest period first."""
     runtime = state.runtime()
     runtime.tenant(tenant)
@@ -103,8 +145,13 @@ def list_statements(state: State, tenant: str, provider: str | None, period: str
     if status:
         query = query.where(m.Statement.status == status)
     with runtime.db.transaction() as session:
-        found = list(session.scalars(query.order_by(
-            m.Statement.period_start.desc(), m.Statement.provider, m.Statement.customer_id)))
+        found = list(
+            session.scalars(
+                query.order_by(
+                    m.Statement.period_start.desc(), m.Statement.provider, m.Statement.customer_id
+                )
+            )
+        )
     if as_json:
         print_json([_summary(s) for s in found])
     else:
@@ -124,15 +171,27 @@ def show(state: State, tenant: str, statement: str, as_json: bool) -> None:
     runtime = state.runtime()
     with runtime.db.transaction() as session:
         (found,) = find_statements(session, tenant, [statement])
-        lines = [{"position": line.position, "kind": line.kind, "description": line.description,
-                  "amount": str(line.amount)} for line in found.lines]
+        lines = [
+            {
+                "position": line.position,
+                "kind": line.kind,
+                "description": line.description,
+                "amount": str(line.amount),
+            }
+            for line in found.lines
+        ]
         summary = _summary(found)
     if as_json:
         print_json({**summary, "lines": lines})
         return
-    table = Table("#", "kind", "description", "amount",
-                  title=f"{summary['number'] or 'Draft'} · customer {summary['customer']} · "
-                        f"{summary['provider']} {summary['period']} · {summary['status']}")
+    table = Table(
+        "#",
+        "kind",
+        "description",
+        "amount",
+        title=f"{summary['number'] or 'Draft'} · customer {summary['customer']} · "
+        f"{summary['provider']} {summary['period']} · {summary['status']}",
+    )
     for line in lines:
         table.add_row(str(line["position"]), line["kind"], line["description"], line["amount"])
     table.add_row("", "", "total", f"{summary['total']} {summary['currency']}")
@@ -146,15 +205,15 @@ def show(state: State, tenant: str, statement: str, as_json: bool) -> None:
 @click.option("--provider", help="With --all: only this provider's Drafts.")
 @pass_state
 @handle_errors
-def approve(state: State, tenant: str, ids: tuple[str, ...], approve_all: bool,
-            provider: str | None) -> None:
+def approve(
+    state: State, tenant: str, ids: tuple[str, ...], approve_all: bool, provider: str | None
+) -> None:
     """Approve Drafts: they become Open and get the next invoice numbers."""
     from connector.pipeline.approve import approve as run_approve
 
     if not ids and not approve_all:
         raise click.UsageError("name statements to approve, or pass --all")
-    approved = run_approve(state.runtime(), tenant, None if approve_all else ids, "cli",
-                           provider)
+    approved = run_approve(state.runtime(), tenant, None if approve_all else ids, "cli", provider)
     console.print(_table(approved))
 
 
@@ -179,14 +238,27 @@ def delete(state: State, tenant: str, ids: tuple[str, ...]) -> None:
 @tenant_option
 @click.argument("ids", nargs=-1)
 @period_option
-@click.option("--format", "formats", multiple=True, default=("pdf", "csv", "detailed-csv"),
-              show_default=True, help="Renderer formats (see `connector plugins`).")
-@click.option("--output", type=click.Path(path_type=Path), default=Path("out/statements"),
-              show_default=True)
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    default=("pdf", "csv", "detailed-csv"),
+    show_default=True,
+    help="Renderer formats (see `connector plugins`).",
+)
+@click.option(
+    "--output", type=click.Path(path_type=Path), default=Path("out/statements"), show_default=True
+)
 @pass_state
 @handle_errors
-def export(state: State, tenant: str, ids: tuple[str, ...], period: str | None,
-           formats: tuple[str, ...], output: Path) -> None:
+def export(
+    state: State,
+    tenant: str,
+    ids: tuple[str, ...],
+    period: str | None,
+    formats: tuple[str, ...],
+    output: Path,
+) -> None:
     """Render statements (by id or number, or all of a period) to files."""
     from connector.pipeline.approve import find_statements
     from connector.pipeline.publish import export as run_export

@@ -14,8 +14,7 @@ def country_holidays(country: str, years: range) -> Container[dt.date]:
         return holidays.country_holidays(country, years=years)
     except NotImplementedError:
         raise ValueError(
-            f"no holiday calendar for country {country!r}: use an ISO 3166 code such as "
-            "US, GB, DE"
+            f"no holiday calendar for country {country!r}: use an ISO 3166 code such as US, GB, DE"
         ) from None
 
 

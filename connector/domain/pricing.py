@@ -28,8 +28,10 @@ class PriceRule:
     @property
     def specificity(self) -> int:
         # A SKU is narrower than a service, which is narrower than a charge category.
-        return 4 * (self.sku is not None) + 2 * (self.service is not None) + (
-            self.charge_category is not None
+        return (
+            4 * (self.sku is not None)
+            + 2 * (self.service is not None)
+            + (self.charge_category is not None)
         )
 
     def matches(self, service_name: str, service_category: str, category: str, sku: str) -> bool:
@@ -53,8 +55,9 @@ class PricebookVersion:
     effective: dt.date
     rules: Sequence[PriceRule]
 
-    def rule_for(self, service_name: str, service_category: str, category: str,
-                 sku: str) -> PriceRule | None:
+    def rule_for(
+        self, service_name: str, service_category: str, category: str, sku: str
+    ) -> PriceRule | None:
         """The most specific matching rule; among equals, the first listed."""
         best: PriceRule | None = None
         for rule in self.rules:
@@ -64,15 +67,23 @@ class PricebookVersion:
                 best = rule
         return best
 
-    def price(self, service_name: str, service_category: str, category: str, sku: str,
-              cost: Decimal, list_cost: Decimal) -> Decimal:
+    def price(
+        self,
+        service_name: str,
+        service_category: str,
+        category: str,
+        sku: str,
+        cost: Decimal,
+        list_cost: Decimal,
+    ) -> Decimal:
         """Full-precision price; cost unchanged when no rule applies."""
         rule = self.rule_for(service_name, service_category, category, sku)
         return cost if rule is None else rule.apply(cost, list_cost)
 
 
-def version_in_force(versions: Sequence[PricebookVersion],
-                     period_start: dt.date) -> PricebookVersion | None:
+def version_in_force(
+    versions: Sequence[PricebookVersion], period_start: dt.date
+) -> PricebookVersion | None:
     """The latest version effective on or before the period's first day.
 
     A version that takes effect mid-period applies from the next period on, so a

@@ -68,8 +68,9 @@ class _Group:
     cost: Decimal = ZERO
 
 
-def _detail_rows(charges: Iterable[CustomerCharge], pricebook: PricebookVersion | None,
-                 options: StatementOptions) -> list[DetailRow]:
+def _detail_rows(
+    charges: Iterable[CustomerCharge], pricebook: PricebookVersion | None, options: StatementOptions
+) -> list[DetailRow]:
     rows = []
     for c in charges:
         if c.charge_category not in BILLABLE_CATEGORIES:
@@ -80,16 +81,33 @@ def _detail_rows(charges: Iterable[CustomerCharge], pricebook: PricebookVersion 
             # Marketplace passes through at cost: no markup, no discount.
             price = c.cost
         else:
-            price = pricebook.price(c.service_name, c.service_category, c.charge_category,
-                                    c.sku, c.cost, c.list_cost)
-        rows.append(DetailRow(
-            account_id=c.account_id, service_category=c.service_category,
-            service_name=c.service_name, sku=c.sku, line_item_type=c.line_item_type,
-            is_marketplace=c.is_marketplace, quantity=c.quantity, cost=c.cost, price=price,
-            price_rounded=round_money(price, options.currency, options.rounding),
-        ))
-    rows.sort(key=lambda r: (r.is_marketplace, r.service_category, r.account_id,
-                             r.service_name, r.sku, r.line_item_type))
+            price = pricebook.price(
+                c.service_name, c.service_category, c.charge_category, c.sku, c.cost, c.list_cost
+            )
+        rows.append(
+            DetailRow(
+                account_id=c.account_id,
+                service_category=c.service_category,
+                service_name=c.service_name,
+                sku=c.sku,
+                line_item_type=c.line_item_type,
+                is_marketplace=c.is_marketplace,
+                quantity=c.quantity,
+                cost=c.cost,
+                price=price,
+                price_rounded=round_money(price, options.currency, options.rounding),
+            )
+        )
+    rows.sort(
+        key=lambda r: (
+            r.is_marketplace,
+            r.service_category,
+            r.account_id,
+            r.service_name,
+            r.sku,
+            r.line_item_type,
+        )
+    )
     return rows
 
 
@@ -99,19 +117,27 @@ def _groups(details: Sequence[DetailRow], options: StatementOptions) -> list[_Gr
         account = row.account_id if options.group_by_account else None
         key = (row.is_marketplace, row.service_category, account)
         if key not in groups:
-            name = f"AWS Marketplace: {row.service_category}" if row.is_marketplace else (
-                row.service_category)
+            name = (
+                f"AWS Marketplace: {row.service_category}"
+                if row.is_marketplace
+                else (row.service_category)
+            )
             if account is not None:
                 name = f"{account} · {name}"
-            groups[key] = _Group(name, "marketplace" if row.is_marketplace else "service",
-                                 row.service_category, account)
+            groups[key] = _Group(
+                name,
+                "marketplace" if row.is_marketplace else "service",
+                row.service_category,
+                account,
+            )
         groups[key].price += row.price
         groups[key].cost += row.cost
     return [groups[k] for k in sorted(groups, key=lambda k: (k[0], k[2] or "", k[1]))]
 
 
-def build_statement(charges: Iterable[CustomerCharge], pricebook: PricebookVersion | None,
-                    options: StatementOptions) -> BuiltStatement:
+def build_statement(
+    charges: Iterable[CustomerCharge], pricebook: PricebookVersion | None, options: StatementOptions
+) -> BuiltStatement:
     """Price every charge, group into lines, round each line once, add rounding and tax.
 
     Lines are service categories (or account × service category when grouping by
@@ -123,23 +149,42 @@ def build_statement(charges: Iterable[CustomerCharge], pricebook: PricebookVersi
     details = _detail_rows(charges, pricebook, options)
     lines: list[StatementLine] = []
     for group in _groups(details, options):
-        lines.append(StatementLine(
-            position=len(lines) + 1, kind=group.kind, description=group.description,
-            amount=round_money(group.price, cur, mode), cost=group.cost,
-            service_category=group.service_category, account_id=group.account_id,
-        ))
+        lines.append(
+            StatementLine(
+                position=len(lines) + 1,
+                kind=group.kind,
+                description=group.description,
+                amount=round_money(group.price, cur, mode),
+                cost=group.cost,
+                service_category=group.service_category,
+                account_id=group.account_id,
+            )
+        )
     exact = total(r.price for r in details)
     difference = round_money(exact, cur, mode) - total(line.amount for line in lines)
     if options.add_rounding_adjustments and difference:
-        lines.append(StatementLine(position=len(lines) + 1, kind="rounding",
-                                   description="Rounding adjustment", amount=difference))
+        lines.append(
+            StatementLine(
+                position=len(lines) + 1,
+                kind="rounding",
+                description="Rounding adjustment",
+                amount=difference,
+            )
+        )
     subtotal = total(line.amount for line in lines)
     tax = ZERO
     if options.tax_rate is not None:
         base = total(line.amount for line in lines if line.kind != "marketplace")
         tax = round_money(base * options.tax_rate, cur, mode)
         label = f"{options.tax_name or 'Tax'} ({(options.tax_rate * 100).normalize():f}%)"
-        lines.append(StatementLine(position=len(lines) + 1, kind="tax", description=label,
-                                   amount=tax))
-    return BuiltStatement(lines=lines, details=details, subtotal=subtotal, tax=tax,
-                          total=subtotal + tax, cost=total(r.cost for r in details))
+        lines.append(
+            StatementLine(position=len(lines) + 1, kind="tax", description=label, amount=tax)
+        )
+    return BuiltStatement(
+        lines=lines,
+        details=details,
+        subtotal=subtotal,
+        tax=tax,
+        total=subtotal + tax,
+        cost=total(r.cost for r in details),
+    )

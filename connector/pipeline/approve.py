@@ -29,17 +29,25 @@ def find_statements(session: Session, tenant: str, ids: Sequence[str]) -> list[m
     """Statements of ``tenant`` by id or invoice number; unknown ones are an error."""
     found = []
     for ident in ids:
-        statement = session.scalar(select(m.Statement).where(
-            m.Statement.tenant_id == tenant,
-            (m.Statement.id == ident) | (m.Statement.number == ident)))
+        statement = session.scalar(
+            select(m.Statement).where(
+                m.Statement.tenant_id == tenant,
+                (m.Statement.id == ident) | (m.Statement.number == ident),
+            )
+        )
         if statement is None:
             raise ApprovalError(f"tenant {tenant!r} has no statement {ident!r}")
         found.append(statement)
     return found
 
 
-def approve(runtime: Runtime, tenant: str, ids: Sequence[str] | None, actor: str,
-            provider: str | None = None) -> list[m.Statement]:
+def approve(
+    runtime: Runtime,
+    tenant: str,
+    ids: Sequence[str] | None,
+    actor: str,
+    provider: str | None = None,
+) -> list[m.Statement]:
     """Approve the given Drafts (all Drafts of the tenant, or of ``provider``, when ids is None).
 
     Numbers come from the tenant row, locked for the transaction, so approvals by
@@ -50,18 +58,21 @@ def approve(runtime: Runtime, tenant: str, ids: Sequence[str] | None, actor: str
         sync_tenant(session, config)
         session.flush()
         if ids is None:
-            query = select(m.Statement).where(m.Statement.tenant_id == tenant,
-                                              m.Statement.status == "Draft")
+            query = select(m.Statement).where(
+                m.Statement.tenant_id == tenant, m.Statement.status == "Draft"
+            )
             if provider:
                 query = query.where(m.Statement.provider == provider)
-            statements = list(session.scalars(query.order_by(m.Statement.provider,
-                                                             m.Statement.customer_id)))
+            statements = list(
+                session.scalars(query.order_by(m.Statement.provider, m.Statement.customer_id))
+            )
         else:
             statements = find_statements(session, tenant, ids)
         not_drafts = [s.number or s.id for s in statements if s.status != "Draft"]
         if not_drafts:
-            raise ApprovalError(f"only Drafts can be approved; already approved: "
-                                f"{', '.join(not_drafts)}")
+            raise ApprovalError(
+                f"only Drafts can be approved; already approved: {', '.join(not_drafts)}"
+            )
         row = session.scalar(select(m.Tenant).where(m.Tenant.id == tenant).with_for_update())
         fmt = config.invoice_options.invoice_number_format
         for statement in statements:
@@ -69,12 +80,24 @@ def approve(runtime: Runtime, tenant: str, ids: Sequence[str] | None, actor: str
             row.next_invoice_number += 1
             statement.status = "Open"
             statement.approved_at = utcnow()
-            session.add(m.OutboxEntry(tenant_id=tenant, statement_id=statement.id,
-                                      sink=config.erp.sink,
-                                      idempotency_key=idempotency_key(statement)))
-            record(session, tenant, actor, "statement.approve", statement.id,
-                   {"number": statement.number})
+            session.add(
+                m.OutboxEntry(
+                    tenant_id=tenant,
+                    statement_id=statement.id,
+                    sink=config.erp.sink,
+                    idempotency_key=idempotency_key(statement),
+                )
+            )
+            record(
+                session,
+                tenant,
+                actor,
+                "statement.approve",
+                statement.id,
+                {"number": statement.number},
+            )
     for statement in statements:
-        runtime.emit(StatementApproved(tenant=tenant, statement_id=statement.id,
-                                       number=statement.number))
+        runtime.emit(
+            StatementApproved(tenant=tenant, statement_id=statement.id, number=statement.number)
+        )
     return statements

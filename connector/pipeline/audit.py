@@ -9,8 +9,10 @@ from sqlalchemy.orm import Session
 from connector.storage import models as m
 
 
-def record(session: Session, tenant: str, actor: str, action: str, subject: str,
-           detail: dict[str, Any]) -> None:
+def record(
+    session: Session, tenant: str, actor: str, action: str, subject: str, detail: dict[str, Any]
+) -> None:
     """Add an audit entry in the caller's transaction, so it lands only with the change."""
-    session.add(m.AuditEntry(tenant_id=tenant, actor=actor, action=action, subject=subject,
-                             detail=detail))
+    session.add(
+        m.AuditEntry(tenant_id=tenant, actor=actor, action=action, subject=subject, detail=detail)
+    )

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from connector.config.tenant import Customer, GenerationOptions, TenantConfig
 from connector.contracts import BillingPeriod, StatementGenerated
 from connector.domain.periods import due_date
-from connector.domain.pricing import PriceRule, PricebookVersion, version_in_force
+from connector.domain.pricing import PricebookVersion, PriceRule, version_in_force
 from connector.domain.statement import (
     BuiltStatement,
     CustomerCharge,
@@ -40,11 +40,19 @@ class BuildReport:
     unassigned: dict[str, Decimal] = field(default_factory=dict)  # account -> billed cost
 
 
-def current_batch_ids(session: Session, tenant: str, provider: str,
-                      period: BillingPeriod) -> list[int]:
-    return list(session.scalars(select(m.ChargeBatch.id).where(
-        m.ChargeBatch.tenant_id == tenant, m.ChargeBatch.provider == provider,
-        m.ChargeBatch.period_start == period.start, m.ChargeBatch.superseded_at.is_(None))))
+def current_batch_ids(
+    session: Session, tenant: str, provider: str, period: BillingPeriod
+) -> list[int]:
+    return list(
+        session.scalars(
+            select(m.ChargeBatch.id).where(
+                m.ChargeBatch.tenant_id == tenant,
+                m.ChargeBatch.provider == provider,
+                m.ChargeBatch.period_start == period.start,
+                m.ChargeBatch.superseded_at.is_(None),
+            )
+        )
+    )
 
 
 def pricebook_versions(config: TenantConfig, pricebook_id: str) -> list[PricebookVersion]:
@@ -52,18 +60,27 @@ def pricebook_versions(config: TenantConfig, pricebook_id: str) -> list[Priceboo
     book = config.pricebook(pricebook_id)
     return [
         PricebookVersion(
-            label=f"{book.id}@{version.effective.isoformat()}", effective=version.effective,
-            rules=[PriceRule(adjust=r.adjust, percent=r.percent, basis=r.basis,
-                             service=r.service, sku=r.sku,
-                             charge_category=str(r.charge_category) if r.charge_category else None)
-                   for r in version.rules],
+            label=f"{book.id}@{version.effective.isoformat()}",
+            effective=version.effective,
+            rules=[
+                PriceRule(
+                    adjust=r.adjust,
+                    percent=r.percent,
+                    basis=r.basis,
+                    service=r.service,
+                    sku=r.sku,
+                    charge_category=str(r.charge_category) if r.charge_category else None,
+                )
+                for r in version.rules
+            ],
         )
         for version in book.versions
     ]
 
 
-def _pricebook_for(config: TenantConfig, customer: Customer, provider: str,
-                   period: BillingPeriod) -> PricebookVersion:
+def _pricebook_for(
+    config: TenantConfig, customer: Customer, provider: str, period: BillingPeriod
+) -> PricebookVersion:
     pricebook_id = customer.pricebooks.get(provider)
     index = config.customers.index(customer)
     if pricebook_id is None or not customer.invoice_currency:
@@ -82,76 +99,144 @@ def _pricebook_for(config: TenantConfig, customer: Customer, provider: str,
     return version
 
 
-def _charges(session: Session, batch_ids: Sequence[int],
-             accounts: Sequence[str]) -> list[tuple[CustomerCharge, str]]:
-    rows = session.scalars(select(m.Charge).where(
-        m.Charge.batch_id.in_(batch_ids), m.Charge.sub_account_id.in_(accounts)))
-    return [(CustomerCharge(
-        account_id=c.sub_account_id, service_name=c.service_name,
-        service_category=c.service_category, sku=c.sku, line_item_type=c.line_item_type,
-        charge_category=c.charge_category, is_marketplace=c.is_marketplace,
-        cost=c.billed_cost, list_cost=c.list_cost, quantity=c.quantity,
-    ), c.billing_currency) for c in rows]
+def _charges(
+    session: Session, batch_ids: Sequence[int], accounts: Sequence[str]
+) -> list[tuple[CustomerCharge, str]]:
+    rows = session.scalars(
+        select(m.Charge).where(
+            m.Charge.batch_id.in_(batch_ids), m.Charge.sub_account_id.in_(accounts)
+        )
+    )
+    return [
+        (
+            CustomerCharge(
+                account_id=c.sub_account_id,
+                service_name=c.service_name,
+                service_category=c.service_category,
+                sku=c.sku,
+                line_item_type=c.line_item_type,
+                charge_category=c.charge_category,
+                is_marketplace=c.is_marketplace,
+                cost=c.billed_cost,
+                list_cost=c.list_cost,
+                quantity=c.quantity,
+            ),
+            c.billing_currency,
+        )
+        for c in rows
+    ]
 
 
-def unassigned_spend(session: Session, tenant: str, provider: str,
-                     batch_ids: Sequence[int]) -> dict[str, Decimal]:
+def unassigned_spend(
+    session: Session, tenant: str, provider: str, batch_ids: Sequence[int]
+) -> dict[str, Decimal]:
     """Billed cost per account that no customer claims: reported, never dropped."""
     mapped = select(m.ProviderAccount.account_id).where(
-        m.ProviderAccount.tenant_id == tenant, m.ProviderAccount.provider == provider)
-    rows = session.execute(select(m.Charge.sub_account_id, m.Charge.billed_cost).where(
-        m.Charge.batch_id.in_(batch_ids), m.Charge.sub_account_id.not_in(mapped)))
+        m.ProviderAccount.tenant_id == tenant, m.ProviderAccount.provider == provider
+    )
+    rows = session.execute(
+        select(m.Charge.sub_account_id, m.Charge.billed_cost).where(
+            m.Charge.batch_id.in_(batch_ids), m.Charge.sub_account_id.not_in(mapped)
+        )
+    )
     spend: dict[str, Decimal] = {}
     for account, cost in rows:
         spend[account] = spend.get(account, Decimal(0)) + cost
     return spend
 
 
-def _store(session: Session, config: TenantConfig, customer: Customer, provider: str,
-           period: BillingPeriod, built: BuiltStatement, pricebook: PricebookVersion,
-           batch_ids: list[int], options: GenerationOptions, today: dt.date,
-           revision: int) -> m.Statement:
+def _store(
+    session: Session,
+    config: TenantConfig,
+    customer: Customer,
+    provider: str,
+    period: BillingPeriod,
+    built: BuiltStatement,
+    pricebook: PricebookVersion,
+    batch_ids: list[int],
+    options: GenerationOptions,
+    today: dt.date,
+    revision: int,
+) -> m.Statement:
     terms = config.invoice_options
     statement = m.Statement(
-        id=str(uuid.uuid4()), tenant_id=config.tenant, customer_id=customer.id,
-        provider=provider, period_start=period.start, period_end=period.end, status="Draft",
-        revision=revision, currency=customer.invoice_currency, subtotal=built.subtotal,
-        tax=built.tax, total=built.total, issue_date=today,
+        id=str(uuid.uuid4()),
+        tenant_id=config.tenant,
+        customer_id=customer.id,
+        provider=provider,
+        period_start=period.start,
+        period_end=period.end,
+        status="Draft",
+        revision=revision,
+        currency=customer.invoice_currency,
+        subtotal=built.subtotal,
+        tax=built.tax,
+        total=built.total,
+        issue_date=today,
         due_date=due_date(today, terms.term_type, terms.term_value),
-        pricebook_version=pricebook.label, batch_ids=batch_ids,
+        pricebook_version=pricebook.label,
+        batch_ids=batch_ids,
         options=options.model_dump(mode="json"),
     )
-    statement.lines = [m.StatementLine(
-        position=line.position, kind=line.kind, description=line.description,
-        amount=line.amount, cost=line.cost, service_category=line.service_category,
-        account_id=line.account_id) for line in built.lines]
-    statement.details = [m.StatementDetail(
-        account_id=d.account_id, service_category=d.service_category,
-        service_name=d.service_name, sku=d.sku, line_item_type=d.line_item_type,
-        is_marketplace=d.is_marketplace, quantity=d.quantity, cost=d.cost, price=d.price,
-        price_rounded=d.price_rounded) for d in built.details]
+    statement.lines = [
+        m.StatementLine(
+            position=line.position,
+            kind=line.kind,
+            description=line.description,
+            amount=line.amount,
+            cost=line.cost,
+            service_category=line.service_category,
+            account_id=line.account_id,
+        )
+        for line in built.lines
+    ]
+    statement.details = [
+        m.StatementDetail(
+            account_id=d.account_id,
+            service_category=d.service_category,
+            service_name=d.service_name,
+            sku=d.sku,
+            line_item_type=d.line_item_type,
+            is_marketplace=d.is_marketplace,
+            quantity=d.quantity,
+            cost=d.cost,
+            price=d.price,
+            price_rounded=d.price_rounded,
+        )
+        for d in built.details
+    ]
     session.add(statement)
     return statement
 
 
-def _statement_options(config: TenantConfig, customer: Customer,
-                       options: GenerationOptions) -> StatementOptions:
+def _statement_options(
+    config: TenantConfig, customer: Customer, options: GenerationOptions
+) -> StatementOptions:
     tax_rate = tax_name = None
     if options.include_tax and customer.tax and not customer.tax_exempt:
-        rate = next(t for t in config.tax_rates if t.name == customer.tax)
+        rate = config.tax_rate(customer.tax)
         tax_rate, tax_name = rate.rate, rate.name
     invoice = config.invoice_options
     return StatementOptions(
-        currency=customer.invoice_currency, group_by_account=invoice.group_by_cloud_account,
+        currency=customer.invoice_currency,
+        group_by_account=invoice.group_by_cloud_account,
         include_marketplace=options.include_marketplace_fees,
-        add_rounding_adjustments=invoice.add_rounding_adjustments, rounding=invoice.rounding,
-        tax_name=tax_name, tax_rate=tax_rate,
+        add_rounding_adjustments=invoice.add_rounding_adjustments,
+        rounding=invoice.rounding,
+        tax_name=tax_name,
+        tax_rate=tax_rate,
     )
 
 
-def generate(runtime: Runtime, tenant: str, provider: str, period: BillingPeriod,
-             customer_ids: Sequence[str] | None = None, overrides: dict | None = None,
-             today: dt.date | None = None) -> BuildReport:
+def generate(
+    runtime: Runtime,
+    tenant: str,
+    provider: str,
+    period: BillingPeriod,
+    customer_ids: Sequence[str] | None = None,
+    overrides: dict | None = None,
+    today: dt.date | None = None,
+) -> BuildReport:
     """Build Draft statements for a closed period, all of them or none.
 
     A Draft already there is replaced by a new revision; an approved statement is
@@ -169,10 +254,13 @@ def generate(runtime: Runtime, tenant: str, provider: str, period: BillingPeriod
             f"--provider {provider} --period {period.key}`"
         )
     wanted = set(customer_ids) if customer_ids else None
-    customers = [c for c in config.customers
-                 if provider in c.accounts and (wanted is None or c.id in wanted)]
+    customers = [
+        c for c in config.customers if provider in c.accounts and (wanted is None or c.id in wanted)
+    ]
     if wanted is not None and (missing := wanted - {c.id for c in customers}):
-        raise BuildError(f"no customer with {provider} accounts has ID {', '.join(sorted(missing))}")
+        raise BuildError(
+            f"no customer with {provider} accounts has ID {', '.join(sorted(missing))}"
+        )
     errors, pricebooks = [], {}
     for customer in customers:
         try:
@@ -187,20 +275,30 @@ def generate(runtime: Runtime, tenant: str, provider: str, period: BillingPeriod
         sync_tenant(session, config)
         batch_ids = current_batch_ids(session, tenant, provider, period)
         if not batch_ids:
-            raise BuildError(f"no {provider} data is stored for {period.key}: run "
-                             f"`connector ingest --tenant {tenant} --provider {provider}` first")
+            raise BuildError(
+                f"no {provider} data is stored for {period.key}: run "
+                f"`connector ingest --tenant {tenant} --provider {provider}` first"
+            )
         report.unassigned = unassigned_spend(session, tenant, provider, batch_ids)
         if report.unassigned and config.unassigned_spend == "block":
             accounts = ", ".join(sorted(report.unassigned))
-            raise BuildError(f"accounts {accounts} have spend but no customer; map them under "
-                             "customers[].accounts or set unassigned_spend: report")
+            raise BuildError(
+                f"accounts {accounts} have spend but no customer; map them under "
+                "customers[].accounts or set unassigned_spend: report"
+            )
         for customer in customers:
-            existing = session.scalar(select(m.Statement).where(
-                m.Statement.tenant_id == tenant, m.Statement.customer_id == customer.id,
-                m.Statement.provider == provider, m.Statement.period_start == period.start))
+            existing = session.scalar(
+                select(m.Statement).where(
+                    m.Statement.tenant_id == tenant,
+                    m.Statement.customer_id == customer.id,
+                    m.Statement.provider == provider,
+                    m.Statement.period_start == period.start,
+                )
+            )
             if existing is not None and existing.status != "Draft":
-                report.skipped.append((customer.id, f"already {existing.status} as "
-                                                    f"{existing.number}"))
+                report.skipped.append(
+                    (customer.id, f"already {existing.status} as {existing.number}")
+                )
                 continue
             charges = _charges(session, batch_ids, customer.accounts[provider])
             if not charges:
@@ -212,18 +310,39 @@ def generate(runtime: Runtime, tenant: str, provider: str, period: BillingPeriod
                     f"customer #{customer.id} is invoiced in {customer.invoice_currency} but "
                     f"its {provider} charges are in {', '.join(sorted(foreign))}; currency "
                     "conversion is not available yet: set invoice_currency to the billing "
-                    "currency")
+                    "currency"
+                )
             revision = 1
             if existing is not None:
                 revision = existing.revision + 1
                 session.delete(existing)
                 session.flush()
-            built = build_statement([c for c, _ in charges], pricebooks[customer.id],
-                                    _statement_options(config, customer, options))
-            statement = _store(session, config, customer, provider, period, built,
-                               pricebooks[customer.id], batch_ids, options, today, revision)
-            record(session, tenant, "system", "statement.generate", statement.id,
-                   {"customer": customer.id, "revision": revision, "total": str(built.total)})
+            built = build_statement(
+                [c for c, _ in charges],
+                pricebooks[customer.id],
+                _statement_options(config, customer, options),
+            )
+            statement = _store(
+                session,
+                config,
+                customer,
+                provider,
+                period,
+                built,
+                pricebooks[customer.id],
+                batch_ids,
+                options,
+                today,
+                revision,
+            )
+            record(
+                session,
+                tenant,
+                "system",
+                "statement.generate",
+                statement.id,
+                {"customer": customer.id, "revision": revision, "total": str(built.total)},
+            )
             report.generated.append(statement)
     for statement in report.generated:
         runtime.emit(StatementGenerated(tenant=tenant, statement_id=statement.id))
@@ -233,10 +352,10 @@ def generate(runtime: Runtime, tenant: str, provider: str, period: BillingPeriod
 def delete_draft(session: Session, tenant: str, statement: m.Statement, actor: str) -> None:
     """Remove a Draft; anything approved is corrected by a credit note instead."""
     if statement.status != "Draft":
-        raise BuildError(f"statement {statement.number or statement.id} is {statement.status}; "
-                         "only Drafts can be deleted (correct an Open one with a credit note)")
-    session.execute(delete(m.StatementDetail).where(
-        m.StatementDetail.statement_id == statement.id))
+        raise BuildError(
+            f"statement {statement.number or statement.id} is {statement.status}; "
+            "only Drafts can be deleted (correct an Open one with a credit note)"
+        )
+    session.execute(delete(m.StatementDetail).where(m.StatementDetail.statement_id == statement.id))
     session.delete(statement)
     record(session, tenant, actor, "statement.delete", statement.id, {})
-

@@ -14,18 +14,22 @@ from connector.pipeline.tenants import sync_tenant
 from connector.storage import models as m
 
 
-def closed_reason(session: Session, tenant: str, provider: str, period: BillingPeriod) -> str | None:
+def closed_reason(
+    session: Session, tenant: str, provider: str, period: BillingPeriod
+) -> str | None:
     row = session.get(m.PeriodClose, (tenant, provider, period.start))
     return None if row is None else row.reason
 
 
-def _record(session: Session, tenant: str, provider: str, period: BillingPeriod,
-            reason: str) -> str:
+def _record(
+    session: Session, tenant: str, provider: str, period: BillingPeriod, reason: str
+) -> str:
     existing = closed_reason(session, tenant, provider, period)
     if existing is not None:
         return existing
-    session.add(m.PeriodClose(tenant_id=tenant, provider=provider, period_start=period.start,
-                              reason=reason))
+    session.add(
+        m.PeriodClose(tenant_id=tenant, provider=provider, period_start=period.start, reason=reason)
+    )
     return reason
 
 
@@ -39,8 +43,9 @@ def signal_close(runtime: Runtime, tenant: str, provider: str, period: BillingPe
         return _record(session, tenant, provider, period, "manual")
 
 
-def detect_close(runtime: Runtime, tenant: str, provider: str, period: BillingPeriod,
-                 today: dt.date) -> str | None:
+def detect_close(
+    runtime: Runtime, tenant: str, provider: str, period: BillingPeriod, today: dt.date
+) -> str | None:
     """Close the period if the provider marked its data final or the business days passed.
 
     Returns the reason it is closed for, or None while it is still open.
@@ -50,9 +55,14 @@ def detect_close(runtime: Runtime, tenant: str, provider: str, period: BillingPe
         reason = closed_reason(session, tenant, provider, period)
         if reason is not None:
             return reason
-        final = session.scalar(select(m.ChargeBatch.final).where(
-            m.ChargeBatch.tenant_id == tenant, m.ChargeBatch.provider == provider,
-            m.ChargeBatch.period_start == period.start, m.ChargeBatch.superseded_at.is_(None)))
+        final = session.scalar(
+            select(m.ChargeBatch.final).where(
+                m.ChargeBatch.tenant_id == tenant,
+                m.ChargeBatch.provider == provider,
+                m.ChargeBatch.period_start == period.start,
+                m.ChargeBatch.superseded_at.is_(None),
+            )
+        )
         if final:
             return _record(session, tenant, provider, period, "provider")
         if today >= closes_on(period.end, rule.business_days, rule.country):

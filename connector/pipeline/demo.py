@@ -54,7 +54,8 @@ def run_demo(output: Path) -> DemoResult:
     config_dir = example_config_dir()
     settings = DaemonSettings(
         database_url=f"sqlite:///{(output / 'demo.db').resolve()}",
-        tenants_dir=config_dir / "tenants", output_dir=output,
+        tenants_dir=config_dir / "tenants",
+        output_dir=output,
     )
     runtime = open_runtime(settings)
     period = parse_period(DEMO_PERIOD)
@@ -64,8 +65,13 @@ def run_demo(output: Path) -> DemoResult:
     report = generate(runtime, DEMO_TENANT, DEMO_PROVIDER, period, today=DEMO_TODAY)
     result.unassigned = report.unassigned
     result.statements = approve(runtime, DEMO_TENANT, None, actor="demo")
-    result.files = export(runtime, DEMO_TENANT, [s.id for s in result.statements], EXPORT_FORMATS,
-                          output / "statements")
+    result.files = export(
+        runtime,
+        DEMO_TENANT,
+        [s.id for s in result.statements],
+        EXPORT_FORMATS,
+        output / "statements",
+    )
     result.pushed = push(runtime, DEMO_TENANT)
     result.files += sorted((output / DEMO_TENANT / "erp").glob("*.csv"))
     return result

@@ -47,15 +47,23 @@ def make_provider(runtime: Runtime, tenant: str, provider_key: str) -> Provider:
 def _charge_rows(batch_id: int, batch: ChargeBatch):  # type: ignore[no-untyped-def]
     for c in batch.charges:
         yield {
-            "batch_id": batch_id, "billing_account_id": c.billing_account_id,
-            "sub_account_id": c.sub_account_id, "charge_category": str(c.charge_category),
-            "charge_class": c.charge_class, "service_name": c.service_name,
-            "service_category": c.service_category, "sku": c.sku, "publisher": c.publisher,
-            "is_marketplace": c.is_marketplace, "billed_cost": c.billed_cost,
-            "list_cost": c.list_cost, "quantity": c.quantity,
+            "batch_id": batch_id,
+            "billing_account_id": c.billing_account_id,
+            "sub_account_id": c.sub_account_id,
+            "charge_category": str(c.charge_category),
+            "charge_class": c.charge_class,
+            "service_name": c.service_name,
+            "service_category": c.service_category,
+            "sku": c.sku,
+            "publisher": c.publisher,
+            "is_marketplace": c.is_marketplace,
+            "billed_cost": c.billed_cost,
+            "list_cost": c.list_cost,
+            "quantity": c.quantity,
             "billing_currency": c.billing_currency,
             "charge_period_start": c.charge_period_start,
-            "charge_period_end": c.charge_period_end, "invoice_id": c.invoice_id,
+            "charge_period_end": c.charge_period_end,
+            "invoice_id": c.invoice_id,
             "line_item_type": c.line_item_type,
         }
 
@@ -67,20 +75,36 @@ def store_batch(session: Session, tenant: str, provider: str, batch: ChargeBatch
     reporting). Runs inside the caller's transaction: all of it or none.
     """
     period = batch.period
-    same = session.scalar(select(m.ChargeBatch.id).where(
-        m.ChargeBatch.tenant_id == tenant, m.ChargeBatch.provider == provider,
-        m.ChargeBatch.period_start == period.start,
-        m.ChargeBatch.source_hash == batch.source_hash))
+    same = session.scalar(
+        select(m.ChargeBatch.id).where(
+            m.ChargeBatch.tenant_id == tenant,
+            m.ChargeBatch.provider == provider,
+            m.ChargeBatch.period_start == period.start,
+            m.ChargeBatch.source_hash == batch.source_hash,
+        )
+    )
     if same is not None:
         return IngestResult(provider, period.key, batch.source, 0, "unchanged")
-    superseded = session.execute(update(m.ChargeBatch).where(
-        m.ChargeBatch.tenant_id == tenant, m.ChargeBatch.provider == provider,
-        m.ChargeBatch.period_start == period.start, m.ChargeBatch.superseded_at.is_(None),
-    ).values(superseded_at=utcnow())).rowcount
+    superseded = session.execute(
+        update(m.ChargeBatch)
+        .where(
+            m.ChargeBatch.tenant_id == tenant,
+            m.ChargeBatch.provider == provider,
+            m.ChargeBatch.period_start == period.start,
+            m.ChargeBatch.superseded_at.is_(None),
+        )
+        .values(superseded_at=utcnow())
+    ).rowcount
     row = m.ChargeBatch(
-        tenant_id=tenant, provider=provider, period_start=period.start, period_end=period.end,
-        source=batch.source, source_hash=batch.source_hash, row_count=len(batch.charges),
-        billed_total=total(c.billed_cost for c in batch.charges), final=batch.final,
+        tenant_id=tenant,
+        provider=provider,
+        period_start=period.start,
+        period_end=period.end,
+        source=batch.source,
+        source_hash=batch.source_hash,
+        row_count=len(batch.charges),
+        billed_total=total(c.billed_cost for c in batch.charges),
+        final=batch.final,
     )
     session.add(row)
     session.flush()
@@ -96,8 +120,9 @@ def store_batch(session: Session, tenant: str, provider: str, batch: ChargeBatch
     return IngestResult(provider, period.key, batch.source, len(batch.charges), status)
 
 
-def ingest(runtime: Runtime, tenant: str, provider_key: str,
-           period: BillingPeriod | None = None) -> list[IngestResult]:
+def ingest(
+    runtime: Runtime, tenant: str, provider_key: str, period: BillingPeriod | None = None
+) -> list[IngestResult]:
     """Fetch the provider's data and store each period's batch in its own transaction."""
     provider = make_provider(runtime, tenant, provider_key)
     with runtime.db.transaction() as session:
@@ -107,9 +132,18 @@ def ingest(runtime: Runtime, tenant: str, provider_key: str,
         with runtime.db.transaction() as session:
             result = store_batch(session, tenant, provider_key, batch)
         results.append(result)
-        log.info("ingested %s %s %s: %s (%d rows)", tenant, provider_key, result.period,
-                 result.status, result.rows)
+        log.info(
+            "ingested %s %s %s: %s (%d rows)",
+            tenant,
+            provider_key,
+            result.period,
+            result.status,
+            result.rows,
+        )
         if result.status != "unchanged":
-            runtime.emit(ChargesIngested(tenant=tenant, provider=provider_key,
-                                         period=result.period, rows=result.rows))
+            runtime.emit(
+                ChargesIngested(
+                    tenant=tenant, provider=provider_key, period=result.period, rows=result.rows
+                )
+            )
     return results

@@ -45,8 +45,13 @@ def statement_basename(statement: m.Statement) -> str:
     return f"{statement.provider}-{statement.period_start:%Y-%m}-{statement.customer_id}-{label}"
 
 
-def export(runtime: Runtime, tenant: str, statement_ids: Sequence[str],
-           formats: Sequence[str], out_dir: Path) -> list[Path]:
+def export(
+    runtime: Runtime,
+    tenant: str,
+    statement_ids: Sequence[str],
+    formats: Sequence[str],
+    out_dir: Path,
+) -> list[Path]:
     """Render each statement in each format into ``out_dir``; returns the paths written."""
     config = runtime.tenant(tenant)
     renderers = runtime.plugins.renderers
@@ -73,13 +78,21 @@ class PushOutcome:
 
 def _due_entries(session, tenant: str) -> list[m.OutboxEntry]:  # type: ignore[no-untyped-def]
     now = utcnow()
-    return list(session.scalars(select(m.OutboxEntry).where(
-        m.OutboxEntry.tenant_id == tenant,
-        or_(m.OutboxEntry.state == "pending",
-            (m.OutboxEntry.state == "failed") & (m.OutboxEntry.next_attempt_at <= now),
-            (m.OutboxEntry.state == "in_flight")
-            & (m.OutboxEntry.updated_at <= now - IN_FLIGHT_LEASE)),
-    ).order_by(m.OutboxEntry.id)))
+    return list(
+        session.scalars(
+            select(m.OutboxEntry)
+            .where(
+                m.OutboxEntry.tenant_id == tenant,
+                or_(
+                    m.OutboxEntry.state == "pending",
+                    (m.OutboxEntry.state == "failed") & (m.OutboxEntry.next_attempt_at <= now),
+                    (m.OutboxEntry.state == "in_flight")
+                    & (m.OutboxEntry.updated_at <= now - IN_FLIGHT_LEASE),
+                ),
+            )
+            .order_by(m.OutboxEntry.id)
+        )
+    )
 
 
 def push(runtime: Runtime, tenant: str) -> list[PushOutcome]:
@@ -96,12 +109,14 @@ def push(runtime: Runtime, tenant: str) -> list[PushOutcome]:
         for entry in entries:
             entry.state, entry.attempts = "in_flight", entry.attempts + 1
         ids = [e.id for e in entries]
-        documents = [statement_document(config, session.get(m.Statement, e.statement_id))
-                     for e in entries]
+        documents = [
+            statement_document(config, session.get(m.Statement, e.statement_id)) for e in entries
+        ]
     if not ids:
         return []
-    context = SinkContext(tenant=tenant, output_dir=runtime.output_dir / tenant,
-                          run_id=runtime.run_id)
+    context = SinkContext(
+        tenant=tenant, output_dir=runtime.output_dir / tenant, run_id=runtime.run_id
+    )
     sink = sink_cls(config.erp.settings, context)
     try:
         results = {r.statement_id: r for r in sink.push(documents)}
@@ -121,12 +136,21 @@ def push(runtime: Runtime, tenant: str) -> list[PushOutcome]:
             else:
                 entry.last_error = result.message if result is not None else error
                 entry.state = "dead" if entry.attempts >= MAX_ATTEMPTS else "failed"
-                entry.next_attempt_at = utcnow() + dt.timedelta(minutes=2 ** entry.attempts)
+                entry.next_attempt_at = utcnow() + dt.timedelta(minutes=2**entry.attempts)
             statement = session.get(m.Statement, entry.statement_id)
-            outcomes.append(PushOutcome(entry.statement_id, statement.number, entry.state,
-                                        entry.last_error or (result.message if result else "")))
+            outcomes.append(
+                PushOutcome(
+                    entry.statement_id,
+                    statement.number,
+                    entry.state,
+                    entry.last_error or (result.message if result else ""),
+                )
+            )
     for outcome in outcomes:
         if outcome.state == "delivered":
-            runtime.emit(StatementPushed(tenant=tenant, statement_id=outcome.statement_id,
-                                         number=outcome.number))
+            runtime.emit(
+                StatementPushed(
+                    tenant=tenant, statement_id=outcome.statement_id, number=outcome.number
+                )
+            )
     return outcomes

@@ -18,23 +18,27 @@ def sync_tenant(session: Session, config: TenantConfig) -> m.Tenant:
     tenant = session.get(m.Tenant, config.tenant)
     wanted_next = config.invoice_options.next_invoice_number
     if tenant is None:
-        tenant = m.Tenant(id=config.tenant, name=config.profile.name,
-                          next_invoice_number=wanted_next)
+        tenant = m.Tenant(
+            id=config.tenant, name=config.profile.name, next_invoice_number=wanted_next
+        )
         session.add(tenant)
         session.flush()
     else:
         tenant.name = config.profile.name
         tenant.next_invoice_number = max(tenant.next_invoice_number, wanted_next)
-    stored = {c.id: c for c in session.scalars(
-        select(m.Customer).where(m.Customer.tenant_id == config.tenant))}
+    stored = {
+        c.id: c
+        for c in session.scalars(select(m.Customer).where(m.Customer.tenant_id == config.tenant))
+    }
     for customer in config.customers:
         row = stored.get(customer.id) or m.Customer(tenant_id=config.tenant, id=customer.id)
         row.name, row.invoice_currency = customer.name, customer.invoice_currency
         session.add(row)
     session.execute(delete(m.ProviderAccount).where(m.ProviderAccount.tenant_id == config.tenant))
     session.add_all(
-        m.ProviderAccount(tenant_id=config.tenant, provider=provider, account_id=account,
-                          customer_id=customer.id)
+        m.ProviderAccount(
+            tenant_id=config.tenant, provider=provider, account_id=account, customer_id=customer.id
+        )
         for customer in config.customers
         for provider, accounts in customer.accounts.items()
         for account in accounts

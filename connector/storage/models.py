@@ -105,7 +105,9 @@ class ChargeBatch(Base):
     __tablename__ = "charge_batches"
     __table_args__ = (
         UniqueConstraint("tenant_id", "provider", "period_start", "source_hash"),
-        Index("ix_charge_batches_current", "tenant_id", "provider", "period_start", "superseded_at"),
+        Index(
+            "ix_charge_batches_current", "tenant_id", "provider", "period_start", "superseded_at"
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -191,7 +193,8 @@ class Statement(Base):
     approved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     lines: Mapped[list[StatementLine]] = relationship(
-        back_populates="statement", cascade="all, delete-orphan",
+        back_populates="statement",
+        cascade="all, delete-orphan",
         order_by="StatementLine.position",
     )
     details: Mapped[list[StatementDetail]] = relationship(

@@ -86,8 +86,9 @@ def test_a_broken_plugin_is_reported_by_name_and_distribution_and_the_rest_still
     assert "aws" in host.providers and "csv" in host.sinks
 
 
-def test_strict_mode_stops_at_a_broken_plugin_naming_it(site: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_strict_mode_stops_at_a_broken_plugin_naming_it(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     install_fake_distribution(site, "acme-broken-plugin", "broken", "acme_broken", BROKEN)
     monkeypatch.setenv("CONNECTOR_STRICT_PLUGINS", "1")
     with pytest.raises(PluginLoadError, match="'broken' from distribution 'acme-broken-plugin'"):
@@ -120,13 +121,19 @@ def test_a_failing_event_handler_is_logged_and_the_others_still_run(
     site: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     install_fake_distribution(site, "acme-shout", "shouter", "acme_shouter", SHOUTER)
-    install_fake_distribution(site, "acme-crash", "crasher", "acme_crasher", """
+    install_fake_distribution(
+        site,
+        "acme-crash",
+        "crasher",
+        "acme_crasher",
+        """
 from connector.contracts import hookimpl
 
 @hookimpl
 def connector_event(event):
     raise RuntimeError('handler down')
-""")
+""",
+    )
     host = load_plugins()
     with caplog.at_level(logging.ERROR):
         host.emit(Pinged(tenant="t"))
@@ -155,8 +162,13 @@ def test_unknown_name_lists_what_is_available(site: Path) -> None:
 def test_connector_plugins_command_lists_built_ins_and_the_broken_one(site: Path) -> None:
     install_fake_distribution(site, "acme-broken-plugin", "broken", "acme_broken", BROKEN)
     env = {**os.environ, "PYTHONPATH": str(site)}
-    out = subprocess.run([sys.executable, "-m", "connector", "plugins", "--json"], env=env,
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "connector", "plugins", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     records = {r["name"]: r for r in json.loads(out)}
     assert records["broken"]["status"] == "failed"
     assert records["broken"]["distribution"] == "acme-broken-plugin"

@@ -16,14 +16,17 @@ def test_parse_period() -> None:
         parse_period("2026-13")
 
 
-@pytest.mark.parametrize(("term", "value", "expected"), [
-    ("net", 30, dt.date(2026, 12, 6)),
-    ("on_receipt", 0, dt.date(2026, 11, 6)),
-    ("day_of_next_month", 31, dt.date(2026, 12, 31)),
-    ("day_of_next_month", 15, dt.date(2026, 12, 15)),
-    ("end_of_month", 0, dt.date(2026, 11, 30)),
-    ("end_of_month", 3, dt.date(2027, 2, 28)),
-])
+@pytest.mark.parametrize(
+    ("term", "value", "expected"),
+    [
+        ("net", 30, dt.date(2026, 12, 6)),
+        ("on_receipt", 0, dt.date(2026, 11, 6)),
+        ("day_of_next_month", 31, dt.date(2026, 12, 31)),
+        ("day_of_next_month", 15, dt.date(2026, 12, 15)),
+        ("end_of_month", 0, dt.date(2026, 11, 30)),
+        ("end_of_month", 3, dt.date(2027, 2, 28)),
+    ],
+)
 def test_due_dates(term: str, value: int, expected: dt.date) -> None:
     assert due_date(dt.date(2026, 11, 6), term, value) == expected
 

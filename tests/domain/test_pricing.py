@@ -27,9 +27,14 @@ def test_list_price_basis_uses_list_cost() -> None:
 
 
 def test_rule_matches_service_category_too() -> None:
-    book = PricebookVersion("b", dt.date(2026, 1, 1),
-                            [PriceRule("discount", D(50), service="Amazon Simple Storage Service")])
-    assert book.price("AmazonS3", "Amazon Simple Storage Service", "Usage", "x", D(10), D(10)) == D(5)
+    book = PricebookVersion(
+        "b",
+        dt.date(2026, 1, 1),
+        [PriceRule("discount", D(50), service="Amazon Simple Storage Service")],
+    )
+    assert book.price("AmazonS3", "Amazon Simple Storage Service", "Usage", "x", D(10), D(10)) == D(
+        5
+    )
 
 
 def test_no_rule_keeps_cost() -> None:

@@ -2,41 +2,61 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal as D
 
 import pytest
 
 from connector.domain.pricing import PricebookVersion, PriceRule
 from connector.domain.statement import CustomerCharge, StatementOptions, build_statement
-import datetime as dt
 
 
-def charge(cost: str, service: str = "AmazonEC2", category: str = "Amazon EC2",
-           sku: str = "BoxUsage", account: str = "111", marketplace: bool = False,
-           kind: str = "Usage", list_cost: str | None = None) -> CustomerCharge:
-    return CustomerCharge(account_id=account, service_name=service, service_category=category,
-                          sku=sku, line_item_type=kind, charge_category=kind,
-                          is_marketplace=marketplace, cost=D(cost),
-                          list_cost=D(list_cost or cost), quantity=D(1))
+def charge(
+    cost: str,
+    service: str = "AmazonEC2",
+    category: str = "Amazon EC2",
+    sku: str = "BoxUsage",
+    account: str = "111",
+    marketplace: bool = False,
+    kind: str = "Usage",
+    list_cost: str | None = None,
+) -> CustomerCharge:
+    return CustomerCharge(
+        account_id=account,
+        service_name=service,
+        service_category=category,
+        sku=sku,
+        line_item_type=kind,
+        charge_category=kind,
+        is_marketplace=marketplace,
+        cost=D(cost),
+        list_cost=D(list_cost or cost),
+        quantity=D(1),
+    )
 
 
-MARKUP_15 = PricebookVersion("book@2026-01-01", dt.date(2026, 1, 1),
-                             [PriceRule("markup", D(15))])
+MARKUP_15 = PricebookVersion("book@2026-01-01", dt.date(2026, 1, 1), [PriceRule("markup", D(15))])
 
 
 def test_lines_are_rounded_once_per_service_category_from_full_precision() -> None:
     # 0.004 + 0.004 = 0.008 -> 0.01 on the line; rounding each row would give 0.00.
-    built = build_statement([charge("0.004"), charge("0.004", sku="EBS")], None,
-                            StatementOptions("USD"))
+    built = build_statement(
+        [charge("0.004"), charge("0.004", sku="EBS")], None, StatementOptions("USD")
+    )
     assert [line.amount for line in built.lines] == [D("0.01")]
     assert built.total == D("0.01")
 
 
 def test_rounding_adjustment_makes_lines_add_up_to_the_rounded_exact_total() -> None:
-    charges = [charge("1.005", category="A"), charge("1.005", category="B"),
-               charge("1.005", category="C")]
+    charges = [
+        charge("1.005", category="A"),
+        charge("1.005", category="B"),
+        charge("1.005", category="C"),
+    ]
     # lines: 1.01 each (half-up) = 3.03; exact 3.015 -> 3.02; adjustment -0.01
-    with_adj = build_statement(charges, None, StatementOptions("USD", add_rounding_adjustments=True))
+    with_adj = build_statement(
+        charges, None, StatementOptions("USD", add_rounding_adjustments=True)
+    )
     assert [(line.kind, line.amount) for line in with_adj.lines][-1] == ("rounding", D("-0.01"))
     assert with_adj.total == D("3.02") == sum(line.amount for line in with_adj.lines)
     without = build_statement(charges, None, StatementOptions("USD"))
@@ -45,9 +65,14 @@ def test_rounding_adjustment_makes_lines_add_up_to_the_rounded_exact_total() -> 
 
 def test_markup_applies_to_services_and_marketplace_passes_through_at_cost() -> None:
     built = build_statement(
-        [charge("100"), charge("40", service="prod-x", category="Foxit", marketplace=True),
-         charge("0", service="prod-y", category="Alert Logic", marketplace=True)],
-        MARKUP_15, StatementOptions("USD"))
+        [
+            charge("100"),
+            charge("40", service="prod-x", category="Foxit", marketplace=True),
+            charge("0", service="prod-y", category="Alert Logic", marketplace=True),
+        ],
+        MARKUP_15,
+        StatementOptions("USD"),
+    )
     amounts = {(line.kind, line.description): line.amount for line in built.lines}
     assert amounts[("service", "Amazon EC2")] == D("115.00")
     assert amounts[("marketplace", "AWS Marketplace: Foxit")] == D("40.00")
@@ -56,8 +81,11 @@ def test_markup_applies_to_services_and_marketplace_passes_through_at_cost() -> 
 
 
 def test_tax_is_on_non_marketplace_lines_only() -> None:
-    built = build_statement([charge("100"), charge("40", category="Foxit", marketplace=True)],
-                            None, StatementOptions("USD", tax_name="Sales", tax_rate=D("0.0825")))
+    built = build_statement(
+        [charge("100"), charge("40", category="Foxit", marketplace=True)],
+        None,
+        StatementOptions("USD", tax_name="Sales", tax_rate=D("0.0825")),
+    )
     assert built.tax == D("8.25")
     assert built.subtotal == D("140.00")
     assert built.total == D("148.25")
@@ -65,24 +93,35 @@ def test_tax_is_on_non_marketplace_lines_only() -> None:
 
 
 def test_marketplace_left_out_when_not_included() -> None:
-    built = build_statement([charge("100"), charge("40", category="Foxit", marketplace=True)],
-                            None, StatementOptions("USD", include_marketplace=False))
+    built = build_statement(
+        [charge("100"), charge("40", category="Foxit", marketplace=True)],
+        None,
+        StatementOptions("USD", include_marketplace=False),
+    )
     assert [line.kind for line in built.lines] == ["service"]
     assert built.total == D("100.00")
 
 
 def test_provider_tax_and_credits_are_not_copied_onto_statements() -> None:
-    built = build_statement([charge("100"), charge("8", kind="Tax"), charge("-25", kind="Credit")],
-                            None, StatementOptions("USD"))
+    built = build_statement(
+        [charge("100"), charge("8", kind="Tax"), charge("-25", kind="Credit")],
+        None,
+        StatementOptions("USD"),
+    )
     assert built.total == D("100.00")
     assert {d.line_item_type for d in built.details} == {"Usage"}
 
 
 def test_grouping_by_cloud_account_gives_account_lines() -> None:
-    built = build_statement([charge("1", account="111"), charge("2", account="222")], None,
-                            StatementOptions("USD", group_by_account=True))
+    built = build_statement(
+        [charge("1", account="111"), charge("2", account="222")],
+        None,
+        StatementOptions("USD", group_by_account=True),
+    )
     assert [(line.account_id, line.amount) for line in built.lines] == [
-        ("111", D("1.00")), ("222", D("2.00"))]
+        ("111", D("1.00")),
+        ("222", D("2.00")),
+    ]
 
 
 @pytest.mark.parametrize(("currency", "expected"), [("JPY", D("1235")), ("BHD", D("1234.568"))])
@@ -92,8 +131,11 @@ def test_lines_round_to_the_currency_minor_unit(currency: str, expected: D) -> N
 
 
 def test_detail_rows_keep_full_precision_and_sum_to_the_line() -> None:
-    built = build_statement([charge("0.1234567891"), charge("0.0000000009", sku="EBS")],
-                            MARKUP_15, StatementOptions("USD"))
+    built = build_statement(
+        [charge("0.1234567891"), charge("0.0000000009", sku="EBS")],
+        MARKUP_15,
+        StatementOptions("USD"),
+    )
     prices = [d.price for d in built.details]
     assert sum(prices) == D("0.1234567900") * D("1.15")
     assert built.lines[0].amount == D("0.14")

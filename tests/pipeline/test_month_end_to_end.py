@@ -29,8 +29,11 @@ from tests.conftest import REPO
 OCTOBER = parse_period("2026-10")
 AFTER_CLOSE = dt.date(2026, 11, 6)
 CUR = REPO / "connector/demo_data/aws/cur-2026-10-00001.csv"
-ACCOUNTS = {"1001": {"111111111111", "222222222222"}, "1002": {"333333333333"},
-            "1003": {"444444444444"}}
+ACCOUNTS = {
+    "1001": {"111111111111", "222222222222"},
+    "1002": {"333333333333"},
+    "1003": {"444444444444"},
+}
 CENT = Decimal("0.01")
 
 
@@ -58,11 +61,14 @@ def expected_totals() -> dict[str, Decimal]:
         exact = sum(lines.values(), Decimal(0)).quantize(CENT, ROUND_HALF_UP)
         taxable = sum((v for (mp, _), v in lines.items() if not mp), Decimal(0))
         rounded_taxable = sum(
-            (v.quantize(CENT, ROUND_HALF_UP) for (mp, _), v in lines.items() if not mp),
-            Decimal(0))
+            (v.quantize(CENT, ROUND_HALF_UP) for (mp, _), v in lines.items() if not mp), Decimal(0)
+        )
         # tax is on the rounded non-marketplace lines (what an ERP recomputes)
-        tax = Decimal(0) if customer == "1003" else (
-            rounded_taxable * Decimal("0.0825")).quantize(CENT, ROUND_HALF_UP)
+        tax = (
+            Decimal(0)
+            if customer == "1003"
+            else (rounded_taxable * Decimal("0.0825")).quantize(CENT, ROUND_HALF_UP)
+        )
         assert taxable  # every customer has billable usage
         totals[customer] = exact + tax
     return totals
@@ -74,9 +80,11 @@ def runtime(db_url: str, tmp_path: Path):
     shutil.copytree(REPO / "config/tenants", tenants)
     text = (tenants / "acme.yaml").read_text()
     (tenants / "acme.yaml").write_text(
-        text.replace("../../connector/demo_data/aws", str(CUR.parent)))
-    rt = open_runtime(DaemonSettings(database_url=db_url, tenants_dir=tenants,
-                                     output_dir=tmp_path / "out"))
+        text.replace("../../connector/demo_data/aws", str(CUR.parent))
+    )
+    rt = open_runtime(
+        DaemonSettings(database_url=db_url, tenants_dir=tenants, output_dir=tmp_path / "out")
+    )
     yield rt
     rt.db.dispose()
 
@@ -102,16 +110,24 @@ def test_the_month_end_to_end(runtime, tmp_path: Path) -> None:
     assert sorted(s.number for s in approved) == ["ACME-01001", "ACME-01002", "ACME-01003"]
 
     with runtime.db.transaction() as session:
-        marketplace = session.scalars(select(m.StatementLine).join(m.Statement).where(
-            m.Statement.customer_id == "1003", m.StatementLine.kind == "marketplace")).all()
+        marketplace = session.scalars(
+            select(m.StatementLine)
+            .join(m.Statement)
+            .where(m.Statement.customer_id == "1003", m.StatementLine.kind == "marketplace")
+        ).all()
         amounts = {line.description: line.amount for line in marketplace}
         assert amounts["AWS Marketplace: Alert Logic Threat Manager for AWS"] == Decimal("0.00")
         assert amounts["AWS Marketplace: Foxit PDF Editor"] == Decimal("12.45")
         outbox = session.scalars(select(m.OutboxEntry)).all()
         assert {e.state for e in outbox} == {"pending"} and len(outbox) == 3
 
-    files = export(runtime, "acme", [s.id for s in approved], ["pdf", "csv", "detailed-csv"],
-                   tmp_path / "statements")
+    files = export(
+        runtime,
+        "acme",
+        [s.id for s in approved],
+        ["pdf", "csv", "detailed-csv"],
+        tmp_path / "statements",
+    )
     assert len(files) == 9 and all(p.stat().st_size > 0 for p in files)
 
     outcomes = push(runtime, "acme")
@@ -152,8 +168,11 @@ def test_an_open_period_is_not_built(runtime, tmp_path: Path) -> None:
 def test_a_customer_without_a_pricebook_gets_the_seeds_error(runtime) -> None:
     ingest(runtime, "acme", "aws")
     runtime.tenants["acme"].customers[1].pricebooks.clear()
-    with pytest.raises(BuildError, match=r"The customer with ID #1002 does not have the currency "
-                                         r"USD enabled: add a pricebook .*customers\[1\]"):
+    with pytest.raises(
+        BuildError,
+        match=r"The customer with ID #1002 does not have the currency "
+        r"USD enabled: add a pricebook .*customers\[1\]",
+    ):
         generate(runtime, "acme", "aws", OCTOBER, today=AFTER_CLOSE)
     with runtime.db.transaction() as session:
         assert session.scalars(select(m.Statement)).all() == []

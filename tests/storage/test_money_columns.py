@@ -17,8 +17,16 @@ def test_money_survives_a_round_trip_exactly(db_url: str, value: str) -> None:
     db = Database(db_url)
     with db.transaction() as session:
         _tenant(session)
-        session.add(m.CreditEntry(tenant_id="t1", customer_id="c1", kind="grant",
-                                  amount=Decimal(value), currency="USD", created_by="test"))
+        session.add(
+            m.CreditEntry(
+                tenant_id="t1",
+                customer_id="c1",
+                kind="grant",
+                amount=Decimal(value),
+                currency="USD",
+                created_by="test",
+            )
+        )
     with db.transaction() as session:
         stored = session.scalar(select(m.CreditEntry.amount))
     assert isinstance(stored, Decimal)
@@ -30,8 +38,16 @@ def test_float_money_is_refused(db_url: str) -> None:
     db = Database(db_url)
     with pytest.raises(Exception, match="money must be Decimal"), db.transaction() as session:
         _tenant(session)
-        session.add(m.CreditEntry(tenant_id="t1", customer_id="c1", kind="grant",
-                                  amount=0.1, currency="USD", created_by="test"))
+        session.add(
+            m.CreditEntry(
+                tenant_id="t1",
+                customer_id="c1",
+                kind="grant",
+                amount=0.1,
+                currency="USD",
+                created_by="test",
+            )
+        )
         session.flush()
     db.dispose()
 

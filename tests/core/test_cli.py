@@ -1,0 +1,180 @@
+"""The `connector` command: exit codes and messages an operator can act on."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from connector.cli import main
+from tests.conftest import REPO
+
+BAD_TENANT = """\
+tenant: broken
+profile:
+  name: Broken Reseller
+providers:
+  aws: {settings: {path: data}}
+erp:
+  sink: csv
+invoice_options:
+  term_value: thirty
+customers:
+  - id: "1"
+    name: First
+    invoice_currency: USD
+    acounts:
+      aws: ["111111111111"]
+  - id: "2"
+    name: Second
+    invoice_currency: USD
+    accounts:
+      aws: ["111111111111"]
+"""
+
+
+def settings_file(tmp_path: Path, tenants: Path, database_url: str | None = None) -> Path:
+    path = tmp_path / "connector.yaml"
+    url = database_url or f"sqlite:///{tmp_path / 'c.db'}"
+    path.write_text(f"database_url: {url}\ntenants_dir: {tenants}\noutput_dir: {tmp_path}/out\n")
+    return path
+
+
+def run(*args: str) -> object:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def example_tenants(tmp_path: Path) -> Path:
+    tenants = tmp_path / "tenants"
+    shutil.copytree(REPO / "config/tenants", tenants)
+    text = (tenants / "acme.yaml").read_text()
+    (tenants / "acme.yaml").write_text(
+        text.replace("../../connector/demo_data/aws", str(REPO / "connector/demo_data/aws"))
+    )
+    return tenants
+
+
+def test_check_config_reports_three_mistakes_with_lines_and_exits_1(tmp_path: Path) -> None:
+    tenants = tmp_path / "tenants"
+    tenants.mkdir()
+    (tenants / "broken.yaml").write_text(BAD_TENANT)
+    result = run("--config", str(settings_file(tmp_path, tenants)), "check-config")
+    assert result.exit_code == 1
+    text = " ".join(result.output.split())  # undo the console's wrapping
+    assert "3 configuration problem(s)" in text
+    assert "broken.yaml:9: invoice_options.term_value" in text
+    assert "broken.yaml:14: customers[0].acounts" in text
+    assert "broken.yaml:19: customers[1].accounts.aws[0]" in text
+
+
+def test_check_config_passes_the_example(tmp_path: Path, example_tenants: Path) -> None:
+    result = run("--config", str(settings_file(tmp_path, example_tenants)), "check-config")
+    assert result.exit_code == 0, result.output
+    assert "ok acme: 3 customers" in result.output
+
+
+def test_check_config_validates_plugin_settings(tmp_path: Path, example_tenants: Path) -> None:
+    path = example_tenants / "acme.yaml"
+    path.write_text(
+        path.read_text().replace("    settings:\n      path:", "    settings:\n      folder:", 1)
+    )
+    result = run("--config", str(settings_file(tmp_path, example_tenants)), "check-config")
+    assert result.exit_code == 1
+    assert "providers.aws.settings" in " ".join(result.output.split())
+
+
+def test_config_schema_is_json_schema_of_tenant_files() -> None:
+    result = run("config", "schema")
+    schema = json.loads(result.output)
+    assert {"tenant", "customers", "providers", "erp"} <= set(schema["properties"])
+
+
+def test_unreachable_database_exits_3(tmp_path: Path, example_tenants: Path) -> None:
+    url = "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2"
+    result = run(
+        "--config",
+        str(settings_file(tmp_path, example_tenants, url)),
+        "statements",
+        "list",
+        "--tenant",
+        "acme",
+    )
+    assert result.exit_code == 3
+    assert "cannot reach the database at" in result.output
+
+
+def test_generate_before_ingest_exits_5_and_says_what_to_run(
+    tmp_path: Path, example_tenants: Path
+) -> None:
+    config = str(settings_file(tmp_path, example_tenants))
+    run("--config", config, "close", "--tenant", "acme", "--provider", "aws", "--period", "2026-09")
+    result = run(
+        "--config",
+        config,
+        "statements",
+        "generate",
+        "--tenant",
+        "acme",
+        "--provider",
+        "aws",
+        "--period",
+        "2026-09",
+    )
+    assert result.exit_code == 5
+    assert "connector ingest --tenant acme --provider aws" in " ".join(result.output.split())
+
+
+def test_the_cli_runs_a_month(tmp_path: Path, example_tenants: Path) -> None:
+    config = str(settings_file(tmp_path, example_tenants))
+    assert run("--config", config, "ingest", "--tenant", "acme", "--provider", "aws").exit_code == 0
+    generated = run(
+        "--config",
+        config,
+        "statements",
+        "generate",
+        "--tenant",
+        "acme",
+        "--provider",
+        "aws",
+        "--period",
+        "2026-10",
+        "--json",
+    )
+    drafts = json.loads(generated.output)["generated"]
+    assert len(drafts) == 3 and {d["status"] for d in drafts} == {"Draft"}
+    deleted = run("--config", config, "statements", "delete", "--tenant", "acme", drafts[2]["id"])
+    assert deleted.exit_code == 0
+    approved = run("--config", config, "statements", "approve", "--tenant", "acme", "--all")
+    assert approved.exit_code == 0
+    listing = json.loads(
+        run("--config", config, "statements", "list", "--tenant", "acme", "--json").output
+    )
+    assert sorted(s["number"] for s in listing) == ["ACME-01001", "ACME-01002"]
+    again = run("--config", config, "statements", "delete", "--tenant", "acme", "ACME-01001")
+    assert again.exit_code == 5 and "only Drafts can be deleted" in again.output
+    shown = json.loads(
+        run(
+            "--config", config, "statements", "show", "--tenant", "acme", "ACME-01001", "--json"
+        ).output
+    )
+    assert shown["lines"]
+    assert sum((Decimal(x["amount"]) for x in shown["lines"]), Decimal(0)) == Decimal(
+        shown["total"]
+    )
+    pushed = run("--config", config, "push", "--tenant", "acme")
+    assert pushed.exit_code == 0 and pushed.output.count("delivered") == 2
+
+
+def test_demo_writes_statements_and_the_erp_import(tmp_path: Path) -> None:
+    result = run("demo", "--output", str(tmp_path / "demo"))
+    assert result.exit_code == 0, result.output
+    written = {p.suffix for p in (tmp_path / "demo").rglob("*") if p.is_file()}
+    assert {".pdf", ".csv", ".db"} <= written
+    assert len(list((tmp_path / "demo/statements").glob("*.pdf"))) == 3
+    assert len(list((tmp_path / "demo/acme/erp").glob("acme-xero-invoices-*.csv"))) == 1
+    assert "ACME-01003" in result.output
