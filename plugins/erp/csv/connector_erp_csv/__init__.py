@@ -1,0 +1,1 @@
+"""Billing Connector's CSV ERP sink: import files for accounting systems, written exactly once."""

@@ -1,0 +1,1 @@
+"""Billing Connector's PDF renderer: a customer statement laid out with ReportLab platypus."""

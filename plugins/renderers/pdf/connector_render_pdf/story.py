@@ -1,0 +1,221 @@
+"""The flowables of a statement, top to bottom: parties, facts, lines, totals, notes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.styles import ParagraphStyle, StyleSheet1, getSampleStyleSheet
+from reportlab.lib.units import inch
+from reportlab.lib.utils import ImageReader
+from reportlab.platypus import Flowable, Image, KeepTogether, Paragraph, Spacer, Table, TableStyle
+
+from connector.contracts import Party, StatementDocument, StatementLine
+from connector_render_pdf.money import format_amount, format_date, period_text
+
+log = logging.getLogger(__name__)
+
+# The frame is 7in between the margins, less ReportLab's 6pt frame padding on each side.
+CONTENT_WIDTH = 7 * inch - 12
+AMOUNT_WIDTH = 1.3 * inch
+ACCOUNT_WIDTH = 1.4 * inch
+LOGO_BOX = (1.8 * inch, 0.8 * inch)
+DRAFT_NUMBER = "DRAFT"
+_RULE = colors.HexColor("#9aa5b1")
+_HEADER_FILL = colors.HexColor("#e8edf2")
+_ZEBRA_FILL = colors.HexColor("#f7f9fb")
+
+
+def statement_styles() -> StyleSheet1:
+    """ReportLab's sample styles plus the few a statement adds."""
+    styles = getSampleStyleSheet()
+    styles.add(ParagraphStyle("Small", parent=styles["Normal"], fontSize=9, leading=11))
+    styles.add(ParagraphStyle("SmallRight", parent=styles["Small"], alignment=TA_RIGHT))
+    styles.add(ParagraphStyle("PartyName", parent=styles["Normal"], fontName="Helvetica-Bold"))
+    styles.add(ParagraphStyle("Cell", parent=styles["Normal"], fontSize=9, leading=11))
+    styles.add(ParagraphStyle("DocTitle", parent=styles["Title"], alignment=TA_RIGHT, spaceAfter=6))
+    return styles
+
+
+def _text(value: str) -> str:
+    # Paragraph markup is XML: a "&" in a customer name must not break the layout.
+    return escape(value).replace("\n", "<br/>")
+
+
+def _logo(path: Path | None) -> list[Flowable]:
+    if path is None or not Path(path).is_file():
+        return []
+    try:
+        width, height = ImageReader(str(path)).getSize()
+    except Exception:  # a broken logo must not stop a statement going out
+        log.warning("reseller logo %s could not be read; rendering without it", path)
+        return []
+    scale = min(LOGO_BOX[0] / width, LOGO_BOX[1] / height, 1.0)
+    logo = Image(str(path), width=width * scale, height=height * scale)
+    logo.hAlign = "LEFT"
+    return [logo, Spacer(1, 6)]
+
+
+def party_block(party: Party, styles: StyleSheet1, heading: str | None = None) -> list[Flowable]:
+    """A party's name, address and contact details, one paragraph per line."""
+    flowables: list[Flowable] = []
+    if heading:
+        flowables.append(Paragraph(f"<b>{_text(heading)}</b>", styles["Small"]))
+    flowables.append(Paragraph(_text(party.name), styles["PartyName"]))
+    details = [*party.address]
+    details += [value for value in (party.email, party.phone) if value]
+    if party.tax_id:
+        details.append(f"Tax ID: {party.tax_id}")
+    flowables.extend(Paragraph(_text(line), styles["Small"]) for line in details)
+    return flowables
+
+
+def statement_number(document: StatementDocument) -> str:
+    """The invoice number, or DRAFT until approval assigns one."""
+    return document.number or DRAFT_NUMBER
+
+
+def facts_table(document: StatementDocument, styles: StyleSheet1) -> Table:
+    """Number, dates, period, currency and status, as label/value pairs."""
+    facts = [
+        ("Statement no.", statement_number(document)),
+        ("Issue date", format_date(document.issue_date)),
+        ("Due date", format_date(document.due_date)),
+        ("Period", period_text(document.period.start, document.period.end)),
+        ("Provider", document.provider),
+        ("Currency", document.currency),
+        ("Status", document.status),
+    ]
+    rows = [
+        [Paragraph(label, styles["Small"]), Paragraph(_text(value), styles["SmallRight"])]
+        for label, value in facts
+    ]
+    table = Table(rows, colWidths=[1.1 * inch, 2.0 * inch], hAlign="RIGHT")
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+            ]
+        )
+    )
+    return table
+
+
+def heading_table(document: StatementDocument, styles: StyleSheet1) -> Table:
+    """Reseller (logo, name, contact) on the left; title and statement facts on the right."""
+    left = _logo(document.reseller.logo_path) + party_block(document.reseller, styles)
+    right = [Paragraph("Statement", styles["DocTitle"]), facts_table(document, styles)]
+    table = Table([[left, right]], colWidths=[CONTENT_WIDTH - 3.3 * inch, 3.3 * inch])
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (0, -1), 0),
+                ("RIGHTPADDING", (-1, 0), (-1, -1), 0),
+            ]
+        )
+    )
+    return table
+
+
+def customer_block(document: StatementDocument, styles: StyleSheet1) -> list[Flowable]:
+    """The "Bill to" contact block with the customer's ID."""
+    block = party_block(document.customer, styles, heading="Bill to")
+    block.append(Paragraph(f"Customer ID: {_text(document.customer_id)}", styles["Small"]))
+    return block
+
+
+def lines_table(document: StatementDocument, styles: StyleSheet1) -> Table:
+    """The statement lines, its header row repeated on every page it spans.
+
+    The account column appears only when some line names an account.
+    """
+    lines: Sequence[StatementLine] = sorted(document.lines, key=lambda line: line.position)
+    with_account = any(line.account_id for line in lines)
+    header = [
+        "Description",
+        *(["Account"] if with_account else []),
+        f"Amount ({document.currency})",
+    ]
+    if with_account:
+        widths = [CONTENT_WIDTH - ACCOUNT_WIDTH - AMOUNT_WIDTH, ACCOUNT_WIDTH, AMOUNT_WIDTH]
+    else:
+        widths = [CONTENT_WIDTH - AMOUNT_WIDTH, AMOUNT_WIDTH]
+    rows: list[list[object]] = [header]
+    for line in lines:
+        cells: list[object] = [Paragraph(_text(line.description), styles["Cell"])]
+        if with_account:
+            cells.append(line.account_id or "")
+        cells.append(format_amount(line.amount))
+        rows.append(cells)
+    style = [
+        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 9),
+        ("FONT", (0, 1), (-1, -1), "Helvetica", 9),
+        ("BACKGROUND", (0, 0), (-1, 0), _HEADER_FILL),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.75, _RULE),
+        ("LINEBELOW", (0, -1), (-1, -1), 0.75, _RULE),
+        ("ALIGN", (-1, 0), (-1, -1), "RIGHT"),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ]
+    style += [("BACKGROUND", (0, row), (-1, row), _ZEBRA_FILL) for row in range(2, len(rows), 2)]
+    table = Table(rows, colWidths=widths, repeatRows=1)
+    table.setStyle(TableStyle(style))
+    return table
+
+
+def totals_table(document: StatementDocument) -> Table:
+    """Subtotal, tax and total, right-aligned under the amount column."""
+    rows = [
+        ["Subtotal", format_amount(document.subtotal)],
+        ["Tax", format_amount(document.tax)],
+        [f"Total ({document.currency})", format_amount(document.total)],
+    ]
+    table = Table(rows, colWidths=[1.8 * inch, AMOUNT_WIDTH], hAlign="RIGHT")
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, -2), "Helvetica", 9),
+                ("FONT", (0, -1), (-1, -1), "Helvetica-Bold", 10),
+                ("ALIGN", (-1, 0), (-1, -1), "RIGHT"),
+                ("LINEABOVE", (0, -1), (-1, -1), 0.75, _RULE),
+            ]
+        )
+    )
+    return table
+
+
+def notes_block(notes: str | None, styles: StyleSheet1) -> list[Flowable]:
+    """The tenant's invoice notes, line breaks kept; nothing when there are none."""
+    if not notes or not notes.strip():
+        return []
+    return [
+        Spacer(1, 14),
+        Paragraph("<b>Notes</b>", styles["Small"]),
+        Paragraph(_text(notes.strip()), styles["Small"]),
+    ]
+
+
+def build_story(document: StatementDocument, styles: StyleSheet1 | None = None) -> list[Flowable]:
+    """Every flowable of the statement, in reading order."""
+    styles = styles or statement_styles()
+    due = Paragraph(
+        f"Amount due {format_amount(document.total)} {_text(document.currency)} "
+        f"by {format_date(document.due_date)}",
+        styles["SmallRight"],
+    )
+    return [
+        heading_table(document, styles),
+        Spacer(1, 16),
+        *customer_block(document, styles),
+        Spacer(1, 16),
+        lines_table(document, styles),
+        Spacer(1, 8),
+        KeepTogether([totals_table(document), Spacer(1, 4), due]),
+        *notes_block(document.notes, styles),
+    ]

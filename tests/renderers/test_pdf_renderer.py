@@ -1,0 +1,128 @@
+"""The pdf renderer: a real statement, readable back with pypdf."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+from decimal import Decimal
+from importlib.metadata import entry_points
+
+import pytest
+from connector_render_pdf.money import format_amount
+from connector_render_pdf.plugin import PdfRenderer
+from pypdf import PdfReader
+
+from connector.contracts import PluginError
+from tests.factories import (
+    RESELLER,
+    make_draft,
+    make_long_statement,
+    make_statement,
+    write_logo,
+)
+
+
+def render(document) -> bytes:
+    return PdfRenderer().render(document, "pdf")
+
+
+def text_of(data: bytes) -> str:
+    reader = PdfReader(io.BytesIO(data))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def squash(text: str) -> str:
+    # Text extraction may break a long description over two table rows.
+    return " ".join(text.split())
+
+
+def test_statement_shows_number_parties_lines_totals_notes_and_dates():
+    document = make_statement()
+    data = render(document)
+    assert data.startswith(b"%PDF-")
+    text = squash(text_of(data))
+    for expected in (
+        "NW-2025-0042",
+        "Contoso Analytics & Co.",
+        "88 Market Street",
+        "Customer ID: CUST-1001",
+        "Northwind Cloud Services LLC",
+        "billing@northwind.example",
+        "Tax ID: US 74-1234567",
+        "2025-04-08",
+        "2025-05-08",
+        "2025-03-01 to 2025-03-31",
+        "Payment by ACH to account 000123456789.",
+        "Page 1 of 1",
+    ):
+        assert expected in text, expected
+    for line in document.lines:
+        assert squash(line.description) in text, line.description
+        assert format_amount(line.amount) in text, line.description
+    for label, amount in (
+        ("Subtotal", document.subtotal),
+        ("Tax", document.tax),
+        ("Total (USD)", document.total),
+    ):
+        assert f"{label} {format_amount(amount)}" in text
+
+
+def test_amounts_have_thousands_separators_and_their_own_places():
+    assert format_amount(Decimal("1234567.85")) == "1,234,567.85"
+    assert format_amount(Decimal("-50.00")) == "-50.00"
+    assert format_amount(Decimal("-0.00")) == "0.00"
+    assert format_amount(Decimal("1234")) == "1,234"
+    assert format_amount(Decimal("1.250")) == "1.250"
+
+
+def test_draft_is_watermarked_and_numbered_draft():
+    text = text_of(render(make_draft()))
+    assert "DRAFT" in text
+    assert "Statement no. DRAFT" in squash(text)
+
+
+def test_open_statement_has_no_draft_watermark():
+    text = text_of(render(make_statement()))
+    assert "DRAFT" not in text.upper()
+
+
+def test_long_statement_spans_pages_with_the_header_repeated():
+    document = make_long_statement(120)
+    reader = PdfReader(io.BytesIO(render(document)))
+    pages = len(reader.pages)
+    assert pages >= 2
+    second = reader.pages[1].extract_text()
+    assert f"Page 2 of {pages}" in second
+    assert "Description" in second and "Amount (USD)" in second
+    assert format_amount(document.total) in reader.pages[-1].extract_text()
+
+
+def test_same_document_renders_byte_identical():
+    assert render(make_statement()) == render(make_statement())
+    assert render(make_long_statement()) == render(make_long_statement())
+
+
+def test_creation_date_is_the_issue_date():
+    reader = PdfReader(io.BytesIO(render(make_statement())))
+    assert reader.metadata["/CreationDate"].startswith("D:20250408")
+    assert reader.metadata["/Title"] == "Statement NW-2025-0042"
+
+
+def test_logo_is_drawn_when_the_file_exists(tmp_path):
+    logo = write_logo(tmp_path / "logo.png")
+    with_logo = render(make_statement(reseller=replace(RESELLER, logo_path=logo)))
+    assert len(PdfReader(io.BytesIO(with_logo)).pages[0].images) == 1
+    missing = replace(RESELLER, logo_path=tmp_path / "missing.png")
+    assert len(PdfReader(io.BytesIO(render(make_statement(reseller=missing)))).pages[0].images) == 0
+
+
+def test_unknown_format_is_refused():
+    with pytest.raises(PluginError):
+        PdfRenderer().render(make_statement(), "docx")
+
+
+def test_pdf_renderer_is_discoverable():
+    assert "pdf-renderer" in {ep.name for ep in entry_points(group="billing_connector")}
+    from connector.plugins import load_plugins
+
+    assert load_plugins().renderers.get("pdf") is PdfRenderer
