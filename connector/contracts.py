@@ -251,6 +251,12 @@ class Sink(Protocol):
         ...
 
 
+class ClassRegistry(Protocol):
+    """What registration hooks receive: ``registry.add(cls)`` registers a plugin class."""
+
+    def add(self, cls: type) -> None: ...
+
+
 # ---------------------------------------------------------------------------
 # Events
 # ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from pydantic import ValidationError
 
 from connector.contracts import (
+    ClassRegistry,
     PluginError,
     PushResult,
     SinkContext,
@@ -181,6 +182,6 @@ def _refused(document: StatementDocument, message: str) -> PushResult:
 
 
 @hookimpl
-def connector_register_sinks(registry) -> None:
+def connector_register_sinks(registry: ClassRegistry) -> None:
     """Offer the ``csv`` sink."""
     registry.add(CsvSink)

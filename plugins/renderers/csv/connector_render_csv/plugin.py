@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
-from connector.contracts import PluginError, StatementDocument, hookimpl
+from connector.contracts import ClassRegistry, PluginError, StatementDocument, hookimpl
 from connector_render_csv.tables import (
     DETAIL_HEADER,
     STATEMENT_HEADER,
@@ -33,6 +33,6 @@ class CsvRenderer:
 
 
 @hookimpl
-def connector_register_renderers(registry) -> None:
+def connector_register_renderers(registry: ClassRegistry) -> None:
     """Offer the ``csv`` and ``detailed-csv`` formats."""
     registry.add(CsvRenderer)

@@ -12,7 +12,7 @@ from reportlab.lib.units import inch
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import SimpleDocTemplate
 
-from connector.contracts import PluginError, StatementDocument, hookimpl
+from connector.contracts import ClassRegistry, PluginError, StatementDocument, hookimpl
 from connector_render_pdf.pages import NumberedCanvas, draw_watermark
 from connector_render_pdf.story import build_story, statement_number
 
@@ -72,6 +72,6 @@ class PdfRenderer:
 
 
 @hookimpl
-def connector_register_renderers(registry) -> None:
+def connector_register_renderers(registry: ClassRegistry) -> None:
     """Offer the ``pdf`` format."""
     registry.add(PdfRenderer)
