@@ -69,6 +69,9 @@ pass_state = click.make_pass_decorator(State)
 
 
 def money(value: Decimal) -> str:
+    """Statement amounts as stored; full-precision sums shown to 4 places for reading."""
+    if value.as_tuple().exponent < -4:
+        value = value.quantize(Decimal("0.0001"))
     return f"{value:,}"
 
 

@@ -172,7 +172,7 @@ def build_statement(
             )
         )
     subtotal = total(line.amount for line in lines)
-    tax = ZERO
+    tax = round_money(ZERO, cur, mode)
     if options.tax_rate is not None:
         base = total(line.amount for line in lines if line.kind != "marketplace")
         tax = round_money(base * options.tax_rate, cur, mode)

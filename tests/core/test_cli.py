@@ -17,6 +17,7 @@ BAD_TENANT = """\
 tenant: broken
 profile:
   name: Broken Reseller
+  colour: blue
 providers:
   aws: {settings: {path: data}}
 erp:
@@ -27,7 +28,7 @@ customers:
   - id: "1"
     name: First
     invoice_currency: USD
-    acounts:
+    accounts:
       aws: ["111111111111"]
   - id: "2"
     name: Second
@@ -67,9 +68,9 @@ def test_check_config_reports_three_mistakes_with_lines_and_exits_1(tmp_path: Pa
     assert result.exit_code == 1
     text = " ".join(result.output.split())  # undo the console's wrapping
     assert "3 configuration problem(s)" in text
-    assert "broken.yaml:9: invoice_options.term_value" in text
-    assert "broken.yaml:14: customers[0].acounts" in text
-    assert "broken.yaml:19: customers[1].accounts.aws[0]" in text
+    assert "broken.yaml:4: profile.colour" in text
+    assert "broken.yaml:10: invoice_options.term_value" in text
+    assert "broken.yaml:21: customers[1].accounts.aws[0]" in text
 
 
 def test_check_config_passes_the_example(tmp_path: Path, example_tenants: Path) -> None:

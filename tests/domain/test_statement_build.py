@@ -139,3 +139,8 @@ def test_detail_rows_keep_full_precision_and_sum_to_the_line() -> None:
     prices = [d.price for d in built.details]
     assert sum(prices) == D("0.1234567900") * D("1.15")
     assert built.lines[0].amount == D("0.14")
+
+
+def test_an_untaxed_statement_shows_tax_in_the_currency_minor_unit() -> None:
+    built = build_statement([charge("1")], None, StatementOptions("USD"))
+    assert str(built.tax) == "0.00"

@@ -159,7 +159,7 @@ def test_an_open_period_is_not_built(runtime, tmp_path: Path) -> None:
     with runtime.db.transaction() as session:  # pretend AWS has not issued the invoice yet
         for batch in session.scalars(select(m.ChargeBatch)):
             batch.final = False
-    with pytest.raises(BuildError, match="not closed .* connector close --tenant acme"):
+    with pytest.raises(BuildError, match="not closed .*`connector close --tenant acme"):
         generate(runtime, "acme", "aws", OCTOBER, today=dt.date(2026, 11, 3))
     with runtime.db.transaction() as session:
         assert session.scalars(select(m.Statement)).all() == []
