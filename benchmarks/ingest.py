@@ -58,8 +58,8 @@ def main() -> None:
     parser.add_argument("--database-url", help="default: a new SQLite file")
     args = parser.parse_args()
 
-    folder = DATA / f"cur-{args.rows}"
-    source = folder / "cur-2026-10.csv.gz"
+    folder = DATA / f"cur-{args.rows}-{args.accounts}-20261001"
+    source = folder / "cur.csv.gz"
     if not source.exists():
         folder.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()

@@ -1,0 +1,126 @@
+"""Ingest benchmark, provider half: the aws provider against a bare DuckDB GROUP BY.
+
+Generates (once, cached under ``benchmarks/.data/``) a synthetic legacy CUR CSV.gz,
+then times, in the same process and alternating:
+
+* ``list(AwsCurProvider(...).fetch())``: header checks, the DuckDB pass, hashing and
+  every CanonicalCharge materialised;
+* the bare query a person would write:
+  ``SELECT usage account, product code, usage type, line item type, sum(cost)
+  FROM read_csv(file) GROUP BY ALL``, fetched into Python (``fetchall``), with the same
+  DuckDB thread and memory settings and the cost read as DECIMAL(38,12), as ours is.
+
+The best of ``--repeat`` runs of each counts (the host is shared; the minimum is the
+least disturbed). The last line printed is JSON::
+
+    {"rows": ..., "ingest_seconds": ..., "duckdb_seconds": ..., "ratio": ...,
+     "peak_rss_mib": ...}
+
+Targets: ratio <= 1.5 for this half, peak RSS <= 1 GiB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from connector_aws import AwsCurProvider  # noqa: E402
+from connector_aws.query import MEMORY_LIMIT, THREADS  # noqa: E402
+from cur_synth import DEFAULT_SEED, write_synthetic_cur  # noqa: E402
+
+DATA = Path(__file__).resolve().parent / ".data"
+
+
+def cached_cur(rows: int, accounts: int, seed: int) -> Path:
+    """The synthetic CUR for these arguments, generated on first use."""
+    path = DATA / f"cur-{rows}-{accounts}-{seed}" / "cur.csv.gz"
+    if not path.exists():
+        partial = path.with_name("cur.partial.gz")  # not *.csv*: the provider never sees it
+        started = time.perf_counter()
+        write_synthetic_cur(partial, rows, accounts, seed=seed)
+        partial.rename(path)
+        print(f"generated {path} in {time.perf_counter() - started:.1f}s", file=sys.stderr)
+    return path
+
+
+def time_provider(folder: Path) -> tuple[float, int]:
+    """Seconds for ``list(fetch())`` with every charge materialised, and the charge count."""
+    started = time.perf_counter()
+    batches = list(AwsCurProvider({"path": str(folder)}, folder).fetch())
+    elapsed = time.perf_counter() - started
+    charges = sum(len(batch.charges) for batch in batches)
+    del batches
+    gc.collect()
+    return elapsed, charges
+
+
+def time_duckdb(path: Path) -> tuple[float, int]:
+    """Seconds for the bare DuckDB GROUP BY over the same file, result fetched."""
+    config = {
+        "memory_limit": MEMORY_LIMIT,
+        "threads": str(THREADS),
+    }
+    started = time.perf_counter()
+    with duckdb.connect(":memory:", config=config) as con:
+        con.execute("SET enable_progress_bar = false")
+        result = con.execute(
+            """
+            SELECT "lineItem/UsageAccountId", "lineItem/ProductCode", "lineItem/UsageType",
+                   "lineItem/LineItemType", sum("lineItem/UnblendedCost")
+            FROM read_csv(?, types = {'lineItem/UnblendedCost': 'DECIMAL(38,12)'})
+            GROUP BY ALL
+            """,
+            [str(path)],
+        ).fetchall()
+    elapsed = time.perf_counter() - started
+    groups = len(result)
+    del result
+    gc.collect()
+    return elapsed, groups
+
+
+def peak_rss_mib() -> float:
+    """Peak resident set size of this process so far (ru_maxrss is KiB on Linux)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmark and print the JSON summary as the last line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=5_000_000)
+    parser.add_argument("--accounts", type=int, default=5000)
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args(argv)
+
+    path = cached_cur(args.rows, args.accounts, args.seed)
+    ingest, bare = [], []
+    for run in range(args.repeat):
+        seconds, groups = time_duckdb(path)
+        bare.append(seconds)
+        print(f"run {run + 1}: duckdb {seconds:.2f}s ({groups} groups)", file=sys.stderr)
+        seconds, charges = time_provider(path.parent)
+        ingest.append(seconds)
+        print(f"run {run + 1}: provider {seconds:.2f}s ({charges} charges)", file=sys.stderr)
+    summary = {
+        "rows": args.rows,
+        "ingest_seconds": round(min(ingest), 3),
+        "duckdb_seconds": round(min(bare), 3),
+        "ratio": round(min(ingest) / min(bare), 3),
+        "peak_rss_mib": round(peak_rss_mib(), 1),
+    }
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""The ``aws`` provider: a folder of legacy Cost and Usage Report files -> charge batches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, ClassVar
+
+import duckdb
+from pydantic import ValidationError
+
+from connector.contracts import BillingPeriod, ChargeBatch, PluginError, SourceDataError
+from connector_aws import diagnose
+from connector_aws.charges import gc_paused, to_charges
+from connector_aws.columns import Header
+from connector_aws.files import combined_digest, file_digest, find_cur_files, read_header
+from connector_aws.query import CurAggregate
+from connector_aws.settings import AwsSettings
+
+
+class AwsCurProvider:
+    """Reads legacy AWS CUR files (``.csv`` / ``.csv.gz``) from a folder.
+
+    All matching files are read in one DuckDB pass and aggregated to one canonical charge
+    per payer, usage account, line item type, product, usage type, publisher, currency and
+    invoice id, with costs summed exactly as DECIMAL(38,12). One batch per billing period;
+    it is ``final`` once every row of the period carries an invoice id.
+    """
+
+    name: ClassVar[str] = "aws"
+    settings_model: ClassVar[type | None] = AwsSettings
+
+    def __init__(self, settings: Mapping[str, Any], base_dir: Path) -> None:
+        try:
+            self.settings = AwsSettings.model_validate(dict(settings))
+        except ValidationError as exc:
+            raise PluginError(f"aws provider settings are invalid: {exc}") from None
+        folder = Path(self.settings.path).expanduser()
+        self.folder = folder if folder.is_absolute() else Path(base_dir) / folder
+
+    def fetch(self, period: BillingPeriod | None = None) -> Iterator[ChargeBatch]:
+        """Yield one batch per billing period found (only ``period`` when given).
+
+        ``source`` lists the files that hold the period's rows; ``source_hash`` is a
+        sha256 over those files' bytes, so unchanged files give the same hash.
+        Raises :class:`SourceDataError` naming file, line, column and value for bad data.
+        """
+        files = find_cur_files(self.folder, self.settings.pattern)
+        if not files:
+            return
+        headers = [read_header(path) for path in files]
+        yield from _read(headers, period)
+
+
+def _read(headers: Sequence[Header], period: BillingPeriod | None) -> list[ChargeBatch]:
+    """Aggregate in DuckDB while a second thread hashes the same files."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cur-hash") as pool:
+        digests = pool.map(file_digest, [h.path for h in headers])
+        try:
+            with CurAggregate(headers, period) as groups:
+                problem = groups.first_problem()
+                if problem is not None:
+                    raise SourceDataError(diagnose.problem_message(headers, problem))
+                summaries = groups.periods()
+                with gc_paused():
+                    charges = [to_charges(*groups.charge_rows(s.period)) for s in summaries]
+        except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
+            raise _explain(headers, exc) from None
+        except duckdb.Error as exc:  # not the data: memory, disk, permissions
+            raise PluginError(f"{_names(headers)}: reading the CUR files failed: {exc}") from None
+        digest_list = list(digests)
+    return [
+        ChargeBatch(
+            period=summary.period,
+            source=", ".join(str(headers[i].path) for i in summary.files),
+            source_hash=combined_digest(digest_list[i] for i in summary.files),
+            charges=period_charges,
+            final=summary.final,
+        )
+        for summary, period_charges in zip(summaries, charges, strict=True)
+    ]
+
+
+def _names(headers: Sequence[Header]) -> str:
+    return ", ".join(str(h.path) for h in headers)
+
+
+def _explain(headers: Sequence[Header], exc: duckdb.Error) -> SourceDataError:
+    """Turn DuckDB's refusal into a message naming file, line, column and value."""
+    message = diagnose.find_unreadable_value(headers)  # raises itself for non-CSV rows
+    if message is not None:
+        return SourceDataError(message)
+    # The csv module accepted every row: show DuckDB's own words (its first lines name
+    # the line and the problem) rather than guessing.
+    detail = " ".join(str(exc).splitlines()[:3])
+    return SourceDataError(f"{_names(headers)}: DuckDB could not read the CUR data: {detail}")

@@ -1,0 +1,210 @@
+"""Finding the line behind bad CUR data, for an error message a person can act on.
+
+Runs only after DuckDB rejected a file or the aggregated groups failed a check: the happy
+path never reads a row in Python. The csv module re-reads the files (gzip-aware) and
+reports the first offending value with its file, 1-based physical line (the header is
+line 1), column, value and what would be valid.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+from connector.contracts import SourceDataError
+from connector_aws.columns import BY_ALIAS, DATE, DECIMAL, Header
+from connector_aws.files import open_binary
+from connector_aws.query import GroupProblem
+
+DATE_EXAMPLE = "a date and time like 2026-10-01T00:00:00Z"
+EXPECTED = {
+    DECIMAL: "a decimal number like 12.3456",
+    DATE: DATE_EXAMPLE,
+}
+
+# What DuckDB accepts when it casts text to DECIMAL(38,12) and to DATE (a date, optionally
+# followed by a time of day and a UTC offset, as CUR writes 2026-10-01T00:00:00Z).
+_DECIMAL = re.compile(r"\s*[+-]?(?P<int>\d*)(\.(?P<frac>\d*))?(?P<exp>[eE][+-]?\d+)?\s*")
+_DATE = re.compile(
+    r"\s*(?P<y>\d{1,4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"
+    r"([T ](?P<H>\d{1,2}):(?P<M>\d{2})(:(?P<S>\d{2})(\.\d+)?)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?\s*"
+)
+MAX_INTEGER_DIGITS = 26  # DECIMAL(38,12)
+
+
+def valid_decimal(value: str) -> bool:
+    """Whether DuckDB can read ``value`` as DECIMAL(38,12)."""
+    match = _DECIMAL.fullmatch(value)
+    if not match or not (match["int"] or match["frac"]):
+        return False
+    return match["exp"] is not None or len(match["int"].lstrip("0")) <= MAX_INTEGER_DIGITS
+
+
+def date_of(value: str) -> dt.date | None:
+    """The date DuckDB casts ``value`` to, or ``None`` where the cast would fail."""
+    match = _DATE.fullmatch(value)
+    if not match:
+        return None
+    hour, minute, second = (int(match[k] or 0) for k in ("H", "M", "S"))
+    if hour > 24 or minute > 59 or second > 59:
+        return None
+    try:
+        return dt.date(int(match["y"]), int(match["m"]), int(match["d"]))
+    except ValueError:
+        return None
+
+
+def valid_date(value: str) -> bool:
+    """Whether DuckDB can read ``value`` as DATE (CUR writes 2026-10-01T00:00:00Z)."""
+    return date_of(value) is not None
+
+
+VALIDATORS: dict[str, Callable[[str], bool]] = {DECIMAL: valid_decimal, DATE: valid_date}
+
+Row = list[str]
+
+
+def _lines(path: Path) -> Iterator[str]:
+    """The file's physical lines, decoded one at a time so a bad byte has a line number."""
+    with open_binary(path) as raw:
+        for number, line in enumerate(raw, start=1):
+            try:
+                yield line.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise SourceDataError(
+                    f"{path}: line {number} is not UTF-8 text (byte {exc.start + 1} of the "
+                    f"line); CUR files are UTF-8 CSV"
+                ) from None
+
+
+def rows(header: Header) -> Iterator[tuple[int, Row]]:
+    """``(line, row)`` for every data row of ``header``'s file, ``line`` where it starts."""
+    path = header.path
+    reader = csv.reader(_lines(path), strict=True)
+    previous_end = 0
+    try:
+        for row in reader:
+            start, previous_end = previous_end + 1, reader.line_num
+            if start == 1:
+                continue  # the header, already checked
+            if len(row) != len(header.names):
+                raise SourceDataError(
+                    f"{path}: line {start} has {len(row)} fields but the header has "
+                    f"{len(header.names)}; every CUR row needs one value per column "
+                    f"(quote values that contain commas)"
+                )
+            yield start, row
+    except csv.Error as exc:
+        raise SourceDataError(
+            f"{path}: line {previous_end + 1} is not valid CSV ({exc}); values with commas, "
+            f"quotes or line breaks must be enclosed in double quotes"
+        ) from None
+
+
+def value(header: Header, row: Row, alias: str) -> str:
+    """The raw text of column ``alias`` in ``row`` ('' when the file lacks the column)."""
+    position = header.positions.get(alias)
+    return "" if position is None else row[position]
+
+
+def first_row(
+    headers: Sequence[Header], test: Callable[[Header, Row], bool]
+) -> tuple[Header, int, Row] | None:
+    """The first row, over all files in order, for which ``test`` is true."""
+    for header in headers:
+        for line, row in rows(header):
+            if test(header, row):
+                return header, line, row
+    return None
+
+
+def bad_value_message(header: Header, line: int, alias: str, raw: str, expected: str) -> str:
+    """The standard message: file, line, column, value, and what would be valid."""
+    column = BY_ALIAS[alias].name
+    shown = "empty" if not raw.strip() else f"{raw!r}"
+    return f"{header.path}: line {line}, column {column} is {shown}; it must be {expected}"
+
+
+def find_unreadable_value(headers: Sequence[Header]) -> str | None:
+    """Message for the first value DuckDB's typed read rejects, or ``None`` if none is found.
+
+    Also raises :class:`SourceDataError` itself for rows that are not CSV at all (wrong
+    number of fields, broken quoting, bytes that are not UTF-8).
+    """
+    for header in headers:
+        typed = [
+            (alias, position, BY_ALIAS[alias].type, BY_ALIAS[alias].required)
+            for alias, position in header.positions.items()
+            if BY_ALIAS[alias].type in VALIDATORS
+        ]
+        for line, row in rows(header):
+            for alias, position, type_, required in typed:
+                raw = row[position]
+                if (raw or required) and not VALIDATORS[type_](raw):
+                    return bad_value_message(header, line, alias, raw, EXPECTED[type_])
+    return None
+
+
+EXPECTED_TEXT = {
+    "period_start": "the first day of the billing period, like 2026-10-01T00:00:00Z",
+    "period_end": "the first day after the billing period, like 2026-11-01T00:00:00Z",
+    "payer_account": "the payer's 12-digit AWS account id",
+    "usage_account": "the 12-digit AWS account id that used the service",
+    "line_item_type": "a line item type such as Usage, Tax or Credit",
+    "currency": "a three-letter ISO 4217 currency code in capitals like USD",
+}
+
+
+def problem_message(headers: Sequence[Header], problem: GroupProblem) -> str:
+    """The message for a group that failed a check, naming the first line behind it."""
+    if problem.empty:
+        def is_empty(header: Header, row: Row) -> bool:
+            return any(not value(header, row, alias).strip() for alias in problem.empty)
+
+        found = first_row(headers, is_empty)
+        if found is not None:
+            header, line, row = found
+            alias = next(a for a in problem.empty if not value(header, row, a).strip())
+            return bad_value_message(header, line, alias, "", EXPECTED_TEXT[alias])
+        columns = ", ".join(BY_ALIAS[a].name for a in problem.empty)
+        return f"{_names(headers)}: a row has no value in {columns}"
+    if problem.currency is not None:
+        currency = problem.currency
+        found = first_row(headers, lambda h, r: value(h, r, "currency") == currency)
+        if found is not None:
+            return bad_value_message(found[0], found[1], "currency", currency,
+                                     EXPECTED_TEXT["currency"])
+        return f"{_names(headers)}: lineItem/CurrencyCode {currency!r} is not like USD"
+    if problem.date is not None:
+        alias, day = problem.date
+
+        def has_date(header: Header, row: Row) -> bool:
+            raw = value(header, row, alias) or (
+                value(header, row, "usage_start") if alias == "usage_end" else "")
+            return date_of(raw) == day
+
+        found = first_row(headers, has_date)
+        if found is not None:
+            raw = value(found[0], found[2], alias)
+            return bad_value_message(found[0], found[1], alias, raw, DATE_EXAMPLE)
+        return f"{_names(headers)}: {BY_ALIAS[alias].name} {day} is not a plausible date"
+    assert problem.period is not None
+    start, end = problem.period
+
+    def is_reversed(header: Header, row: Row) -> bool:
+        return (date_of(value(header, row, "period_start")) == start
+                and date_of(value(header, row, "period_end")) == end)
+
+    found = first_row(headers, is_reversed)
+    where = f"{found[0].path}: line {found[1]}" if found else _names(headers)
+    return (
+        f"{where}: bill/BillingPeriodEndDate {end} is not after bill/BillingPeriodStartDate "
+        f"{start}; it must be the first day after the period, like 2026-11-01T00:00:00Z"
+    )
+
+
+def _names(headers: Sequence[Header]) -> str:
+    return ", ".join(str(h.path) for h in headers)
