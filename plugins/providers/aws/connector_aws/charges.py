@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
-from collections.abc import Iterable, Iterator, Sequence
+import types
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
@@ -11,34 +13,45 @@ from typing import Any
 from connector.contracts import CanonicalCharge
 from connector_aws.line_items import charge_category, publisher
 
+# Fields of CanonicalCharge that one context fixes, in the order context_fields gives.
+CONTEXT_FIELDS = (
+    "billing_account_id", "charge_category", "charge_class", "service_name",
+    "service_category", "billing_currency", "publisher", "is_marketplace", "invoice_id",
+    "line_item_type",
+)
+# Fields that vary per row, in the order _build_through_slots sets them.
+ROW_FIELDS = (
+    "sub_account_id", "sku", "billed_cost", "list_cost", "quantity", "charge_period_start",
+    "charge_period_end",
+)
 
-def context_fields(context: tuple) -> dict[str, Any]:
-    """The CanonicalCharge fields fixed by one context of ``CurAggregate.charge_rows``."""
+
+def context_fields(context: tuple) -> tuple:
+    """The :data:`CONTEXT_FIELDS` values of one context of ``CurAggregate.charge_rows``."""
     (payer, line_item_type, product_code, product_name, billing_entity, legal_entity,
      currency, invoice_id) = context
     category, charge_class = charge_category(line_item_type)
     publisher_name, is_marketplace = publisher(billing_entity, legal_entity, product_name)
-    return {
-        "billing_account_id": payer,
-        "charge_category": category,
-        "charge_class": charge_class,
-        "service_name": product_code or "",
-        "service_category": product_name or product_code or "",
-        "billing_currency": currency,
-        "publisher": publisher_name,
-        "is_marketplace": is_marketplace,
-        "invoice_id": (invoice_id or "").strip() or None,
-        "line_item_type": line_item_type,
-    }
+    return (
+        payer, category, charge_class, product_code or "", product_name or product_code or "",
+        currency, publisher_name, is_marketplace, (invoice_id or "").strip() or None,
+        line_item_type,
+    )
 
 
 def to_charges(contexts: Sequence[tuple], rows: Iterable[tuple]) -> list[CanonicalCharge]:
     """One :class:`CanonicalCharge` per row of ``CurAggregate.charge_rows``.
 
-    This loop runs once per group (hundreds of thousands for a large reseller): all that
-    varies per row is the account, usage type, amounts and dates.
+    This runs once per group, hundreds of thousands of times for a large reseller: all
+    that varies per row is the account, usage type, amounts and dates.
     """
     shared = [context_fields(context) for context in contexts]
+    if SLOT_SETTERS is not None:
+        return _build_through_slots(shared, rows, SLOT_SETTERS)
+    return _build_through_init(shared, rows)
+
+
+def _build_through_init(shared: Sequence[tuple], rows: Iterable[tuple]) -> list[CanonicalCharge]:
     decimal = Decimal
     return [
         CanonicalCharge(
@@ -49,10 +62,73 @@ def to_charges(contexts: Sequence[tuple], rows: Iterable[tuple]) -> list[Canonic
             quantity=decimal(quantity),
             charge_period_start=first_day,
             charge_period_end=last_day,
-            **shared[context],
+            **dict(zip(CONTEXT_FIELDS, shared[context], strict=True)),
         )
         for context, account, usage_type, billed, listed, quantity, first_day, last_day in rows
     ]
+
+
+def _slot_setters() -> tuple[Callable[[Any, Any], None], ...] | None:
+    """Setters for CanonicalCharge's slots, if building through them equals calling it.
+
+    CanonicalCharge is a frozen slots dataclass: its ``__init__`` stores each of its 17
+    fields through ``object.__setattr__``, about 4 µs per charge, a tenth of a whole
+    5M-row ingest. Setting the slots directly gives the identical object (same fields,
+    equality, hash, repr) in a third of the time. That holds only while the class has
+    exactly these fields as slots and no ``__post_init__``; otherwise this returns
+    ``None`` and charges are built through ``__init__``.
+    """
+    names = ROW_FIELDS + CONTEXT_FIELDS
+    if (
+        {f.name for f in dataclasses.fields(CanonicalCharge)} != set(names)
+        or hasattr(CanonicalCharge, "__post_init__")
+    ):
+        return None
+    slots = [CanonicalCharge.__dict__.get(name) for name in names]
+    if not all(isinstance(slot, types.MemberDescriptorType) for slot in slots):
+        return None
+    return tuple(slot.__set__ for slot in slots)
+
+
+SLOT_SETTERS = _slot_setters()
+
+
+def _build_through_slots(
+    shared: Sequence[tuple], rows: Iterable[tuple], setters: tuple
+) -> list[CanonicalCharge]:
+    # Unrolled on purpose: a loop over (setter, value) pairs costs half the gain.
+    (set_account, set_sku, set_billed, set_list, set_quantity, set_first, set_last,
+     set_payer, set_category, set_class, set_service, set_service_category, set_currency,
+     set_publisher, set_marketplace, set_invoice, set_line_item_type) = setters
+    new = object.__new__
+    decimal = Decimal
+    charges: list[CanonicalCharge] = []
+    append = charges.append
+    for context, account, usage_type, billed, listed, quantity, first_day, last_day in rows:
+        (payer, category, charge_class, service, service_category, currency, publisher_name,
+         is_marketplace, invoice_id, line_item_type) = shared[context]
+        billed_cost = decimal(billed)
+        charge = new(CanonicalCharge)
+        set_account(charge, account)
+        set_sku(charge, usage_type or "")
+        set_billed(charge, billed_cost)
+        # Unless AWS published an on-demand price, the list cost is the billed cost.
+        set_list(charge, billed_cost if listed == billed else decimal(listed))
+        set_quantity(charge, decimal(quantity))
+        set_first(charge, first_day)
+        set_last(charge, last_day)
+        set_payer(charge, payer)
+        set_category(charge, category)
+        set_class(charge, charge_class)
+        set_service(charge, service)
+        set_service_category(charge, service_category)
+        set_currency(charge, currency)
+        set_publisher(charge, publisher_name)
+        set_marketplace(charge, is_marketplace)
+        set_invoice(charge, invoice_id)
+        set_line_item_type(charge, line_item_type)
+        append(charge)
+    return charges
 
 
 @contextmanager
