@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from connector.config.settings import DaemonSettings
+from connector.contracts import SourceDataError
 from connector.domain.periods import parse_period
 from connector.pipeline.approve import approve
 from connector.pipeline.build import BuildError, generate
@@ -176,3 +177,28 @@ def test_a_customer_without_a_pricebook_gets_the_seeds_error(runtime) -> None:
         generate(runtime, "acme", "aws", OCTOBER, today=AFTER_CLOSE)
     with runtime.db.transaction() as session:
         assert session.scalars(select(m.Statement)).all() == []
+
+
+def test_a_bad_cur_file_is_named_and_nothing_is_stored(runtime, tmp_path: Path) -> None:
+    folder = tmp_path / "cur"
+    folder.mkdir()
+    lines = CUR.read_text().splitlines()
+    header = lines[0].split(",")
+    cost = header.index("lineItem/UnblendedCost")
+    row = next(csv.reader([lines[6]]))
+    row[cost] = "12,50"  # a European decimal comma: not a CUR number
+    bad = tmp_path / "row.csv"
+    with bad.open("w", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerow(row)
+    lines[6] = bad.read_text().rstrip("\n")
+    (folder / "cur.csv").write_text("\n".join(lines) + "\n")
+    runtime.tenants["acme"].providers["aws"].settings["path"] = str(folder)
+
+    with pytest.raises(SourceDataError) as info:
+        ingest(runtime, "acme", "aws")
+    message = str(info.value)
+    assert "cur.csv" in message and "line 7" in message
+    assert "lineItem/UnblendedCost" in message and "12,50" in message
+    with runtime.db.transaction() as session:
+        assert session.scalars(select(m.ChargeBatch)).all() == []
+        assert session.scalars(select(m.Charge)).all() == []
