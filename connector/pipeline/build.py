@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import delete, select
@@ -178,33 +178,8 @@ def _store(
         batch_ids=batch_ids,
         options=options.model_dump(mode="json"),
     )
-    statement.lines = [
-        m.StatementLine(
-            position=line.position,
-            kind=line.kind,
-            description=line.description,
-            amount=line.amount,
-            cost=line.cost,
-            service_category=line.service_category,
-            account_id=line.account_id,
-        )
-        for line in built.lines
-    ]
-    statement.details = [
-        m.StatementDetail(
-            account_id=d.account_id,
-            service_category=d.service_category,
-            service_name=d.service_name,
-            sku=d.sku,
-            line_item_type=d.line_item_type,
-            is_marketplace=d.is_marketplace,
-            quantity=d.quantity,
-            cost=d.cost,
-            price=d.price,
-            price_rounded=d.price_rounded,
-        )
-        for d in built.details
-    ]
+    statement.lines = [m.StatementLine(**asdict(line)) for line in built.lines]
+    statement.details = [m.StatementDetail(**asdict(detail)) for detail in built.details]
     session.add(statement)
     return statement
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+from typing import TypeVar
+
 from connector.config.tenant import TenantConfig
 from connector.contracts import BillingPeriod, DetailRow, Party, StatementDocument, StatementLine
 from connector.storage import models as m
+
+T = TypeVar("T")
 
 
 def reseller_party(config: TenantConfig) -> Party:
@@ -18,6 +23,11 @@ def reseller_party(config: TenantConfig) -> Party:
         tax_id=profile.tax_id,
         logo_path=logo,
     )
+
+
+def _copy(value_type: type[T], row: object) -> T:
+    """A contract value from the stored row with the same field names."""
+    return value_type(**{f.name: getattr(row, f.name) for f in fields(value_type)})
 
 
 def statement_document(config: TenantConfig, statement: m.Statement) -> StatementDocument:
@@ -43,33 +53,8 @@ def statement_document(config: TenantConfig, statement: m.Statement) -> Statemen
             tax_id=customer.tax_id,
         ),
         customer_id=customer.id,
-        lines=[
-            StatementLine(
-                position=line.position,
-                kind=line.kind,
-                description=line.description,
-                amount=line.amount,
-                cost=line.cost,
-                service_category=line.service_category,
-                account_id=line.account_id,
-            )
-            for line in statement.lines
-        ],
-        details=[
-            DetailRow(
-                account_id=d.account_id,
-                service_category=d.service_category,
-                service_name=d.service_name,
-                sku=d.sku,
-                line_item_type=d.line_item_type,
-                is_marketplace=d.is_marketplace,
-                quantity=d.quantity,
-                cost=d.cost,
-                price=d.price,
-                price_rounded=d.price_rounded,
-            )
-            for d in statement.details
-        ],
+        lines=[_copy(StatementLine, line) for line in statement.lines],
+        details=[_copy(DetailRow, detail) for detail in statement.details],
         subtotal=statement.subtotal,
         tax=statement.tax,
         total=statement.total,

@@ -214,6 +214,7 @@ class StatementLine(Base):
     cost: Mapped[Decimal] = mapped_column(Money)
     service_category: Mapped[str | None] = mapped_column(String(200))
     account_id: Mapped[str | None] = mapped_column(String(128))
+    quantity: Mapped[Decimal] = mapped_column(Money)
 
     statement: Mapped[Statement] = relationship(back_populates="lines")
 

@@ -258,6 +258,7 @@ def upgrade() -> None:
         sa.Column("cost", Money(), nullable=False),
         sa.Column("service_category", sa.String(length=200), nullable=True),
         sa.Column("account_id", sa.String(length=128), nullable=True),
+        sa.Column("quantity", Money(), nullable=False),
         sa.ForeignKeyConstraint(
             ["statement_id"],
             ["statements.id"],

@@ -27,14 +27,11 @@ class Column:
     alias: str
     type: str = VARCHAR
     required: bool = True
-    # Grouped on its text and cast once per group: for a value that is the same on every
-    # row of a file (the billing period) that spares millions of casts.
-    cast_per_group: bool = False
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("bill/BillingPeriodStartDate", "period_start", DATE, cast_per_group=True),
-    Column("bill/BillingPeriodEndDate", "period_end", DATE, cast_per_group=True),
+    Column("bill/BillingPeriodStartDate", "period_start", DATE),
+    Column("bill/BillingPeriodEndDate", "period_end", DATE),
     Column("bill/PayerAccountId", "payer_account"),
     Column("lineItem/UsageAccountId", "usage_account"),
     Column("lineItem/LineItemType", "line_item_type"),

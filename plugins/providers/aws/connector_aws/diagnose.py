@@ -149,8 +149,6 @@ def find_unreadable_value(headers: Sequence[Header]) -> str | None:
 
 
 EXPECTED_TEXT = {
-    "period_start": "the first day of the billing period, like 2026-10-01T00:00:00Z",
-    "period_end": "the first day after the billing period, like 2026-11-01T00:00:00Z",
     "payer_account": "the payer's 12-digit AWS account id",
     "usage_account": "the 12-digit AWS account id that used the service",
     "line_item_type": "a line item type such as Usage, Tax or Credit",

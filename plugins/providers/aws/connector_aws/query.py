@@ -75,7 +75,7 @@ def _literal(text: str) -> str:
 def _typed(alias: str) -> str:
     """SQL reading column ``alias`` (VARCHAR in the file) as its type."""
     column = BY_ALIAS[alias]
-    if column.type == VARCHAR or column.cast_per_group:
+    if column.type == VARCHAR:
         return alias
     # A required value that is empty becomes '' and fails the cast instead of turning
     # into a NULL that sum() would skip. (read_csv's force_not_null would do this in the
@@ -96,7 +96,7 @@ def _scan(header: Header, file_no: int, mask_count: int) -> str:
     )
     projection = [
         _typed(column.alias) if header.has(column.alias)
-        else f"NULL::{VARCHAR if column.cast_per_group else column.type} AS {column.alias}"
+        else f"NULL::{column.type} AS {column.alias}"
         for column in COLUMNS
     ]
     for mask in range(mask_count):
@@ -116,45 +116,27 @@ def mask_count(headers: Sequence[Header]) -> int:
 
 
 def aggregation_sql(headers: Sequence[Header], period: BillingPeriod | None) -> str:
-    """The aggregation over all ``headers``' files, filtered to ``period`` when given.
-
-    Rows are grouped on the billing period's text, then the (few hundred thousand)
-    groups are grouped again on its date, which merges spellings of the same date.
-    """
+    """The aggregation over all ``headers``' files, filtered to ``period`` when given."""
     masks = mask_count(headers)
     scans = "\nUNION ALL\n".join(
         _scan(header, file_no, masks) for file_no, header in enumerate(headers)
     )
     grain = ", ".join(GRAIN)
     file_masks = "".join(f", bit_or(file_mask_{m}) AS file_mask_{m}" for m in range(masks))
-    grouped = f"""
+    where = "WHERE period_start = $start AND period_end = $end" if period is not None else ""
+    return f"""
     SELECT
-        CAST(period_start AS DATE) AS period_start,
-        CAST(period_end AS DATE) AS period_end,
-        {grain},
-        sum(billed_cost) AS billed_cost,
-        sum(list_cost) AS list_cost,
-        sum(quantity) AS quantity,
+        period_start, period_end, {grain},
+        sum(unblended_cost) AS billed_cost,
+        sum(coalesce(public_cost, unblended_cost)) AS list_cost,
+        coalesce(sum(usage_amount), 0) AS quantity,
         min(usage_start) AS usage_start,
-        max(usage_end) AS usage_end
+        max(coalesce(usage_end, usage_start)) AS usage_end
         {file_masks}
-    FROM (
-        SELECT
-            period_start, period_end, {grain},
-            sum(unblended_cost) AS billed_cost,
-            sum(coalesce(public_cost, unblended_cost)) AS list_cost,
-            coalesce(sum(usage_amount), 0) AS quantity,
-            min(usage_start) AS usage_start,
-            max(coalesce(usage_end, usage_start)) AS usage_end
-            {file_masks}
-        FROM ({scans}) AS cur
-        GROUP BY ALL
-    ) AS by_text
+    FROM ({scans}) AS cur
+    {where}
     GROUP BY ALL
     """
-    if period is None:
-        return grouped
-    return f"SELECT * FROM ({grouped}) WHERE period_start = $start AND period_end = $end"
 
 
 class CurAggregate:
@@ -211,7 +193,7 @@ class CurAggregate:
     def first_problem(self) -> GroupProblem | None:
         """A group with an empty required text value, a malformed currency code, an
         implausible date or a billing period that ends before it starts, else ``None``."""
-        for alias in (*TEXT_REQUIRED, "period_start", "period_end"):
+        for alias in TEXT_REQUIRED:
             if self._first(f"SELECT 1 FROM charge_groups WHERE {alias} IS NULL"):
                 return GroupProblem(empty=(alias,))
         row = self._first(
