@@ -56,7 +56,15 @@ def approve(
     config = runtime.tenant(tenant)
     with runtime.db.transaction() as session:
         sync_tenant(session, config)
-        session.flush()
+    with runtime.db.transaction() as session:
+        # Lock the tenant row before reading anything else: a second approver waits
+        # here, then sees the first one's numbers and statuses.
+        row = session.scalar(
+            select(m.Tenant)
+            .where(m.Tenant.id == tenant)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
         if ids is None:
             query = select(m.Statement).where(
                 m.Statement.tenant_id == tenant, m.Statement.status == "Draft"
@@ -73,7 +81,6 @@ def approve(
             raise ApprovalError(
                 f"only Drafts can be approved; already approved: {', '.join(not_drafts)}"
             )
-        row = session.scalar(select(m.Tenant).where(m.Tenant.id == tenant).with_for_update())
         fmt = config.invoice_options.invoice_number_format
         for statement in statements:
             statement.number = format_invoice_number(fmt, row.next_invoice_number)

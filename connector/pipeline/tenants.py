@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connector.config.tenant import TenantConfig
@@ -12,10 +12,16 @@ from connector.storage import models as m
 def sync_tenant(session: Session, config: TenantConfig) -> m.Tenant:
     """Make the stored tenant, customers and account mappings match the tenant file.
 
-    The invoice counter only moves forward: a file asking for a higher next number
-    raises it, a lower one never reuses numbers already handed out.
+    Writes only what differs, under a lock on the tenant row, so processes syncing the
+    same file at once do not collide. The invoice counter only moves forward: a file
+    asking for a higher next number raises it, a lower one never reuses numbers.
     """
-    tenant = session.get(m.Tenant, config.tenant)
+    tenant = session.scalar(
+        select(m.Tenant)
+        .where(m.Tenant.id == config.tenant)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     wanted_next = config.invoice_options.next_invoice_number
     if tenant is None:
         tenant = m.Tenant(
@@ -34,13 +40,25 @@ def sync_tenant(session: Session, config: TenantConfig) -> m.Tenant:
         row = stored.get(customer.id) or m.Customer(tenant_id=config.tenant, id=customer.id)
         row.name, row.invoice_currency = customer.name, customer.invoice_currency
         session.add(row)
-    session.execute(delete(m.ProviderAccount).where(m.ProviderAccount.tenant_id == config.tenant))
-    session.add_all(
-        m.ProviderAccount(
-            tenant_id=config.tenant, provider=provider, account_id=account, customer_id=customer.id
-        )
+    wanted = {
+        (provider, account): customer.id
         for customer in config.customers
         for provider, accounts in customer.accounts.items()
         for account in accounts
+    }
+    for mapping in session.scalars(
+        select(m.ProviderAccount).where(m.ProviderAccount.tenant_id == config.tenant)
+    ):
+        key = (mapping.provider, mapping.account_id)
+        if wanted.get(key) == mapping.customer_id:
+            del wanted[key]
+        else:
+            session.delete(mapping)
+    session.flush()
+    session.add_all(
+        m.ProviderAccount(
+            tenant_id=config.tenant, provider=provider, account_id=account, customer_id=customer
+        )
+        for (provider, account), customer in wanted.items()
     )
     return tenant

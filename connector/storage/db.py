@@ -28,11 +28,20 @@ def _redacted(url: str) -> str:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (see _sqlite_begin).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
+    # SQLite ignores SELECT ... FOR UPDATE; taking the write lock when a transaction
+    # starts serialises writers instead, so read-then-write steps (invoice numbers,
+    # credit balances) cannot interleave.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_db_engine(url: str) -> Engine:
@@ -60,6 +69,7 @@ def create_db_engine(url: str) -> Engine:
         ) from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import shutil
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -16,14 +15,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from connector.config.settings import DaemonSettings
 from connector.contracts import SourceDataError
 from connector.domain.periods import parse_period
 from connector.pipeline.approve import approve
 from connector.pipeline.build import BuildError, generate
 from connector.pipeline.ingest import ingest
 from connector.pipeline.publish import export, push
-from connector.pipeline.runtime import open_runtime
 from connector.storage import models as m
 from tests.conftest import REPO
 
@@ -73,21 +70,6 @@ def expected_totals() -> dict[str, Decimal]:
         assert taxable  # every customer has billable usage
         totals[customer] = exact + tax
     return totals
-
-
-@pytest.fixture
-def runtime(db_url: str, tmp_path: Path):
-    tenants = tmp_path / "tenants"
-    shutil.copytree(REPO / "config/tenants", tenants)
-    text = (tenants / "acme.yaml").read_text()
-    (tenants / "acme.yaml").write_text(
-        text.replace("../../connector/demo_data/aws", str(CUR.parent))
-    )
-    rt = open_runtime(
-        DaemonSettings(database_url=db_url, tenants_dir=tenants, output_dir=tmp_path / "out")
-    )
-    yield rt
-    rt.db.dispose()
 
 
 def test_the_month_end_to_end(runtime, tmp_path: Path) -> None:
