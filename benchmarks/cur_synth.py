@@ -25,57 +25,125 @@ import duckdb
 
 # (product code, product name, usage types): each account uses five of these.
 SERVICES: list[tuple[str, str, tuple[str, str, str]]] = [
-    ("AmazonEC2", "Amazon Elastic Compute Cloud",
-     ("USE1-BoxUsage:m5.large", "USE1-EBS:VolumeUsage.gp3", "USE1-DataTransfer-Out-Bytes")),
-    ("AmazonS3", "Amazon Simple Storage Service",
-     ("USE1-TimedStorage-ByteHrs", "USE1-Requests-Tier1", "USE1-Requests-Tier2")),
-    ("AmazonRDS", "Amazon Relational Database Service",
-     ("USE1-InstanceUsage:db.t3.medium", "USE1-RDS:GP2-Storage", "USE1-RDS:ChargedBackupUsage")),
-    ("AWSLambda", "AWS Lambda",
-     ("USE1-Lambda-GB-Second", "USE1-Request", "USE1-Lambda-Provisioned-GB-Second")),
-    ("AmazonCloudFront", "Amazon CloudFront",
-     ("US-DataTransfer-Out-Bytes", "US-Requests-Tier1", "US-Requests-HTTP-Proxy")),
-    ("AmazonDynamoDB", "Amazon DynamoDB",
-     ("USE1-TimedStorage-ByteHrs", "USE1-ReadRequestUnits", "USE1-WriteRequestUnits")),
-    ("AmazonVPC", "Amazon Virtual Private Cloud",
-     ("USE1-NatGateway-Hours", "USE1-NatGateway-Bytes", "USE1-VpcEndpoint-Hours")),
-    ("AmazonCloudWatch", "AmazonCloudWatch",
-     ("USE1-CW:MetricMonitorUsage", "USE1-DataProcessing-Bytes", "USE1-CW:Requests")),
-    ("AmazonEKS", "Amazon Elastic Container Service for Kubernetes",
-     ("USE1-AmazonEKS-Hours:perCluster", "USE1-Fargate-vCPU-Hours:perCPU",
-      "USE1-Fargate-GB-Hours")),
-    ("AmazonElastiCache", "Amazon ElastiCache",
-     ("USE1-NodeUsage:cache.t3.micro", "USE1-NodeUsage:cache.r6g.large",
-      "USE1-ElastiCache:BackupUsage")),
-    ("AmazonRoute53", "Amazon Route 53",
-     ("HostedZone", "DNS-Queries", "Health-Check-AWS")),
-    ("AWSELB", "Elastic Load Balancing",
-     ("USE1-LoadBalancerUsage", "USE1-LCUUsage", "USE1-DataProcessing-Bytes")),
-    ("AmazonSNS", "Amazon Simple Notification Service",
-     ("USE1-Requests-Tier1", "USE1-DeliveryAttempts-HTTP", "USE1-DeliveryAttempts-SMS")),
-    ("AWSQueueService", "Amazon Simple Queue Service",
-     ("USE1-Requests-Tier1", "USE1-Requests-FIFO-Tier1", "USE1-DataTransfer-Out-Bytes")),
-    ("awskms", "AWS Key Management Service",
-     ("USE1-KMS-Keys", "USE1-KMS-Requests", "USE1-KMS-Requests-Asymmetric")),
-    ("AmazonECR", "Amazon EC2 Container Registry (ECR)",
-     ("USE1-TimedStorage-ByteHrs", "USE1-DataTransfer-Out-Bytes", "USE1-DataTransfer-In-Bytes")),
-    ("AmazonEFS", "Amazon Elastic File System",
-     ("USE1-TimedStorage-ByteHrs", "USE1-IATimedStorage-ByteHrs", "USE1-ProvisionedTP-MiBpsHrs")),
-    ("AWSSecretsManager", "AWS Secrets Manager",
-     ("USE1-AWSSecretsManager-Secrets", "USE1-AWSSecretsManagerAPIRequest",
-      "USE1-AWSSecretsManager-Rotation")),
-    ("AmazonGuardDuty", "Amazon GuardDuty",
-     ("USE1-PaidEventsAnalyzed", "USE1-PaidS3DataEventsAnalyzed", "USE1-PaidVPCLogsAnalyzed")),
-    ("AWSCloudTrail", "AWS CloudTrail",
-     ("USE1-PaidEventsRecorded", "USE1-DataEventsRecorded", "USE1-InsightsEvents")),
+    (
+        "AmazonEC2",
+        "Amazon Elastic Compute Cloud",
+        ("USE1-BoxUsage:m5.large", "USE1-EBS:VolumeUsage.gp3", "USE1-DataTransfer-Out-Bytes"),
+    ),
+    (
+        "AmazonS3",
+        "Amazon Simple Storage Service",
+        ("USE1-TimedStorage-ByteHrs", "USE1-Requests-Tier1", "USE1-Requests-Tier2"),
+    ),
+    (
+        "AmazonRDS",
+        "Amazon Relational Database Service",
+        ("USE1-InstanceUsage:db.t3.medium", "USE1-RDS:GP2-Storage", "USE1-RDS:ChargedBackupUsage"),
+    ),
+    (
+        "AWSLambda",
+        "AWS Lambda",
+        ("USE1-Lambda-GB-Second", "USE1-Request", "USE1-Lambda-Provisioned-GB-Second"),
+    ),
+    (
+        "AmazonCloudFront",
+        "Amazon CloudFront",
+        ("US-DataTransfer-Out-Bytes", "US-Requests-Tier1", "US-Requests-HTTP-Proxy"),
+    ),
+    (
+        "AmazonDynamoDB",
+        "Amazon DynamoDB",
+        ("USE1-TimedStorage-ByteHrs", "USE1-ReadRequestUnits", "USE1-WriteRequestUnits"),
+    ),
+    (
+        "AmazonVPC",
+        "Amazon Virtual Private Cloud",
+        ("USE1-NatGateway-Hours", "USE1-NatGateway-Bytes", "USE1-VpcEndpoint-Hours"),
+    ),
+    (
+        "AmazonCloudWatch",
+        "AmazonCloudWatch",
+        ("USE1-CW:MetricMonitorUsage", "USE1-DataProcessing-Bytes", "USE1-CW:Requests"),
+    ),
+    (
+        "AmazonEKS",
+        "Amazon Elastic Container Service for Kubernetes",
+        (
+            "USE1-AmazonEKS-Hours:perCluster",
+            "USE1-Fargate-vCPU-Hours:perCPU",
+            "USE1-Fargate-GB-Hours",
+        ),
+    ),
+    (
+        "AmazonElastiCache",
+        "Amazon ElastiCache",
+        (
+            "USE1-NodeUsage:cache.t3.micro",
+            "USE1-NodeUsage:cache.r6g.large",
+            "USE1-ElastiCache:BackupUsage",
+        ),
+    ),
+    ("AmazonRoute53", "Amazon Route 53", ("HostedZone", "DNS-Queries", "Health-Check-AWS")),
+    (
+        "AWSELB",
+        "Elastic Load Balancing",
+        ("USE1-LoadBalancerUsage", "USE1-LCUUsage", "USE1-DataProcessing-Bytes"),
+    ),
+    (
+        "AmazonSNS",
+        "Amazon Simple Notification Service",
+        ("USE1-Requests-Tier1", "USE1-DeliveryAttempts-HTTP", "USE1-DeliveryAttempts-SMS"),
+    ),
+    (
+        "AWSQueueService",
+        "Amazon Simple Queue Service",
+        ("USE1-Requests-Tier1", "USE1-Requests-FIFO-Tier1", "USE1-DataTransfer-Out-Bytes"),
+    ),
+    (
+        "awskms",
+        "AWS Key Management Service",
+        ("USE1-KMS-Keys", "USE1-KMS-Requests", "USE1-KMS-Requests-Asymmetric"),
+    ),
+    (
+        "AmazonECR",
+        "Amazon EC2 Container Registry (ECR)",
+        ("USE1-TimedStorage-ByteHrs", "USE1-DataTransfer-Out-Bytes", "USE1-DataTransfer-In-Bytes"),
+    ),
+    (
+        "AmazonEFS",
+        "Amazon Elastic File System",
+        ("USE1-TimedStorage-ByteHrs", "USE1-IATimedStorage-ByteHrs", "USE1-ProvisionedTP-MiBpsHrs"),
+    ),
+    (
+        "AWSSecretsManager",
+        "AWS Secrets Manager",
+        (
+            "USE1-AWSSecretsManager-Secrets",
+            "USE1-AWSSecretsManagerAPIRequest",
+            "USE1-AWSSecretsManager-Rotation",
+        ),
+    ),
+    (
+        "AmazonGuardDuty",
+        "Amazon GuardDuty",
+        ("USE1-PaidEventsAnalyzed", "USE1-PaidS3DataEventsAnalyzed", "USE1-PaidVPCLogsAnalyzed"),
+    ),
+    (
+        "AWSCloudTrail",
+        "AWS CloudTrail",
+        ("USE1-PaidEventsRecorded", "USE1-DataEventsRecorded", "USE1-InsightsEvents"),
+    ),
 ]
 
 # (product code, product name, publisher): what AWS Marketplace rows bill.
 MARKETPLACE: list[tuple[str, str, str]] = [
     ("6njl3yd4r0u8yyc6j1cvbf2mv", "Datadog Pro", "Datadog, Inc."),
     ("b3u2e5yxk0s2xbkg5wn1nf7a6", "Trend Micro Cloud One", "Trend Micro Inc."),
-    ("4vz0lcq4r7jxmfj1a9t2y3pcz", "CIS Hardened Image Ubuntu 22.04",
-     "Center for Internet Security"),
+    (
+        "4vz0lcq4r7jxmfj1a9t2y3pcz",
+        "CIS Hardened Image Ubuntu 22.04",
+        "Center for Internet Security",
+    ),
     ("9qwk3e1cpj7d5d6x0tn0l5qkr", "Snowflake Data Cloud", "Snowflake Inc."),
 ]
 
@@ -100,8 +168,13 @@ LINE_ITEM_TYPES: list[tuple[int, str]] = [
 
 # Types whose cost is negative in a real CUR.
 NEGATIVE_TYPES = (
-    "SavingsPlanNegation", "Credit", "Refund", "BundledDiscount", "EdpDiscount",
-    "PrivateRateDiscount", "Discount",
+    "SavingsPlanNegation",
+    "Credit",
+    "Refund",
+    "BundledDiscount",
+    "EdpDiscount",
+    "PrivateRateDiscount",
+    "Discount",
 )
 
 # Usage, DiscountedUsage and SavingsPlanCoveredUsage: the first 950 per mille above.

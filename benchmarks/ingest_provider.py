@@ -7,11 +7,13 @@ then times, in the same process and alternating:
   every CanonicalCharge materialised;
 * the bare query a person would write:
   ``SELECT usage account, product code, usage type, line item type, sum(cost)
-  FROM read_csv(file) GROUP BY ALL``, fetched into Python (``fetchall``), with the same
-  DuckDB thread and memory settings and the cost read as DECIMAL(38,12), as ours is.
+  FROM read_csv(file) GROUP BY ALL`` (DuckDB detecting the CSV dialect itself), fetched
+  into Python (``fetchall``), with the same DuckDB thread and memory settings and the
+  cost read as DECIMAL(38,12), as ours is.
 
 The best of ``--repeat`` runs of each counts (the host is shared; the minimum is the
-least disturbed). The last line printed is JSON::
+least disturbed); every run's wall and CPU seconds go to stderr. The last line printed
+is JSON::
 
     {"rows": ..., "ingest_seconds": ..., "duckdb_seconds": ..., "ratio": ...,
      "peak_rss_mib": ...}
@@ -52,24 +54,26 @@ def cached_cur(rows: int, accounts: int, seed: int) -> Path:
     return path
 
 
-def time_provider(folder: Path) -> tuple[float, int]:
-    """Seconds for ``list(fetch())`` with every charge materialised, and the charge count."""
-    started = time.perf_counter()
+def time_provider(folder: Path) -> tuple[float, float, int]:
+    """Wall and CPU seconds for ``list(fetch())`` with every charge materialised, and
+    the number of charges."""
+    started, cpu = time.perf_counter(), time.process_time()
     batches = list(AwsCurProvider({"path": str(folder)}, folder).fetch())
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     charges = sum(len(batch.charges) for batch in batches)
     del batches
     gc.collect()
-    return elapsed, charges
+    return elapsed, cpu, charges
 
 
-def time_duckdb(path: Path) -> tuple[float, int]:
-    """Seconds for the bare DuckDB GROUP BY over the same file, result fetched."""
+def time_duckdb(path: Path) -> tuple[float, float, int]:
+    """Wall and CPU seconds for the bare DuckDB GROUP BY over the same file, result
+    fetched, and the number of groups."""
     config = {
         "memory_limit": MEMORY_LIMIT,
         "threads": str(THREADS),
     }
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     with duckdb.connect(":memory:", config=config) as con:
         con.execute("SET enable_progress_bar = false")
         result = con.execute(
@@ -81,11 +85,11 @@ def time_duckdb(path: Path) -> tuple[float, int]:
             """,
             [str(path)],
         ).fetchall()
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     groups = len(result)
     del result
     gc.collect()
-    return elapsed, groups
+    return elapsed, cpu, groups
 
 
 def peak_rss_mib() -> float:
@@ -106,12 +110,18 @@ def main(argv: list[str] | None = None) -> None:
     path = cached_cur(args.rows, args.accounts, args.seed)
     ingest, bare = [], []
     for run in range(args.repeat):
-        seconds, groups = time_duckdb(path)
+        seconds, cpu, groups = time_duckdb(path)
         bare.append(seconds)
-        print(f"run {run + 1}: duckdb {seconds:.2f}s ({groups} groups)", file=sys.stderr)
-        seconds, charges = time_provider(path.parent)
+        print(
+            f"run {run + 1}: duckdb   {seconds:6.2f}s wall {cpu:6.2f}s cpu ({groups} groups)",
+            file=sys.stderr,
+        )
+        seconds, cpu, charges = time_provider(path.parent)
         ingest.append(seconds)
-        print(f"run {run + 1}: provider {seconds:.2f}s ({charges} charges)", file=sys.stderr)
+        print(
+            f"run {run + 1}: provider {seconds:6.2f}s wall {cpu:6.2f}s cpu ({charges} charges)",
+            file=sys.stderr,
+        )
     summary = {
         "rows": args.rows,
         "ingest_seconds": round(min(ingest), 3),

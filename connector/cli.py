@@ -224,8 +224,10 @@ def demo(output: Path) -> None:
     console.print(table)
     console.print(f"period closed by: {result.close_reason}")
     for account, cost in sorted(result.unassigned.items()):
-        console.print(f"[yellow]unassigned spend[/]: account {account} billed {money(cost)} "
-                      "(map it to a customer under customers[].accounts)")
+        console.print(
+            f"[yellow]unassigned spend[/]: account {account} billed {money(cost)} "
+            "(map it to a customer under customers[].accounts)"
+        )
     for outcome in result.pushed:
         console.print(f"ERP push {outcome.number}: {outcome.state}")
     console.print("files written:")

@@ -281,8 +281,12 @@ class ChargesIngested(Event):
     rows: int = 0
 
     def properties(self) -> dict[str, Any]:
-        return {"tenant": self.tenant, "provider": self.provider, "period": self.period,
-                "rows": self.rows}
+        return {
+            "tenant": self.tenant,
+            "provider": self.provider,
+            "period": self.period,
+            "rows": self.rows,
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,8 +22,10 @@ def postgres_url() -> Iterator[str]:
     """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
     base = _postgres_url()
     if base is None:
-        pytest.skip(f"PostgreSQL tests skipped: set {POSTGRES_ENV} (e.g. "
-                    "postgresql+psycopg://postgres@127.0.0.1:5432/test)")
+        pytest.skip(
+            f"PostgreSQL tests skipped: set {POSTGRES_ENV} (e.g. "
+            "postgresql+psycopg://postgres@127.0.0.1:5432/test)"
+        )
     import sqlalchemy as sa
 
     schema = f"t_{uuid.uuid4().hex[:12]}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from connector.contracts import BillingPeriod, ChargeBatch, ChargesIngested, Provider
@@ -13,12 +13,10 @@ from connector.domain.money import total
 from connector.pipeline.runtime import Runtime
 from connector.pipeline.tenants import sync_tenant
 from connector.storage import models as m
+from connector.storage.bulk import insert_charges
 from connector.storage.models import utcnow
 
 log = logging.getLogger(__name__)
-
-# Rows per executemany: large enough to amortise round trips, small enough for memory.
-INSERT_CHUNK = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,30 +40,6 @@ def make_provider(runtime: Runtime, tenant: str, provider_key: str) -> Provider:
         ) from None
     cls = runtime.plugins.providers.get(provider_config.plugin or provider_key)
     return cls(provider_config.settings, config.base_dir)
-
-
-def _charge_rows(batch_id: int, batch: ChargeBatch):  # type: ignore[no-untyped-def]
-    for c in batch.charges:
-        yield {
-            "batch_id": batch_id,
-            "billing_account_id": c.billing_account_id,
-            "sub_account_id": c.sub_account_id,
-            "charge_category": str(c.charge_category),
-            "charge_class": c.charge_class,
-            "service_name": c.service_name,
-            "service_category": c.service_category,
-            "sku": c.sku,
-            "publisher": c.publisher,
-            "is_marketplace": c.is_marketplace,
-            "billed_cost": c.billed_cost,
-            "list_cost": c.list_cost,
-            "quantity": c.quantity,
-            "billing_currency": c.billing_currency,
-            "charge_period_start": c.charge_period_start,
-            "charge_period_end": c.charge_period_end,
-            "invoice_id": c.invoice_id,
-            "line_item_type": c.line_item_type,
-        }
 
 
 def store_batch(session: Session, tenant: str, provider: str, batch: ChargeBatch) -> IngestResult:
@@ -108,14 +82,7 @@ def store_batch(session: Session, tenant: str, provider: str, batch: ChargeBatch
     )
     session.add(row)
     session.flush()
-    chunk: list[dict] = []
-    for values in _charge_rows(row.id, batch):
-        chunk.append(values)
-        if len(chunk) >= INSERT_CHUNK:
-            session.execute(insert(m.Charge), chunk)
-            chunk = []
-    if chunk:
-        session.execute(insert(m.Charge), chunk)
+    insert_charges(session, row.id, batch.charges)
     status = "replaced" if superseded else "new"
     return IngestResult(provider, period.key, batch.source, len(batch.charges), status)
 

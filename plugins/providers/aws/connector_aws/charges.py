@@ -15,48 +15,80 @@ from connector_aws.line_items import charge_category, publisher
 
 # Fields of CanonicalCharge that one context fixes, in the order context_fields gives.
 CONTEXT_FIELDS = (
-    "billing_account_id", "charge_category", "charge_class", "service_name",
-    "service_category", "billing_currency", "publisher", "is_marketplace", "invoice_id",
+    "billing_account_id",
+    "charge_category",
+    "charge_class",
+    "service_name",
+    "service_category",
+    "sku",
+    "billing_currency",
+    "publisher",
+    "is_marketplace",
+    "invoice_id",
     "line_item_type",
 )
 # Fields that vary per row, in the order _build_through_slots sets them.
 ROW_FIELDS = (
-    "sub_account_id", "sku", "billed_cost", "list_cost", "quantity", "charge_period_start",
+    "sub_account_id",
+    "billed_cost",
+    "list_cost",
+    "quantity",
+    "charge_period_start",
     "charge_period_end",
 )
 
 
 def context_fields(context: tuple) -> tuple:
     """The :data:`CONTEXT_FIELDS` values of one context of ``CurAggregate.charge_rows``."""
-    (payer, line_item_type, product_code, product_name, billing_entity, legal_entity,
-     currency, invoice_id) = context
+    (
+        payer,
+        line_item_type,
+        product_code,
+        product_name,
+        usage_type,
+        billing_entity,
+        legal_entity,
+        currency,
+        invoice_id,
+    ) = context
     category, charge_class = charge_category(line_item_type)
     publisher_name, is_marketplace = publisher(billing_entity, legal_entity, product_name)
     return (
-        payer, category, charge_class, product_code or "", product_name or product_code or "",
-        currency, publisher_name, is_marketplace, (invoice_id or "").strip() or None,
+        payer,
+        category,
+        charge_class,
+        product_code or "",
+        product_name or product_code or "",
+        usage_type or "",
+        currency,
+        publisher_name,
+        is_marketplace,
+        (invoice_id or "").strip() or None,
         line_item_type,
     )
 
 
-def to_charges(contexts: Sequence[tuple], rows: Iterable[tuple]) -> list[CanonicalCharge]:
+def to_charges(
+    contexts: Sequence[tuple], accounts: Sequence[str], rows: Iterable[tuple]
+) -> list[CanonicalCharge]:
     """One :class:`CanonicalCharge` per row of ``CurAggregate.charge_rows``.
 
     This runs once per group, hundreds of thousands of times for a large reseller: all
-    that varies per row is the account, usage type, amounts and dates.
+    that varies per row is the account, the amounts and the dates.
     """
     shared = [context_fields(context) for context in contexts]
     if SLOT_SETTERS is not None:
-        return _build_through_slots(shared, rows, SLOT_SETTERS)
-    return _build_through_init(shared, rows)
+        return _build_through_slots(shared, accounts, rows, SLOT_SETTERS)
+    return _build_through_init(shared, accounts, rows)
 
 
-def _build_through_init(shared: Sequence[tuple], rows: Iterable[tuple]) -> list[CanonicalCharge]:
+def _build_through_init(
+    shared: Sequence[tuple], accounts: Sequence[str], rows: Iterable[tuple]
+) -> list[CanonicalCharge]:
     decimal = Decimal
     return [
         CanonicalCharge(
-            sub_account_id=account,
-            sku=usage_type or "",
+            sub_account_id=accounts[account],
             billed_cost=decimal(billed),
             list_cost=decimal(listed),
             quantity=decimal(quantity),
@@ -64,7 +96,7 @@ def _build_through_init(shared: Sequence[tuple], rows: Iterable[tuple]) -> list[
             charge_period_end=last_day,
             **dict(zip(CONTEXT_FIELDS, shared[context], strict=True)),
         )
-        for context, account, usage_type, billed, listed, quantity, first_day, last_day in rows
+        for context, account, billed, listed, quantity, first_day, last_day in rows
     ]
 
 
@@ -79,9 +111,8 @@ def _slot_setters() -> tuple[Callable[[Any, Any], None], ...] | None:
     ``None`` and charges are built through ``__init__``.
     """
     names = ROW_FIELDS + CONTEXT_FIELDS
-    if (
-        {f.name for f in dataclasses.fields(CanonicalCharge)} != set(names)
-        or hasattr(CanonicalCharge, "__post_init__")
+    if {f.name for f in dataclasses.fields(CanonicalCharge)} != set(names) or hasattr(
+        CanonicalCharge, "__post_init__"
     ):
         return None
     slots = [CanonicalCharge.__dict__.get(name) for name in names]
@@ -94,23 +125,49 @@ SLOT_SETTERS = _slot_setters()
 
 
 def _build_through_slots(
-    shared: Sequence[tuple], rows: Iterable[tuple], setters: tuple
+    shared: Sequence[tuple], accounts: Sequence[str], rows: Iterable[tuple], setters: tuple
 ) -> list[CanonicalCharge]:
     # Unrolled on purpose: a loop over (setter, value) pairs costs half the gain.
-    (set_account, set_sku, set_billed, set_list, set_quantity, set_first, set_last,
-     set_payer, set_category, set_class, set_service, set_service_category, set_currency,
-     set_publisher, set_marketplace, set_invoice, set_line_item_type) = setters
+    (
+        set_account,
+        set_billed,
+        set_list,
+        set_quantity,
+        set_first,
+        set_last,
+        set_payer,
+        set_category,
+        set_class,
+        set_service,
+        set_service_category,
+        set_sku,
+        set_currency,
+        set_publisher,
+        set_marketplace,
+        set_invoice,
+        set_line_item_type,
+    ) = setters
     new = object.__new__
     decimal = Decimal
     charges: list[CanonicalCharge] = []
     append = charges.append
-    for context, account, usage_type, billed, listed, quantity, first_day, last_day in rows:
-        (payer, category, charge_class, service, service_category, currency, publisher_name,
-         is_marketplace, invoice_id, line_item_type) = shared[context]
+    for context, account, billed, listed, quantity, first_day, last_day in rows:
+        (
+            payer,
+            category,
+            charge_class,
+            service,
+            service_category,
+            sku,
+            currency,
+            publisher_name,
+            is_marketplace,
+            invoice_id,
+            line_item_type,
+        ) = shared[context]
         billed_cost = decimal(billed)
         charge = new(CanonicalCharge)
-        set_account(charge, account)
-        set_sku(charge, usage_type or "")
+        set_account(charge, accounts[account])
         set_billed(charge, billed_cost)
         # Unless AWS published an on-demand price, the list cost is the billed cost.
         set_list(charge, billed_cost if listed == billed else decimal(listed))
@@ -122,6 +179,7 @@ def _build_through_slots(
         set_class(charge, charge_class)
         set_service(charge, service)
         set_service_category(charge, service_category)
+        set_sku(charge, sku)
         set_currency(charge, currency)
         set_publisher(charge, publisher_name)
         set_marketplace(charge, is_marketplace)

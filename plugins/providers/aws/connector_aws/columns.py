@@ -9,8 +9,8 @@ from pathlib import Path
 from connector.contracts import SourceDataError
 
 DECIMAL = "DECIMAL(38,12)"  # 12 places: CUR costs carry up to 10, both survive exactly
-# Only the date of a CUR date-time is used (2026-10-01T00:00:00Z -> 2026-10-01); casting
-# to DATE still validates the time part, and is cheaper than TIMESTAMP on millions of rows.
+# Only the date of a CUR date-time is used (2026-10-01T00:00:00Z -> 2026-10-01), and
+# casting to DATE is cheaper than to TIMESTAMP on millions of rows.
 DATE = "DATE"
 VARCHAR = "VARCHAR"
 
@@ -19,8 +19,9 @@ VARCHAR = "VARCHAR"
 class Column:
     """One CUR column: its name in the file, its alias in SQL and its DuckDB type.
 
-    A required column must be in every file's header; a required money or date column
-    must also have a value on every row.
+    A required column must be in every file's header, and have a value on every row
+    except ``lineItem/ProductCode`` and ``lineItem/UsageType``, which AWS leaves empty
+    on some lines.
     """
 
     name: str

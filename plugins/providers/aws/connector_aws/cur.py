@@ -54,18 +54,27 @@ class AwsCurProvider:
 
 
 def _read(headers: Sequence[Header], period: BillingPeriod | None) -> list[ChargeBatch]:
-    """Aggregate in DuckDB while a second thread hashes the same files."""
+    """Aggregate in DuckDB, then build the charges while a second thread hashes the files.
+
+    The hashing waits for the scan: DuckDB keeps every core busy while it runs, but while
+    Python builds charges (holding the GIL) the other core is free, and hashlib releases
+    the GIL.
+    """
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cur-hash") as pool:
-        digests = pool.map(file_digest, [h.path for h in headers])
         try:
             with CurAggregate(headers, period) as groups:
+                digests = pool.map(file_digest, [h.path for h in headers])
                 problem = groups.first_problem()
                 if problem is not None:
                     raise SourceDataError(diagnose.problem_message(headers, problem))
                 summaries = groups.periods()
                 with gc_paused():
                     charges = [to_charges(*groups.charge_rows(s.period)) for s in summaries]
-        except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
+        except (
+            duckdb.ConversionException,
+            duckdb.InvalidInputException,
+            duckdb.IOException,
+        ) as exc:
             raise _explain(headers, exc) from None
         except duckdb.Error as exc:  # not the data: memory, disk, permissions
             raise PluginError(f"{_names(headers)}: reading the CUR files failed: {exc}") from None
@@ -86,9 +95,12 @@ def _names(headers: Sequence[Header]) -> str:
     return ", ".join(str(h.path) for h in headers)
 
 
-def _explain(headers: Sequence[Header], exc: duckdb.Error) -> SourceDataError:
+def _explain(headers: Sequence[Header], exc: duckdb.Error) -> PluginError:
     """Turn DuckDB's refusal into a message naming file, line, column and value."""
-    message = diagnose.find_unreadable_value(headers)  # raises itself for non-CSV rows
+    try:
+        message = diagnose.find_unreadable_value(headers)  # raises itself for non-CSV rows
+    except OSError as error:  # unreadable file: not the data's fault
+        return PluginError(f"{_names(headers)}: reading the CUR files failed: {error}")
     if message is not None:
         return SourceDataError(message)
     # The csv module accepted every row: show DuckDB's own words (its first lines name

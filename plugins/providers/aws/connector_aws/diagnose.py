@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gzip
 import re
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -25,13 +27,10 @@ EXPECTED = {
     DATE: DATE_EXAMPLE,
 }
 
-# What DuckDB accepts when it casts text to DECIMAL(38,12) and to DATE (a date, optionally
-# followed by a time of day and a UTC offset, as CUR writes 2026-10-01T00:00:00Z).
+# What DuckDB's CSV reader accepts as DECIMAL(38,12), and as DATE: a date at the start,
+# whatever follows it (2026-10-01T00:00:00Z is 2026-10-01).
 _DECIMAL = re.compile(r"\s*[+-]?(?P<int>\d*)(\.(?P<frac>\d*))?(?P<exp>[eE][+-]?\d+)?\s*")
-_DATE = re.compile(
-    r"\s*(?P<y>\d{1,4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"
-    r"([T ](?P<H>\d{1,2}):(?P<M>\d{2})(:(?P<S>\d{2})(\.\d+)?)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?\s*"
-)
+_DATE = re.compile(r"\s*(?P<y>\d{1,4})(?P<sep>[-/])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?!\d)")
 MAX_INTEGER_DIGITS = 26  # DECIMAL(38,12)
 
 
@@ -44,12 +43,9 @@ def valid_decimal(value: str) -> bool:
 
 
 def date_of(value: str) -> dt.date | None:
-    """The date DuckDB casts ``value`` to, or ``None`` where the cast would fail."""
-    match = _DATE.fullmatch(value)
+    """The date DuckDB reads from ``value``, or ``None`` where it finds none."""
+    match = _DATE.match(value)
     if not match:
-        return None
-    hour, minute, second = (int(match[k] or 0) for k in ("H", "M", "S"))
-    if hour > 24 or minute > 59 or second > 59:
         return None
     try:
         return dt.date(int(match["y"]), int(match["m"]), int(match["d"]))
@@ -102,6 +98,11 @@ def rows(header: Header) -> Iterator[tuple[int, Row]]:
             f"{path}: line {previous_end + 1} is not valid CSV ({exc}); values with commas, "
             f"quotes or line breaks must be enclosed in double quotes"
         ) from None
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise SourceDataError(
+            f"{path}: the gzip data is cut off or corrupt after line {previous_end} ({exc}); "
+            f"download the report file again"
+        ) from None
 
 
 def value(header: Header, row: Row, alias: str) -> str:
@@ -136,15 +137,16 @@ def find_unreadable_value(headers: Sequence[Header]) -> str | None:
     """
     for header in headers:
         typed = [
-            (alias, position, BY_ALIAS[alias].type, BY_ALIAS[alias].required)
+            (alias, position, VALIDATORS[BY_ALIAS[alias].type])
             for alias, position in header.positions.items()
             if BY_ALIAS[alias].type in VALIDATORS
         ]
         for line, row in rows(header):
-            for alias, position, type_, required in typed:
+            for alias, position, validator in typed:
                 raw = row[position]
-                if (raw or required) and not VALIDATORS[type_](raw):
-                    return bad_value_message(header, line, alias, raw, EXPECTED[type_])
+                # Empty values read as NULL; required ones are caught in the groups.
+                if raw and not validator(raw):
+                    return bad_value_message(header, line, alias, raw, expected(alias))
     return None
 
 
@@ -156,9 +158,15 @@ EXPECTED_TEXT = {
 }
 
 
+def expected(alias: str) -> str:
+    """What a valid value of column ``alias`` looks like, for messages."""
+    return EXPECTED_TEXT.get(alias) or EXPECTED[BY_ALIAS[alias].type]
+
+
 def problem_message(headers: Sequence[Header], problem: GroupProblem) -> str:
     """The message for a group that failed a check, naming the first line behind it."""
     if problem.empty:
+
         def is_empty(header: Header, row: Row) -> bool:
             return any(not value(header, row, alias).strip() for alias in problem.empty)
 
@@ -166,22 +174,22 @@ def problem_message(headers: Sequence[Header], problem: GroupProblem) -> str:
         if found is not None:
             header, line, row = found
             alias = next(a for a in problem.empty if not value(header, row, a).strip())
-            return bad_value_message(header, line, alias, "", EXPECTED_TEXT[alias])
+            return bad_value_message(header, line, alias, "", expected(alias))
         columns = ", ".join(BY_ALIAS[a].name for a in problem.empty)
         return f"{_names(headers)}: a row has no value in {columns}"
     if problem.currency is not None:
         currency = problem.currency
         found = first_row(headers, lambda h, r: value(h, r, "currency") == currency)
         if found is not None:
-            return bad_value_message(found[0], found[1], "currency", currency,
-                                     EXPECTED_TEXT["currency"])
+            return bad_value_message(found[0], found[1], "currency", currency, expected("currency"))
         return f"{_names(headers)}: lineItem/CurrencyCode {currency!r} is not like USD"
     if problem.date is not None:
         alias, day = problem.date
 
         def has_date(header: Header, row: Row) -> bool:
             raw = value(header, row, alias) or (
-                value(header, row, "usage_start") if alias == "usage_end" else "")
+                value(header, row, "usage_start") if alias == "usage_end" else ""
+            )
             return date_of(raw) == day
 
         found = first_row(headers, has_date)
@@ -193,8 +201,10 @@ def problem_message(headers: Sequence[Header], problem: GroupProblem) -> str:
     start, end = problem.period
 
     def is_reversed(header: Header, row: Row) -> bool:
-        return (date_of(value(header, row, "period_start")) == start
-                and date_of(value(header, row, "period_end")) == end)
+        return (
+            date_of(value(header, row, "period_start")) == start
+            and date_of(value(header, row, "period_end")) == end
+        )
 
     found = first_row(headers, is_reversed)
     where = f"{found[0].path}: line {found[1]}" if found else _names(headers)

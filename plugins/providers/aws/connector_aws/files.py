@@ -96,7 +96,7 @@ def file_digest(path: Path) -> str:
     """sha256 of one file's bytes, streamed in chunks (safe for multi-GB reports)."""
     digest = hashlib.sha256()
     with open(path, "rb") as raw:
-        # hashlib releases the GIL on large updates, so this overlaps the DuckDB query.
+        # hashlib releases the GIL on large updates, so this runs beside the Python work.
         while chunk := raw.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()

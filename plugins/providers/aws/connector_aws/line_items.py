@@ -54,7 +54,8 @@ def charge_category(line_item_type: str) -> tuple[ChargeCategory, str | None]:
         _warned.add(line_item_type)
         log.warning(
             "AWS CUR line item type %r is unknown to this version; it is treated as an "
-            "Adjustment (not priced, shown in reconciliation)", line_item_type,
+            "Adjustment (not priced, shown in reconciliation)",
+            line_item_type,
         )
     return UNKNOWN_LINE_ITEM_TYPE
 

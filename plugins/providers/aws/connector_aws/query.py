@@ -1,8 +1,8 @@
 """The one DuckDB pass that reads legacy CUR files and aggregates them to the charge grain.
 
-Every file is scanned once by DuckDB's CSV reader with the columns we read typed in the
-scan (DECIMAL(38,12) money, DATE dates, required ones never NULL), so a malformed or
-missing value fails the query instead of being skipped or summed as zero.
+Every file is scanned once by DuckDB's CSV reader with the columns we read cast in the
+scan (DECIMAL(38,12) money, DATE dates), so a malformed value fails the query; empty
+required values are counted and reported instead of being skipped or summed as zero.
 The groups land in a temporary table; the checks on them, the per-period summary and
 the charge rows are small queries over that table. Python never sees a CUR row.
 """
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import duckdb
 
 from connector.contracts import BillingPeriod
-from connector_aws.columns import BY_ALIAS, COLUMNS, VARCHAR, Header
+from connector_aws.columns import COLUMNS, VARCHAR, Header
 
 # The daemon shares its host with the database and other tenants: cap what one ingest
 # may take. 512 MB holds hundreds of thousands of groups; DuckDB spills beyond it.
@@ -27,21 +27,45 @@ THREADS = min(4, os.cpu_count() or 1)
 
 # The charge grain.
 GRAIN = (
-    "payer_account", "usage_account", "line_item_type", "product_code", "product_name",
-    "usage_type", "billing_entity", "legal_entity", "currency", "invoice_id",
+    "payer_account",
+    "usage_account",
+    "line_item_type",
+    "product_code",
+    "product_name",
+    "usage_type",
+    "billing_entity",
+    "legal_entity",
+    "currency",
+    "invoice_id",
 )
 
 # Which files feed which period is tracked per group in 63-bit masks (bit_or), without a
 # second scan; 63 keeps every mask a positive BIGINT.
 MASK_BITS = 63
 
-# Required text columns: an empty value becomes NULL, found among the groups.
-TEXT_REQUIRED = ("payer_account", "usage_account", "line_item_type", "currency")
+# Required columns whose empty values (NULL) stay visible in the groups.
+REQUIRED_KEYS = (
+    "period_start",
+    "period_end",
+    "payer_account",
+    "usage_account",
+    "line_item_type",
+    "currency",
+)
+# Required value columns with the count that shows an empty one: (alias, count column).
+REQUIRED_VALUES = (("unblended_cost", "rows_with_cost"), ("usage_start", "rows_with_start"))
 
 # What many charges of a period share; see CurAggregate.charge_rows.
 CONTEXT = (
-    "payer_account", "line_item_type", "product_code", "product_name", "billing_entity",
-    "legal_entity", "currency", "invoice_id",
+    "payer_account",
+    "line_item_type",
+    "product_code",
+    "product_name",
+    "usage_type",
+    "billing_entity",
+    "legal_entity",
+    "currency",
+    "invoice_id",
 )
 
 # DuckDB's DATE reads "26-10-01" as the year 26: dates outside these years are refused.
@@ -72,33 +96,26 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _typed(alias: str) -> str:
-    """SQL reading column ``alias`` (VARCHAR in the file) as its type."""
-    column = BY_ALIAS[alias]
-    if column.type == VARCHAR:
-        return alias
-    # A required value that is empty becomes '' and fails the cast instead of turning
-    # into a NULL that sum() would skip. (read_csv's force_not_null would do this in the
-    # reader, but DuckDB ignores it for columns moved by projection pushdown.)
-    source = f"coalesce({alias}, '')" if column.required else alias
-    return f"CAST({source} AS {column.type}) AS {alias}"
-
-
 def _scan(header: Header, file_no: int, mask_count: int) -> str:
     """``SELECT`` over one file's ``read_csv``: our aliases, absent optionals as NULL."""
-    # Every column is read as VARCHAR and ours are cast in SQL: the cast is as fast as the
-    # reader's own conversion and stricter (DATE refuses "2026-10-01garbage"). Only the
-    # columns we read get names; the rest are positional placeholders, so real CURs with
-    # hundreds of columns (and tag columns whose names clash case-insensitively) read fine.
+    # Every column is declared VARCHAR and ours are cast in SQL; DuckDB pushes those casts
+    # into the reader, which parses the values in place (for a DATE it reads the date and
+    # ignores what follows it, so only 2026-10-01 of 2026-10-01T00:00:00Z is checked: all
+    # we use). Only the columns we read get names; the rest are positional placeholders,
+    # so real CURs with hundreds of columns (and tag columns whose names clash
+    # case-insensitively) read fine.
     alias_at = {position: alias for alias, position in header.positions.items()}
     spec = ", ".join(
         f"{_literal(alias_at.get(i, f'c{i}'))}: 'VARCHAR'" for i in range(len(header.names))
     )
-    projection = [
-        _typed(column.alias) if header.has(column.alias)
-        else f"NULL::{column.type} AS {column.alias}"
-        for column in COLUMNS
-    ]
+    projection = []
+    for column in COLUMNS:
+        if not header.has(column.alias):
+            projection.append(f"NULL::{column.type} AS {column.alias}")
+        elif column.type == VARCHAR:
+            projection.append(column.alias)
+        else:
+            projection.append(f"CAST({column.alias} AS {column.type}) AS {column.alias}")
     for mask in range(mask_count):
         bit = 1 << (file_no % MASK_BITS) if file_no // MASK_BITS == mask else 0
         projection.append(f"{bit}::BIGINT AS file_mask_{mask}")
@@ -131,7 +148,11 @@ def aggregation_sql(headers: Sequence[Header], period: BillingPeriod | None) -> 
         sum(coalesce(public_cost, unblended_cost)) AS list_cost,
         coalesce(sum(usage_amount), 0) AS quantity,
         min(usage_start) AS usage_start,
-        max(coalesce(usage_end, usage_start)) AS usage_end
+        max(coalesce(usage_end, usage_start)) AS usage_end,
+        -- An empty value reads as NULL, which sum() and min() would skip: count them.
+        count(*) AS row_count,
+        count(unblended_cost) AS rows_with_cost,
+        count(usage_start) AS rows_with_start
         {file_masks}
     FROM ({scans}) AS cur
     {where}
@@ -168,8 +189,7 @@ class CurAggregate:
             if self.period is not None:
                 params = {"start": self.period.start, "end": self.period.end}
             self._con.execute(
-                "CREATE TEMP TABLE charge_groups AS "
-                + aggregation_sql(self.headers, self.period),
+                "CREATE TEMP TABLE charge_groups AS " + aggregation_sql(self.headers, self.period),
                 params,
             )
         except BaseException:
@@ -191,14 +211,16 @@ class CurAggregate:
         return self._con
 
     def first_problem(self) -> GroupProblem | None:
-        """A group with an empty required text value, a malformed currency code, an
+        """A group with an empty required value, a malformed currency code, an
         implausible date or a billing period that ends before it starts, else ``None``."""
-        for alias in TEXT_REQUIRED:
+        for alias in REQUIRED_KEYS:
             if self._first(f"SELECT 1 FROM charge_groups WHERE {alias} IS NULL"):
                 return GroupProblem(empty=(alias,))
+        for alias, count in REQUIRED_VALUES:
+            if self._first(f"SELECT 1 FROM charge_groups WHERE {count} < row_count"):
+                return GroupProblem(empty=(alias,))
         row = self._first(
-            "SELECT currency FROM charge_groups "
-            "WHERE NOT regexp_full_match(currency, '[A-Z]{3}')"
+            "SELECT currency FROM charge_groups WHERE NOT regexp_full_match(currency, '[A-Z]{3}')"
         )
         if row:
             return GroupProblem(currency=row[0])
@@ -211,8 +233,7 @@ class CurAggregate:
             if row:
                 return GroupProblem(date=(alias, row[0]))
         row = self._first(
-            "SELECT period_start, period_end FROM charge_groups "
-            "WHERE period_end <= period_start"
+            "SELECT period_start, period_end FROM charge_groups WHERE period_end <= period_start"
         )
         if row:
             return GroupProblem(period=(row[0], row[1]))
@@ -240,39 +261,48 @@ class CurAggregate:
             summaries.append(PeriodSummary(BillingPeriod(start, end), bool(final), files))
         return summaries
 
-    def charge_rows(self, period: BillingPeriod) -> tuple[list[tuple], list[tuple]]:
-        """The groups of ``period`` as ``(contexts, rows)``.
+    def charge_rows(self, period: BillingPeriod) -> tuple[list[tuple], list[str], list[tuple]]:
+        """The groups of ``period`` as ``(contexts, accounts, rows)``.
 
-        A context is what many charges share (:data:`CONTEXT`: payer, line item type,
-        product, seller, currency, invoice), fetched once; each row is
-        ``(context index, usage account, usage type, billed, list, quantity, first day,
-        last day)``. Converting a few thousand contexts instead of every group's copies
-        of them saves a third of the fetch. Money comes back as text for ``Decimal``:
-        exact, and several times faster than the driver's own DECIMAL conversion.
+        What many charges share is fetched once: a context is a distinct combination of
+        :data:`CONTEXT` (payer, line item type, product, usage type, seller, currency,
+        invoice), and accounts are the distinct usage accounts. Each row is
+        ``(context index, account index, billed, list, quantity, first day, last day)``.
+        Python then converts small integers instead of a dozen strings per group, which
+        halves the fetch. Money comes back as text for ``Decimal``: exact, and several
+        times faster than the driver's own DECIMAL conversion.
         """
         params = {"start": period.start, "end": period.end}
-        columns = ", ".join(CONTEXT)
-        self.con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE contexts AS
-            SELECT row_number() OVER () - 1 AS context, *
-            FROM (SELECT DISTINCT {columns} FROM charge_groups
-                  WHERE period_start = $start AND period_end = $end)
-            """,
-            params,
-        )
-        contexts = self.con.execute(
-            f"SELECT {columns} FROM contexts ORDER BY context"
-        ).fetchall()
+        contexts = self._dictionary("contexts", CONTEXT, params)
+        accounts = [
+            account for (account,) in self._dictionary("accounts", ("usage_account",), params)
+        ]
         same_context = " AND ".join(f"g.{c} IS NOT DISTINCT FROM x.{c}" for c in CONTEXT)
         rows = self.con.execute(
             f"""
-            SELECT x.context, g.usage_account, g.usage_type,
+            SELECT x.id, a.id,
                    CAST(g.billed_cost AS VARCHAR), CAST(g.list_cost AS VARCHAR),
                    CAST(g.quantity AS VARCHAR), g.usage_start, g.usage_end
-            FROM charge_groups AS g JOIN contexts AS x ON {same_context}
+            FROM charge_groups AS g
+            JOIN contexts AS x ON {same_context}
+            JOIN accounts AS a ON g.usage_account = a.usage_account
             WHERE g.period_start = $start AND g.period_end = $end
             """,
             params,
         ).fetchall()
-        return contexts, rows
+        return contexts, accounts, rows
+
+    def _dictionary(self, table: str, columns: Sequence[str], params: dict) -> list[tuple]:
+        """Number the distinct ``columns`` of a period's groups into ``table`` (``id``
+        from 0) and return them in that order."""
+        names = ", ".join(columns)
+        self.con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE {table} AS
+            SELECT row_number() OVER () - 1 AS id, *
+            FROM (SELECT DISTINCT {names} FROM charge_groups
+                  WHERE period_start = $start AND period_end = $end)
+            """,
+            params,
+        )
+        return self.con.execute(f"SELECT {names} FROM {table} ORDER BY id").fetchall()

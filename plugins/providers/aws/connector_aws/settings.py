@@ -18,9 +18,7 @@ class AwsSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     path: str = Field(description="folder of legacy CUR files (.csv / .csv.gz)")
-    pattern: str = Field(
-        default="**/*.csv*", description="glob below path selecting the CUR files"
-    )
+    pattern: str = Field(default="**/*.csv*", description="glob below path selecting the CUR files")
 
     @field_validator("path")
     @classmethod
