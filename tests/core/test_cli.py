@@ -179,3 +179,27 @@ def test_demo_writes_statements_and_the_erp_import(tmp_path: Path) -> None:
     assert len(list((tmp_path / "demo/statements").glob("*.pdf"))) == 3
     assert len(list((tmp_path / "demo/acme/erp").glob("acme-xero-invoices-*.csv"))) == 1
     assert "ACME-01003" in result.output
+
+
+def test_ingest_of_a_malformed_cur_exits_4_naming_the_file(
+    tmp_path: Path, example_tenants: Path
+) -> None:
+    folder = tmp_path / "cur"
+    folder.mkdir()
+    (folder / "cur-2026-10.csv").write_text(
+        "line_item_line_item_type,line_item_unblended_cost\nUsage,1.0\n"
+    )
+    path = example_tenants / "acme.yaml"
+    path.write_text(path.read_text().replace(str(REPO / "connector/demo_data/aws"), str(folder)))
+    result = run(
+        "--config",
+        str(settings_file(tmp_path, example_tenants)),
+        "ingest",
+        "--tenant",
+        "acme",
+        "--provider",
+        "aws",
+    )
+    assert result.exit_code == 4
+    text = " ".join(result.output.split())
+    assert "cur-2026-10.csv" in text and "CUR 2.0" in text
