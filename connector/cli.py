@@ -14,6 +14,8 @@ from pathlib import Path
 import click
 from rich.table import Table
 
+from connector.cli_credits import credits
+from connector.cli_reconcile import reconcile
 from connector.cli_statements import statements
 from connector.cli_support import (
     EXIT_PLUGIN,
@@ -236,3 +238,5 @@ def demo(output: Path) -> None:
 
 
 main.add_command(statements)
+main.add_command(credits)
+main.add_command(reconcile)

@@ -1,4 +1,4 @@
-"""``connector statements``: generate, list, show, approve, delete, export."""
+"""``connector statements``: generate, list, show, approve, delete, set-status, export."""
 
 from __future__ import annotations
 
@@ -232,6 +232,23 @@ def delete(state: State, tenant: str, ids: tuple[str, ...]) -> None:
         for statement in find_statements(session, tenant, ids):
             delete_draft(session, tenant, statement, "cli")
     console.print(f"deleted {len(ids)} draft(s)")
+
+
+@statements.command("set-status")
+@tenant_option
+@click.argument("status", type=click.Choice(["Closed", "Past Due"]))
+@click.argument("ids", nargs=-1, required=True)
+@pass_state
+@handle_errors
+def set_status(state: State, tenant: str, status: str, ids: tuple[str, ...]) -> None:
+    """Mark Open statements Closed (paid) or Past Due, all named ones or none.
+
+    Open is reached by `approve`; Closed is final.
+    """
+    from connector.pipeline.lifecycle import set_status as run_set_status
+
+    changed = run_set_status(state.runtime(), tenant, ids, status, "cli")
+    console.print(_table(changed))
 
 
 @statements.command()

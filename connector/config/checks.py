@@ -55,7 +55,17 @@ def cross_reference_problems(data: Mapping[str, Any]) -> list[Problem]:
     problems: list[Problem] = []
     books = _check_pricebooks(data, providers, plugins, problems)
     tax_names = _check_tax_rates(data, problems)
+    plans = {_text(p.get("id")) for _, p in _items(data.get("support_plans"))}
     _check_customers(data, providers, plugins, books, tax_names, problems)
+    for i, customer in _items(data.get("customers")):
+        plan = _text(customer.get("support_plan"))
+        if plan is not None and plan not in plans:
+            problems.append(
+                (
+                    ("customers", i, "support_plan"),
+                    f"no support plan with id {plan!r} (support_plans: {_listing(plans - {None})})",
+                )
+            )
     return problems
 
 

@@ -149,6 +149,9 @@ class InvoiceOptions(_Model):
     payment_method: str | None = None
     add_rounding_adjustments: bool = False
     rounding: Literal["half_up", "half_even"] = "half_up"
+    tax_rounding: Literal["statement", "line"] = Field(
+        "statement", description="Round tax once on the statement, or on each taxed line."
+    )
 
     @field_validator("invoice_number_format")
     @classmethod
@@ -248,6 +251,32 @@ class TaxRate(_Model):
     erp_tax_code: str | None = None
 
 
+class SupportTier(_Model):
+    """``percent`` of the part of the base up to ``up_to`` (above the previous tier's)."""
+
+    up_to: DecimalValue | None = Field(None, gt=0, description="None: no upper bound.")
+    percent: DecimalValue = Field(ge=0, le=100)
+
+
+class SupportPlan(_Model):
+    """A support fee on the non-marketplace subtotal after discount: tiers, then a minimum."""
+
+    id: IdText
+    tiers: list[SupportTier] = Field(min_length=1)
+    minimum_fee: DecimalValue = Field(Decimal(0), ge=0)
+
+    @field_validator("tiers")
+    @classmethod
+    def _ascending(cls, tiers: list[SupportTier]) -> list[SupportTier]:
+        bounds = [t.up_to for t in tiers]
+        if None in bounds[:-1]:
+            raise ValueError("only the last tier may leave up_to empty (no upper bound)")
+        finite = [b for b in bounds if b is not None]
+        if finite != sorted(set(finite)):
+            raise ValueError("tier up_to values must increase, e.g. 10000, 50000, then none")
+        return tiers
+
+
 class Customer(_Model):
     """One end customer: contact details, currency, pricebooks and cloud accounts."""
 
@@ -263,6 +292,10 @@ class Customer(_Model):
     tax: str | None = Field(None, description="A tax_rates name.")
     tax_exempt: bool = False
     payment_method: str | None = None
+    support_plan: str | None = Field(None, description="A support_plans id.")
+    global_discount: DecimalValue = Field(
+        Decimal(0), ge=0, le=100, description="Percent off the non-marketplace subtotal."
+    )
     erp: dict[str, str] = {}
 
     @field_validator("invoice_currency")
@@ -294,6 +327,7 @@ class TenantConfig(_Model):
     pricebooks: list[Pricebook] = []
     customers: list[Customer] = []
     tax_rates: list[TaxRate] = []
+    support_plans: list[SupportPlan] = []
     erp: ErpConfig
     unassigned_spend: Literal["report", "block"] = "report"
 
@@ -355,6 +389,13 @@ class TenantConfig(_Model):
             if pricebook.id == pricebook_id:
                 return pricebook
         raise KeyError(f"tenant {self.tenant!r} has no pricebook with id {pricebook_id!r}")
+
+    def support_plan(self, plan_id: str) -> SupportPlan:
+        """The support plan with this id; ``KeyError`` names it when there is none."""
+        for plan in self.support_plans:
+            if plan.id == plan_id:
+                return plan
+        raise KeyError(f"tenant {self.tenant!r} has no support plan {plan_id!r}")
 
     def tax_rate(self, name: str) -> TaxRate:
         """The tax rate with this name; ``KeyError`` names it when there is none."""

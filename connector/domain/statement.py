@@ -1,4 +1,4 @@
-"""Building one statement from a customer's charges: price, group, round, tax.
+"""Building one statement from a customer's charges: price, group, round, then totals.
 
 Pure: takes values, returns values. Amounts are summed at full precision and each
 line is rounded once, to the currency's minor unit.
@@ -13,6 +13,7 @@ from decimal import Decimal
 from connector.contracts import ChargeCategory, DetailRow, StatementLine
 from connector.domain.money import ZERO, round_money, total
 from connector.domain.pricing import PricebookVersion
+from connector.domain.totals import Adjustments, apply_adjustments
 
 # Provider tax is the reseller's cost and provider credits are the reseller's to pass
 # on or not: neither is copied onto a customer's statement.
@@ -44,8 +45,7 @@ class StatementOptions:
     include_marketplace: bool = True
     add_rounding_adjustments: bool = False
     rounding: str = "half_up"
-    tax_name: str | None = None
-    tax_rate: Decimal | None = None  # None: no tax on this statement
+    adjustments: Adjustments = Adjustments()
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +56,7 @@ class BuiltStatement:
     tax: Decimal
     total: Decimal
     cost: Decimal
+    credits: Decimal
 
 
 @dataclass(slots=True)
@@ -138,12 +139,13 @@ def _groups(details: Sequence[DetailRow], options: StatementOptions) -> list[_Gr
 def build_statement(
     charges: Iterable[CustomerCharge], pricebook: PricebookVersion | None, options: StatementOptions
 ) -> BuiltStatement:
-    """Price every charge, group into lines, round each line once, add rounding and tax.
+    """Price every charge, group into lines, round each line once, then the totals.
 
     Lines are service categories (or account × service category when grouping by
     account); marketplace lines follow and stay visible at $0.00. With rounding
     adjustments on, a ``Rounding adjustment`` line makes the lines add up to the
-    rounded full-precision total. Tax applies to the non-marketplace lines only.
+    rounded full-precision total. Discount, support fee, credits and tax follow, in
+    the order of :mod:`connector.domain.totals`.
     """
     cur, mode = options.currency, options.rounding
     details = _detail_rows(charges, pricebook, options)
@@ -171,20 +173,15 @@ def build_statement(
                 amount=difference,
             )
         )
-    subtotal = total(line.amount for line in lines)
-    tax = round_money(ZERO, cur, mode)
-    if options.tax_rate is not None:
-        base = total(line.amount for line in lines if line.kind != "marketplace")
-        tax = round_money(base * options.tax_rate, cur, mode)
-        label = f"{options.tax_name or 'Tax'} ({(options.tax_rate * 100).normalize():f}%)"
-        lines.append(
-            StatementLine(position=len(lines) + 1, kind="tax", description=label, amount=tax)
-        )
+    totals = apply_adjustments(lines, options.adjustments, cur, mode)
+    lines += totals.lines
+    subtotal = total(line.amount for line in lines if line.kind not in ("credit", "tax"))
     return BuiltStatement(
         lines=lines,
         details=details,
         subtotal=subtotal,
-        tax=tax,
-        total=subtotal + tax,
+        tax=totals.tax,
+        total=subtotal - totals.credits + totals.tax,
         cost=total(r.cost for r in details),
+        credits=totals.credits,
     )

@@ -21,6 +21,8 @@ from connector.domain.statement import (
     StatementOptions,
     build_statement,
 )
+from connector.domain.totals import Adjustments, SupportTerms
+from connector.pipeline import credits
 from connector.pipeline.audit import record
 from connector.pipeline.close import detect_close
 from connector.pipeline.runtime import Runtime
@@ -185,12 +187,17 @@ def _store(
 
 
 def _statement_options(
-    config: TenantConfig, customer: Customer, options: GenerationOptions
+    config: TenantConfig, customer: Customer, options: GenerationOptions, credit: Decimal
 ) -> StatementOptions:
+    """The customer's options for this run; ``credit`` is its usable credit balance."""
     tax_rate = tax_name = None
     if options.include_tax and customer.tax and not customer.tax_exempt:
         rate = config.tax_rate(customer.tax)
         tax_rate, tax_name = rate.rate, rate.name
+    support = None
+    if customer.support_plan:
+        plan = config.support_plan(customer.support_plan)
+        support = SupportTerms([(t.up_to, t.percent) for t in plan.tiers], plan.minimum_fee)
     invoice = config.invoice_options
     return StatementOptions(
         currency=customer.invoice_currency,
@@ -198,8 +205,16 @@ def _statement_options(
         include_marketplace=options.include_marketplace_fees,
         add_rounding_adjustments=invoice.add_rounding_adjustments,
         rounding=invoice.rounding,
-        tax_name=tax_name,
-        tax_rate=tax_rate,
+        adjustments=Adjustments(
+            discount_percent=customer.global_discount,
+            support=support,
+            credit_available=credit if options.apply_credits else Decimal(0),
+            credits_before_tax=invoice.include_credits_for_tax,
+            credits_for_marketplace=options.use_credits_for_marketplace_fees,
+            tax_name=tax_name,
+            tax_rate=tax_rate,
+            tax_rounding=invoice.tax_rounding,
+        ),
     )
 
 
@@ -290,12 +305,18 @@ def generate(
             revision = 1
             if existing is not None:
                 revision = existing.revision + 1
+                credits.release(session, existing.id)
                 session.delete(existing)
                 session.flush()
+            available = Decimal(0)
+            if options.apply_credits:
+                # Locked until commit: a concurrent build cannot spend the same balance.
+                credits.lock_customer(session, tenant, customer.id)
+                available = credits.balance(session, tenant, customer.id, customer.invoice_currency)
             built = build_statement(
                 [c for c, _ in charges],
                 pricebooks[customer.id],
-                _statement_options(config, customer, options),
+                _statement_options(config, customer, options, available),
             )
             statement = _store(
                 session,
@@ -310,6 +331,11 @@ def generate(
                 today,
                 revision,
             )
+            if built.credits:
+                credits.apply_credit(
+                    session, tenant, customer.id, customer.invoice_currency, statement.id,
+                    built.credits, "system",
+                )  # fmt: skip
             record(
                 session,
                 tenant,
@@ -331,6 +357,7 @@ def delete_draft(session: Session, tenant: str, statement: m.Statement, actor: s
             f"statement {statement.number or statement.id} is {statement.status}; "
             "only Drafts can be deleted (correct an Open one with a credit note)"
         )
+    credits.release(session, statement.id)
     session.execute(delete(m.StatementDetail).where(m.StatementDetail.statement_id == statement.id))
     session.delete(statement)
     record(session, tenant, actor, "statement.delete", statement.id, {})

@@ -241,7 +241,7 @@ class StatementDetail(Base):
 
 
 class CreditEntry(Base):
-    """The customer credit ledger: grants (+) and applications to statements (-)."""
+    """The customer credit ledger: grants and applications to statements, both positive."""
 
     __tablename__ = "credit_entries"
 

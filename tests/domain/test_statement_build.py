@@ -9,6 +9,7 @@ import pytest
 
 from connector.domain.pricing import PricebookVersion, PriceRule
 from connector.domain.statement import CustomerCharge, StatementOptions, build_statement
+from connector.domain.totals import Adjustments
 
 
 def charge(
@@ -84,7 +85,7 @@ def test_tax_is_on_non_marketplace_lines_only() -> None:
     built = build_statement(
         [charge("100"), charge("40", category="Foxit", marketplace=True)],
         None,
-        StatementOptions("USD", tax_name="Sales", tax_rate=D("0.0825")),
+        StatementOptions("USD", adjustments=Adjustments(tax_name="Sales", tax_rate=D("0.0825"))),
     )
     assert built.tax == D("8.25")
     assert built.subtotal == D("140.00")

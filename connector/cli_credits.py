@@ -1,0 +1,110 @@
+"""``connector credits``: grant customer credits and see what is left of them."""
+
+from __future__ import annotations
+
+import getpass
+from decimal import Decimal
+
+import click
+from rich.table import Table
+
+from connector.cli_support import (
+    State,
+    console,
+    handle_errors,
+    money,
+    pass_state,
+    print_json,
+    tenant_option,
+)
+
+
+def _actor() -> str:
+    # A grant records who made it; the login name is the best the command line knows.
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _plain(amount: Decimal) -> str:
+    # Fixed-point: str() would write a tiny credit as 1E-10, which scripts misread.
+    return f"{amount:f}"
+
+
+@click.group()
+def credits() -> None:
+    """Customer credits: grant them, list balances."""
+
+
+@credits.command()
+@tenant_option
+@click.option("--customer", required=True, help="Customer id from the tenant file.")
+@click.option(
+    "--amount", required=True, help="A plain positive number like 150.00: no commas, no sign."
+)
+@click.option(
+    "--comment",
+    required=True,
+    help="Which cloud account and what the credit is for (combined credits: how they add up).",
+)
+@click.option("--currency", help="ISO 4217 code [the customer's invoice currency].")
+@pass_state
+@handle_errors
+def add(
+    state: State, tenant: str, customer: str, amount: str, comment: str, currency: str | None
+) -> None:
+    """Grant a credit to a customer; it pays their next statements until used up."""
+    from connector.pipeline.credits import balance, grant, tidy
+
+    runtime = state.runtime()
+    entry = grant(runtime, tenant, customer, amount, comment, _actor(), currency)
+    with runtime.db.transaction() as session:
+        left = balance(session, tenant, entry.customer_id, entry.currency)
+    console.print(
+        f"granted {money(tidy(entry.amount, entry.currency))} {entry.currency} to customer "
+        f"{entry.customer_id}; balance {money(left)} {entry.currency}",
+        highlight=False,
+    )
+
+
+@credits.command("list")
+@tenant_option
+@click.option("--customer", help="Only this customer id.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_state
+@handle_errors
+def list_credits(state: State, tenant: str, customer: str | None, as_json: bool) -> None:
+    """Granted, applied and remaining credit per customer and currency."""
+    from connector.pipeline.credits import CreditError, balances
+
+    runtime = state.runtime()
+    config = runtime.tenant(tenant)
+    if customer is not None and customer not in {c.id for c in config.customers}:
+        raise CreditError(f"tenant {tenant} has no customer {customer}")
+    with runtime.db.transaction() as session:
+        rows = [b for b in balances(session, tenant) if customer in (None, b.customer_id)]
+    if as_json:
+        print_json(
+            [
+                {
+                    "customer": b.customer_id,
+                    "currency": b.currency,
+                    "granted": _plain(b.granted),
+                    "applied": _plain(b.applied),
+                    "balance": _plain(b.balance),
+                }
+                for b in rows
+            ]
+        )
+        return
+    table = Table("customer", "currency", "granted", "applied", "balance")
+    for b in rows:
+        table.add_row(
+            b.customer_id,
+            b.currency,
+            money(b.granted),
+            money(b.applied),
+            money(b.balance),
+        )
+    console.print(table)

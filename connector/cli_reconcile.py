@@ -1,0 +1,127 @@
+"""``connector reconcile``: the provider's bill against the statements of one period."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from connector.cli_support import (
+    EXIT_BILLING,
+    State,
+    console,
+    err_console,
+    handle_errors,
+    money,
+    pass_state,
+    print_json,
+    provider_option,
+    tenant_option,
+)
+from connector.domain.periods import parse_period
+
+# Money columns of the report rows shown in the table; notes are printed below it.
+MONEY_COLUMNS = (
+    ("billed_cost", "billed cost"),
+    ("price", "price"),
+    ("margin", "margin"),
+    ("total", "statement total"),
+    ("drift", "drift"),
+)
+
+
+def _label(row: dict) -> str:
+    kind = row["row"]
+    if kind == "customer":
+        return f"{row['id']} {row['name']}"
+    if kind in {"unassigned", "provider"}:
+        return f"{kind} {row['id']}"
+    return kind
+
+
+def _statement(row: dict) -> str:
+    if row["row"] != "customer":
+        return ""
+    if not row["statement"]:
+        return row["status"]
+    return f"{row['statement'].split(' ')[0]} ({row['status']})"  # "draft 1a2b…" -> draft
+
+
+def _table(rows: list[dict], title: str) -> Table:
+    # Folded, never cut: an elided amount in a finance report would mislead.
+    table = Table(title=title)
+    table.add_column("", overflow="fold")
+    table.add_column("statement", overflow="fold")
+    for _, heading in MONEY_COLUMNS:
+        table.add_column(heading, justify="right", overflow="fold")
+    for row in rows:
+        amounts = [row.get(key) for key, _ in MONEY_COLUMNS]
+        if not row.get("drift"):
+            amounts[-1] = None  # only statements built from older data have drift
+        table.add_row(
+            _label(row),
+            _statement(row),
+            *("" if v is None else money(v) for v in amounts),
+            end_section=row["row"] == "total",
+        )
+    return table
+
+
+@click.command()
+@tenant_option
+@provider_option
+@click.option("--period", required=True, help="Billing period as YYYY-MM.")
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Folder for the CSV and JSON files [<output_dir>/<tenant>/reconcile].",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the reconciliation as JSON.")
+@pass_state
+@handle_errors
+def reconcile(
+    state: State, tenant: str, provider: str, period: str, output: Path | None, as_json: bool
+) -> None:
+    """Compare what the provider billed you with what your statements charge customers.
+
+    Shows cost, price and margin per customer, unassigned accounts, provider tax and
+    credits, rounding and drift, and whether it all ties out to the provider's total.
+    Exits 5 when it does not tie out.
+    """
+    from connector.pipeline.reconcile import reconcile as run_reconcile
+    from connector.pipeline.reconcile_report import report_rows, to_dict, write_reports
+
+    runtime = state.runtime()
+    result = run_reconcile(runtime, tenant, provider, parse_period(period))
+    files = write_reports(result, output or runtime.output_dir / tenant / "reconcile")
+    if as_json:
+        print_json(to_dict(result))
+    else:
+        title = f"{provider} {result.period} reconciliation, tenant {tenant} ({result.currency})"
+        table = _table(report_rows(result), title)
+        console.print(table)
+        console.print(
+            f"rounding: adjustment lines {money(result.rounding)}, lines vs full precision "
+            f"{money(result.rounding_difference)}"
+        )
+        for problem in result.problems:
+            console.print(f"[yellow]problem[/]: {problem}", highlight=False)
+        if result.ties_out:
+            console.print(
+                f"[green]ties out[/]: provider total {money(result.provider_total)} = "
+                "customers + unassigned + provider tax and credits"
+            )
+        else:
+            console.print(
+                f"[bold red]does not tie out[/]: difference {result.difference:f} (provider "
+                f"total {result.provider_total:f}, ingested {result.ingested_total:f})"
+            )
+        console.print("files written:")
+        for path in files:
+            console.print(f"  {path}", highlight=False)
+    if not result.ties_out:
+        if as_json:  # stdout stays pure JSON for scripts; the verdict goes to stderr
+            err_console.print(f"[bold red]does not tie out[/]: difference {result.difference:f}")
+        sys.exit(EXIT_BILLING)

@@ -1,0 +1,96 @@
+"""Statement lifecycle after approval: Open → Closed (paid) or Past Due → Closed.
+
+Draft → Open belongs to approval alone, because it hands out the invoice number and
+queues the ERP push; every other change goes through ``set_status``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from connector.pipeline.approve import find_statements
+from connector.pipeline.audit import record
+from connector.pipeline.runtime import Runtime
+from connector.storage import models as m
+
+STATUSES = ("Draft", "Open", "Past Due", "Closed")
+APPROVAL = ("Draft", "Open")
+LEGAL = frozenset({("Open", "Closed"), ("Open", "Past Due"), ("Past Due", "Closed")})
+
+
+class LifecycleError(ValueError):
+    """A status change the lifecycle does not allow; the message names the way forward."""
+
+
+def LEGAL_NEXT(status: str) -> list[str]:  # noqa: N802 (the name the callers use)
+    """The statuses a statement in ``status`` may move to next, in lifecycle order.
+
+    A Draft's only next status is Open, reached by approval rather than set_status.
+    """
+    allowed = LEGAL | {APPROVAL}
+    return [to for to in STATUSES if (status, to) in allowed]
+
+
+def _refusal(statement: m.Statement, wanted: str, tenant: str) -> str | None:
+    name = statement.number or statement.id
+    current = statement.status
+    if (current, wanted) in LEGAL or current == wanted:
+        return None
+    if current == "Draft":
+        return (
+            f"statement {name} is Draft; it becomes Open only by approval "
+            f"(connector statements approve --tenant {tenant} {statement.id}), not {wanted}"
+        )
+    following = LEGAL_NEXT(current)
+    if not following:
+        return (
+            f"statement {name} is {current}, which is final: it cannot become {wanted} "
+            "(correct it with a credit note)"
+        )
+    return (
+        f"statement {name} is {current}; it cannot become {wanted}: "
+        f"legal next statuses are {', '.join(following)}"
+    )
+
+
+def set_status(
+    runtime: Runtime, tenant: str, ids: Sequence[str], status: str, actor: str
+) -> list[m.Statement]:
+    """Move statements (by id or number) to ``status``, all of them or none.
+
+    A statement already in ``status`` is left as it is, so repeating a change (the ERP
+    reporting the same payment twice) is harmless. Every refusal is reported at once.
+    """
+    runtime.tenant(tenant)
+    if status not in STATUSES:
+        raise LifecycleError(f"unknown status {status!r}: one of {', '.join(STATUSES)}")
+    with runtime.db.transaction() as session:
+        # The same statement named twice (id and number) is changed once.
+        found = list(dict.fromkeys(find_statements(session, tenant, ids)))
+        # Lock the rows (in id order, so two batches cannot deadlock) and re-read their
+        # status: a concurrent change must not slip in between the check and the write.
+        session.scalars(
+            select(m.Statement)
+            .where(m.Statement.id.in_(sorted({s.id for s in found})))
+            .order_by(m.Statement.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).all()
+        problems = [p for s in found if (p := _refusal(s, status, tenant))]
+        if problems:
+            raise LifecycleError("\n".join(dict.fromkeys(problems)))
+        for statement in found:
+            if statement.status == status:
+                continue
+            previous, statement.status = statement.status, status
+            record(
+                session,
+                tenant,
+                actor,
+                "statement.status",
+                statement.id,
+                {"number": statement.number, "from": previous, "to": status},
+            )
+    return found

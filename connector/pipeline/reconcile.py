@@ -1,0 +1,363 @@
+"""Reconcile: what the provider billed the reseller against what statements charge.
+
+Read-only. Splits the provider's bill by charge category, attributes billable charges
+to customers or unassigned accounts, compares each customer's cost with the price on
+their statement (margin, rounding) and shows drift since generation. It ties out when
+the provider total equals customers' plus unassigned billable cost plus Tax and Credit.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from connector.contracts import BillingPeriod, ChargeCategory
+from connector.domain.money import ZERO, total
+from connector.domain.statement import BILLABLE_CATEGORIES
+from connector.pipeline.build import current_batch_ids
+from connector.pipeline.runtime import Runtime
+from connector.storage import models as m
+
+# Lines that are the price of what was consumed, before tax, credits, discounts, support.
+PRICE_KINDS = ("service", "marketplace", "rounding")
+
+
+class ReconcileError(LookupError):
+    """Nothing to reconcile; the message says which command produces the data."""
+
+
+@dataclass(frozen=True, slots=True)
+class StatementSummary:
+    """The statement of one customer for the period, amounts as stored."""
+
+    id: str
+    number: str | None
+    status: str
+    revision: int
+    currency: str
+    subtotal: Decimal
+    tax: Decimal
+    total: Decimal
+    batch_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerReconciliation:
+    """One customer: billable cost (full precision) against the statement's price.
+
+    ``marketplace_margin`` is the marketplace price at full precision minus marketplace
+    cost and must be zero (pass-through); ``margin`` is price minus cost minus it, so
+    ``price - billable_cost == margin + marketplace_margin``. Both are None when no
+    statement was generated.
+    ``rounding_difference`` is Σ price lines minus Σ full-precision detail prices.
+    ``drift`` is current billable cost minus the cost of the batches the statement was
+    built from (zero when it was built from the current ones).
+    """
+
+    customer_id: str
+    name: str
+    cost: Decimal
+    marketplace_cost: Decimal
+    statement: StatementSummary | None = None
+    price_by_kind: Mapping[str, Decimal] = field(default_factory=dict)
+    price: Decimal | None = None
+    margin: Decimal | None = None
+    marketplace_margin: Decimal | None = None
+    rounding: Decimal = ZERO
+    rounding_difference: Decimal = ZERO
+    stale: bool = False
+    drift: Decimal = ZERO
+    problems: tuple[str, ...] = ()
+
+    @property
+    def billable_cost(self) -> Decimal:
+        """Everything the provider billed for this customer's accounts that is billable."""
+        return self.cost + self.marketplace_cost
+
+
+@dataclass(frozen=True, slots=True)
+class UnassignedAccount:
+    """An account with charges but no customer: reported, never dropped."""
+
+    account_id: str
+    billable_cost: Decimal
+    billed_cost: Decimal  # all categories, provider Tax and Credit included
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciliation:
+    """The whole reconciliation of one tenant × provider × period."""
+
+    tenant: str
+    provider: str
+    period: str
+    currency: str
+    batch_ids: tuple[int, ...]
+    by_category: Mapping[str, Decimal]
+    provider_total: Decimal
+    ingested_total: Decimal
+    customers: tuple[CustomerReconciliation, ...]
+    unassigned: tuple[UnassignedAccount, ...]
+    problems: tuple[str, ...]
+
+    @property
+    def customers_cost(self) -> Decimal:
+        """Σ billable cost of the customers' accounts (marketplace included)."""
+        return total(c.billable_cost for c in self.customers)
+
+    @property
+    def unassigned_cost(self) -> Decimal:
+        """Σ billable cost of accounts no customer claims."""
+        return total(a.billable_cost for a in self.unassigned)
+
+    @property
+    def non_billable(self) -> Mapping[str, Decimal]:
+        """Provider Tax, Credit (and any other unbilled category): the reseller's own."""
+        return {k: v for k, v in self.by_category.items() if k not in BILLABLE_CATEGORIES}
+
+    @property
+    def rounding(self) -> Decimal:
+        """Σ ``Rounding adjustment`` lines of the period's statements."""
+        return total(c.rounding for c in self.customers)
+
+    @property
+    def rounding_difference(self) -> Decimal:
+        """Σ price lines minus Σ full-precision prices, over the period's statements."""
+        return total(c.rounding_difference for c in self.customers)
+
+    @property
+    def difference(self) -> Decimal:
+        """Provider total minus everything attributed; zero for consistent data."""
+        attributed = self.customers_cost + self.unassigned_cost + total(self.non_billable.values())
+        return self.provider_total - attributed
+
+    @property
+    def ties_out(self) -> bool:
+        """Nothing dropped: zero difference, and the stored charges are what was ingested."""
+        # The ingested total is summed from the provider's charges before they are
+        # stored, so it also catches charges lost or altered on the way to the database.
+        return self.difference == 0 and self.provider_total == self.ingested_total
+
+
+@dataclass(slots=True)
+class _Cost:
+    cost: Decimal = ZERO
+    marketplace: Decimal = ZERO
+
+    @property
+    def billable(self) -> Decimal:
+        return self.cost + self.marketplace
+
+
+@dataclass(slots=True)
+class _Bill:
+    by_category: dict[str, Decimal] = field(
+        default_factory=lambda: {str(c): ZERO for c in ChargeCategory}
+    )
+    billed: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    costs: dict[str, _Cost] = field(default_factory=lambda: defaultdict(_Cost))
+    currencies: set[str] = field(default_factory=set)
+
+
+def _read_bill(
+    session: Session, batch_ids: Iterable[int], accounts: Iterable[str] | None = None
+) -> _Bill:
+    query = select(
+        m.Charge.sub_account_id,
+        m.Charge.charge_category,
+        m.Charge.is_marketplace,
+        m.Charge.billed_cost,
+        m.Charge.billing_currency,
+    ).where(m.Charge.batch_id.in_(list(batch_ids)))
+    if accounts is not None:
+        query = query.where(m.Charge.sub_account_id.in_(list(accounts)))
+    bill = _Bill()
+    # Summed in Python: on SQLite money is stored as text, and SQL SUM would use floats.
+    for account, category, marketplace, cost, currency in session.execute(query):
+        bill.by_category[category] = bill.by_category.get(category, ZERO) + cost
+        bill.billed[account] += cost
+        bill.currencies.add(currency)
+        if category in BILLABLE_CATEGORIES:
+            if marketplace:
+                bill.costs[account].marketplace += cost
+            else:
+                bill.costs[account].cost += cost
+    return bill
+
+
+def _summary(statement: m.Statement) -> StatementSummary:
+    stored = ("id", "number", "status", "revision", "currency", "subtotal", "tax", "total")
+    return StatementSummary(
+        **{name: getattr(statement, name) for name in stored},
+        batch_ids=tuple(sorted(statement.batch_ids or ())),
+    )
+
+
+def _customer(
+    session: Session,
+    customer_id: str,
+    name: str,
+    accounts: Sequence[str],
+    costs: Mapping[str, _Cost],
+    statement: m.Statement | None,
+    current: tuple[int, ...],
+    currency: str,
+) -> CustomerReconciliation:
+    cost = total(costs[a].cost for a in accounts if a in costs)
+    marketplace_cost = total(costs[a].marketplace for a in accounts if a in costs)
+    if statement is None:
+        problems = ("not generated",) if cost or marketplace_cost else ()
+        return CustomerReconciliation(customer_id, name, cost, marketplace_cost, problems=problems)
+    label = statement.number or f"draft {statement.id[:8]}"
+    problems = []
+    by_kind: dict[str, Decimal] = defaultdict(Decimal)
+    for line in statement.lines:
+        by_kind[line.kind] += line.amount
+    price = total(by_kind.get(kind, ZERO) for kind in PRICE_KINDS)
+    marketplace_exact = total(d.price for d in statement.details if d.is_marketplace)
+    marketplace_margin = marketplace_exact - marketplace_cost
+    # Judged at full precision, so a marketplace line's rounding is not mistaken for a
+    # markup; that rounding counts as margin, like the rounding of every other line.
+    margin = price - cost - marketplace_exact
+    if marketplace_margin and not marketplace_exact:
+        problems.append(f"marketplace cost {marketplace_cost:f} is not billed on {label}")
+    elif marketplace_margin:
+        problems.append(
+            f"marketplace margin {marketplace_margin:f} on {label} (must be 0: marketplace "
+            "fees pass through at cost)"
+        )
+    if statement.currency != currency:
+        problems.append(
+            f"{label} is in {statement.currency} but the provider bills in {currency}: "
+            "margin compares different currencies"
+        )
+    summary = _summary(statement)
+    stale, drift = summary.batch_ids != current, ZERO
+    if stale:
+        then = _read_bill(session, summary.batch_ids, accounts)
+        drift = cost + marketplace_cost - total(c.billable for c in then.costs.values())
+        if drift:
+            head = f"statement {label} locked"
+            if statement.status == "Draft":
+                head = f"{label} was built from older data (regenerate it)"
+            problems.append(f"{head}; provider data changed by {drift:f} since generation")
+    return CustomerReconciliation(
+        customer_id=customer_id,
+        name=name,
+        cost=cost,
+        marketplace_cost=marketplace_cost,
+        statement=summary,
+        price_by_kind=dict(sorted(by_kind.items())),
+        price=price,
+        margin=margin,
+        marketplace_margin=marketplace_margin,
+        rounding=by_kind.get("rounding", ZERO),
+        rounding_difference=price - total(d.price for d in statement.details),
+        stale=stale,
+        drift=drift,
+        problems=tuple(problems),
+    )
+
+
+def reconcile(
+    runtime: Runtime, tenant: str, provider: str, period: BillingPeriod
+) -> Reconciliation:
+    """Reconcile ``provider``'s bill for ``period`` with the tenant's statements.
+
+    Reads the database only: the period's current charge batches, the stored account
+    mappings and the period's statements. Raises :class:`ReconcileError` when no data
+    of the period is stored.
+    """
+    config = runtime.tenant(tenant)
+    if provider not in config.providers:
+        raise ReconcileError(f"tenant {tenant!r} has no provider {provider!r} in its tenant file")
+    with runtime.db.transaction() as session:
+        current = tuple(sorted(current_batch_ids(session, tenant, provider, period)))
+        if not current:
+            raise ReconcileError(
+                f"no {provider} data is stored for {period.key}: run "
+                f"`connector ingest --tenant {tenant} --provider {provider}` first"
+            )
+        ingested = total(
+            session.scalars(select(m.ChargeBatch.billed_total).where(m.ChargeBatch.id.in_(current)))
+        )
+        bill = _read_bill(session, current)
+        owners = dict(
+            session.execute(
+                select(m.ProviderAccount.account_id, m.ProviderAccount.customer_id).where(
+                    m.ProviderAccount.tenant_id == tenant, m.ProviderAccount.provider == provider
+                )
+            ).all()
+        )
+        accounts: dict[str, list[str]] = defaultdict(list)
+        for account, customer_id in sorted(owners.items()):
+            accounts[customer_id].append(account)
+        names = dict(
+            session.execute(
+                select(m.Customer.id, m.Customer.name).where(m.Customer.tenant_id == tenant)
+            ).all()
+        )
+        statements = {
+            s.customer_id: s
+            for s in session.scalars(
+                select(m.Statement)
+                .where(
+                    m.Statement.tenant_id == tenant,
+                    m.Statement.provider == provider,
+                    m.Statement.period_start == period.start,
+                )
+                .options(selectinload(m.Statement.lines), selectinload(m.Statement.details))
+            )
+        }
+        currency = min(bill.currencies) if bill.currencies else ""
+        billed_customers = {owners[a] for a in bill.billed if a in owners}
+        customers = tuple(
+            _customer(
+                session,
+                customer_id,
+                names.get(customer_id, customer_id),
+                accounts.get(customer_id, []),
+                bill.costs,
+                statements.get(customer_id),
+                current,
+                currency,
+            )
+            for customer_id in sorted(billed_customers | set(statements))
+        )
+    unassigned = tuple(
+        UnassignedAccount(account, bill.costs[account].billable, cost)
+        for account, cost in sorted(bill.billed.items())
+        if account not in owners
+    )
+    problems = [f"customer {c.customer_id}: {p}" for c in customers for p in c.problems]
+    problems += [
+        f"account {a.account_id} has no customer: billed {a.billed_cost:f}" for a in unassigned
+    ]
+    if len(bill.currencies) > 1:
+        problems.append(f"charges are in several currencies: {', '.join(sorted(bill.currencies))}")
+    result = Reconciliation(
+        tenant=tenant,
+        provider=provider,
+        period=period.key,
+        currency=currency,
+        batch_ids=current,
+        by_category=bill.by_category,
+        provider_total=total(bill.by_category.values()),
+        ingested_total=ingested,
+        customers=customers,
+        unassigned=unassigned,
+        problems=tuple(problems),
+    )
+    if not result.ties_out:
+        problem = (
+            f"does not tie out: provider total {result.provider_total:f}, attributed "
+            f"{result.provider_total - result.difference:f} (difference {result.difference:f}), "
+            f"ingested {result.ingested_total:f}"
+        )
+        result = replace(result, problems=(*result.problems, problem))
+    return result

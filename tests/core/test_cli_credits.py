@@ -1,0 +1,160 @@
+"""`connector credits` and `connector statements set-status`: output and exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+from tests.core.test_cli import run, settings_file
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> str:
+    """Settings for the example tenant on SQLite, its AWS data the bundled CUR file."""
+    tenants = tmp_path / "tenants"
+    shutil.copytree(REPO / "config/tenants", tenants)
+    text = (tenants / "acme.yaml").read_text()
+    (tenants / "acme.yaml").write_text(
+        text.replace("../../connector/demo_data/aws", str(REPO / "connector/demo_data/aws"))
+    )
+    return str(settings_file(tmp_path, tenants))
+
+
+def add(config: str, customer: str, amount: str, comment: str = "AWS credit, 111111111111"):
+    return run(
+        "--config",
+        config,
+        "credits",
+        "add",
+        "--tenant",
+        "acme",
+        "--customer",
+        customer,
+        "--amount",
+        amount,
+        "--comment",
+        comment,
+    )
+
+
+def test_credits_add_prints_the_new_balance(config: str) -> None:
+    """150.00 then 25.5: the balance is 175.50."""
+    first = add(config, "1001", "150.00")
+    assert first.exit_code == 0, first.output
+    assert "granted 150.00 USD to customer 1001; balance 150.00 USD" in first.output
+    second = add(config, "1001", "25.5")
+    assert "balance 175.50 USD" in second.output
+
+
+@pytest.mark.parametrize(
+    ("amount", "reason"),
+    [
+        ("1,000", "no thousands separators: write 1000"),
+        ("-5", "no signs: a credit is always positive"),
+        ("0", "must be more than zero"),
+        ("abc", "must be a plain number like 150.00"),
+    ],
+)
+def test_credits_add_refuses_a_bad_amount_with_exit_5(
+    config: str, amount: str, reason: str
+) -> None:
+    result = add(config, "1001", amount)
+    assert result.exit_code == 5
+    assert reason in " ".join(result.output.split())
+
+
+def test_credits_add_refuses_a_blank_comment_and_an_unknown_customer(config: str) -> None:
+    blank = add(config, "1001", "10", comment=" ")
+    assert blank.exit_code == 5 and "a comment is required" in blank.output
+    unknown = add(config, "9999", "10")
+    assert unknown.exit_code == 5 and "tenant acme has no customer 9999" in unknown.output
+
+
+def test_credits_list_json_gives_plain_amounts_per_customer(config: str) -> None:
+    """1001: 100 + 50.25 = 150.25 granted; 1003: 0.0000000001 granted (no exponent)."""
+    add(config, "1003", "0.0000000001")
+    add(config, "1001", "100")
+    add(config, "1001", "50.25")
+    listed = run("--config", config, "credits", "list", "--tenant", "acme", "--json")
+    assert listed.exit_code == 0, listed.output
+    assert json.loads(listed.output) == [
+        {
+            "customer": "1001",
+            "currency": "USD",
+            "granted": "150.25",
+            "applied": "0.00",
+            "balance": "150.25",
+        },
+        {
+            "customer": "1003",
+            "currency": "USD",
+            "granted": "0.0000000001",
+            "applied": "0.00",
+            "balance": "0.0000000001",
+        },
+    ]
+    one = run(
+        "--config", config, "credits", "list", "--tenant", "acme", "--customer", "1003", "--json"
+    )
+    assert [row["customer"] for row in json.loads(one.output)] == ["1003"]
+    unknown = run("--config", config, "credits", "list", "--tenant", "acme", "--customer", "77")
+    assert unknown.exit_code == 5 and "tenant acme has no customer 77\n" in unknown.output
+
+
+def test_statements_set_status_legal_and_illegal(config: str) -> None:
+    assert run("--config", config, "ingest", "--tenant", "acme", "--provider", "aws").exit_code == 0
+    generated = run(
+        "--config",
+        config,
+        "statements",
+        "generate",
+        "--tenant",
+        "acme",
+        "--provider",
+        "aws",
+        "--period",
+        "2026-10",
+        "--json",
+    )
+    draft = json.loads(generated.output)["generated"][0]["id"]
+    refused = run(
+        "--config", config, "statements", "set-status", "--tenant", "acme", "Closed", draft
+    )
+    assert refused.exit_code == 5
+    assert "only by approval" in " ".join(refused.output.split())
+    assert (
+        run("--config", config, "statements", "approve", "--tenant", "acme", "--all").exit_code == 0
+    )
+
+    late = run(
+        "--config", config, "statements", "set-status", "--tenant", "acme", "Past Due", "ACME-01001"
+    )
+    assert late.exit_code == 0, late.output
+    paid = run(
+        "--config", config, "statements", "set-status", "--tenant", "acme", "Closed", "ACME-01001"
+    )
+    assert paid.exit_code == 0, paid.output
+    again = run(
+        "--config", config, "statements", "set-status", "--tenant", "acme", "Past Due", "ACME-01001"
+    )
+    assert again.exit_code == 5
+    assert "ACME-01001 is Closed, which is final" in " ".join(again.output.split())
+    listing = json.loads(
+        run("--config", config, "statements", "list", "--tenant", "acme", "--json").output
+    )
+    assert {s["number"]: s["status"] for s in listing} == {
+        "ACME-01001": "Closed",
+        "ACME-01002": "Open",
+        "ACME-01003": "Open",
+    }
+    # Open is reached by approval only, so the command does not offer it.
+    assert (
+        run(
+            "--config", config, "statements", "set-status", "--tenant", "acme", "Open", "ACME-01002"
+        ).exit_code
+        == 2
+    )

@@ -1,0 +1,118 @@
+"""`connector reconcile`: the report, its CSV and JSON files, and its exit codes."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from connector.cli import main
+from tests.conftest import REPO
+
+CUR = REPO / "connector/demo_data/aws/cur-2026-10-00001.csv"
+RECONCILE = ("reconcile", "--tenant", "acme", "--provider", "aws", "--period", "2026-10")
+
+
+def run(*args: str):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> str:
+    """Daemon settings for the example tenant on SQLite, October ingested and generated."""
+    tenants = tmp_path / "tenants"
+    shutil.copytree(REPO / "config/tenants", tenants)
+    text = (tenants / "acme.yaml").read_text()
+    (tenants / "acme.yaml").write_text(
+        text.replace("../../connector/demo_data/aws", str(CUR.parent))
+    )
+    path = tmp_path / "connector.yaml"
+    path.write_text(
+        f"database_url: sqlite:///{tmp_path / 'c.db'}\n"
+        f"tenants_dir: {tenants}\noutput_dir: {tmp_path}/out\n"
+    )
+    ingested = run("--config", str(path), "ingest", "--tenant", "acme", "--provider", "aws")
+    assert ingested.exit_code == 0, ingested.output
+    generated = run(
+        "--config",
+        str(path),
+        "statements",
+        "generate",
+        "--tenant",
+        "acme",
+        "--provider",
+        "aws",
+        "--period",
+        "2026-10",
+    )
+    assert generated.exit_code == 0, generated.output
+    return str(path)
+
+
+def cur_total() -> Decimal:
+    with CUR.open(newline="") as handle:
+        return sum(
+            (Decimal(row["lineItem/UnblendedCost"]) for row in csv.DictReader(handle)), Decimal(0)
+        )
+
+
+def test_reconcile_writes_csv_and_json_with_the_same_totals(config: str, tmp_path: Path) -> None:
+    out = tmp_path / "reports"
+    result = run("--config", config, *RECONCILE, "--output", str(out), "--json")
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output)
+
+    csv_path = out / "reconcile-acme-aws-2026-10.csv"
+    json_path = out / "reconcile-acme-aws-2026-10.json"
+    written = json.loads(json_path.read_text())
+    assert written == printed
+    assert Decimal(written["provider_billed"]["total"]) == cur_total()
+    tie_out = written["tie_out"]
+    assert tie_out["ties_out"] is True and Decimal(tie_out["difference"]) == 0
+    assert {c["customer"] for c in written["customers"]} == {"1001", "1002", "1003"}
+    assert [a["account"] for a in written["unassigned"]] == ["555555555555"]
+
+    with csv_path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    by_row = {(r["row"], r["id"]): r for r in rows}
+    assert Decimal(by_row[("provider total", "")]["billed_cost"]) == cur_total()
+    assert Decimal(by_row[("total", "")]["billed_cost"]) == cur_total()
+    for c in written["customers"]:
+        row = by_row[("customer", c["customer"])]
+        assert Decimal(row["billed_cost"]) == Decimal(c["billable_cost"])
+        assert Decimal(row["margin"]) == Decimal(c["margin"])
+        assert row["statement"].startswith("draft ")
+    assert Decimal(by_row[("provider", "Tax")]["billed_cost"]) == Decimal(
+        written["provider_billed"]["by_category"]["Tax"]
+    )
+    assert Decimal(by_row[("provider", "Credit")]["billed_cost"]) == Decimal("-25")
+
+
+def test_reconcile_prints_a_table_and_writes_to_the_default_folder(
+    config: str, tmp_path: Path
+) -> None:
+    result = run("--config", config, *RECONCILE)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "ties out" in text and "555555555555" in text
+    folder = tmp_path / "out/acme/reconcile"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "reconcile-acme-aws-2026-10.csv",
+        "reconcile-acme-aws-2026-10.json",
+    ]
+
+
+def test_reconcile_exits_5_when_it_does_not_tie_out(config: str, tmp_path: Path) -> None:
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'c.db'}")
+    with engine.begin() as conn:  # a stored charge no longer matches what was ingested
+        conn.execute(sa.text("UPDATE charges SET billed_cost = '1000' WHERE id = 1"))
+    engine.dispose()
+    result = run("--config", config, *RECONCILE)
+    assert result.exit_code == 5
+    assert "does not tie out" in " ".join(result.output.split())

@@ -1,0 +1,136 @@
+"""Discount, support, credits and tax below the priced lines: worked examples by hand."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from connector.contracts import StatementLine
+from connector.domain.money import total
+from connector.domain.totals import Adjustments, SupportTerms, apply_adjustments, support_fee
+
+SERVICES = [StatementLine(1, "service", "EC2", D("600.00")),
+            StatementLine(2, "service", "S3", D("400.00")),
+            StatementLine(3, "marketplace", "AWS Marketplace: Foxit", D("50.00"))]  # fmt: skip
+TAX = {"tax_name": "Sales", "tax_rate": D("0.10")}
+
+
+def by_kind(lines: list[StatementLine]) -> dict[str, D]:
+    return {line.kind: line.amount for line in lines}
+
+
+def test_tiered_support_fee_then_minimum() -> None:
+    """10% up to 10,000, 5% up to 50,000, 2% above; minimum 250.
+
+    base 25,000: 1,000 + 750 = 1,750; base 60,000: 1,000 + 2,000 + 200 = 3,200;
+    base 1,000: 100 < minimum -> 250.
+    """
+    terms = SupportTerms([(D(10000), D(10)), (D(50000), D(5)), (None, D(2))], D(250))
+    assert support_fee(D(25000), terms) == D(1750)
+    assert support_fee(D(60000), terms) == D(3200)
+    assert support_fee(D(1000), terms) == D(250)
+
+
+def test_discount_then_support_on_the_non_marketplace_subtotal() -> None:
+    """S = 1,000.00; D = 10% of S = 100.00; P = 5% of (S - D) = 45.00;
+    B = 945.00; M = 50.00 untouched; no tax, no credits: due 995.00."""
+    out = apply_adjustments(SERVICES, Adjustments(D(10), SupportTerms([(None, D(5))])), "USD")
+    assert by_kind(out.lines) == {"discount": D("-100.00"), "support": D("45.00")}
+    assert total(line.amount for line in [*SERVICES, *out.lines]) == D("995.00")
+
+
+def test_credits_before_tax_reduce_the_taxable_base() -> None:
+    """B = 1,000.00, K = 300.00, r = 10%, M = 50.00, credits may not pay marketplace.
+
+    C1 = min(300, 1000) = 300; tax = 10% of 700 = 70.00; C2 = 0;
+    due = 1000 - 300 + 70 + 50 = 820.00.
+    """
+    out = apply_adjustments(
+        SERVICES, Adjustments(credit_available=D(300), credits_before_tax=True, **TAX), "USD"
+    )
+    assert (out.credits, out.tax) == (D("300.00"), D("70.00"))
+    assert total(line.amount for line in [*SERVICES, *out.lines]) == D("820.00")
+
+
+def test_credits_after_tax_reduce_the_amount_due() -> None:
+    """tax = 10% of 1,000 = 100.00; C = min(300, 1000 + 100) = 300;
+    due = 1000 + 100 + 50 - 300 = 850.00."""
+    out = apply_adjustments(SERVICES, Adjustments(credit_available=D(300), **TAX), "USD")
+    assert (out.credits, out.tax) == (D("300.00"), D("100.00"))
+    assert total(line.amount for line in [*SERVICES, *out.lines]) == D("850.00")
+
+
+def test_a_credit_larger_than_the_bill_gives_a_zero_statement_and_keeps_the_rest() -> None:
+    """K = 5,000: credits after tax, marketplace payable by credits:
+    payable = 1000 + 100 + 50 = 1,150 -> C = 1,150, due 0.00, 3,850 stays."""
+    out = apply_adjustments(
+        SERVICES,
+        Adjustments(credit_available=D(5000), credits_for_marketplace=True, **TAX),
+        "USD",
+    )
+    assert out.credits == D("1150.00")
+    assert total(line.amount for line in [*SERVICES, *out.lines]) == D("0.00")
+
+
+def test_marketplace_is_paid_by_credits_only_when_allowed() -> None:
+    """Before tax, K = 1,200: C1 = 1,000 (all of B), tax 0; C2 = min(200, 50) = 50
+    only when allowed; otherwise due = 50.00 (the marketplace fee)."""
+    allowed = apply_adjustments(
+        SERVICES,
+        Adjustments(credit_available=D(1200), credits_before_tax=True,
+                    credits_for_marketplace=True, **TAX),
+        "USD",
+    )  # fmt: skip
+    refused = apply_adjustments(
+        SERVICES, Adjustments(credit_available=D(1200), credits_before_tax=True, **TAX), "USD"
+    )
+    assert allowed.credits == D("1050.00") and refused.credits == D("1000.00")
+    assert total(line.amount for line in [*SERVICES, *refused.lines]) == D("50.00")
+
+
+def test_tax_rounded_per_line_or_per_statement() -> None:
+    """Three lines of 0.05 at 10%: per line 0.005 -> 0.01 each = 0.03; per statement
+    10% of 0.15 = 0.015 -> 0.02."""
+    lines = [StatementLine(i, "service", f"s{i}", D("0.05")) for i in (1, 2, 3)]
+    per_line = apply_adjustments(lines, Adjustments(tax_rounding="line", **TAX), "USD")
+    per_statement = apply_adjustments(lines, Adjustments(**TAX), "USD")
+    assert (per_line.tax, per_statement.tax) == (D("0.03"), D("0.02"))
+
+
+money = st.decimals(min_value=0, max_value=100000, places=2, allow_nan=False)
+
+
+@given(
+    st.lists(money, min_size=1, max_size=8), money, money,
+    st.decimals(min_value=0, max_value=100, places=1), st.booleans(), st.booleans(),
+    st.sampled_from([None, D("0.0825"), D("0.2")]), st.sampled_from(["line", "statement"]),
+)  # fmt: skip
+def test_totals_properties(amounts, marketplace, credit, discount, before, for_mp, rate,
+                           rounding) -> None:  # fmt: skip
+    """Lines add up to the total; credits never exceed the balance nor make it negative;
+    the amount due is never negative."""
+    priced = [StatementLine(i, "service", f"s{i}", a) for i, a in enumerate(amounts)]
+    priced.append(StatementLine(99, "marketplace", "mp", marketplace))
+    out = apply_adjustments(
+        priced,
+        Adjustments(discount, SupportTerms([(D(1000), D(10)), (None, D(3))], D(5)), credit,
+                    before, for_mp, "Tax", rate, rounding),
+        "USD",
+    )  # fmt: skip
+    due = total(line.amount for line in [*priced, *out.lines])
+    assert D(0) <= out.credits <= credit
+    assert due >= 0
+    assert due == total(priced_line.amount for priced_line in priced) - out.discount + (
+        out.support + out.tax - out.credits
+    )
+    assert all(line.amount == line.amount.quantize(D("0.01")) for line in out.lines)
+
+
+@pytest.mark.parametrize("currency", ["JPY", "BHD"])
+def test_adjustment_lines_use_the_currency_minor_unit(currency: str) -> None:
+    out = apply_adjustments(SERVICES, Adjustments(D("3.3333"), **TAX), currency)
+    places = {"JPY": 0, "BHD": 3}[currency]
+    assert all(-line.amount.as_tuple().exponent == places for line in out.lines)
