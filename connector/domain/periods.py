@@ -18,6 +18,26 @@ def month_period(year: int, month: int) -> BillingPeriod:
     return BillingPeriod(start, end)
 
 
+def _clamped(year: int, month: int, day: int) -> dt.date:
+    return dt.date(year, month, min(day, calendar.monthrange(year, month)[1]))
+
+
+def billing_day_period(year: int, month: int, billing_day: int) -> BillingPeriod:
+    """The period that ends on ``billing_day`` of this month (clamped to its length).
+
+    It starts the day after the previous period's end: with billing day 15, the
+    October 2026 period is 16 September to 15 October; with 31, the calendar month; with
+    30, February ends on the 28th (or 29th) and March starts on 1 March. Used for Azure
+    (the tenant's Azure Billing Day) and SoftLayer (the account's anniversary day).
+    """
+    if not 1 <= billing_day <= 31:
+        raise ValueError(f"billing day {billing_day} is not valid: use 1 to 31")
+    last = _clamped(year, month, billing_day)
+    prev_year, prev_month = (year, month - 1) if month > 1 else (year - 1, 12)
+    start = _clamped(prev_year, prev_month, billing_day) + dt.timedelta(days=1)
+    return BillingPeriod(start, last + dt.timedelta(days=1))
+
+
 def parse_period(key: str) -> BillingPeriod:
     """``2026-10`` -> October 2026; a clear error for anything else."""
     match = _PERIOD_KEY.match(key.strip())
