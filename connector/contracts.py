@@ -201,6 +201,10 @@ class StatementDocument:
     notes: str | None = None
     pricebook_version: str | None = None
     erp_mappings: Mapping[str, str] = field(default_factory=dict)
+    #: Header fields to print ("custom fields in invoice header" on), else empty.
+    custom_fields: Mapping[str, str] = field(default_factory=dict)
+    #: The customer's payment method ("show payment method" on), else None.
+    payment_method: str | None = None
 
     @property
     def idempotency_key(self) -> str:

@@ -33,6 +33,7 @@ def _copy(value_type: type[T], row: object) -> T:
 def statement_document(config: TenantConfig, statement: m.Statement) -> StatementDocument:
     """Everything a renderer or sink needs about ``statement``, as plain values."""
     customer = config.customer(statement.customer_id)
+    invoice = config.invoice_options
     return StatementDocument(
         statement_id=statement.id,
         revision=statement.revision,
@@ -58,7 +59,9 @@ def statement_document(config: TenantConfig, statement: m.Statement) -> Statemen
         subtotal=statement.subtotal,
         tax=statement.tax,
         total=statement.total,
-        notes=config.invoice_options.notes,
+        notes=invoice.notes,
         pricebook_version=statement.pricebook_version,
         erp_mappings={**config.erp.mappings, **customer.erp},
+        custom_fields=dict(invoice.custom_fields) if invoice.custom_fields_in_header else {},
+        payment_method=customer.payment_method if invoice.show_payment_method else None,
     )

@@ -90,6 +90,10 @@ def facts_table(document: StatementDocument, styles: StyleSheet1) -> Table:
         ("Currency", document.currency),
         ("Status", document.status),
     ]
+    # Present only when the tenant's invoice options turn them on.
+    if document.payment_method:
+        facts.append(("Payment method", document.payment_method))
+    facts.extend(document.custom_fields.items())
     rows = [
         [Paragraph(label, styles["Small"]), Paragraph(_text(value), styles["SmallRight"])]
         for label, value in facts
