@@ -19,6 +19,7 @@ from connector.cli_support import (
     provider_option,
     tenant_option,
 )
+from connector.domain.diff import diff_lines
 from connector.domain.periods import parse_period
 from connector.storage import models as m
 
@@ -53,6 +54,21 @@ def _table(statements: list[m.Statement]) -> Table:
             f"{money(s.total)} {s.currency}",
         )
     return table
+
+
+def _draft_lines(runtime, tenant: str, provider: str, start) -> dict[str, list]:  # type: ignore[no-untyped-def]
+    """Each customer's Draft lines for the period, to show what a regeneration changed."""
+    query = (
+        select(m.Statement.customer_id, m.StatementLine.description, m.StatementLine.amount)
+        .join(m.StatementLine, m.StatementLine.statement_id == m.Statement.id)
+        .where(m.Statement.tenant_id == tenant, m.Statement.provider == provider,
+               m.Statement.period_start == start, m.Statement.status == "Draft")
+    )  # fmt: skip
+    lines: dict[str, list] = {}
+    with runtime.db.transaction() as session:
+        for customer, description, amount in session.execute(query):
+            lines.setdefault(customer, []).append((description, amount))
+    return lines
 
 
 @click.group()
@@ -99,19 +115,35 @@ def generate(
         }.items()
         if v is not None
     }
-    report = run_generate(
-        state.runtime(), tenant, provider, parse_period(period), customers or None, overrides
-    )
+    runtime = state.runtime()
+    billing_period = parse_period(period)
+    before = _draft_lines(runtime, tenant, provider, billing_period.start)
+    report = run_generate(runtime, tenant, provider, billing_period, customers or None, overrides)
+    after = _draft_lines(runtime, tenant, provider, billing_period.start)
+    changes = {c: diff_lines(before[c], after.get(c, [])) for c in before}
     if as_json:
         print_json(
             {
                 "generated": [_summary(s) for s in report.generated],
                 "skipped": [{"customer": c, "reason": r} for c, r in report.skipped],
                 "unassigned": {a: str(v) for a, v in report.unassigned.items()},
+                "changes": {
+                    c: [{"line": x.description, "before": x.before, "after": x.after}
+                        for x in found]
+                    for c, found in changes.items()
+                },
             }
-        )
+        )  # fmt: skip
         return
     console.print(_table(report.generated))
+    for customer, found in sorted(changes.items()):
+        if not found:
+            console.print(f"customer {customer}: regenerated, no change")
+        for change in found:
+            console.print(
+                f"customer {customer}: {change.description}: {change.before or '-'} -> "
+                f"{change.after or '-'} ({change.delta:+})"
+            )
     for customer, reason in report.skipped:
         console.print(f"skipped customer {customer}: {reason}")
     for account, cost in sorted(report.unassigned.items()):

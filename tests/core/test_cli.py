@@ -203,3 +203,25 @@ def test_ingest_of_a_malformed_cur_exits_4_naming_the_file(
     assert result.exit_code == 4
     text = " ".join(result.output.split())
     assert "cur-2026-10.csv" in text and "CUR 2.0" in text
+
+
+def test_regenerating_a_draft_prints_what_changed(tmp_path: Path, example_tenants: Path) -> None:
+    config = str(settings_file(tmp_path, example_tenants))
+    args = ["--config", config, "statements", "generate", "--tenant", "acme", "--provider",
+            "aws", "--period", "2026-10", "--customer", "1002"]  # fmt: skip
+    run("--config", config, "ingest", "--tenant", "acme", "--provider", "aws")
+    first = json.loads(run(*args, "--json").output)
+    assert first["changes"] == {}
+    path = example_tenants / "acme.yaml"
+    text = path.read_text()
+    marker = "    invoice_currency: USD\n"
+    second_customer = text.index(marker, text.index("id: \"1002\"") if "id: \"1002\"" in text
+                                 else text.index("1002"))  # fmt: skip
+    path.write_text(text[:second_customer] + marker + "    global_discount: 10\n"
+                    + text[second_customer + len(marker):])  # fmt: skip
+    second = json.loads(run(*args, "--json").output)
+    changed = {c["line"] for c in second["changes"]["1002"]}
+    assert "Discount (10%)" in changed
+    assert any(line.startswith("US Sales Tax") for line in changed)
+    printed = run(*args).output
+    assert "customer 1002: regenerated, no change" in printed
