@@ -215,8 +215,7 @@ def test_regenerating_a_draft_prints_what_changed(tmp_path: Path, example_tenant
     path = example_tenants / "acme.yaml"
     text = path.read_text()
     marker = "    invoice_currency: USD\n"
-    second_customer = text.index(marker, text.index("id: \"1002\"") if "id: \"1002\"" in text
-                                 else text.index("1002"))  # fmt: skip
+    second_customer = text.index(marker, text.index('id: "1002"'))
     path.write_text(text[:second_customer] + marker + "    global_discount: 10\n"
                     + text[second_customer + len(marker):])  # fmt: skip
     second = json.loads(run(*args, "--json").output)
