@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner
-
-from connector.cli import main
 from tests.conftest import REPO
+from tests.core.conftest import run, settings_file
 
 BAD_TENANT = """\
 tenant: broken
@@ -36,28 +32,6 @@ customers:
     accounts:
       aws: ["111111111111"]
 """
-
-
-def settings_file(tmp_path: Path, tenants: Path, database_url: str | None = None) -> Path:
-    path = tmp_path / "connector.yaml"
-    url = database_url or f"sqlite:///{tmp_path / 'c.db'}"
-    path.write_text(f"database_url: {url}\ntenants_dir: {tenants}\noutput_dir: {tmp_path}/out\n")
-    return path
-
-
-def run(*args: str) -> object:
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
-
-@pytest.fixture
-def example_tenants(tmp_path: Path) -> Path:
-    tenants = tmp_path / "tenants"
-    shutil.copytree(REPO / "config/tenants", tenants)
-    text = (tenants / "acme.yaml").read_text()
-    (tenants / "acme.yaml").write_text(
-        text.replace("../../connector/demo_data/aws", str(REPO / "connector/demo_data/aws"))
-    )
-    return tenants
 
 
 def test_check_config_reports_three_mistakes_with_lines_and_exits_1(tmp_path: Path) -> None:

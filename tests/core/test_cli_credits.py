@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
-from tests.core.test_cli import run, settings_file
+from tests.core.conftest import run
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> str:
-    """Settings for the example tenant on SQLite, its AWS data the bundled CUR file."""
-    tenants = tmp_path / "tenants"
-    shutil.copytree(REPO / "config/tenants", tenants)
-    text = (tenants / "acme.yaml").read_text()
-    (tenants / "acme.yaml").write_text(
-        text.replace("../../connector/demo_data/aws", str(REPO / "connector/demo_data/aws"))
-    )
-    return str(settings_file(tmp_path, tenants))
+def config(example_config: str) -> str:
+    return example_config
 
 
 def add(config: str, customer: str, amount: str, comment: str = "AWS credit, 111111111111"):

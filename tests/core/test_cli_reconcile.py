@@ -4,39 +4,23 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner
 
-from connector.cli import main
 from tests.conftest import REPO
+from tests.core.conftest import run
 
 CUR = REPO / "connector/demo_data/aws/cur-2026-10-00001.csv"
 RECONCILE = ("reconcile", "--tenant", "acme", "--provider", "aws", "--period", "2026-10")
 
 
-def run(*args: str):  # type: ignore[no-untyped-def]
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
-
 @pytest.fixture
-def config(tmp_path: Path) -> str:
-    """Daemon settings for the example tenant on SQLite, October ingested and generated."""
-    tenants = tmp_path / "tenants"
-    shutil.copytree(REPO / "config/tenants", tenants)
-    text = (tenants / "acme.yaml").read_text()
-    (tenants / "acme.yaml").write_text(
-        text.replace("../../connector/demo_data/aws", str(CUR.parent))
-    )
-    path = tmp_path / "connector.yaml"
-    path.write_text(
-        f"database_url: sqlite:///{tmp_path / 'c.db'}\n"
-        f"tenants_dir: {tenants}\noutput_dir: {tmp_path}/out\n"
-    )
+def config(example_config: str) -> str:
+    """The example tenant on SQLite, October ingested and generated."""
+    path = example_config
     ingested = run("--config", str(path), "ingest", "--tenant", "acme", "--provider", "aws")
     assert ingested.exit_code == 0, ingested.output
     generated = run(

@@ -1,0 +1,42 @@
+"""The example tenant, its AWS data the bundled CUR file, for driving the CLI."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from connector.cli import main
+from tests.conftest import REPO
+
+DEMO_CUR = REPO / "connector/demo_data/aws"
+
+
+def run(*args: str) -> Result:
+    """``connector ARGS`` in-process; exceptions the CLI does not handle propagate."""
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def settings_file(tmp_path: Path, tenants: Path, database_url: str | None = None) -> Path:
+    """A connector.yaml for ``tenants`` on a new SQLite database (unless given a URL)."""
+    path = tmp_path / "connector.yaml"
+    url = database_url or f"sqlite:///{tmp_path / 'c.db'}"
+    path.write_text(f"database_url: {url}\ntenants_dir: {tenants}\noutput_dir: {tmp_path}/out\n")
+    return path
+
+
+@pytest.fixture
+def example_tenants(tmp_path: Path) -> Path:
+    tenants = tmp_path / "tenants"
+    shutil.copytree(REPO / "config/tenants", tenants)
+    text = (tenants / "acme.yaml").read_text()
+    (tenants / "acme.yaml").write_text(text.replace("../../connector/demo_data/aws", str(DEMO_CUR)))
+    return tenants
+
+
+@pytest.fixture
+def example_config(tmp_path: Path, example_tenants: Path) -> str:
+    """The path of a settings file for the example tenant."""
+    return str(settings_file(tmp_path, example_tenants))
