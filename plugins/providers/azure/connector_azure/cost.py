@@ -1,0 +1,152 @@
+"""The ``azure`` provider: a folder of EA / MCA cost-details exports -> charge batches."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, ClassVar
+
+import duckdb
+from pydantic import ValidationError
+
+from connector.contracts import (
+    BillingPeriod,
+    CanonicalCharge,
+    ChargeBatch,
+    PluginError,
+    SourceDataError,
+)
+from connector_azure import diagnose
+from connector_azure.charge_types import charge_category, publisher
+from connector_azure.columns import Header
+from connector_azure.files import combined_digest, file_digest, find_files, read_header
+from connector_azure.periods import ONE_DAY, period_of
+from connector_azure.query import CostAggregate
+from connector_azure.settings import AzureSettings
+
+
+class AzureCostProvider:
+    """Reads Azure EA and MCA cost-details exports (actual cost, ``.csv`` / ``.csv.gz``).
+
+    All matching files are read in one DuckDB pass and aggregated to one canonical charge
+    per billing account, subscription, charge type, meter category, meter (SKU), currency
+    and publisher, with costs summed exactly as DECIMAL(38,12). One batch per billing
+    period, by the tenant's Billing Day; ``final`` is the ``final`` setting, since
+    actual-cost exports carry no invoice id.
+    """
+
+    name: ClassVar[str] = "azure"
+    settings_model: ClassVar[type | None] = AzureSettings
+
+    def __init__(self, settings: Mapping[str, Any], base_dir: Path) -> None:
+        try:
+            self.settings = AzureSettings.model_validate(dict(settings))
+        except ValidationError as exc:
+            raise PluginError(f"azure provider settings are invalid: {exc}") from None
+        folder = Path(self.settings.path).expanduser()
+        self.folder = folder if folder.is_absolute() else Path(base_dir) / folder
+
+    def fetch(self, period: BillingPeriod | None = None) -> Iterator[ChargeBatch]:
+        """Yield one batch per billing period found (only ``period`` when given).
+
+        ``source`` lists the files holding the period's rows; ``source_hash`` is a sha256
+        over those files' own sha256s in path order. Raises :class:`SourceDataError`
+        naming file, line, column and value for bad data.
+        """
+        files = find_files(self.folder, self.settings.pattern)
+        if not files:
+            return
+        headers = [read_header(path) for path in files]
+        yield from self._read(headers, period)
+
+    def _read(self, headers: Sequence[Header], period: BillingPeriod | None) -> list[ChargeBatch]:
+        try:
+            with CostAggregate(headers) as groups:
+                if groups.has_bad_rows():
+                    message = diagnose.find_bad_value(headers)
+                    raise SourceDataError(
+                        message or f"{_names(headers)}: a row has an invalid required value"
+                    )
+                periods = {day: period_of(day, self.settings.billing_day) for day in groups.days()}
+                if period is not None:
+                    periods = {day: p for day, p in periods.items() if p == period}
+                groups.assign_periods(periods)
+                files = groups.files_by_period()
+                rows = groups.charge_rows()
+        except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
+            raise _explain(headers, exc) from None
+        except duckdb.Error as exc:  # not the data: memory, disk, permissions
+            raise PluginError(f"{_names(headers)}: reading the exports failed: {exc}") from None
+        charges: dict[dt.date, list[CanonicalCharge]] = {}
+        ends: dict[dt.date, dt.date] = {}
+        for row in rows:
+            start, end = row[0], row[1]
+            ends[start] = end
+            charges.setdefault(start, []).append(_charge(row[2:]))
+        digests = [file_digest(h.path) for h in headers]
+        return [
+            ChargeBatch(
+                period=BillingPeriod(start, ends[start]),
+                source=", ".join(str(headers[i].path) for i in files[start]),
+                source_hash=combined_digest(digests[i] for i in files[start]),
+                charges=period_charges,
+                final=self.settings.final,
+            )
+            for start, period_charges in sorted(charges.items())
+        ]
+
+
+def _charge(row: Sequence[Any]) -> CanonicalCharge:
+    (
+        account,
+        subscription,
+        charge_type,
+        service,
+        sku,
+        currency,
+        publisher_type,
+        publisher_name,
+        billed,
+        listed,
+        quantity,
+        first_day,
+        last_day,
+    ) = row
+    category, charge_class = charge_category(charge_type)
+    publisher_label, is_marketplace = publisher(publisher_type, publisher_name)
+    return CanonicalCharge(
+        billing_account_id=account,
+        sub_account_id=subscription,
+        charge_category=category,
+        service_name=service,
+        service_category=service,
+        sku=sku,
+        billed_cost=Decimal(billed),
+        list_cost=Decimal(listed),
+        billing_currency=currency,
+        charge_period_start=first_day,
+        charge_period_end=last_day + ONE_DAY,
+        quantity=Decimal(quantity),
+        charge_class=charge_class,
+        publisher=publisher_label,
+        is_marketplace=is_marketplace,
+        line_item_type=charge_type,
+    )
+
+
+def _names(headers: Sequence[Header]) -> str:
+    return ", ".join(str(h.path) for h in headers)
+
+
+def _explain(headers: Sequence[Header], exc: duckdb.Error) -> PluginError:
+    """Turn DuckDB's refusal into a message naming file, line, column and value."""
+    try:
+        message = diagnose.find_bad_value(headers)  # raises itself for rows that are not CSV
+    except OSError as error:
+        return PluginError(f"{_names(headers)}: reading the exports failed: {error}")
+    if message is not None:
+        return SourceDataError(message)
+    detail = " ".join(str(exc).splitlines()[:3])
+    return SourceDataError(f"{_names(headers)}: DuckDB could not read the export: {detail}")

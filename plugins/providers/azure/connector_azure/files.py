@@ -1,0 +1,84 @@
+"""Finding export files, opening them (gzip-aware), reading headers, hashing their bytes."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import zlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import BinaryIO
+
+from connector.contracts import SourceDataError
+from connector_azure.columns import Header, parse_header
+
+READ_SUFFIXES = (".csv", ".csv.gz")
+CHUNK = 1 << 20
+MAX_HEADER_BYTES = 1 << 22
+
+
+def is_gzip(path: Path) -> bool:
+    """Whether ``path`` is read as gzip: decided by its name, as DuckDB does."""
+    return path.name.lower().endswith(".gz")
+
+
+def find_files(folder: Path, pattern: str) -> list[Path]:
+    """The ``.csv`` / ``.csv.gz`` files below ``folder`` matching ``pattern``, by path."""
+    if not folder.is_dir():
+        raise SourceDataError(
+            f"{folder}: the azure provider's path is not a folder; set providers.azure.path "
+            f"to the folder the cost-details exports are delivered to"
+        )
+    found = [
+        path
+        for path in folder.glob(pattern)
+        if path.is_file() and path.name.lower().endswith(READ_SUFFIXES)
+    ]
+    return sorted(found, key=lambda p: p.as_posix())
+
+
+def open_binary(path: Path) -> BinaryIO:
+    """Open an export's bytes, decompressing ``.gz`` files."""
+    return gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")  # noqa: SIM115
+
+
+def read_header(path: Path) -> Header:
+    """Read and check the header line of one export file."""
+    try:
+        with open_binary(path) as raw:
+            first = raw.readline(MAX_HEADER_BYTES)
+        names = next(csv.reader([first.decode("utf-8-sig")], strict=True), None)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise SourceDataError(
+            f"{path}: not a gzip file ({exc}); a .csv.gz export must be gzip-compressed CSV"
+        ) from None
+    except UnicodeDecodeError:
+        raise SourceDataError(
+            f"{path}: line 1 is not UTF-8 text; Azure cost-details exports are UTF-8 CSV"
+        ) from None
+    except csv.Error as exc:
+        raise SourceDataError(f"{path}: line 1 is not CSV ({exc})") from None
+    if not names or not any(n.strip() for n in names):
+        raise SourceDataError(
+            f"{path}: the file is empty; an Azure cost-details export starts with a header "
+            f"line such as BillingAccountId,BillingAccountName,..."
+        )
+    return parse_header(path, names)
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of one file's bytes, streamed in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as raw:
+        while chunk := raw.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def combined_digest(digests: Iterable[str]) -> str:
+    """One hash for several files: sha256 over their own sha256s, in path order."""
+    combined = hashlib.sha256()
+    for digest in digests:
+        combined.update(digest.encode("ascii"))
+    return combined.hexdigest()

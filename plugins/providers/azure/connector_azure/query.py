@@ -1,0 +1,187 @@
+"""The one DuckDB pass that reads the exports and aggregates them to the charge grain.
+
+Every file is scanned once with all columns as text; ours are checked and converted in
+SQL (DECIMAL(38,12) money, DATE dates) and the rows grouped by file, day and charge grain
+into a temporary table. Periods are assigned to the (few) distinct days in Python
+(:func:`connector_azure.periods.period_of`) and joined back: the files are not read again.
+A row breaking a rule sets ``bad`` on its group; Python then finds and names the line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Sequence
+
+import duckdb
+
+from connector.contracts import BillingPeriod
+from connector_azure.columns import COLUMNS, Header
+from connector_azure.values import sql_currency_ok, sql_date, sql_decimal
+
+MEMORY_LIMIT = "512MB"
+THREADS = min(4, os.cpu_count() or 1)
+
+GRAIN = (
+    "billing_account",
+    "subscription",
+    "charge_type",
+    "service",
+    "sku",
+    "currency",
+    "publisher_type",
+    "publisher_name",
+)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _text(alias: str) -> str:
+    return f"coalesce(trim({alias}), '')"
+
+
+def _scan(header: Header, file_no: int) -> str:
+    """One file's rows: grain columns as trimmed text, amounts and date typed, ``bad``."""
+    alias_at = {position: alias for alias, position in header.positions.items()}
+    spec = ", ".join(
+        f"{_literal(alias_at.get(i, f'c{i}'))}: 'VARCHAR'" for i in range(len(header.names))
+    )
+    raw = {c.alias: (c.alias if header.has(c.alias) else "NULL::VARCHAR") for c in COLUMNS}
+    if header.has("payg_cost"):  # MCA: the pay-as-you-go cost itself
+        list_row = sql_decimal(raw["payg_cost"])
+    elif header.has("payg_price"):  # EA: the pay-as-you-go unit price times the quantity
+        list_row = (
+            f"CAST(({sql_decimal(raw['payg_price'])}) * "
+            f"({sql_decimal(raw['quantity'])}) AS DECIMAL(38,12))"
+        )
+    else:
+        list_row = "NULL::DECIMAL(38,12)"
+    checks = [f"{_text(raw[c.alias])} = ''" for c in COLUMNS if c.not_empty]
+    for alias in ("cost", "quantity", "payg_price", "payg_cost"):
+        if header.has(alias):
+            checks.append(f"({_text(alias)} <> '' AND ({sql_decimal(alias)}) IS NULL)")
+    checks.append(f"({_text(raw['charge_date'])} <> '' AND ({sql_date('charge_date')}) IS NULL)")
+    checks.append(f"NOT coalesce({sql_currency_ok(raw['currency'])}, false)")
+    sub, name, part = raw["meter_subcategory"], raw["meter_name"], raw["part_number"]
+    sku = f"""CASE
+        WHEN {_text(sub)} <> '' AND {_text(name)} <> '' THEN {_text(sub)} || ' / ' || {_text(name)}
+        WHEN {_text(sub)} <> '' OR {_text(name)} <> '' THEN {_text(sub)} || {_text(name)}
+        ELSE {_text(part)} END"""
+    service = f"coalesce(nullif({_text(raw['meter_category'])}, ''), {_text(raw['product'])})"
+    compression = "gzip" if header.path.name.lower().endswith(".gz") else "none"
+    return f"""
+    SELECT {file_no} AS file_no,
+        {sql_date(raw["charge_date"])} AS charge_date,
+        {_text(raw["billing_account"])} AS billing_account,
+        {_text(raw["subscription"])} AS subscription,
+        {_text(raw["charge_type"])} AS charge_type,
+        {service} AS service,
+        {sku} AS sku,
+        {_text(raw["currency"])} AS currency,
+        {_text(raw["publisher_type"])} AS publisher_type,
+        {_text(raw["publisher_name"])} AS publisher_name,
+        {sql_decimal(raw["cost"])} AS cost,
+        {list_row} AS list_row,
+        {sql_decimal(raw["quantity"])} AS quantity,
+        ({" OR ".join(checks)}) AS bad
+    FROM read_csv({_literal(str(header.path))}, header = true, auto_detect = false,
+        delim = ',', quote = '"', escape = '"', compression = {_literal(compression)},
+        columns = {{{spec}}})"""
+
+
+def aggregation_sql(headers: Sequence[Header]) -> str:
+    """Rows grouped by file, day and grain, summed exactly."""
+    scans = "\nUNION ALL\n".join(_scan(h, n) for n, h in enumerate(headers))
+    return f"""
+    SELECT file_no, charge_date, {", ".join(GRAIN)},
+        sum(cost) AS billed_cost,
+        -- No pay-as-you-go figure (or zero, as on reservation purchases): the cost itself.
+        sum(CASE WHEN list_row IS NULL OR list_row = 0 THEN cost ELSE list_row END)
+            AS list_cost,
+        coalesce(sum(quantity), 0) AS quantity,
+        bool_or(bad) AS bad
+    FROM ({scans}) AS rows
+    GROUP BY ALL
+    """
+
+
+class CostAggregate:
+    """The grouped rows of one fetch, in a DuckDB temporary table (a context manager)."""
+
+    def __init__(self, headers: Sequence[Header]) -> None:
+        self.headers = headers
+        self._spill: tempfile.TemporaryDirectory[str] | None = None
+        self._con: duckdb.DuckDBPyConnection | None = None
+
+    def __enter__(self) -> CostAggregate:
+        self._spill = tempfile.TemporaryDirectory(prefix="connector-azure-")
+        config = {
+            "memory_limit": MEMORY_LIMIT,
+            "threads": str(THREADS),
+            "temp_directory": self._spill.name,
+            "preserve_insertion_order": "false",
+        }
+        try:
+            self._con = duckdb.connect(":memory:", config=config)
+            self._con.execute("SET enable_progress_bar = false")
+            self._con.execute("CREATE TEMP TABLE day_groups AS " + aggregation_sql(self.headers))
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+        if self._spill is not None:
+            self._spill.cleanup()
+            self._spill = None
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        assert self._con is not None, "use CostAggregate as a context manager"
+        return self._con
+
+    def has_bad_rows(self) -> bool:
+        return self.con.execute("SELECT 1 FROM day_groups WHERE bad LIMIT 1").fetchone() is not None
+
+    def days(self) -> list[dt.date]:
+        rows = self.con.execute("SELECT DISTINCT charge_date FROM day_groups").fetchall()
+        return sorted(row[0] for row in rows)
+
+    def assign_periods(self, periods: dict[dt.date, BillingPeriod]) -> None:
+        """Record which period each day belongs to (days left out are not read further)."""
+        self.con.execute(
+            "CREATE TEMP TABLE day_periods (charge_date DATE, period_start DATE, period_end DATE)"
+        )
+        if periods:
+            self.con.executemany(
+                "INSERT INTO day_periods VALUES (?, ?, ?)",
+                [(day, p.start, p.end) for day, p in periods.items()],
+            )
+
+    def files_by_period(self) -> dict[dt.date, list[int]]:
+        rows = self.con.execute("""
+            SELECT DISTINCT p.period_start, g.file_no
+            FROM day_groups g JOIN day_periods p USING (charge_date)
+            ORDER BY p.period_start, g.file_no
+        """).fetchall()
+        found: dict[dt.date, list[int]] = {}
+        for start, file_no in rows:
+            found.setdefault(start, []).append(file_no)
+        return found
+
+    def charge_rows(self) -> list[tuple]:
+        """One row per period and grain: period, grain, sums, first and last day."""
+        return self.con.execute(f"""
+            SELECT p.period_start, p.period_end, {", ".join(GRAIN)},
+                sum(billed_cost), sum(list_cost), sum(quantity),
+                min(charge_date), max(charge_date)
+            FROM day_groups g JOIN day_periods p USING (charge_date)
+            GROUP BY ALL
+            ORDER BY ALL
+        """).fetchall()

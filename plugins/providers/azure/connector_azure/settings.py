@@ -1,0 +1,44 @@
+"""The tenant's ``azure`` provider settings."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class AzureSettings(BaseModel):
+    """Where one tenant's Azure cost-details exports are, and how its periods run.
+
+    ``path`` is the folder the exports land in (synced from the storage account, for
+    example), relative to the tenant file's folder unless absolute. ``pattern`` is a glob
+    below it; matching files ending in ``.csv`` or ``.csv.gz`` are read.
+
+    ``billing_day`` is the tenant's Azure Billing Day D: a period ends on day D (clamped to
+    the month's length) and starts the day after the previous one ended. ``final`` says the
+    invoice exists for the data in the folder: actual-cost exports carry no invoice id, so
+    otherwise Azure periods close by the operator's signal or after the business days.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(description="folder of Azure cost-details exports (.csv / .csv.gz)")
+    pattern: str = Field(default="**/*.csv*", description="glob below path selecting the files")
+    billing_day: int = Field(
+        default=31, ge=1, le=31, description="Azure Billing Day: the day a period ends (1..31)"
+    )
+    final: bool = Field(default=False, description="the invoice exists for the files in the folder")
+
+    @field_validator("path")
+    @classmethod
+    def _path_not_empty(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must name the folder the exports are in, e.g. data/azure-cost")
+        return value
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_relative(cls, value: str) -> str:
+        if not value or PurePath(value).is_absolute():
+            raise ValueError("must be a relative glob below path, e.g. **/*.csv")
+        return value
