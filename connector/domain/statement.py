@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import attrgetter
 
 from connector.contracts import ChargeCategory, DetailRow, StatementLine
-from connector.domain.money import ZERO, round_money, total
+from connector.domain.money import ROUNDING_MODES, ZERO, quantum, round_money, total
 from connector.domain.pricing import PricebookVersion
 from connector.domain.totals import Adjustments, apply_adjustments
 
@@ -69,71 +70,99 @@ class _Group:
     cost: Decimal = ZERO
 
 
+# The detail order: marketplace last, then by service category, account, service, SKU
+# and usage type (attrgetter builds the same tuple as a lambda would, in C).
+_DETAIL_ORDER = attrgetter(
+    "is_marketplace", "service_category", "account_id", "service_name", "sku", "line_item_type"
+)
+
+
 def _detail_rows(
     charges: Iterable[CustomerCharge], pricebook: PricebookVersion | None, options: StatementOptions
 ) -> list[DetailRow]:
+    # The hot loop of a large build (one pass per charge): what round_money looks up on
+    # every call is looked up once here, with the same quantize and the same type check.
+    cents = quantum(options.currency)
+    rounding = ROUNDING_MODES[options.rounding]
+    include_marketplace = options.include_marketplace
+    price_of = None if pricebook is None else pricebook.price
+    billable = BILLABLE_CATEGORIES
     rows = []
     for c in charges:
-        if c.charge_category not in BILLABLE_CATEGORIES:
+        if c.charge_category not in billable:
             continue
-        if c.is_marketplace and not options.include_marketplace:
-            continue
-        if c.is_marketplace or pricebook is None:
+        if c.is_marketplace:
+            if not include_marketplace:
+                continue
             # Marketplace passes through at cost: no markup, no discount.
             price = c.cost
+        elif price_of is None:
+            price = c.cost
         else:
-            price = pricebook.price(
+            price = price_of(
                 c.service_name, c.service_category, c.charge_category, c.sku, c.cost, c.list_cost
             )
+        if not isinstance(price, Decimal):
+            raise TypeError(f"money must be Decimal, got {type(price).__name__} {price!r}")
         rows.append(
             DetailRow(
-                account_id=c.account_id,
-                service_category=c.service_category,
-                service_name=c.service_name,
-                sku=c.sku,
-                line_item_type=c.line_item_type,
-                is_marketplace=c.is_marketplace,
-                quantity=c.quantity,
-                cost=c.cost,
-                price=price,
-                price_rounded=round_money(price, options.currency, options.rounding),
+                c.account_id,
+                c.service_category,
+                c.service_name,
+                c.sku,
+                c.line_item_type,
+                c.is_marketplace,
+                c.quantity,
+                c.cost,
+                price,
+                price.quantize(cents, rounding=rounding),
             )
         )
-    rows.sort(
-        key=lambda r: (
-            r.is_marketplace,
-            r.service_category,
-            r.account_id,
-            r.service_name,
-            r.sku,
-            r.line_item_type,
-        )
-    )
+    rows.sort(key=_DETAIL_ORDER)
     return rows
 
 
-def _groups(details: Sequence[DetailRow], options: StatementOptions) -> list[_Group]:
+def _groups(
+    details: Sequence[DetailRow], options: StatementOptions
+) -> tuple[list[_Group], Decimal, Decimal]:
+    """The line groups in line order, and Σ price and Σ cost of all ``details``.
+
+    One pass; every sum adds the same values in the same (detail) order as summing
+    each on its own would.
+    """
+    by_account = options.group_by_account
     groups: dict[tuple[bool, str, str | None], _Group] = {}
+    key: tuple[bool, str, str | None] | None = None
+    group = _Group("", "", "", None)
+    exact = cost = ZERO
     for row in details:
-        account = row.account_id if options.group_by_account else None
-        key = (row.is_marketplace, row.service_category, account)
-        if key not in groups:
-            name = (
-                f"AWS Marketplace: {row.service_category}"
-                if row.is_marketplace
-                else (row.service_category)
-            )
-            if account is not None:
-                name = f"{account} · {name}"
-            groups[key] = _Group(
-                name,
-                "marketplace" if row.is_marketplace else "service",
-                row.service_category,
-                account,
-            )
-        groups[key].price += row.price
-        groups[key].cost += row.cost
-    return [groups[k] for k in sorted(groups, key=lambda k: (k[0], k[2] or "", k[1]))]
+        # Details are sorted by group, so the key mostly repeats: look it up on change.
+        row_key = (row.is_marketplace, row.service_category, row.account_id if by_account else None)
+        if row_key != key:
+            key = row_key
+            found = groups.get(key)
+            if found is None:
+                account = key[2]
+                name = (
+                    f"AWS Marketplace: {row.service_category}"
+                    if row.is_marketplace
+                    else (row.service_category)
+                )
+                if account is not None:
+                    name = f"{account} · {name}"
+                found = groups[key] = _Group(
+                    name,
+                    "marketplace" if row.is_marketplace else "service",
+                    row.service_category,
+                    account,
+                )
+            group = found
+        group.price += row.price
+        group.cost += row.cost
+        exact += row.price
+        cost += row.cost
+    ordered = [groups[k] for k in sorted(groups, key=lambda k: (k[0], k[2] or "", k[1]))]
+    return ordered, exact, cost
 
 
 def build_statement(
@@ -148,21 +177,22 @@ def build_statement(
     the order of :mod:`connector.domain.totals`.
     """
     cur, mode = options.currency, options.rounding
+    cents, rounding = quantum(cur), ROUNDING_MODES[mode]
     details = _detail_rows(charges, pricebook, options)
-    lines: list[StatementLine] = []
-    for group in _groups(details, options):
-        lines.append(
-            StatementLine(
-                position=len(lines) + 1,
-                kind=group.kind,
-                description=group.description,
-                amount=round_money(group.price, cur, mode),
-                cost=group.cost,
-                service_category=group.service_category,
-                account_id=group.account_id,
-            )
+    groups, exact, cost = _groups(details, options)
+    lines: list[StatementLine] = [
+        # round_money(group.price, cur, mode), its lookups done once above
+        StatementLine(
+            position,
+            group.kind,
+            group.description,
+            group.price.quantize(cents, rounding=rounding),
+            group.cost,
+            group.service_category,
+            group.account_id,
         )
-    exact = total(r.price for r in details)
+        for position, group in enumerate(groups, start=1)
+    ]
     difference = round_money(exact, cur, mode) - total(line.amount for line in lines)
     if options.add_rounding_adjustments and difference:
         lines.append(
@@ -182,6 +212,6 @@ def build_statement(
         subtotal=subtotal,
         tax=totals.tax,
         total=subtotal - totals.credits + totals.tax,
-        cost=total(r.cost for r in details),
+        cost=cost,
         credits=totals.credits,
     )

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import uuid
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import delete, select
@@ -15,19 +17,18 @@ from connector.config.tenant import Customer, GenerationOptions, TenantConfig
 from connector.contracts import BillingPeriod, StatementGenerated
 from connector.domain.periods import due_date
 from connector.domain.pricing import PricebookVersion, PriceRule, version_in_force
-from connector.domain.statement import (
-    BuiltStatement,
-    CustomerCharge,
-    StatementOptions,
-    build_statement,
-)
+from connector.domain.statement import StatementOptions, build_statement
 from connector.domain.totals import Adjustments, SupportTerms
+from connector.pipeline import build_store as store
 from connector.pipeline import credits
 from connector.pipeline.audit import record
 from connector.pipeline.close import detect_close
 from connector.pipeline.runtime import Runtime
 from connector.pipeline.tenants import sync_tenant
 from connector.storage import models as m
+
+# Customers built and written per round: bounds the memory a large build holds.
+ROUND = 1000
 
 
 class BuildError(Exception):
@@ -37,7 +38,8 @@ class BuildError(Exception):
 @dataclass(slots=True)
 class BuildReport:
     period: str
-    generated: list[m.Statement] = field(default_factory=list)
+    # Made into objects when first read (see build_store.GeneratedStatements).
+    generated: Sequence[m.Statement] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (customer, reason)
     unassigned: dict[str, Decimal] = field(default_factory=dict)  # account -> billed cost
 
@@ -80,11 +82,44 @@ def pricebook_versions(config: TenantConfig, pricebook_id: str) -> list[Priceboo
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class _RememberedRules(PricebookVersion):
+    """A pricebook version that remembers the rule each kind of charge gets.
+
+    The rule depends only on service, category, charge category and SKU, which repeat
+    across a tenant's customers; the price is then the same ``rule.apply``.
+    """
+
+    rules_by_key: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def price(
+        self,
+        service_name: str,
+        service_category: str,
+        category: str,
+        sku: str,
+        cost: Decimal,
+        list_cost: Decimal,
+    ) -> Decimal:
+        key = (service_name, service_category, category, sku)
+        try:
+            rule = self.rules_by_key[key]
+        except KeyError:
+            rule = self.rules_by_key[key] = self.rule_for(*key)
+        return cost if rule is None else rule.apply(cost, list_cost)
+
+
 def _pricebook_for(
-    config: TenantConfig, customer: Customer, provider: str, period: BillingPeriod
+    config: TenantConfig,
+    customer: Customer,
+    index: int,
+    provider: str,
+    period: BillingPeriod,
+    versions: dict[str, PricebookVersion | None],
 ) -> PricebookVersion:
+    """The version in force for ``customer`` (``customers[index]``); ``versions`` caches
+    each pricebook's version for this run."""
     pricebook_id = customer.pricebooks.get(provider)
-    index = config.customers.index(customer)
     if pricebook_id is None or not customer.invoice_currency:
         raise BuildError(
             f"The customer with ID #{customer.id} does not have the currency "
@@ -92,41 +127,18 @@ def _pricebook_for(
             f"under customers[{index}].pricebooks.{provider} (and invoice_currency) in the "
             f"tenant file"
         )
-    version = version_in_force(pricebook_versions(config, pricebook_id), period.start)
+    if pricebook_id not in versions:
+        found = version_in_force(pricebook_versions(config, pricebook_id), period.start)
+        versions[pricebook_id] = (
+            None if found is None else _RememberedRules(found.label, found.effective, found.rules)
+        )
+    version = versions[pricebook_id]
     if version is None:
         raise BuildError(
             f"pricebook {pricebook_id!r} of customer #{customer.id} has no version in force on "
             f"{period.start}: add a version with an earlier 'effective' date"
         )
     return version
-
-
-def _charges(
-    session: Session, batch_ids: Sequence[int], accounts: Sequence[str]
-) -> list[tuple[CustomerCharge, str]]:
-    rows = session.scalars(
-        select(m.Charge).where(
-            m.Charge.batch_id.in_(batch_ids), m.Charge.sub_account_id.in_(accounts)
-        )
-    )
-    return [
-        (
-            CustomerCharge(
-                account_id=c.sub_account_id,
-                service_name=c.service_name,
-                service_category=c.service_category,
-                sku=c.sku,
-                line_item_type=c.line_item_type,
-                charge_category=c.charge_category,
-                is_marketplace=c.is_marketplace,
-                cost=c.billed_cost,
-                list_cost=c.list_cost,
-                quantity=c.quantity,
-            ),
-            c.billing_currency,
-        )
-        for c in rows
-    ]
 
 
 def unassigned_spend(
@@ -147,43 +159,21 @@ def unassigned_spend(
     return spend
 
 
-def _store(
-    session: Session,
-    config: TenantConfig,
-    customer: Customer,
-    provider: str,
-    period: BillingPeriod,
-    built: BuiltStatement,
-    pricebook: PricebookVersion,
-    batch_ids: list[int],
-    options: GenerationOptions,
-    today: dt.date,
-    revision: int,
-) -> m.Statement:
-    terms = config.invoice_options
-    statement = m.Statement(
-        id=str(uuid.uuid4()),
-        tenant_id=config.tenant,
-        customer_id=customer.id,
-        provider=provider,
-        period_start=period.start,
-        period_end=period.end,
-        status="Draft",
-        revision=revision,
-        currency=customer.invoice_currency,
-        subtotal=built.subtotal,
-        tax=built.tax,
-        total=built.total,
-        issue_date=today,
-        due_date=due_date(today, terms.term_type, terms.term_value),
-        pricebook_version=pricebook.label,
-        batch_ids=batch_ids,
-        options=options.model_dump(mode="json"),
-    )
-    statement.lines = [m.StatementLine(**asdict(line)) for line in built.lines]
-    statement.details = [m.StatementDetail(**asdict(detail)) for detail in built.details]
-    session.add(statement)
-    return statement
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cycle collector while a build holds millions of charge and detail values.
+
+    They are acyclic and freed by reference counting; with them all alive, each full
+    collection re-scans every one of them, which cost a large build about a quarter
+    of its time. Collection resumes (if it was on) when the build ends, however it ends.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _statement_options(
@@ -245,23 +235,28 @@ def generate(
         )
     wanted = set(customer_ids) if customer_ids else None
     customers = [
-        c for c in config.customers if provider in c.accounts and (wanted is None or c.id in wanted)
+        (index, c)
+        for index, c in enumerate(config.customers)
+        if provider in c.accounts and (wanted is None or c.id in wanted)
     ]
-    if wanted is not None and (missing := wanted - {c.id for c in customers}):
+    if wanted is not None and (missing := wanted - {c.id for _, c in customers}):
         raise BuildError(
             f"no customer with {provider} accounts has ID {', '.join(sorted(missing))}"
         )
-    errors, pricebooks = [], {}
-    for customer in customers:
+    errors, pricebooks, versions = [], {}, {}
+    for index, customer in customers:
         try:
-            pricebooks[customer.id] = _pricebook_for(config, customer, provider, period)
+            pricebooks[customer.id] = _pricebook_for(
+                config, customer, index, provider, period, versions
+            )
         except BuildError as exc:
             errors.append(str(exc))
     if errors:
         raise BuildError("\n".join(errors))
 
     report = BuildReport(period.key)
-    with runtime.db.transaction() as session:
+    generated: list[dict] = []
+    with _cyclic_gc_paused(), runtime.db.transaction() as session:
         sync_tenant(session, config)
         batch_ids = current_batch_ids(session, tenant, provider, period)
         if not batch_ids:
@@ -276,25 +271,23 @@ def generate(
                 f"accounts {accounts} have spend but no customer; map them under "
                 "customers[].accounts or set unassigned_spend: report"
             )
-        for customer in customers:
-            existing = session.scalar(
-                select(m.Statement).where(
-                    m.Statement.tenant_id == tenant,
-                    m.Statement.customer_id == customer.id,
-                    m.Statement.provider == provider,
-                    m.Statement.period_start == period.start,
-                )
-            )
+        stored = store.stored_statements(session, tenant, provider, period)
+        charges = store.charges_by_customer(
+            session, batch_ids, {c.id: c.accounts[provider] for _, c in customers}
+        )
+        todo = []
+        for _, customer in customers:
+            existing = stored.get(customer.id)
             if existing is not None and existing.status != "Draft":
                 report.skipped.append(
                     (customer.id, f"already {existing.status} as {existing.number}")
                 )
                 continue
-            charges = _charges(session, batch_ids, customer.accounts[provider])
-            if not charges:
+            found = charges.get(customer.id)
+            if found is None:
                 report.skipped.append((customer.id, "no charges in this period"))
                 continue
-            foreign = {cur for _, cur in charges if cur != customer.invoice_currency}
+            foreign = {cur for cur in found.currencies if cur != customer.invoice_currency}
             if foreign:
                 raise BuildError(
                     f"customer #{customer.id} is invoiced in {customer.invoice_currency} but "
@@ -302,51 +295,50 @@ def generate(
                     "conversion is not available yet: set invoice_currency to the billing "
                     "currency"
                 )
-            revision = 1
-            if existing is not None:
-                revision = existing.revision + 1
-                credits.release(session, existing.id)
-                session.delete(existing)
-                session.flush()
-            available = Decimal(0)
-            if options.apply_credits:
-                # Locked until commit: a concurrent build cannot spend the same balance.
-                credits.lock_customer(session, tenant, customer.id)
-                available = credits.balance(session, tenant, customer.id, customer.invoice_currency)
-            built = build_statement(
-                [c for c, _ in charges],
-                pricebooks[customer.id],
-                _statement_options(config, customer, options, available),
+            todo.append((customer, existing))
+        # Drafts being rebuilt give their credit back before balances are read.
+        store.remove_drafts(session, [e.id for _, e in todo if e is not None])
+        balances: dict[str, Decimal] = {}
+        if options.apply_credits:
+            # Locked until commit: a concurrent build cannot spend the same balance.
+            store.lock_customers(session, tenant, [c.id for c, _ in todo])
+            balances = store.credit_balances(
+                session, tenant, {c.id: c.invoice_currency for c, _ in todo}
             )
-            statement = _store(
-                session,
-                config,
-                customer,
-                provider,
-                period,
-                built,
-                pricebooks[customer.id],
-                batch_ids,
-                options,
-                today,
-                revision,
-            )
-            if built.credits:
-                credits.apply_credit(
-                    session, tenant, customer.id, customer.invoice_currency, statement.id,
-                    built.credits, "system",
+        terms = config.invoice_options
+        due = due_date(today, terms.term_type, terms.term_value)
+        dumped = options.model_dump(mode="json")
+        for start in range(0, len(todo), ROUND):
+            built_round = []
+            for customer, existing in todo[start : start + ROUND]:
+                available = balances.get(customer.id, Decimal(0))
+                pricebook = pricebooks[customer.id]
+                built = build_statement(
+                    charges.pop(customer.id).charges,
+                    pricebook,
+                    _statement_options(config, customer, options, available),
+                )
+                statement_id = str(uuid.uuid4())
+                if not Decimal(0) <= built.credits <= available:  # as credits.apply_credit
+                    raise credits.CreditError(
+                        f"customer {customer.id} has {available} {customer.invoice_currency} "
+                        f"of credit left; {built.credits} cannot be applied to statement "
+                        f"{statement_id}"
+                    )
+                revision = 1 if existing is None else existing.revision + 1
+                row = store.statement_row(
+                    statement_id, tenant, customer.id, provider, period, built,
+                    revision=revision, currency=customer.invoice_currency, issue_date=today,
+                    due_date=due, pricebook_version=pricebook.label, batch_ids=batch_ids,
+                    options=dumped,
                 )  # fmt: skip
-            record(
-                session,
-                tenant,
-                "system",
-                "statement.generate",
-                statement.id,
-                {"customer": customer.id, "revision": revision, "total": str(built.total)},
-            )
-            report.generated.append(statement)
-    for statement in report.generated:
-        runtime.emit(StatementGenerated(tenant=tenant, statement_id=statement.id))
+                audit = {"customer": customer.id, "revision": revision, "total": str(built.total)}
+                built_round.append(store.NewStatement(row, built, audit))
+                generated.append(row)
+            store.store(session, tenant, built_round)
+    report.generated = store.GeneratedStatements(runtime.db, generated)
+    for row in generated:
+        runtime.emit(StatementGenerated(tenant=tenant, statement_id=row["id"]))
     return report
 
 

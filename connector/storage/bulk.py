@@ -1,19 +1,21 @@
-"""Bulk insert of canonical charges: the one hot write path.
+"""Bulk reads and writes of the hot tables: charges, statement lines and detail rows.
 
-A month of a large reseller's AWS data is hundreds of thousands of aggregated charges;
-the ORM's per-value bind processing costs more than reading the provider files, so
-charges go in through the driver directly: COPY on PostgreSQL, a prepared executemany
-on SQLite (with the same exact-decimal text the Money type stores there).
+A month of a large reseller's AWS data is hundreds of thousands of aggregated charges,
+and building its statements writes as many detail rows; the ORM's per-object and
+per-value bind processing costs more than the billing itself, so these rows go
+through the driver directly: COPY on PostgreSQL, a prepared executemany on SQLite
+(with the same exact-decimal text, ISO dates and 0/1 booleans the ORM stores there).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from connector.contracts import CanonicalCharge
+from connector.contracts import CanonicalCharge, DetailRow, StatementLine
 
 CHARGE_COLUMNS = (
     "batch_id", "billing_account_id", "sub_account_id", "charge_category", "charge_class",
@@ -21,7 +23,6 @@ CHARGE_COLUMNS = (
     "list_cost", "quantity", "billing_currency", "charge_period_start", "charge_period_end",
     "invoice_id", "line_item_type",
 )  # fmt: skip
-_COLUMN_LIST = ", ".join(CHARGE_COLUMNS)
 
 
 def _rows(batch_id: int, charges: Iterable[CanonicalCharge], text: bool) -> Iterator[tuple]:
@@ -44,20 +45,130 @@ def _rows(batch_id: int, charges: Iterable[CanonicalCharge], text: bool) -> Iter
             )  # fmt: skip
 
 
-def insert_charges(session: Session, batch_id: int, charges: Iterable[CanonicalCharge]) -> None:
-    """Insert ``charges`` under ``batch_id`` in the session's transaction."""
+def is_postgresql(session: Session) -> bool:
+    return session.connection().dialect.name == "postgresql"
+
+
+def _write(session: Session, table: str, columns: Sequence[str], rows: Iterable[tuple]) -> None:
+    """Insert ``rows`` (already in the dialect's representation) in the session's transaction."""
     connection = session.connection()
+    column_list = ", ".join(columns)
     if connection.dialect.name == "postgresql":
         driver: Any = connection.connection.driver_connection
         with (
             driver.cursor() as cursor,
-            cursor.copy(f"COPY charges ({_COLUMN_LIST}) FROM STDIN") as copy,
+            cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy,
         ):
-            for row in _rows(batch_id, charges, text=False):
+            for row in rows:
                 copy.write_row(row)
         return
-    placeholders = ", ".join("?" * len(CHARGE_COLUMNS))
-    connection.exec_driver_sql(
-        f"INSERT INTO charges ({_COLUMN_LIST}) VALUES ({placeholders})",
-        list(_rows(batch_id, charges, text=True)),
+    placeholders = ", ".join("?" * len(columns))
+    # The raw cursor: SQLAlchemy's executemany would first copy every row into a list.
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.executemany(f"INSERT INTO {table} ({column_list}) VALUES ({placeholders})", rows)
+    finally:
+        cursor.close()
+
+
+def insert_charges(session: Session, batch_id: int, charges: Iterable[CanonicalCharge]) -> None:
+    """Insert ``charges`` under ``batch_id`` in the session's transaction."""
+    _write(session, "charges", CHARGE_COLUMNS, _rows(batch_id, charges, not is_postgresql(session)))
+
+
+# Reading charges back for the statement builder: the columns CustomerCharge needs.
+CUSTOMER_CHARGE_COLUMNS = (
+    "sub_account_id", "service_name", "service_category", "sku", "line_item_type",
+    "charge_category", "is_marketplace", "billed_cost", "list_cost", "quantity",
+    "billing_currency",
+)  # fmt: skip
+
+
+def charge_rows(session: Session, batch_ids: Sequence[int]) -> Iterator[list[tuple]]:
+    """Every charge of ``batch_ids`` as tuples of CUSTOMER_CHARGE_COLUMNS, in id order,
+    a list of rows at a time.
+
+    Money comes back as Decimal and ``is_marketplace`` as bool on both databases, the
+    values the Money and Boolean column types would give.
+    """
+    if not batch_ids:
+        return
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    marker = "%s" if postgres else "?"
+    sql = (
+        f"SELECT {', '.join(CUSTOMER_CHARGE_COLUMNS)} FROM charges "
+        f"WHERE batch_id IN ({', '.join([marker] * len(batch_ids))}) ORDER BY id"
     )
+    driver: Any = connection.connection.driver_connection
+    # PostgreSQL: a server-side cursor, so the rows arrive a batch at a time.
+    cursor = driver.cursor(name="charge_rows") if postgres else driver.cursor()
+    try:
+        cursor.execute(sql, tuple(batch_ids))
+        while rows := cursor.fetchmany(10_000):
+            if postgres:  # psycopg gives Decimal for numeric and bool for boolean already
+                yield rows
+                continue
+            yield [
+                (a, b, c, d, e, f, bool(mp), Decimal(cost), Decimal(listed), Decimal(qty), cur)
+                for a, b, c, d, e, f, mp, cost, listed, qty, cur in rows
+            ]
+    finally:
+        cursor.close()
+
+
+LINE_COLUMNS = (
+    "statement_id", "position", "kind", "description", "amount", "cost", "service_category",
+    "account_id", "quantity",
+)  # fmt: skip
+DETAIL_COLUMNS = (
+    "statement_id", "account_id", "service_category", "service_name", "sku", "line_item_type",
+    "is_marketplace", "quantity", "cost", "price", "price_rounded",
+)  # fmt: skip
+
+
+def insert_statement_lines(
+    session: Session, lines: Iterable[tuple[str, Sequence[StatementLine]]]
+) -> None:
+    """Insert each statement's lines, ``(statement_id, lines)``, in the given order.
+
+    Amounts must be Decimal, as built by the domain (Decimal arithmetic refuses floats,
+    so a float cannot reach here without one being put in on purpose).
+    """
+    if is_postgresql(session):
+        rows: Iterable[tuple] = (
+            (sid, x.position, x.kind, x.description, x.amount, x.cost, x.service_category,
+             x.account_id, x.quantity)
+            for sid, group in lines for x in group
+        )  # fmt: skip
+    else:  # models.Money on SQLite: the exact decimal string
+        rows = (
+            (sid, x.position, x.kind, x.description, str(x.amount), str(x.cost),
+             x.service_category, x.account_id, str(x.quantity))
+            for sid, group in lines for x in group
+        )  # fmt: skip
+    _write(session, "statement_lines", LINE_COLUMNS, rows)
+
+
+def insert_statement_details(
+    session: Session, details: Iterable[tuple[str, Sequence[DetailRow]]]
+) -> None:
+    """Insert each statement's detail rows, ``(statement_id, rows)``, in the given order.
+
+    Rows are read back ordered by id, so the order given is the order shown. Amounts
+    must be Decimal, as for ``insert_statement_lines``.
+    """
+    if is_postgresql(session):
+        rows: Iterable[tuple] = (
+            (sid, d.account_id, d.service_category, d.service_name, d.sku, d.line_item_type,
+             d.is_marketplace, d.quantity, d.cost, d.price, d.price_rounded)
+            for sid, group in details for d in group
+        )  # fmt: skip
+    else:
+        rows = (
+            (sid, d.account_id, d.service_category, d.service_name, d.sku, d.line_item_type,
+             int(d.is_marketplace), str(d.quantity), str(d.cost), str(d.price),
+             str(d.price_rounded))
+            for sid, group in details for d in group
+        )  # fmt: skip
+    _write(session, "statement_details", DETAIL_COLUMNS, rows)
