@@ -206,7 +206,9 @@ class StatementLine(Base):
     __tablename__ = "statement_lines"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    statement_id: Mapped[str] = mapped_column(ForeignKey("statements.id", ondelete="CASCADE"))
+    statement_id: Mapped[str] = mapped_column(
+        ForeignKey("statements.id", ondelete="CASCADE"), index=True
+    )
     position: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(16))
     description: Mapped[str] = mapped_column(String(300))
