@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -17,6 +18,16 @@ DEMO_CUR = REPO / "connector/demo_data/aws"
 def run(*args: str) -> Result:
     """``connector ARGS`` in-process; exceptions the CLI does not handle propagate."""
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def build_october(config: str) -> list[dict]:
+    """Ingest the demo CUR and generate October's Drafts; their JSON summaries."""
+    ingested = run("--config", config, "ingest", "--tenant", "acme", "--provider", "aws")
+    assert ingested.exit_code == 0, ingested.output
+    generated = run("--config", config, "statements", "generate", "--tenant", "acme",
+                    "--provider", "aws", "--period", "2026-10", "--json")  # fmt: skip
+    assert generated.exit_code == 0, generated.output
+    return json.loads(generated.output)["generated"]
 
 
 def settings_file(tmp_path: Path, tenants: Path, database_url: str | None = None) -> Path:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from tests.conftest import REPO
-from tests.core.conftest import run, settings_file
+from tests.core.conftest import build_october, run, settings_file
 
 BAD_TENANT = """\
 tenant: broken
@@ -106,21 +106,7 @@ def test_generate_before_ingest_exits_5_and_says_what_to_run(
 
 def test_the_cli_runs_a_month(tmp_path: Path, example_tenants: Path) -> None:
     config = str(settings_file(tmp_path, example_tenants))
-    assert run("--config", config, "ingest", "--tenant", "acme", "--provider", "aws").exit_code == 0
-    generated = run(
-        "--config",
-        config,
-        "statements",
-        "generate",
-        "--tenant",
-        "acme",
-        "--provider",
-        "aws",
-        "--period",
-        "2026-10",
-        "--json",
-    )
-    drafts = json.loads(generated.output)["generated"]
+    drafts = build_october(config)
     assert len(drafts) == 3 and {d["status"] for d in drafts} == {"Draft"}
     deleted = run("--config", config, "statements", "delete", "--tenant", "acme", drafts[2]["id"])
     assert deleted.exit_code == 0

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.core.conftest import run
+from tests.core.conftest import build_october, run
 
 
 @pytest.fixture
@@ -96,21 +96,7 @@ def test_credits_list_json_gives_plain_amounts_per_customer(config: str) -> None
 
 
 def test_statements_set_status_legal_and_illegal(config: str) -> None:
-    assert run("--config", config, "ingest", "--tenant", "acme", "--provider", "aws").exit_code == 0
-    generated = run(
-        "--config",
-        config,
-        "statements",
-        "generate",
-        "--tenant",
-        "acme",
-        "--provider",
-        "aws",
-        "--period",
-        "2026-10",
-        "--json",
-    )
-    draft = json.loads(generated.output)["generated"][0]["id"]
+    draft = build_october(config)[0]["id"]
     refused = run(
         "--config", config, "statements", "set-status", "--tenant", "acme", "Closed", draft
     )

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import REPO
-from tests.core.conftest import run
+from tests.core.conftest import build_october, run
 
 CUR = REPO / "connector/demo_data/aws/cur-2026-10-00001.csv"
 RECONCILE = ("reconcile", "--tenant", "acme", "--provider", "aws", "--period", "2026-10")
@@ -20,23 +20,8 @@ RECONCILE = ("reconcile", "--tenant", "acme", "--provider", "aws", "--period", "
 @pytest.fixture
 def config(example_config: str) -> str:
     """The example tenant on SQLite, October ingested and generated."""
-    path = example_config
-    ingested = run("--config", str(path), "ingest", "--tenant", "acme", "--provider", "aws")
-    assert ingested.exit_code == 0, ingested.output
-    generated = run(
-        "--config",
-        str(path),
-        "statements",
-        "generate",
-        "--tenant",
-        "acme",
-        "--provider",
-        "aws",
-        "--period",
-        "2026-10",
-    )
-    assert generated.exit_code == 0, generated.output
-    return str(path)
+    build_october(example_config)
+    return example_config
 
 
 def cur_total() -> Decimal:
