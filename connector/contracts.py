@@ -205,6 +205,15 @@ class StatementDocument:
     custom_fields: Mapping[str, str] = field(default_factory=dict)
     #: The customer's payment method ("show payment method" on), else None.
     payment_method: str | None = None
+    #: The customer's tax as applied: name (e.g. "US Sales Tax") and rate (0.0825);
+    #: both None when no tax was charged (exempt, "include tax" off, no tax table).
+    tax_name: str | None = None
+    tax_rate: Decimal | None = None
+    #: The provider's billing currency and the rate that converted it into
+    #: ``currency`` (1 unit of ``billing_currency`` = ``exchange_rate`` units of
+    #: ``currency``); the rate is 1 when no conversion took place.
+    billing_currency: str | None = None
+    exchange_rate: Decimal = Decimal(1)
 
     @property
     def idempotency_key(self) -> str:
