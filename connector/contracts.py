@@ -87,6 +87,10 @@ class CanonicalCharge:
     is_marketplace: bool = False
     invoice_id: str | None = None
     line_item_type: str = ""
+    #: FOCUS ChargeFrequency: "One-Time", "Recurring" or "Usage-Based" (None: unknown).
+    #: One-time purchases (upfront reservation and savings-plan fees) may be billed
+    #: before the period closes (the tenant's "AWS RI purchase: immediately").
+    charge_frequency: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
