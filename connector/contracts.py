@@ -8,7 +8,8 @@ to it as one of these values.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -245,13 +246,41 @@ class PushResult:
     message: str = ""
 
 
+class TokenStore(Protocol):
+    """OAuth2 tokens of one tenant's ERP connections, kept encrypted at rest by the core.
+
+    ``key`` names one organisation (e.g. ``xero:<tenant id>``, ``quickbooks:<realm id>``).
+    Refresh tokens rotate and a refresh token used twice gives ``invalid_grant``, so a
+    sink refreshes under ``lock(key)``: load, refresh if needed, save, all inside it.
+    """
+
+    def load(self, key: str) -> dict[str, Any] | None:
+        """The stored token for ``key`` (as saved), or None when never connected."""
+        ...
+
+    def save(self, key: str, token: Mapping[str, Any]) -> None:
+        """Replace the token for ``key`` atomically."""
+        ...
+
+    def lock(self, key: str) -> AbstractContextManager[None]:
+        """Hold the organisation's refresh lock (across processes) for the block."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class SinkContext:
-    """What the core hands a sink: where it may write, and its tenant."""
+    """What the core hands a sink: where it may write, and its tenant.
+
+    :param tokens: the tenant's ERP token store (None for sinks that need none).
+    :param render: ``render(document, fmt)`` returns the statement rendered in ``fmt``
+        (e.g. ``"pdf"``) by the installed renderer plugins, for attaching to invoices.
+    """
 
     tenant: str
     output_dir: Path
     run_id: str
+    tokens: TokenStore | None = None
+    render: Callable[[StatementDocument, str], bytes] | None = None
 
 
 @runtime_checkable
