@@ -38,6 +38,10 @@ def _summary(s: m.Statement) -> dict:
         "total": str(s.total),
         "revision": s.revision,
         "pricebook_version": s.pricebook_version,
+        "kind": s.kind,
+        "part": s.part,
+        "billing_currency": s.billing_currency,
+        "exchange_rate": None if s.exchange_rate is None else str(s.exchange_rate),
     }
 
 
@@ -62,7 +66,8 @@ def _draft_lines(runtime, tenant: str, provider: str, start) -> dict[str, list]:
         select(m.Statement.customer_id, m.StatementLine.description, m.StatementLine.amount)
         .join(m.StatementLine, m.StatementLine.statement_id == m.Statement.id)
         .where(m.Statement.tenant_id == tenant, m.Statement.provider == provider,
-               m.Statement.period_start == start, m.Statement.status == "Draft")
+               m.Statement.period_start == start, m.Statement.status == "Draft",
+               m.Statement.kind == "usage")
     )  # fmt: skip
     lines: dict[str, list] = {}
     with runtime.db.transaction() as session:
@@ -87,6 +92,12 @@ def statements() -> None:
 @click.option(
     "--credits-for-marketplace", is_flag=True, help="Let credits pay marketplace fees this run."
 )
+@click.option(
+    "--purchases",
+    is_flag=True,
+    help="Build statements of upfront reservation and savings-plan purchases not billed "
+    "yet, before the period closes (invoice_options.aws_ri_purchase: immediately).",
+)
 @click.option("--json", "as_json", is_flag=True)
 @pass_state
 @handle_errors
@@ -100,6 +111,7 @@ def generate(
     no_tax: bool,
     no_marketplace: bool,
     credits_for_marketplace: bool,
+    purchases: bool,
     as_json: bool,
 ) -> None:
     """Build Draft statements for a closed period (replacing earlier Drafts)."""
@@ -118,7 +130,10 @@ def generate(
     runtime = state.runtime()
     billing_period = parse_period(period)
     before = _draft_lines(runtime, tenant, provider, billing_period.start)
-    report = run_generate(runtime, tenant, provider, billing_period, customers or None, overrides)
+    report = run_generate(
+        runtime, tenant, provider, billing_period, customers or None, overrides,
+        kind="purchase" if purchases else "usage",
+    )  # fmt: skip
     after = _draft_lines(runtime, tenant, provider, billing_period.start)
     changes = {c: diff_lines(before[c], after.get(c, [])) for c in before}
     if as_json:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from connector.config.checks import cross_reference_problems
 from connector.config.errors import ConfigError, ConfigIssue
+from connector.config.rates import load_rates
 from connector.config.tenant import CROSS_REFERENCE_ERROR, INLINE_SECRET_MESSAGE, TenantConfig
 from connector.config.yamlfile import Loc, YamlDocument, read_yaml
 
@@ -258,6 +259,11 @@ def _load(
         issues.extend(issues_from_validation_error(exc, doc, TenantConfig, skip_types=skip))
     issues.extend(doc.issue(loc, message) for loc, message in problems)
     issues.extend(_plugin_settings_issues(data, doc, lookup, base_dir))
+    if tenant is not None and (rates := tenant.exchange_rates_path) is not None:
+        try:
+            load_rates(rates)
+        except ConfigError as exc:
+            issues.extend(exc.issues)
     return (None if issues else tenant), doc, issues
 
 

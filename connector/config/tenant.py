@@ -330,6 +330,11 @@ class TenantConfig(_Model):
     support_plans: list[SupportPlan] = []
     erp: ErpConfig
     unassigned_spend: Literal["report", "block"] = "report"
+    exchange_rates: str | None = Field(
+        None,
+        description="CSV of period rates (period,from,to,rate) converting a provider's "
+        "billing currency into a customer's invoice currency; relative to this file.",
+    )
 
     # Not part of the file: where it was read from, so relative paths resolve there.
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
@@ -403,6 +408,14 @@ class TenantConfig(_Model):
             if rate.name == name:
                 return rate
         raise KeyError(f"tenant {self.tenant!r} has no tax rate named {name!r}")
+
+    @property
+    def exchange_rates_path(self) -> Path | None:
+        """The exchange rates file, resolved against the tenant file's folder."""
+        if not self.exchange_rates:
+            return None
+        path = Path(self.exchange_rates).expanduser()
+        return path if path.is_absolute() else self.base_dir / path
 
     def customer_for_account(self, provider_key: str, account_id: str) -> Customer | None:
         """The customer an account's spend belongs to, or ``None`` for unassigned spend."""

@@ -37,6 +37,7 @@ class CustomerCharge:
     cost: Decimal
     list_cost: Decimal
     quantity: Decimal
+    charge_frequency: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,16 +13,20 @@ from decimal import Decimal
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from connector.config.errors import ConfigError
+from connector.config.rates import load_rates
 from connector.config.tenant import Customer, GenerationOptions, TenantConfig
 from connector.contracts import BillingPeriod, StatementGenerated
+from connector.domain.currency import NO_RATES, ExchangeRates
 from connector.domain.periods import due_date
 from connector.domain.pricing import PricebookVersion, PriceRule, version_in_force
 from connector.domain.statement import StatementOptions, build_statement
 from connector.domain.totals import Adjustments, SupportTerms
+from connector.pipeline import build_plan, credits, purchases
 from connector.pipeline import build_store as store
-from connector.pipeline import credits
 from connector.pipeline.audit import record
 from connector.pipeline.close import detect_close
+from connector.pipeline.purchases import PURCHASE, USAGE
 from connector.pipeline.runtime import Runtime
 from connector.pipeline.tenants import sync_tenant
 from connector.storage import models as m
@@ -177,17 +181,25 @@ def _cyclic_gc_paused() -> Iterator[None]:
 
 
 def _statement_options(
-    config: TenantConfig, customer: Customer, options: GenerationOptions, credit: Decimal
+    config: TenantConfig,
+    customer: Customer,
+    options: GenerationOptions,
+    credit: Decimal,
+    support: bool = True,
 ) -> StatementOptions:
-    """The customer's options for this run; ``credit`` is its usable credit balance."""
+    """The customer's options for this run; ``credit`` is its usable credit balance.
+
+    ``support=False`` for purchase statements: the support plan is a monthly fee on the
+    period's usage statement, and a minimum fee must not be charged once per purchase.
+    """
     tax_rate = tax_name = None
     if options.include_tax and customer.tax and not customer.tax_exempt:
         rate = config.tax_rate(customer.tax)
         tax_rate, tax_name = rate.rate, rate.name
-    support = None
-    if customer.support_plan:
+    support_terms = None
+    if support and customer.support_plan:
         plan = config.support_plan(customer.support_plan)
-        support = SupportTerms([(t.up_to, t.percent) for t in plan.tiers], plan.minimum_fee)
+        support_terms = SupportTerms([(t.up_to, t.percent) for t in plan.tiers], plan.minimum_fee)
     invoice = config.invoice_options
     return StatementOptions(
         currency=customer.invoice_currency,
@@ -197,7 +209,7 @@ def _statement_options(
         rounding=invoice.rounding,
         adjustments=Adjustments(
             discount_percent=customer.global_discount,
-            support=support,
+            support=support_terms,
             credit_available=credit if options.apply_credits else Decimal(0),
             credits_before_tax=invoice.include_credits_for_tax,
             credits_for_marketplace=options.use_credits_for_marketplace_fees,
@@ -216,23 +228,68 @@ def generate(
     customer_ids: Sequence[str] | None = None,
     overrides: dict | None = None,
     today: dt.date | None = None,
+    kind: str = USAGE,
 ) -> BuildReport:
     """Build Draft statements for a closed period, all of them or none.
 
     A Draft already there is replaced by a new revision; an approved statement is
-    left alone (it is corrected by a credit note, never rebuilt).
+    left alone (it is corrected by a credit note, never rebuilt). ``kind="purchase"``
+    builds the statements of upfront purchases not yet billed (see
+    :mod:`connector.pipeline.purchases`), closed period or not; a usage build under
+    that policy builds them first, and leaves them out of the usage statements.
     """
     config = runtime.tenant(tenant)
     today = today or dt.date.today()
-    options = config.generation.model_copy(update=overrides or {})
     if provider not in config.providers:
         raise BuildError(f"tenant {tenant!r} has no provider {provider!r} in its tenant file")
+    immediate = purchases.billed_immediately(config, provider)
+    if kind == PURCHASE:
+        if not immediate:
+            raise BuildError(
+                f"purchases of {provider} are billed with the period's statement: set "
+                "invoice_options.aws_ri_purchase: immediately in the tenant file to bill "
+                "them as they appear"
+            )
+        return _generate(runtime, config, provider, period, customer_ids, overrides, today, kind)
     if detect_close(runtime, tenant, provider, period, today) is None:
         raise BuildError(
             f"period {period.key} of {provider} is not closed for tenant {tenant!r}: wait for "
             f"the provider's close, or signal it with `connector close --tenant {tenant} "
             f"--provider {provider} --period {period.key}`"
         )
+    report = None
+    if immediate:
+        report = _generate(
+            runtime, config, provider, period, customer_ids, overrides, today, PURCHASE
+        )
+    usage = _generate(runtime, config, provider, period, customer_ids, overrides, today, USAGE)
+    if report is not None:
+        usage.generated = [*report.generated, *usage.generated]
+    return usage
+
+
+def _exchange_rates(config: TenantConfig) -> ExchangeRates:
+    path = config.exchange_rates_path
+    if path is None:
+        return NO_RATES
+    try:
+        return load_rates(path)
+    except ConfigError as exc:
+        raise BuildError(str(exc)) from None
+
+
+def _generate(
+    runtime: Runtime,
+    config: TenantConfig,
+    provider: str,
+    period: BillingPeriod,
+    customer_ids: Sequence[str] | None,
+    overrides: dict | None,
+    today: dt.date,
+    kind: str,
+) -> BuildReport:
+    tenant = config.tenant
+    options = config.generation.model_copy(update=overrides or {})
     wanted = set(customer_ids) if customer_ids else None
     customers = [
         (index, c)
@@ -271,53 +328,43 @@ def generate(
                 f"accounts {accounts} have spend but no customer; map them under "
                 "customers[].accounts or set unassigned_spend: report"
             )
-        stored = store.stored_statements(session, tenant, provider, period)
         charges = store.charges_by_customer(
             session, batch_ids, {c.id: c.accounts[provider] for _, c in customers}
         )
-        todo = []
-        for _, customer in customers:
-            existing = stored.get(customer.id)
-            if existing is not None and existing.status != "Draft":
-                report.skipped.append(
-                    (customer.id, f"already {existing.status} as {existing.number}")
-                )
-                continue
-            found = charges.get(customer.id)
-            if found is None:
-                report.skipped.append((customer.id, "no charges in this period"))
-                continue
-            foreign = {cur for cur in found.currencies if cur != customer.invoice_currency}
-            if foreign:
-                raise BuildError(
-                    f"customer #{customer.id} is invoiced in {customer.invoice_currency} but "
-                    f"its {provider} charges are in {', '.join(sorted(foreign))}; currency "
-                    "conversion is not available yet: set invoice_currency to the billing "
-                    "currency"
-                )
-            todo.append((customer, existing))
+        try:
+            planned = build_plan.plan(
+                session, tenant, provider, period, [c for _, c in customers], charges,
+                _exchange_rates(config), kind=kind,
+                upfront_apart=purchases.billed_immediately(config, provider),
+            )  # fmt: skip
+        except build_plan.PlanError as exc:
+            raise BuildError(str(exc)) from None
+        del charges  # the plan holds what is billed, converted
+        report.skipped = planned.skipped
+        todo = planned.statements
         # Drafts being rebuilt give their credit back before balances are read.
-        store.remove_drafts(session, [e.id for _, e in todo if e is not None])
+        store.remove_drafts(session, planned.rebuilt)
         balances: dict[str, Decimal] = {}
         if options.apply_credits:
             # Locked until commit: a concurrent build cannot spend the same balance.
-            store.lock_customers(session, tenant, [c.id for c, _ in todo])
+            store.lock_customers(session, tenant, [p.customer.id for p in todo])
             balances = store.credit_balances(
-                session, tenant, {c.id: c.invoice_currency for c, _ in todo}
+                session, tenant, {p.customer.id: p.customer.invoice_currency for p in todo}
             )
         terms = config.invoice_options
         due = due_date(today, terms.term_type, terms.term_value)
         dumped = options.model_dump(mode="json")
         for start in range(0, len(todo), ROUND):
             built_round = []
-            for customer, existing in todo[start : start + ROUND]:
+            for planned_statement in todo[start : start + ROUND]:
+                customer = planned_statement.customer
                 available = balances.get(customer.id, Decimal(0))
                 pricebook = pricebooks[customer.id]
-                built = build_statement(
-                    charges.pop(customer.id).charges,
-                    pricebook,
-                    _statement_options(config, customer, options, available),
+                statement_options = _statement_options(
+                    config, customer, options, available, support=kind == USAGE
                 )
+                built = build_statement(planned_statement.charges, pricebook, statement_options)
+                planned_statement.charges = []  # freed as the build goes
                 statement_id = str(uuid.uuid4())
                 if not Decimal(0) <= built.credits <= available:  # as credits.apply_credit
                     raise credits.CreditError(
@@ -325,14 +372,26 @@ def generate(
                         f"of credit left; {built.credits} cannot be applied to statement "
                         f"{statement_id}"
                     )
-                revision = 1 if existing is None else existing.revision + 1
+                # Another purchase statement of this build draws on the same balance.
+                balances[customer.id] = available - built.credits
+                revision = planned_statement.revision
+                adjustments = statement_options.adjustments
                 row = store.statement_row(
                     statement_id, tenant, customer.id, provider, period, built,
-                    revision=revision, currency=customer.invoice_currency, issue_date=today,
-                    due_date=due, pricebook_version=pricebook.label, batch_ids=batch_ids,
-                    options=dumped,
+                    kind=kind, part=planned_statement.part, revision=revision,
+                    currency=customer.invoice_currency,
+                    billing_currency=planned_statement.billing_currency,
+                    exchange_rate=planned_statement.exchange_rate,
+                    tax_name=adjustments.tax_name, tax_rate=adjustments.tax_rate,
+                    issue_date=today, due_date=due, pricebook_version=pricebook.label,
+                    batch_ids=batch_ids, options=dumped,
                 )  # fmt: skip
-                audit = {"customer": customer.id, "revision": revision, "total": str(built.total)}
+                audit = {
+                    "customer": customer.id,
+                    "kind": kind,
+                    "revision": revision,
+                    "total": str(built.total),
+                }
                 built_round.append(store.NewStatement(row, built, audit))
                 generated.append(row)
             store.store(session, tenant, built_round)

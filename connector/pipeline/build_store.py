@@ -47,7 +47,7 @@ class StoredStatement:
 def stored_statements(
     session: Session, tenant: str, provider: str, period: BillingPeriod
 ) -> dict[str, StoredStatement]:
-    """The period's statements for ``provider``, by customer id."""
+    """The period's usage statements for ``provider``, by customer id."""
     rows = session.execute(
         select(
             m.Statement.customer_id,
@@ -59,6 +59,7 @@ def stored_statements(
             m.Statement.tenant_id == tenant,
             m.Statement.provider == provider,
             m.Statement.period_start == period.start,
+            m.Statement.kind == "usage",
         )
     )
     return {customer: StoredStatement(*rest) for customer, *rest in rows}
@@ -67,7 +68,7 @@ def stored_statements(
 @dataclass(slots=True)
 class CustomerCharges:
     charges: list[CustomerCharge]
-    currencies: set[str]
+    currencies: set[str]  # the billing currencies of ``charges``
 
 
 def charges_by_customer(
@@ -86,11 +87,13 @@ def charges_by_customer(
                 holders.append(customer)
     found: dict[str, CustomerCharges] = {}
     for rows in bulk.charge_rows(session, batch_ids):
-        for account, name, category, sku, item, kind, mp, cost, listed, qty, cur in rows:
+        for account, name, category, sku, item, kind, mp, cost, listed, qty, cur, freq in rows:
             holders = owners.get(account)
             if holders is None:
                 continue
-            charge = CustomerCharge(account, name, category, sku, item, kind, mp, cost, listed, qty)
+            charge = CustomerCharge(
+                account, name, category, sku, item, kind, mp, cost, listed, qty, freq
+            )
             for customer in holders:
                 entry = found.get(customer)
                 if entry is None:

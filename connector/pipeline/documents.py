@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import fields
+from decimal import Decimal
 from typing import TypeVar
 
 from connector.config.tenant import TenantConfig
@@ -64,4 +65,10 @@ def statement_document(config: TenantConfig, statement: m.Statement) -> Statemen
         erp_mappings={**config.erp.mappings, **customer.erp},
         custom_fields=dict(invoice.custom_fields) if invoice.custom_fields_in_header else {},
         payment_method=customer.payment_method if invoice.show_payment_method else None,
+        tax_name=statement.tax_name,
+        tax_rate=statement.tax_rate,
+        billing_currency=statement.billing_currency,
+        exchange_rate=statement.exchange_rate
+        if statement.exchange_rate is not None
+        else Decimal(1),
     )

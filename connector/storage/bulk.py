@@ -21,7 +21,7 @@ CHARGE_COLUMNS = (
     "batch_id", "billing_account_id", "sub_account_id", "charge_category", "charge_class",
     "service_name", "service_category", "sku", "publisher", "is_marketplace", "billed_cost",
     "list_cost", "quantity", "billing_currency", "charge_period_start", "charge_period_end",
-    "invoice_id", "line_item_type",
+    "invoice_id", "line_item_type", "charge_frequency",
 )  # fmt: skip
 
 
@@ -35,6 +35,7 @@ def _rows(batch_id: int, charges: Iterable[CanonicalCharge], text: bool) -> Iter
                 int(c.is_marketplace), str(c.billed_cost), str(c.list_cost), str(c.quantity),
                 c.billing_currency, c.charge_period_start.isoformat(),
                 c.charge_period_end.isoformat(), c.invoice_id, c.line_item_type,
+                c.charge_frequency,
             )  # fmt: skip
         else:
             yield (
@@ -42,6 +43,7 @@ def _rows(batch_id: int, charges: Iterable[CanonicalCharge], text: bool) -> Iter
                 c.charge_class, c.service_name, c.service_category, c.sku, c.publisher,
                 c.is_marketplace, c.billed_cost, c.list_cost, c.quantity, c.billing_currency,
                 c.charge_period_start, c.charge_period_end, c.invoice_id, c.line_item_type,
+                c.charge_frequency,
             )  # fmt: skip
 
 
@@ -80,7 +82,7 @@ def insert_charges(session: Session, batch_id: int, charges: Iterable[CanonicalC
 CUSTOMER_CHARGE_COLUMNS = (
     "sub_account_id", "service_name", "service_category", "sku", "line_item_type",
     "charge_category", "is_marketplace", "billed_cost", "list_cost", "quantity",
-    "billing_currency",
+    "billing_currency", "charge_frequency",
 )  # fmt: skip
 
 
@@ -110,8 +112,8 @@ def charge_rows(session: Session, batch_ids: Sequence[int]) -> Iterator[list[tup
                 yield rows
                 continue
             yield [
-                (a, b, c, d, e, f, bool(mp), Decimal(cost), Decimal(listed), Decimal(qty), cur)
-                for a, b, c, d, e, f, mp, cost, listed, qty, cur in rows
+                (a, b, c, d, e, f, bool(mp), Decimal(cost), Decimal(listed), Decimal(qty), cur, fq)
+                for a, b, c, d, e, f, mp, cost, listed, qty, cur, fq in rows
             ]
     finally:
         cursor.close()

@@ -149,6 +149,7 @@ class Charge(Base):
     charge_period_end: Mapped[dt.date] = mapped_column(Date)
     invoice_id: Mapped[str | None] = mapped_column(String(128))
     line_item_type: Mapped[str] = mapped_column(String(64), default="")
+    charge_frequency: Mapped[str | None] = mapped_column(String(16))
 
 
 class PeriodClose(Base):
@@ -166,7 +167,16 @@ class Statement(Base):
 
     __tablename__ = "statements"
     __table_args__ = (
-        UniqueConstraint("tenant_id", "customer_id", "provider", "period_start"),
+        # Named by hand: the convention's name is longer than PostgreSQL's 63 characters.
+        UniqueConstraint(
+            "tenant_id",
+            "customer_id",
+            "provider",
+            "period_start",
+            "kind",
+            "part",
+            name="uq_statements_customer_period_kind_part",
+        ),
         UniqueConstraint("tenant_id", "number"),
     )
 
@@ -176,10 +186,21 @@ class Statement(Base):
     provider: Mapped[str] = mapped_column(String(64))
     period_start: Mapped[dt.date] = mapped_column(Date)
     period_end: Mapped[dt.date] = mapped_column(Date)
+    # "usage": the period's statement; "purchase": upfront reservation and savings-plan
+    # fees billed as they appear ("AWS RI purchase: immediately"), ``part`` 1, 2, ...
+    kind: Mapped[str] = mapped_column(String(16), default="usage", server_default="usage")
+    part: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     status: Mapped[str] = mapped_column(String(16), default="Draft")
     number: Mapped[str | None] = mapped_column(String(21))
     revision: Mapped[int] = mapped_column(Integer, default=1)
     currency: Mapped[str] = mapped_column(String(3))
+    # The provider's billing currency and the period's rate into ``currency`` (1 when
+    # they are the same), recorded so the statement can be checked later.
+    billing_currency: Mapped[str | None] = mapped_column(String(3))
+    exchange_rate: Mapped[Decimal | None] = mapped_column(Money)
+    # The customer's tax as applied (None: no tax on this statement).
+    tax_name: Mapped[str | None] = mapped_column(String(100))
+    tax_rate: Mapped[Decimal | None] = mapped_column(Money)
     subtotal: Mapped[Decimal] = mapped_column(Money)
     tax: Mapped[Decimal] = mapped_column(Money)
     total: Mapped[Decimal] = mapped_column(Money)

@@ -118,7 +118,10 @@ def test_bulk_stored_statements_read_back_as_built(runtime, db_url, group_by_acc
             .order_by(m.AuditEntry.id)
         ).all()
         assert [(a.subject, a.detail) for a in audit] == [
-            (s.id, {"customer": s.customer_id, "revision": 1, "total": str(s.total)})
+            (
+                s.id,
+                {"customer": s.customer_id, "kind": "usage", "revision": 1, "total": str(s.total)},
+            )
             for s in report.generated
         ]
 

@@ -1,0 +1,116 @@
+"""Upfront purchases billed as they appear ("AWS RI purchase: immediately").
+
+With the tenant's ``aws_ri_purchase: immediately``, one-time purchases (upfront
+reservation and savings-plan fees) get their own Draft statements, kind ``purchase``,
+as soon as they are in the billing data, without waiting for the period to close; the
+period's usage statement then leaves every one of them out. A purchase is recognised
+again in later report versions by what it is (account, service, SKU, line item type
+and cost), never by a provider's row id, which changes between versions.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from connector.config.tenant import TenantConfig
+from connector.contracts import BillingPeriod, ChargeCategory
+from connector.domain.statement import CustomerCharge
+from connector.storage import models as m
+
+USAGE, PURCHASE = "usage", "purchase"
+ONE_TIME = "One-Time"
+
+
+def billed_immediately(config: TenantConfig, provider: str) -> bool:
+    """Whether ``provider``'s upfront purchases get their own statements as they appear."""
+    return (
+        config.invoice_options.aws_ri_purchase == "immediately"
+        and config.providers[provider].plugin == "aws"
+    )
+
+
+def is_upfront(charge: CustomerCharge) -> bool:
+    """A one-time purchase billed by the provider itself (marketplace passes through)."""
+    return (
+        charge.charge_category == ChargeCategory.PURCHASE
+        and charge.charge_frequency == ONE_TIME
+        and not charge.is_marketplace
+    )
+
+
+def _key(account: str, service: str, category: str, sku: str, item: str, cost) -> tuple:
+    return (account, service, category, sku, item, cost.normalize())
+
+
+@dataclass(slots=True)
+class CustomerPurchases:
+    """A customer's purchase statements of one period."""
+
+    drafts: list[str] = field(default_factory=list)  # statement ids, rebuilt on each run
+    billed: Counter = field(default_factory=Counter)  # keys of purchases already approved
+    last_part: int = 0  # the highest part number approved
+
+
+def stored_purchases(
+    session: Session, tenant: str, provider: str, period: BillingPeriod
+) -> dict[str, CustomerPurchases]:
+    """The period's purchase statements by customer, with what the approved ones billed."""
+    found: dict[str, CustomerPurchases] = {}
+    approved: dict[str, str] = {}
+    rows = session.execute(
+        select(m.Statement.id, m.Statement.customer_id, m.Statement.status, m.Statement.part).where(
+            m.Statement.tenant_id == tenant,
+            m.Statement.provider == provider,
+            m.Statement.period_start == period.start,
+            m.Statement.kind == PURCHASE,
+        )
+    )
+    for statement_id, customer_id, status, part in rows:
+        entry = found.setdefault(customer_id, CustomerPurchases())
+        if status == "Draft":
+            entry.drafts.append(statement_id)
+        else:
+            approved[statement_id] = customer_id
+            entry.last_part = max(entry.last_part, part)
+    if approved:
+        details = session.execute(
+            select(
+                m.StatementDetail.statement_id,
+                m.StatementDetail.account_id,
+                m.StatementDetail.service_name,
+                m.StatementDetail.service_category,
+                m.StatementDetail.sku,
+                m.StatementDetail.line_item_type,
+                m.StatementDetail.cost,
+            ).where(m.StatementDetail.statement_id.in_(approved))
+        )
+        for statement_id, *key in details:
+            found[approved[statement_id]].billed[_key(*key)] += 1
+    return found
+
+
+def unbilled(charges: Iterable[CustomerCharge], billed: Counter) -> list[CustomerCharge]:
+    """The upfront purchases in ``charges`` that no approved purchase statement billed."""
+    left = Counter(billed)
+    out = []
+    for c in charges:
+        if not is_upfront(c):
+            continue
+        key = _key(
+            c.account_id, c.service_name, c.service_category, c.sku, c.line_item_type, c.cost
+        )
+        if left[key]:
+            left[key] -= 1
+        else:
+            out.append(c)
+    return out
+
+
+def without_upfront(charges: Sequence[CustomerCharge]) -> list[CustomerCharge]:
+    """``charges`` less the upfront purchases, which purchase statements bill."""
+    return [c for c in charges if not is_upfront(c)]
