@@ -43,6 +43,7 @@ from connector.pipeline.runtime import Runtime, open_runtime
 from connector.pipeline.tenants import sync_tenant
 from connector.storage import models as m
 from connector.storage.bulk import insert_charges
+from connector.storage.details import read_details
 
 PROVIDERS = ("aws", "azure", "softlayer")
 PERIOD = parse_period("2026-10")
@@ -233,7 +234,9 @@ def main() -> None:
             profiler.dump_stats(args.profile)
         with runtime.db.transaction() as session:
             lines = session.scalar(select(func.count()).select_from(m.StatementLine))
-            details = session.scalar(select(func.count()).select_from(m.StatementDetail))
+            details = sum(
+                len(read_details(text)) for text in session.scalars(select(m.Statement.detail_rows))
+            )
         runtime.db.dispose()
     print(
         json.dumps(

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connector.config.errors import ConfigError
@@ -409,6 +409,5 @@ def delete_draft(session: Session, tenant: str, statement: m.Statement, actor: s
             "only Drafts can be deleted (correct an Open one with a credit note)"
         )
     credits.release(session, statement.id)
-    session.execute(delete(m.StatementDetail).where(m.StatementDetail.statement_id == statement.id))
     session.delete(statement)
     record(session, tenant, actor, "statement.delete", statement.id, {})

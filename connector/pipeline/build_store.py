@@ -24,6 +24,7 @@ from connector.pipeline.credits import APPLICATION, GRANT, CreditError, tidy
 from connector.storage import bulk
 from connector.storage import models as m
 from connector.storage.db import Database
+from connector.storage.details import write_details
 
 # Bound parameters per IN list: far below SQLite's and PostgreSQL's limits.
 CHUNK = 500
@@ -104,7 +105,7 @@ def charges_by_customer(
 
 
 def remove_drafts(session: Session, statement_ids: Sequence[str]) -> None:
-    """Delete Drafts being rebuilt, with their lines and detail rows, returning their credit.
+    """Delete Drafts being rebuilt, with their lines, returning their credit.
 
     The bulk form of ``credits.release`` followed by deleting the statement.
     """
@@ -114,7 +115,6 @@ def remove_drafts(session: Session, statement_ids: Sequence[str]) -> None:
                 m.CreditEntry.statement_id.in_(ids), m.CreditEntry.kind == APPLICATION
             )
         )
-        session.execute(delete(m.StatementDetail).where(m.StatementDetail.statement_id.in_(ids)))
         session.execute(delete(m.StatementLine).where(m.StatementLine.statement_id.in_(ids)))
         session.execute(delete(m.Statement).where(m.Statement.id.in_(ids)))
 
@@ -180,9 +180,11 @@ def store(session: Session, tenant: str, statements: Sequence[NewStatement]) -> 
         return
     connection = session.connection()
     now = m.utcnow()
-    connection.execute(insert(m.Statement.__table__), [s.row for s in statements])
+    connection.execute(
+        insert(m.Statement.__table__),
+        [{**s.row, "details": write_details(s.built.details)} for s in statements],
+    )
     bulk.insert_statement_lines(session, ((s.row["id"], s.built.lines) for s in statements))
-    bulk.insert_statement_details(session, ((s.row["id"], s.built.details) for s in statements))
     applications = [
         {
             "tenant_id": tenant,
@@ -276,29 +278,27 @@ class GeneratedStatements(Sequence[m.Statement]):
             make_transient_to_detached(statement)
             statements[statement.id] = self._made[position] = statement
         lines: dict[str, list[m.StatementLine]] = {}
-        details: dict[str, list[m.StatementDetail]] = {}
         with self._db.transaction() as session:
-            stored = set(
-                session.scalars(select(m.Statement.id).where(m.Statement.id.in_(statements)))
+            details = dict(
+                session.execute(
+                    select(m.Statement.id, m.Statement.detail_rows).where(
+                        m.Statement.id.in_(statements)
+                    )
+                ).all()
             )
+            stored = set(details)
             for line in session.scalars(
                 select(m.StatementLine)
                 .where(m.StatementLine.statement_id.in_(stored))
                 .order_by(m.StatementLine.position)
             ):
                 lines.setdefault(line.statement_id, []).append(line)
-            for detail in session.scalars(
-                select(m.StatementDetail)
-                .where(m.StatementDetail.statement_id.in_(stored))
-                .order_by(m.StatementDetail.id)
-            ):
-                details.setdefault(detail.statement_id, []).append(detail)
         for statement_id in stored:
             statement = statements[statement_id]
             for line in lines.get(statement_id, []):
                 set_committed_value(line, "statement", statement)
             set_committed_value(statement, "lines", lines.get(statement_id, []))
-            set_committed_value(statement, "details", details.get(statement_id, []))
+            set_committed_value(statement, "detail_rows", details[statement_id])
 
 
 def statement_row(

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import TypeVar
 
 from connector.config.tenant import TenantConfig
-from connector.contracts import BillingPeriod, DetailRow, Party, StatementDocument, StatementLine
+from connector.contracts import BillingPeriod, Party, StatementDocument, StatementLine
 from connector.storage import models as m
 
 T = TypeVar("T")
@@ -56,7 +56,7 @@ def statement_document(config: TenantConfig, statement: m.Statement) -> Statemen
         ),
         customer_id=customer.id,
         lines=[_copy(StatementLine, line) for line in statement.lines],
-        details=[_copy(DetailRow, detail) for detail in statement.details],
+        details=statement.details,
         subtotal=statement.subtotal,
         tax=statement.tax,
         total=statement.total,

@@ -21,6 +21,7 @@ from connector.config.tenant import TenantConfig
 from connector.contracts import BillingPeriod, ChargeCategory
 from connector.domain.statement import CustomerCharge
 from connector.storage import models as m
+from connector.storage.details import read_details
 
 USAGE, PURCHASE = "usage", "purchase"
 ONE_TIME = "One-Time"
@@ -78,19 +79,14 @@ def stored_purchases(
             approved[statement_id] = customer_id
             entry.last_part = max(entry.last_part, part)
     if approved:
-        details = session.execute(
-            select(
-                m.StatementDetail.statement_id,
-                m.StatementDetail.account_id,
-                m.StatementDetail.service_name,
-                m.StatementDetail.service_category,
-                m.StatementDetail.sku,
-                m.StatementDetail.line_item_type,
-                m.StatementDetail.cost,
-            ).where(m.StatementDetail.statement_id.in_(approved))
+        snapshots = session.execute(
+            select(m.Statement.id, m.Statement.detail_rows).where(m.Statement.id.in_(approved))
         )
-        for statement_id, *key in details:
-            found[approved[statement_id]].billed[_key(*key)] += 1
+        for statement_id, text in snapshots:
+            for d in read_details(text):
+                key = _key(d.account_id, d.service_name, d.service_category, d.sku,
+                           d.line_item_type, d.cost)  # fmt: skip
+                found[approved[statement_id]].billed[key] += 1
     return found
 
 

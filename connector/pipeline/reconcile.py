@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, selectinload, undefer
 
 from connector.contracts import BillingPeriod, ChargeCategory
 from connector.domain.money import ZERO, total
@@ -311,7 +311,7 @@ def reconcile(
                     m.Statement.provider == provider,
                     m.Statement.period_start == period.start,
                 )
-                .options(selectinload(m.Statement.lines), selectinload(m.Statement.details))
+                .options(selectinload(m.Statement.lines), undefer(m.Statement.detail_rows))
             )
         }
         currency = min(bill.currencies) if bill.currencies else ""

@@ -1,4 +1,4 @@
-"""Bulk reads and writes of the hot tables: charges, statement lines and detail rows.
+"""Bulk reads and writes of the hot tables: charges and statement lines.
 
 A month of a large reseller's AWS data is hundreds of thousands of aggregated charges,
 and building its statements writes as many detail rows; the ORM's per-object and
@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from connector.contracts import CanonicalCharge, DetailRow, StatementLine
+from connector.contracts import CanonicalCharge, StatementLine
 
 CHARGE_COLUMNS = (
     "batch_id", "billing_account_id", "sub_account_id", "charge_category", "charge_class",
@@ -123,10 +123,6 @@ LINE_COLUMNS = (
     "statement_id", "position", "kind", "description", "amount", "cost", "service_category",
     "account_id", "quantity",
 )  # fmt: skip
-DETAIL_COLUMNS = (
-    "statement_id", "account_id", "service_category", "service_name", "sku", "line_item_type",
-    "is_marketplace", "quantity", "cost", "price", "price_rounded",
-)  # fmt: skip
 
 
 def insert_statement_lines(
@@ -150,27 +146,3 @@ def insert_statement_lines(
             for sid, group in lines for x in group
         )  # fmt: skip
     _write(session, "statement_lines", LINE_COLUMNS, rows)
-
-
-def insert_statement_details(
-    session: Session, details: Iterable[tuple[str, Sequence[DetailRow]]]
-) -> None:
-    """Insert each statement's detail rows, ``(statement_id, rows)``, in the given order.
-
-    Rows are read back ordered by id, so the order given is the order shown. Amounts
-    must be Decimal, as for ``insert_statement_lines``.
-    """
-    if is_postgresql(session):
-        rows: Iterable[tuple] = (
-            (sid, d.account_id, d.service_category, d.service_name, d.sku, d.line_item_type,
-             d.is_marketplace, d.quantity, d.cost, d.price, d.price_rounded)
-            for sid, group in details for d in group
-        )  # fmt: skip
-    else:
-        rows = (
-            (sid, d.account_id, d.service_category, d.service_name, d.sku, d.line_item_type,
-             int(d.is_marketplace), str(d.quantity), str(d.cost), str(d.price),
-             str(d.price_rounded))
-            for sid, group in details for d in group
-        )  # fmt: skip
-    _write(session, "statement_details", DETAIL_COLUMNS, rows)

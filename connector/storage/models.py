@@ -23,6 +23,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from connector.contracts import DetailRow
+from connector.storage.details import read_details
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -218,9 +221,13 @@ class Statement(Base):
         cascade="all, delete-orphan",
         order_by="StatementLine.position",
     )
-    details: Mapped[list[StatementDetail]] = relationship(
-        cascade="all, delete-orphan", order_by="StatementDetail.id"
-    )
+    # The detail rows as one snapshot (storage.details); loaded only when read.
+    detail_rows: Mapped[str | None] = mapped_column("details", Text, deferred=True)
+
+    @property
+    def details(self) -> list[DetailRow]:
+        """Account × service × usage type at full precision, as built."""
+        return read_details(self.detail_rows)
 
 
 class StatementLine(Base):
@@ -240,27 +247,6 @@ class StatementLine(Base):
     quantity: Mapped[Decimal] = mapped_column(Money)
 
     statement: Mapped[Statement] = relationship(back_populates="lines")
-
-
-class StatementDetail(Base):
-    """Account × service × usage type at full precision, for the detailed CSV."""
-
-    __tablename__ = "statement_details"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    statement_id: Mapped[str] = mapped_column(
-        ForeignKey("statements.id", ondelete="CASCADE"), index=True
-    )
-    account_id: Mapped[str] = mapped_column(String(128))
-    service_category: Mapped[str] = mapped_column(String(200))
-    service_name: Mapped[str] = mapped_column(String(200))
-    sku: Mapped[str] = mapped_column(String(300))
-    line_item_type: Mapped[str] = mapped_column(String(64))
-    is_marketplace: Mapped[bool] = mapped_column(Boolean)
-    quantity: Mapped[Decimal] = mapped_column(Money)
-    cost: Mapped[Decimal] = mapped_column(Money)
-    price: Mapped[Decimal] = mapped_column(Money)
-    price_rounded: Mapped[Decimal] = mapped_column(Money)
 
 
 class CreditEntry(Base):
