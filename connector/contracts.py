@@ -219,6 +219,9 @@ class StatementDocument:
     #: ``currency``); the rate is 1 when no conversion took place.
     billing_currency: str | None = None
     exchange_rate: Decimal = Decimal(1)
+    #: Whether credits reduced the taxable base ("include credits for tax calculations"
+    #: when the statement was built); None when not known.
+    credits_before_tax: bool | None = None
 
     @property
     def idempotency_key(self) -> str:
@@ -228,7 +231,11 @@ class StatementDocument:
 
 @runtime_checkable
 class Renderer(Protocol):
-    """Turns a statement into one or more file formats (``formats``: name -> suffix)."""
+    """Turns a statement into one or more file formats (``formats``: name -> suffix).
+
+    Made with no arguments, or as ``cls(settings, base_dir)`` when the tenant file has
+    settings for it under ``renderers.<name>`` (``base_dir``: the tenant file's folder).
+    """
 
     name: ClassVar[str]
     formats: ClassVar[Mapping[str, str]]

@@ -330,6 +330,11 @@ class TenantConfig(_Model):
     support_plans: list[SupportPlan] = []
     erp: ErpConfig
     unassigned_spend: Literal["report", "block"] = "report"
+    renderers: dict[str, dict[str, Any]] = Field(
+        {},
+        description="Settings per renderer name (e.g. html: {template_dir: templates}), "
+        "handed to the renderer with this file's folder.",
+    )
     exchange_rates: str | None = Field(
         None,
         description="CSV of period rates (period,from,to,rate) converting a provider's "

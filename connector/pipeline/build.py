@@ -353,7 +353,12 @@ def _generate(
             )
         terms = config.invoice_options
         due = due_date(today, terms.term_type, terms.term_value)
-        dumped = options.model_dump(mode="json")
+        # What the statement was built with; the invoice option decides how its tax was
+        # computed, and a later change of the tenant file must not restate that.
+        dumped = {
+            **options.model_dump(mode="json"),
+            "include_credits_for_tax": terms.include_credits_for_tax,
+        }
         for start in range(0, len(todo), ROUND):
             built_round = []
             for planned_statement in todo[start : start + ROUND]:

@@ -68,6 +68,7 @@ def statement_document(config: TenantConfig, statement: m.Statement) -> Statemen
         tax_name=statement.tax_name,
         tax_rate=statement.tax_rate,
         billing_currency=statement.billing_currency,
+        credits_before_tax=statement.options.get("include_credits_for_tax"),
         exchange_rate=statement.exchange_rate
         if statement.exchange_rate is not None
         else Decimal(1),

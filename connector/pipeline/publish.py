@@ -12,7 +12,8 @@ from pathlib import Path
 
 from sqlalchemy import or_, select
 
-from connector.contracts import SinkContext, StatementPushed
+from connector.config.tenant import TenantConfig
+from connector.contracts import Renderer, SinkContext, StatementPushed
 from connector.pipeline.documents import statement_document
 from connector.pipeline.runtime import Runtime
 from connector.storage import models as m
@@ -45,6 +46,12 @@ def statement_basename(statement: m.Statement) -> str:
     return f"{statement.provider}-{statement.period_start:%Y-%m}-{statement.customer_id}-{label}"
 
 
+def _renderer(config: TenantConfig, cls: type) -> Renderer:
+    """A renderer, given the tenant's ``renderers.<name>`` settings when it has any."""
+    settings = config.renderers.get(cls.name)
+    return cls() if settings is None else cls(settings, config.base_dir)
+
+
 def export(
     runtime: Runtime,
     tenant: str,
@@ -55,7 +62,7 @@ def export(
     """Render each statement in each format into ``out_dir``; returns the paths written."""
     config = runtime.tenant(tenant)
     renderers = runtime.plugins.renderers
-    chosen = [(fmt, renderers.get(fmt)()) for fmt in formats]  # unknown formats fail first
+    chosen = [(fmt, _renderer(config, renderers.get(fmt))) for fmt in formats]  # fail first
     written = []
     with runtime.db.transaction() as session:
         for statement_id in statement_ids:

@@ -36,3 +36,23 @@ def test_header_fields_and_payment_method_only_when_turned_on(runtime, tmp_path)
     on = pdf_text(runtime, tmp_path, "on")
     assert "PO number" in on and "PO-7731" in on and "CC-42" in on
     assert "Payment method" in on and "ACH direct debit" in on
+
+
+def test_a_tenant_html_template_is_used_for_its_statements(runtime, tmp_path) -> None:
+    """``renderers.html.template_dir`` (relative to the tenant file) replaces the page;
+    the tenant's template extends the built-in one and changes one block."""
+    ingest(runtime, "acme", "aws")
+    config = runtime.tenants["acme"]
+    templates = config.base_dir / "templates"
+    templates.mkdir()
+    (templates / "statement.html.j2").write_text(
+        '{% extends "builtin/statement.html.j2" %}'
+        "{% block footer %}<p>Acme-branded footer</p>{% endblock %}"
+    )
+    config.renderers = {"html": {"template_dir": "templates"}}
+    (statement,) = generate(runtime, "acme", "aws", OCTOBER, customer_ids=["1001"],
+                            today=AFTER_CLOSE).generated  # fmt: skip
+    (path,) = export(runtime, "acme", [statement.id], ["html"], tmp_path / "html")
+    page = path.read_text()
+    assert "<p>Acme-branded footer</p>" in page
+    assert config.customer("1001").name in page  # the rest is the built-in page

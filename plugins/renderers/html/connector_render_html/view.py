@@ -1,0 +1,152 @@
+"""What the statement template is given: the document and its printed values.
+
+Everything is plain text ready to print (amounts and dates already formatted), so a
+tenant's own template needs no Python formatting of its own. The variables are listed
+in the README; ``document`` itself is passed too, for anything they do not cover.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from connector.contracts import Party, StatementDocument
+from connector_render_html.money import format_amount, format_date, format_rate, period_text
+
+log = logging.getLogger(__name__)
+
+DRAFT_STATUS = "draft"
+DRAFT_NUMBER = "DRAFT"
+_IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".svg": "image/svg+xml",
+    ".webp": "image/webp",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PrintedParty:
+    name: str
+    details: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PrintedLine:
+    position: int
+    kind: str
+    description: str
+    account: str
+    amount: str
+
+
+def logo_data_uri(path: Path | None) -> str | None:
+    """The logo embedded as a ``data:`` URI, so the page needs no other file.
+
+    A missing or unknown-type logo is left out: it must not stop a statement going out.
+    """
+    if path is None:
+        return None
+    media_type = _IMAGE_TYPES.get(Path(path).suffix.lower())
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        data = None
+    if media_type is None or data is None:
+        log.warning("reseller logo %s is missing or not an image; rendering without it", path)
+        return None
+    return f"data:{media_type};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def printed_party(party: Party) -> PrintedParty:
+    """Name, then address lines, e-mail, phone and tax ID as present."""
+    details = [*party.address, *(value for value in (party.email, party.phone) if value)]
+    if party.tax_id:
+        details.append(f"Tax ID: {party.tax_id}")
+    return PrintedParty(party.name, tuple(details))
+
+
+def statement_number(document: StatementDocument) -> str:
+    """The invoice number, or DRAFT until approval assigns one."""
+    return document.number or DRAFT_NUMBER
+
+
+def facts(document: StatementDocument) -> list[tuple[str, str]]:
+    """Number, dates, period, currency and status; payment method and custom fields
+    only when the tenant's invoice options turned them on (the core leaves them empty).
+    """
+    rows = [
+        ("Statement no.", statement_number(document)),
+        ("Issue date", format_date(document.issue_date)),
+        ("Due date", format_date(document.due_date)),
+        ("Period", period_text(document.period.start, document.period.end)),
+        ("Provider", document.provider),
+        ("Currency", document.currency),
+        ("Status", document.status),
+    ]
+    if document.payment_method:
+        rows.append(("Payment method", document.payment_method))
+    rows.extend(document.custom_fields.items())
+    return rows
+
+
+def tax_label(document: StatementDocument) -> str:
+    """``Tax``, with the tax's name and rate when the statement carries them."""
+    named = [part for part in (document.tax_name,) if part]
+    if document.tax_rate is not None:
+        named.append(format_rate(document.tax_rate))
+    return f"Tax ({' '.join(named)})" if named else "Tax"
+
+
+def exchange_note(document: StatementDocument) -> str | None:
+    """How the provider's billing currency was converted, when it was."""
+    billing = document.billing_currency
+    if not billing or billing.upper() == document.currency.upper():
+        return None
+    rate = format(document.exchange_rate.normalize(), "f")
+    return f"Amounts converted from {billing} at 1 {billing} = {rate} {document.currency}."
+
+
+def template_context(document: StatementDocument) -> dict[str, Any]:
+    """The variables the statement template renders (see the README for each)."""
+    lines = sorted(document.lines, key=lambda line: line.position)
+    number = statement_number(document)
+    notes = document.notes.strip() if document.notes else ""
+    return {
+        "document": document,
+        "number": number,
+        "is_draft": document.status.strip().lower() == DRAFT_STATUS,
+        "title": f"Statement {number}",
+        "logo": logo_data_uri(document.reseller.logo_path),
+        "reseller": printed_party(document.reseller),
+        "customer": printed_party(document.customer),
+        "customer_id": document.customer_id,
+        "facts": facts(document),
+        "currency": document.currency,
+        "with_account": any(line.account_id for line in lines),
+        "lines": [
+            PrintedLine(
+                line.position,
+                line.kind,
+                line.description,
+                line.account_id or "",
+                format_amount(line.amount),
+            )
+            for line in lines
+        ],
+        "totals": [
+            ("Subtotal", format_amount(document.subtotal)),
+            (tax_label(document), format_amount(document.tax)),
+            (f"Total ({document.currency})", format_amount(document.total)),
+        ],
+        "total": format_amount(document.total),
+        "due_date": format_date(document.due_date),
+        "exchange_note": exchange_note(document),
+        "notes": notes.splitlines() if notes else [],
+        "footer": f"{document.reseller.name} · Statement {number} · {document.customer.name}",
+    }
