@@ -32,6 +32,7 @@ from connector.cli_support import (
 from connector.config.loader import load_tenants, tenant_json_schema
 from connector.config.settings import load_settings
 from connector.domain.periods import parse_period
+from connector.pipeline.periods import resolve_period
 from connector.plugins import load_plugins
 from connector.storage.db import Database
 
@@ -170,7 +171,10 @@ def close(state: State, tenant: str, provider: str, period: str) -> None:
     """Signal that a period is final (the distributor's closure email)."""
     from connector.pipeline.close import signal_close
 
-    reason = signal_close(state.runtime(), tenant, provider, parse_period(period))
+    runtime = state.runtime()
+    reason = signal_close(
+        runtime, tenant, provider, resolve_period(runtime, tenant, provider, period)
+    )
     console.print(f"{provider} {period} is closed for {tenant} ({reason})")
 
 

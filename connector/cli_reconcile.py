@@ -20,7 +20,7 @@ from connector.cli_support import (
     provider_option,
     tenant_option,
 )
-from connector.domain.periods import parse_period
+from connector.pipeline.periods import resolve_period
 
 # Money columns of the report rows shown in the table; notes are printed below it.
 MONEY_COLUMNS = (
@@ -94,7 +94,9 @@ def reconcile(
     from connector.pipeline.reconcile_report import report_rows, to_dict, write_reports
 
     runtime = state.runtime()
-    result = run_reconcile(runtime, tenant, provider, parse_period(period))
+    result = run_reconcile(
+        runtime, tenant, provider, resolve_period(runtime, tenant, provider, period)
+    )
     files = write_reports(result, output or runtime.output_dir / tenant / "reconcile")
     if as_json:
         print_json(to_dict(result))

@@ -20,7 +20,7 @@ from connector.cli_support import (
     tenant_option,
 )
 from connector.domain.diff import diff_lines
-from connector.domain.periods import parse_period
+from connector.pipeline.periods import in_month, resolve_period
 from connector.storage import models as m
 
 
@@ -128,7 +128,7 @@ def generate(
         if v is not None
     }
     runtime = state.runtime()
-    billing_period = parse_period(period)
+    billing_period = resolve_period(runtime, tenant, provider, period)
     before = _draft_lines(runtime, tenant, provider, billing_period.start)
     report = run_generate(
         runtime, tenant, provider, billing_period, customers or None, overrides,
@@ -188,7 +188,7 @@ def list_statements(
     if provider:
         query = query.where(m.Statement.provider == provider)
     if period:
-        query = query.where(m.Statement.period_start == parse_period(period).start)
+        query = query.where(in_month(period))
     if status:
         query = query.where(m.Statement.status == status)
     with runtime.db.transaction() as session:
@@ -334,7 +334,7 @@ def export(
         else:
             query = select(m.Statement).where(m.Statement.tenant_id == tenant)
             if period:
-                query = query.where(m.Statement.period_start == parse_period(period).start)
+                query = query.where(in_month(period))
             found = list(session.scalars(query))
         ids_found = [s.id for s in found]
     for path in run_export(runtime, tenant, ids_found, formats, output):

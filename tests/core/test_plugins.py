@@ -18,6 +18,9 @@ from connector.registries import DuplicatePluginError, ProviderRegistry
 
 BUILT_INS = {
     "aws": "billing-connector-aws",
+    "softlayer": "billing-connector-softlayer",
+    "html-renderer": "billing-connector-render-html",
+    "ubl-renderer": "billing-connector-render-ubl",
     "csv-sink": "billing-connector-erp-csv",
     "csv-renderer": "billing-connector-render-csv",
     "pdf-renderer": "billing-connector-render-pdf",
