@@ -16,6 +16,7 @@ from rich.table import Table
 
 from connector.cli_credits import credits
 from connector.cli_reconcile import reconcile
+from connector.cli_report import report
 from connector.cli_statements import statements
 from connector.cli_support import (
     EXIT_PLUGIN,
@@ -244,3 +245,4 @@ def demo(output: Path) -> None:
 main.add_command(statements)
 main.add_command(credits)
 main.add_command(reconcile)
+main.add_command(report)
