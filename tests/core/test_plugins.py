@@ -19,6 +19,7 @@ from connector.registries import DuplicatePluginError, ProviderRegistry
 BUILT_INS = {
     "aws": "billing-connector-aws",
     "softlayer": "billing-connector-softlayer",
+    "focus": "billing-connector-focus",
     "html-renderer": "billing-connector-render-html",
     "ubl-renderer": "billing-connector-render-ubl",
     "csv-sink": "billing-connector-erp-csv",

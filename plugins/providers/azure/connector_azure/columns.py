@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from connector.contracts import SourceDataError
+from connector_azure.formats import AZURE_COST, looks_like
 
 DECIMAL = "DECIMAL(38,12)"
 DATE = "DATE"
@@ -86,6 +87,12 @@ def parse_header(path: Path, names: Sequence[str]) -> Header:
                 positions[column.alias] = first[candidate.casefold()]
                 break
     missing = [c.label for c in REQUIRED if c.alias not in positions]
+    kind = looks_like(names) if missing else None
+    if kind is not None and kind != AZURE_COST:
+        raise SourceDataError(
+            f"{path}: this looks like {kind}, not an Azure EA / MCA cost-details export; "
+            f"move it out of the azure provider's folder (or narrow its pattern)"
+        )
     if len(missing) == len(REQUIRED):
         shown = ",".join(names[:3]) + ("..." if len(names) > 3 else "")
         raise SourceDataError(

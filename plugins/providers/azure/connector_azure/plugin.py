@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from connector.contracts import hookimpl
 from connector_azure.cost import AzureCostProvider
+from connector_azure.csp import AzureCspProvider
 
 if TYPE_CHECKING:
     from connector.registries import ProviderRegistry
@@ -13,5 +14,7 @@ if TYPE_CHECKING:
 
 @hookimpl
 def connector_register_providers(registry: ProviderRegistry) -> None:
-    """Register the cost-details reader as provider ``azure``."""
+    """Register the EA / MCA cost-details reader as ``azure`` and the Partner Center
+    reconciliation reader as ``azure-csp``."""
     registry.add(AzureCostProvider)
+    registry.add(AzureCspProvider)

@@ -1,0 +1,1 @@
+"""An example third-party Billing Connector plugin: statements rendered as Markdown."""

@@ -1,0 +1,1 @@
+"""Deliberately faulty Billing Connector plugins: the conformance kit must fail each."""

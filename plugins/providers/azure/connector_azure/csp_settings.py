@@ -1,0 +1,46 @@
+"""The tenant's ``azure-csp`` provider settings."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class AzureCspSettings(BaseModel):
+    """Where one tenant's Partner Center reconciliation files are, and how periods run.
+
+    ``path`` is the folder the files land in (downloaded from Partner Center, or the blobs
+    of the billed invoice reconciliation API v2), relative to the tenant file's folder
+    unless absolute. ``pattern`` is a glob below it; matching ``.csv``, ``.csv.gz``,
+    ``.json``, ``.jsonl``, ``.json.gz`` and ``.jsonl.gz`` files are read.
+
+    ``billing_day`` is the tenant's Azure Billing Day D (1..31, default 31). A period is
+    final when every row in it carries an ``InvoiceNumber`` (billed reconciliation files
+    always do); ``final: true`` marks every period final regardless.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(description="folder of Partner Center invoice reconciliation files")
+    pattern: str = Field(default="**/*", description="glob below path selecting the files")
+    billing_day: int = Field(
+        default=31, ge=1, le=31, description="Azure Billing Day: the day a period ends (1..31)"
+    )
+    final: bool = Field(
+        default=False, description="treat every period as invoiced, even rows without InvoiceNumber"
+    )
+
+    @field_validator("path")
+    @classmethod
+    def _path_not_empty(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must name the folder the reconciliation files are in, e.g. data/csp")
+        return value
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_relative(cls, value: str) -> str:
+        if not value or PurePath(value).is_absolute():
+            raise ValueError("must be a relative glob below path, e.g. **/*.jsonl.gz")
+        return value

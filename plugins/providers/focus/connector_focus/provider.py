@@ -1,0 +1,164 @@
+"""The ``focus`` provider: a folder of FOCUS 1.0-1.2 exports -> charge batches."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, ClassVar
+
+import duckdb
+from pydantic import ValidationError
+
+from connector.contracts import (
+    BillingPeriod,
+    CanonicalCharge,
+    ChargeBatch,
+    ChargeCategory,
+    PluginError,
+    SourceDataError,
+)
+from connector_focus import diagnose
+from connector_focus.columns import Header
+from connector_focus.files import combined_digest, file_digest, find_files, read_header
+from connector_focus.query import FocusAggregate
+from connector_focus.settings import FocusSettings
+
+ONE_DAY = dt.timedelta(days=1)
+
+
+class FocusProvider:
+    """Reads FOCUS 1.0 to 1.2 cost exports of any cloud (CSV, CSV.gz, Parquet).
+
+    All matching files are read in one DuckDB pass and aggregated to one canonical charge
+    per billing account, sub-account, ChargeCategory, ChargeClass, ChargeFrequency,
+    service, SKU, currency, publisher and invoice id, summed exactly. One batch per FOCUS
+    billing period (BillingPeriodStart .. BillingPeriodEnd); the period's invoice total
+    is the sum of its BilledCost.
+    """
+
+    name: ClassVar[str] = "focus"
+    settings_model: ClassVar[type | None] = FocusSettings
+
+    def __init__(self, settings: Mapping[str, Any], base_dir: Path) -> None:
+        try:
+            self.settings = FocusSettings.model_validate(dict(settings))
+        except ValidationError as exc:
+            raise PluginError(f"focus provider settings are invalid: {exc}") from None
+        folder = Path(self.settings.path).expanduser()
+        self.folder = folder if folder.is_absolute() else Path(base_dir) / folder
+
+    def fetch(self, period: BillingPeriod | None = None) -> Iterator[ChargeBatch]:
+        """Yield one batch per billing period found (only ``period`` when given).
+
+        Every file is read and checked before the first batch is returned. ``source``
+        lists the files holding the period's rows and ``source_hash`` is a sha256 over
+        those files' own sha256s, in path order.
+        """
+        files = find_files(self.folder, self.settings.pattern)
+        if files:
+            headers = [read_header(path) for path in files]
+            yield from self._read(headers, period)
+
+    def _read(self, headers: Sequence[Header], wanted: BillingPeriod | None) -> list[ChargeBatch]:
+        try:
+            with FocusAggregate(headers) as groups:
+                if groups.has_bad_rows():
+                    message = diagnose.find_bad_value(headers)
+                    raise SourceDataError(
+                        message or f"{_names(headers)}: a row has an invalid required value"
+                    )
+                found = []
+                for start, end, invoiced, file_nos in groups.periods():
+                    billing_period = BillingPeriod(start, end)
+                    if wanted is None or billing_period == wanted:
+                        found.append(
+                            (billing_period, invoiced, file_nos, groups.charge_rows(start, end))
+                        )
+        except (
+            duckdb.ConversionException,
+            duckdb.InvalidInputException,
+            duckdb.IOException,
+        ) as exc:
+            # IOException: a cut-off gzip stream, among others; the diagnosis tells.
+            raise _explain(headers, exc) from None
+        except duckdb.Error as exc:  # not the data: memory, disk, permissions
+            raise PluginError(f"{_names(headers)}: reading the exports failed: {exc}") from None
+        digests: dict[int, str] = {}
+        batches = []
+        for billing_period, invoiced, file_nos, rows in found:
+            for n in file_nos:
+                digests.setdefault(n, file_digest(headers[n].path))
+            batches.append(
+                ChargeBatch(
+                    period=billing_period,
+                    source=", ".join(str(headers[n].path) for n in file_nos),
+                    source_hash=combined_digest(digests[n] for n in file_nos),
+                    charges=[_charge(row, billing_period) for row in rows],
+                    final=self.settings.final or bool(invoiced),
+                )
+            )
+        return batches
+
+
+def within(period: BillingPeriod, first: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """The charge dates clamped to the batch's period (half-open).
+
+    A charge must lie in its batch's period, but FOCUS dates a charge by when it was
+    incurred, which for a correction can be an earlier month: such a charge is dated with
+    the whole billing period it was billed in.
+    """
+    start, stop = max(first, period.start), min(end, period.end)
+    return (start, stop) if start < stop else (period.start, period.end)
+
+
+def _charge(row: Sequence[Any], period: BillingPeriod) -> CanonicalCharge:
+    (account, sub_account, category, charge_class, frequency, service, service_category, sku,
+     currency, publisher, is_marketplace, invoice_id, billed, listed, quantity, first_day,
+     last_day) = row  # fmt: skip
+    # ChargePeriodEnd is exclusive; a charge within one day still spans that day.
+    end = last_day if last_day > first_day else first_day + ONE_DAY
+    first_day, end = within(period, first_day, end)
+    line_item_type = f"{category} ({charge_class})" if charge_class else category
+    return CanonicalCharge(
+        billing_account_id=account,
+        sub_account_id=sub_account,
+        charge_category=ChargeCategory(category),
+        service_name=service,
+        service_category=service_category,
+        sku=sku,
+        billed_cost=Decimal(billed),
+        list_cost=Decimal(listed),
+        billing_currency=currency,
+        charge_period_start=first_day,
+        charge_period_end=end,
+        quantity=Decimal(quantity),
+        charge_class=charge_class,
+        publisher=publisher or None,
+        is_marketplace=bool(is_marketplace),
+        invoice_id=invoice_id,
+        line_item_type=line_item_type,
+        charge_frequency=frequency,
+    )
+
+
+def _names(headers: Sequence[Header]) -> str:
+    return ", ".join(str(h.path) for h in headers)
+
+
+def _explain(headers: Sequence[Header], exc: duckdb.Error) -> PluginError:
+    """Turn DuckDB's refusal into a message naming file, row, column and value."""
+    try:
+        message = diagnose.find_bad_value(headers)  # raises itself for rows that are not CSV
+    except OSError as error:
+        return PluginError(f"{_names(headers)}: reading the exports failed: {error}")
+    except duckdb.Error as error:
+        detail = " ".join(str(error).splitlines()[:2])
+        return SourceDataError(f"{_names(headers)}: a Parquet file could not be read: {detail}")
+    if message is not None:
+        return SourceDataError(message)
+    detail = " ".join(str(exc).splitlines()[:3])
+    if isinstance(exc, duckdb.IOException):  # not in the data after all: disk, permissions
+        return PluginError(f"{_names(headers)}: reading the exports failed: {detail}")
+    return SourceDataError(f"{_names(headers)}: DuckDB could not read the export: {detail}")

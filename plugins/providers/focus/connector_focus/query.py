@@ -1,0 +1,216 @@
+"""The one DuckDB pass that reads FOCUS files and aggregates them to the charge grain.
+
+Every file is scanned once, all columns read as text (Parquet columns cast to VARCHAR,
+so a DOUBLE cost becomes its shortest exact decimal text, never a binary fraction), then
+cleaned, checked and typed in SQL (DECIMAL(38,16) money, DATE dates). Rows are grouped by
+file, billing period and charge grain into a temporary table. A row breaking a rule sets
+``bad`` on its group; Python then finds and names the row.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+
+import duckdb
+
+from connector_focus.columns import (
+    CATEGORY,
+    CHARGE_CLASS,
+    COLUMNS,
+    CURRENCY,
+    DATE,
+    DECIMAL,
+    FREQUENCY,
+    Header,
+)
+from connector_focus.values import sql_choice, sql_currency_ok, sql_date, sql_decimal, sql_text
+
+MEMORY_LIMIT = "512MB"
+THREADS = min(4, os.cpu_count() or 1)
+
+GRAIN = (
+    "billing_account",
+    "sub_account",
+    "category",
+    "charge_class",
+    "frequency",
+    "service_name",
+    "service_category",
+    "sku",
+    "currency",
+    "publisher",
+    "is_marketplace",
+    "invoice_id",
+)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _source(header: Header) -> str:
+    """``SELECT`` of one file's columns read, as raw VARCHAR under their aliases."""
+    if header.parquet:
+        raw = [
+            f"CAST({_identifier(header.names[header.positions[c.alias]])} AS VARCHAR) AS {c.alias}"
+            for c in COLUMNS
+            if header.has(c.alias)
+        ]
+        return f"SELECT {', '.join(raw)} FROM read_parquet({_literal(str(header.path))})"
+    # Only the columns read get names; the rest are positional placeholders, so headers
+    # with columns whose names clash case-insensitively (tags, x_ columns) still read.
+    alias_at = {position: alias for alias, position in header.positions.items()}
+    spec = ", ".join(
+        f"{_literal(alias_at.get(i, f'c{i}'))}: 'VARCHAR'" for i in range(len(header.names))
+    )
+    compression = "gzip" if header.path.name.lower().endswith(".gz") else "none"
+    return (
+        f"SELECT {', '.join(header.positions)} FROM read_csv({_literal(str(header.path))}, "
+        f"header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
+        f"compression = {_literal(compression)}, columns = {{{spec}}})"
+    )
+
+
+def _scan(header: Header, file_no: int) -> str:
+    """One file's rows: grain as text, amounts and dates typed, ``bad`` when a rule breaks."""
+    cleaned = ", ".join(
+        f"{sql_text(c.alias)} AS {c.alias}"
+        if header.has(c.alias)
+        else f"NULL::VARCHAR AS {c.alias}"
+        for c in COLUMNS
+    )
+    checks = [f"{c.alias} IS NULL" for c in COLUMNS if c.not_empty]
+    for c in COLUMNS:
+        if c.kind == DECIMAL:
+            checks.append(f"({c.alias} IS NOT NULL AND ({sql_decimal(c.alias)}) IS NULL)")
+        elif c.kind == DATE:
+            checks.append(f"({c.alias} IS NOT NULL AND ({sql_date(c.alias)}) IS NULL)")
+        elif c.kind == CURRENCY:
+            checks.append(f"({c.alias} IS NOT NULL AND NOT {sql_currency_ok(c.alias)})")
+        elif c.kind in (CATEGORY, FREQUENCY, CHARGE_CLASS):
+            checks.append(f"({c.alias} IS NOT NULL AND ({sql_choice(c.alias, c.kind)}) IS NULL)")
+    checks.append(f"({sql_date('period_end')}) <= ({sql_date('period_start')})")
+    # FOCUS 1.2 names who sold the service ServiceProviderName and the platform it runs
+    # on HostProviderName (the deprecated ProviderName where that is null); 1.0 / 1.1 name
+    # them PublisherName and ProviderName.
+    if header.has("service_provider_name"):
+        publisher = "coalesce(service_provider_name, publisher_name)"
+        platform = "coalesce(host_provider_name, provider_name)"
+    else:
+        publisher, platform = "coalesce(publisher_name, provider_name)", "provider_name"
+    # Marketplace: the publisher is neither the invoice issuer nor the cloud it runs on.
+    # Comparing with the platform as well keeps a reseller-issued invoice (CSP: issuer is
+    # the partner, publisher Microsoft) from turning every charge into marketplace.
+    marketplace = f"""coalesce(
+        {publisher} IS NOT NULL
+        AND (invoice_issuer_name IS NOT NULL OR {platform} IS NOT NULL)
+        AND lower({publisher}) IS DISTINCT FROM lower(coalesce(invoice_issuer_name, {platform}))
+        AND lower({publisher}) IS DISTINCT FROM lower(coalesce({platform}, invoice_issuer_name)),
+        false)"""
+    return f"""
+    SELECT {file_no} AS file_no,
+        {sql_date("period_start")} AS period_start,
+        {sql_date("period_end")} AS period_end,
+        billing_account,
+        coalesce(sub_account, '') AS sub_account,
+        {sql_choice("category", CATEGORY)} AS category,
+        {sql_choice("charge_class", CHARGE_CLASS)} AS charge_class,
+        {sql_choice("frequency", FREQUENCY)} AS frequency,
+        coalesce(service_name, '') AS service_name,
+        coalesce(service_category, service_name, '') AS service_category,
+        coalesce(sku_id, sku_price_id, '') AS sku,
+        currency,
+        coalesce({publisher}, invoice_issuer_name, '') AS publisher,
+        {marketplace} AS is_marketplace,
+        invoice_id,
+        {sql_decimal("billed_cost")} AS billed,
+        coalesce({sql_decimal("list_cost")}, {sql_decimal("billed_cost")}) AS listed,
+        coalesce({sql_decimal("pricing_quantity")}, {sql_decimal("consumed_quantity")}) AS quantity,
+        {sql_date("charge_start")} AS charge_start,
+        {sql_date("charge_end")} AS charge_end,
+        coalesce({" OR ".join(checks)}, false) AS bad
+    FROM (SELECT {cleaned} FROM ({_source(header)}))"""
+
+
+def aggregation_sql(headers: Sequence[Header]) -> str:
+    scans = "\nUNION ALL\n".join(_scan(h, n) for n, h in enumerate(headers))
+    return f"""
+    SELECT file_no, period_start, period_end, {", ".join(GRAIN)},
+        sum(billed) AS billed, sum(listed) AS listed, coalesce(sum(quantity), 0) AS quantity,
+        min(charge_start) AS charge_start, max(charge_end) AS charge_end,
+        bool_or(bad) AS bad
+    FROM ({scans}) AS focus_rows
+    GROUP BY ALL
+    """
+
+
+class FocusAggregate:
+    """The grouped rows of one fetch, in a DuckDB temporary table (a context manager)."""
+
+    def __init__(self, headers: Sequence[Header]) -> None:
+        self.headers = headers
+        self._spill: tempfile.TemporaryDirectory[str] | None = None
+        self._con: duckdb.DuckDBPyConnection | None = None
+
+    def __enter__(self) -> FocusAggregate:
+        self._spill = tempfile.TemporaryDirectory(prefix="connector-focus-")
+        config = {
+            "memory_limit": MEMORY_LIMIT,
+            "threads": str(THREADS),
+            "temp_directory": self._spill.name,
+            "preserve_insertion_order": "false",
+        }
+        try:
+            self._con = duckdb.connect(":memory:", config=config)
+            self._con.execute("SET enable_progress_bar = false")
+            # Parquet TIMESTAMP WITH TIME ZONE becomes text in this zone: FOCUS uses UTC.
+            self._con.execute("SET TimeZone = 'UTC'")
+            self._con.execute("CREATE TEMP TABLE focus_groups AS " + aggregation_sql(self.headers))
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+        if self._spill is not None:
+            self._spill.cleanup()
+            self._spill = None
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        assert self._con is not None, "use FocusAggregate as a context manager"
+        return self._con
+
+    def has_bad_rows(self) -> bool:
+        found = self.con.execute("SELECT 1 FROM focus_groups WHERE bad LIMIT 1").fetchone()
+        return found is not None
+
+    def periods(self) -> list[tuple]:
+        """``(start, end, final, [file numbers])`` of every billing period, by start."""
+        return self.con.execute("""
+            SELECT period_start, period_end, bool_and(invoice_id IS NOT NULL),
+                   list(DISTINCT file_no ORDER BY file_no)
+            FROM focus_groups GROUP BY ALL ORDER BY period_start, period_end
+        """).fetchall()
+
+    def charge_rows(self, start: object, end: object) -> list[tuple]:
+        """One row per grain of a period: grain, sums as text (for Decimal), first and last day."""
+        return self.con.execute(
+            f"""
+            SELECT {", ".join(GRAIN)},
+                CAST(sum(billed) AS VARCHAR), CAST(sum(listed) AS VARCHAR),
+                CAST(sum(quantity) AS VARCHAR), min(charge_start), max(charge_end)
+            FROM focus_groups WHERE period_start = $start AND period_end = $end
+            GROUP BY ALL ORDER BY ALL
+            """,
+            {"start": start, "end": end},
+        ).fetchall()
