@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from connector.config.checks import cross_reference_problems
 from connector.config.errors import ConfigError, ConfigIssue
 from connector.config.rates import load_rates
+from connector.config.references import masked_references
 from connector.config.tenant import CROSS_REFERENCE_ERROR, INLINE_SECRET_MESSAGE, TenantConfig
 from connector.config.yamlfile import Loc, YamlDocument, read_yaml
 
@@ -215,15 +216,15 @@ def _plugin_settings_issues(
             except Exception as exc:  # an unknown plugin is a config problem, not a crash
                 issues.append(doc.issue(name_loc, str(exc)))
                 continue
+        # Keys named like secrets must hold a reference, whatever the plugin's model says.
+        issues.extend(
+            doc.issue(loc, INLINE_SECRET_MESSAGE) for loc in _inline_secrets(settings, settings_loc)
+        )
         if model is None:
-            # No schema to say which keys are secrets: catch the obvious names at least.
-            issues.extend(
-                doc.issue(loc, INLINE_SECRET_MESSAGE)
-                for loc in _inline_secrets(settings, settings_loc)
-            )
             continue
         try:
-            model.model_validate(settings, context={"base_dir": base_dir})
+            # The plugin gets resolved secrets as plain strings; so does its model here.
+            model.model_validate(masked_references(settings), context={"base_dir": base_dir})
         except ValidationError as exc:
             issues.extend(issues_from_validation_error(exc, doc, model, settings_loc))
     return issues

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from connector.config.references import resolve_references
 from connector.contracts import BillingPeriod, ChargeBatch, ChargesIngested, Provider
 from connector.domain.money import total
 from connector.pipeline.runtime import Runtime
@@ -39,7 +40,8 @@ def make_provider(runtime: Runtime, tenant: str, provider_key: str) -> Provider:
             f"tenant {tenant!r} has no provider {provider_key!r} (providers: {known})"
         ) from None
     cls = runtime.plugins.providers.get(provider_config.plugin or provider_key)
-    return cls(provider_config.settings, config.base_dir)
+    settings = resolve_references(provider_config.settings, config.base_dir)
+    return cls(settings, config.base_dir)
 
 
 def store_batch(session: Session, tenant: str, provider: str, batch: ChargeBatch) -> IngestResult:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import or_, select
 
+from connector.config.references import resolve_references
 from connector.config.tenant import TenantConfig
 from connector.contracts import Renderer, SinkContext, StatementPushed
 from connector.pipeline.documents import statement_document
@@ -124,7 +125,7 @@ def push(runtime: Runtime, tenant: str) -> list[PushOutcome]:
     context = SinkContext(
         tenant=tenant, output_dir=runtime.output_dir / tenant, run_id=runtime.run_id
     )
-    sink = sink_cls(config.erp.settings, context)
+    sink = sink_cls(resolve_references(config.erp.settings, config.base_dir), context)
     try:
         results = {r.statement_id: r for r in sink.push(documents)}
     except Exception as exc:  # the sink as a whole failed: every entry retries later

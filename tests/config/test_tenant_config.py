@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from connector.config import ConfigError, SecretRef, TenantConfig, load_tenant
 from connector.config.errors import ConfigIssue
 from connector.config.loader import load_tenants, tenant_json_schema
+from connector.config.references import masked_references, resolve_references
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "config" / "tenants" / "acme.yaml"
@@ -267,9 +268,11 @@ def test_invoice_number_format_needs_the_number_placeholder(tmp_path):
 
 
 class XeroSettings(BaseModel):
+    """A plugin's model: secrets are plain strings, resolved by the core before use."""
+
     model_config = ConfigDict(extra="forbid")
     client_id: str
-    client_secret: SecretRef
+    client_secret: str
 
 
 def xero_lookup(kind, name):
@@ -305,6 +308,22 @@ def test_secret_reference_in_plugin_settings_is_accepted(tmp_path):
     )
     tenant = load_tenant(write(tmp_path, text), plugin_settings_model=xero_lookup)
     assert tenant.erp.settings["client_secret"] == {"env": "XERO_SECRET"}
+
+
+def test_plugins_receive_secrets_resolved_and_check_config_needs_none_set(tmp_path, monkeypatch):
+    """The variable is unset while checking (a placeholder stands in); when the plugin is
+    made, the reference, nested or in a list, becomes the value."""
+    (tmp_path / "key.txt").write_text("file-secret\n")
+    settings = {"client_id": "abc", "client_secret": {"env": "XERO_SECRET"},
+                "extra": [{"token": {"file": "key.txt"}}], "plain": {"env": 3}}  # fmt: skip
+    assert masked_references(settings)["client_secret"] == "<secret>"
+    monkeypatch.setenv("XERO_SECRET", "env-secret")
+    resolved = resolve_references(settings, tmp_path)
+    assert resolved == {"client_id": "abc", "client_secret": "env-secret",
+                        "extra": [{"token": "file-secret"}], "plain": {"env": 3}}  # fmt: skip
+    monkeypatch.delenv("XERO_SECRET")
+    with pytest.raises(LookupError, match="XERO_SECRET is not set"):
+        resolve_references(settings, tmp_path)
 
 
 def test_plugin_settings_errors_and_unknown_plugins_are_reported(tmp_path):
