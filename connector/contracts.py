@@ -251,6 +251,9 @@ class PushResult:
     remote_id: str | None
     ok: bool
     message: str = ""
+    #: The ERP refused the statement as invalid (a validation error): retrying cannot
+    #: help, so the outbox marks it dead at once, keeping ``message`` for a person.
+    permanent: bool = False
 
 
 class TokenStore(Protocol):

@@ -143,7 +143,8 @@ def push(runtime: Runtime, tenant: str) -> list[PushOutcome]:
                 entry.state, entry.remote_id, entry.last_error = "delivered", result.remote_id, None
             else:
                 entry.last_error = result.message if result is not None else error
-                entry.state = "dead" if entry.attempts >= MAX_ATTEMPTS else "failed"
+                permanent = result is not None and result.permanent
+                entry.state = "dead" if permanent or entry.attempts >= MAX_ATTEMPTS else "failed"
                 entry.next_attempt_at = utcnow() + dt.timedelta(minutes=2**entry.attempts)
             statement = session.get(m.Statement, entry.statement_id)
             outcomes.append(

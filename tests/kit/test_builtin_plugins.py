@@ -128,7 +128,8 @@ def test_every_built_in_provider_and_sink_has_a_kit_suite_in_the_tests() -> None
         f"{kind[:-1]} {name} ({cls.__module__}.{cls.__qualname__})"
         for kind in ("providers", "sinks")
         for name, cls in built_in_classes(kind).items()
-        if cls.__name__ not in checked
+        # A suite may run on a test subclass of the plugin's class (KitXeroSink).
+        if not any(name_checked.endswith(cls.__name__) for name_checked in checked)
     }
     assert not missing, (
         f"built-in plugins no test module runs the conformance kit on: {sorted(missing)}; "

@@ -1,0 +1,1 @@
+"""Billing Connector's QuickBooks Online sink: statements become invoices, each exactly once."""

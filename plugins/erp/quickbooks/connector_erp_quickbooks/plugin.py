@@ -1,0 +1,404 @@
+"""The ``quickbooks`` ERP sink and its registration hook (entry point ``quickbooks-sink``).
+
+Each ``push`` delivers statements in batches of 30 (QuickBooks' batch limit):
+
+1. find-before-create: one query for the batch's invoice numbers; an invoice already
+   there with our total is delivered (a crash after QuickBooks accepted it, or a second
+   push), one with another total is reported and never duplicated;
+2. the customers are found by DisplayName (or taken from ``erp.customer_ref``) or
+   created, each with a requestid of its own;
+3. the rest are created in one batch request whose ``requestid`` derives from the
+   statements' idempotency keys, so a retried request cannot create twice;
+4. each created invoice's total, as QuickBooks computed it, is compared with ours;
+5. the statement's PDF is attached.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import requests
+from quickbooks.exceptions import AuthorizationException, QuickbooksException
+from quickbooks.utils import build_choose_clause, build_where_clause
+
+from connector.contracts import (
+    ClassRegistry,
+    PluginError,
+    PushResult,
+    SinkContext,
+    StatementDocument,
+    hookimpl,
+)
+from connector_erp_quickbooks.limits import RateLimiter, shared_limiter
+from connector_erp_quickbooks.money_json import dumps
+from connector_erp_quickbooks.oauth import TokenManager
+from connector_erp_quickbooks.payloads import (
+    CREDIT_MEMO,
+    booked_total,
+    check_doc_number,
+    customer_payload,
+    entity_of,
+    invoice_payload,
+)
+from connector_erp_quickbooks.settings import (
+    InvoiceMapping,
+    QuickBooksSettings,
+    load_settings,
+    resolve_mapping,
+)
+from connector_erp_quickbooks.transport import QuickBooksClient, fault_message, make_client
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 30  # QuickBooks' maximum of items per batch request
+DRAFT_STATUS = "draft"
+# requestids are UUIDs in a namespace of our own: deterministic, and within Intuit's 50 characters.
+REQUEST_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://billing-connector/quickbooks")
+
+
+def request_id(*parts: str) -> str:
+    """A deterministic requestid for the request that carries ``parts``."""
+    return str(uuid.uuid5(REQUEST_NAMESPACE, "\n".join(parts)))
+
+
+class QuickBooksSink:
+    """Delivers approved statements to QuickBooks Online as invoices, each exactly once.
+
+    Keyword arguments beyond the Sink protocol are for tests: ``limiter`` (default: the
+    process-wide one of the company), ``sleep`` (retry waits), ``now`` (the wall clock
+    for token expiry) and ``http`` (the requests session).
+    """
+
+    name: ClassVar[str] = "quickbooks"
+    settings_model: ClassVar[type | None] = QuickBooksSettings
+
+    def __init__(
+        self,
+        settings: Mapping[str, Any],
+        context: SinkContext,
+        *,
+        limiter: RateLimiter | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], float] = time.time,
+        http: requests.Session | None = None,
+    ) -> None:
+        self.settings = load_settings(settings, f"tenant {context.tenant}")
+        self.context = context
+        self.tokens = TokenManager(self.settings, context.tokens, now=now)
+        self.client: QuickBooksClient = make_client(
+            self.settings,
+            self.tokens,
+            limiter or shared_limiter(self.settings.realm_id),
+            sleep=sleep,
+            http=http,
+        )
+        self._customers: dict[str, str] = {}
+
+    # -- the protocol --------------------------------------------------------------
+
+    def push(self, documents: Sequence[StatementDocument]) -> list[PushResult]:
+        """Deliver ``documents``; one result each, in order. Safe to call again."""
+        results: dict[str, PushResult] = {}
+        ready: list[tuple[StatementDocument, dict[str, Any], InvoiceMapping]] = []
+        numbers: dict[str, str] = {}
+        seen: set[str] = set()
+        for document in documents:
+            key = document.idempotency_key
+            if key in seen:
+                continue  # given twice: shares the first appearance's outcome
+            seen.add(key)
+            refusal = self._refusal(document, numbers)
+            if refusal is not None:
+                results[key] = refusal
+                continue
+            mapping = resolve_mapping(self.settings, document)
+            try:
+                payload = invoice_payload(document, mapping, self.settings)
+            except PluginError as exc:
+                results[key] = _failed(document, str(exc), permanent=True)
+                continue
+            numbers[document.number or ""] = document.statement_id
+            ready.append((document, payload, mapping))
+        for start in range(0, len(ready), BATCH_SIZE):
+            chunk = ready[start : start + BATCH_SIZE]
+            try:
+                results.update(self._deliver(chunk))
+            except (PluginError, QuickbooksException) as exc:
+                message = _message(exc)
+                for document, _, _ in chunk:
+                    results.setdefault(document.idempotency_key, _failed(document, message))
+        return [results[document.idempotency_key] for document in documents]
+
+    # -- steps ---------------------------------------------------------------------
+
+    def _refusal(
+        self, document: StatementDocument, numbers: Mapping[str, str]
+    ) -> PushResult | None:
+        if document.number is None or document.status.strip().lower() == DRAFT_STATUS:
+            return _failed(
+                document,
+                f"statement {document.statement_id} is a draft without an invoice number; "
+                "approve it before pushing",
+                permanent=True,
+            )
+        try:
+            check_doc_number(document)
+        except PluginError as exc:
+            return _failed(document, str(exc), permanent=True)
+        other = numbers.get(document.number)
+        if other is not None:
+            return _failed(
+                document,
+                f"invoice number {document.number} is also used by statement {other} in this push",
+                permanent=True,
+            )
+        return None
+
+    def _deliver(
+        self, chunk: Sequence[tuple[StatementDocument, dict[str, Any], InvoiceMapping]]
+    ) -> dict[str, PushResult]:
+        results: dict[str, PushResult] = {}
+        existing = self._existing([document for document, _, _ in chunk])
+        to_create: list[tuple[StatementDocument, dict[str, Any]]] = []
+        for document, payload, mapping in chunk:
+            found = existing.get((entity_of(document), document.number or ""), [])
+            if found:
+                results[document.idempotency_key] = self._already_there(document, found)
+                continue
+            try:
+                customer_id = self._customer_id(document, mapping)
+            except (PluginError, QuickbooksException) as exc:
+                results[document.idempotency_key] = _failed(document, _message(exc))
+                continue
+            to_create.append((document, {**payload, "CustomerRef": {"value": customer_id}}))
+        if to_create:
+            results.update(self._create(to_create))
+        return results
+
+    def _existing(
+        self, documents: Sequence[StatementDocument]
+    ) -> dict[tuple[str, str], list[dict[str, Any]]]:
+        """Invoices and credit memos already in QuickBooks under the documents' numbers,
+        by (entity, number): one query per entity."""
+        wanted: dict[str, set[str]] = {}
+        for document in documents:
+            wanted.setdefault(entity_of(document), set()).add(document.number or "")
+        found: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for entity, numbers in sorted(wanted.items()):
+            choose = build_choose_clause(sorted(numbers), "DocNumber")
+            answer = self.client.query(f"select * from {entity} where {choose} MAXRESULTS 1000")
+            for record in answer.get("QueryResponse", {}).get(entity, []):
+                found.setdefault((entity, str(record.get("DocNumber"))), []).append(record)
+        return found
+
+    def _already_there(
+        self, document: StatementDocument, found: Sequence[Mapping[str, Any]]
+    ) -> PushResult:
+        what = _what(document)
+        for invoice in found:
+            if _amount(invoice.get("TotalAmt")) == booked_total(document):
+                message = f"already in QuickBooks as {what} {invoice.get('Id')}; not created again"
+                attached = self._attach_if_missing(document, str(invoice.get("Id")))
+                if attached is not None:
+                    return attached
+                return PushResult(document.statement_id, str(invoice.get("Id")), True, message)
+        others = ", ".join(f"Id {i.get('Id')} total {i.get('TotalAmt')}" for i in found)
+        return _failed(
+            document,
+            f"{what} {document.number} already exists in QuickBooks ({others}) with another "
+            f"total than ours ({booked_total(document)}); not creating a second one: void or "
+            "correct it "
+            "in QuickBooks, or correct an Open statement with a credit note",
+        )
+
+    def _customer_id(self, document: StatementDocument, mapping: InvoiceMapping) -> str:
+        """The customer's QuickBooks id: mapped, found by DisplayName, or created."""
+        if mapping.customer_ref:
+            return mapping.customer_ref
+        name = mapping.customer_name
+        if name in self._customers:
+            return self._customers[name]
+        where = build_where_clause(DisplayName=name)
+        answer = self.client.query(f"select * from Customer where {where}")
+        customers = answer.get("QueryResponse", {}).get("Customer", [])
+        if customers:
+            customer_id = str(customers[0]["Id"])
+        else:
+            body = dumps(customer_payload(name, document))
+            rid = request_id("customer", self.context.tenant, document.customer_id, name)
+            created = self.client.create_object("Customer", body, request_id=rid)
+            customer_id = str(created["Customer"]["Id"])
+        self._customers[name] = customer_id
+        return customer_id
+
+    def _create(
+        self, items: Sequence[tuple[StatementDocument, dict[str, Any]]]
+    ) -> dict[str, PushResult]:
+        batch = {
+            "BatchItemRequest": [
+                {"bId": f"b{index}", "operation": "create", entity_of(document): payload}
+                for index, (document, payload) in enumerate(items)
+            ]
+        }
+        rid = request_id("invoices", *(document.idempotency_key for document, _ in items))
+        url = f"{self.client.api_url}/company/{self.client.company_id}/batch"
+        try:
+            answer = self.client.post(url, dumps(batch), request_id=rid)
+        except (PluginError, QuickbooksException) as exc:
+            message = (
+                f"{_message(exc)}; if QuickBooks created the invoice anyway, the next push "
+                "finds it by its number"
+            )
+            # A fault QuickBooks answered (the transport retried what can pass) refuses
+            # the data; a lost authorisation or an exhausted retry is not permanent.
+            permanent = isinstance(exc, QuickbooksException) and not isinstance(
+                exc, AuthorizationException
+            )
+            return {
+                document.idempotency_key: _failed(document, message, permanent=permanent)
+                for document, _ in items
+            }
+        by_bid = {str(item.get("bId")): item for item in answer.get("BatchItemResponse", [])}
+        results = {}
+        for index, (document, _) in enumerate(items):
+            item = by_bid.get(f"b{index}")
+            results[document.idempotency_key] = self._created(document, item)
+        return results
+
+    def _created(self, document: StatementDocument, item: Mapping[str, Any] | None) -> PushResult:
+        if item is None:
+            return _failed(document, "QuickBooks' batch answer left this invoice out")
+        if "Fault" in item:
+            fault = item["Fault"]
+            return _failed(document, _batch_fault(fault), permanent=_fault_is_permanent(fault))
+        what = _what(document)
+        created = item.get(entity_of(document)) or {}
+        remote_id = str(created.get("Id"))
+        theirs, ours = _amount(created.get("TotalAmt")), booked_total(document)
+        if theirs != ours:
+            return PushResult(
+                document.statement_id,
+                remote_id,
+                False,
+                f"QuickBooks computed {what} {document.number} (Id {remote_id}) at {theirs}, "
+                f"our statement totals {ours}; check its tax codes and lines",
+                permanent=True,
+            )
+        failure = self._attach(document, remote_id)
+        if failure is not None:
+            return failure
+        return PushResult(document.statement_id, remote_id, True, f"created as {what} {remote_id}")
+
+    # -- the PDF -------------------------------------------------------------------
+
+    def _file_name(self, document: StatementDocument) -> str:
+        return f"{document.number}.pdf"
+
+    def _attach_if_missing(self, document: StatementDocument, invoice_id: str) -> PushResult | None:
+        if self.context.render is None:
+            return None
+        try:
+            where = (
+                f"AttachableRef.EntityRef.Type = '{entity_of(document)}' AND "
+                f"{build_where_clause(**{'AttachableRef.EntityRef.Value': invoice_id})}"
+            )
+            answer = self.client.query(f"select * from Attachable where {where}")
+        except (PluginError, QuickbooksException) as exc:
+            return self._attach_failed(document, invoice_id, _message(exc))
+        names = {a.get("FileName") for a in answer.get("QueryResponse", {}).get("Attachable", [])}
+        if self._file_name(document) in names:
+            return None
+        return self._attach(document, invoice_id)
+
+    def _attach(self, document: StatementDocument, invoice_id: str) -> PushResult | None:
+        """Upload the statement's PDF onto invoice ``invoice_id``; a failed result or None."""
+        render = self.context.render
+        if render is None:
+            return None
+        try:
+            pdf = render(document, "pdf")
+            metadata = {
+                "AttachableRef": [
+                    {
+                        "EntityRef": {"type": entity_of(document), "value": invoice_id},
+                        "IncludeOnSend": True,
+                    }
+                ],
+                "FileName": self._file_name(document),
+                "ContentType": "application/pdf",
+            }
+            rid = request_id("attachment", document.idempotency_key, invoice_id)
+            answer = self.client.create_object(
+                "Attachable", dumps(metadata), _file_bytes=pdf, request_id=rid
+            )
+        except (PluginError, QuickbooksException) as exc:
+            return self._attach_failed(document, invoice_id, _message(exc))
+        except Exception as exc:  # a renderer's failure must not lose the invoice id
+            return self._attach_failed(document, invoice_id, f"rendering failed: {exc}")
+        for item in answer.get("AttachableResponse", []):
+            if "Fault" in item:
+                return self._attach_failed(document, invoice_id, _batch_fault(item["Fault"]))
+        return None
+
+    def _attach_failed(self, document: StatementDocument, invoice_id: str, why: str) -> PushResult:
+        # Not ok, so the outbox tries again; the retry finds the invoice by its number
+        # and only attaches the PDF.
+        return PushResult(
+            document.statement_id,
+            invoice_id,
+            False,
+            f"{_what(document)} {document.number} is in QuickBooks as Id {invoice_id} (it will "
+            f"not be created again) but its PDF could not be attached: {why}",
+        )
+
+
+def _what(document: StatementDocument) -> str:
+    return "credit memo" if entity_of(document) == CREDIT_MEMO else "invoice"
+
+
+def _amount(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, float):  # a client parsing floats: take the shortest repr
+        return Decimal(repr(value))
+    return Decimal(str(value))
+
+
+def _batch_fault(fault: Mapping[str, Any]) -> str:
+    errors = fault.get("Error") or [{}]
+    parts = []
+    for error in errors:
+        text = str(error.get("Message", "")).strip()
+        detail = str(error.get("Detail", "")).strip()
+        if detail and detail not in text:
+            text = f"{text}: {detail}" if text else detail
+        code = f" (code {error['code']})" if error.get("code") else ""
+        parts.append(text + code)
+    return f"QuickBooks ({fault.get('type', 'Fault')}): " + "; ".join(parts)
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, QuickbooksException):
+        return fault_message(exc)
+    return str(exc)
+
+
+def _failed(document: StatementDocument, message: str, *, permanent: bool = False) -> PushResult:
+    """A failed result; ``permanent`` when the data itself is refused (retrying cannot help)."""
+    return PushResult(document.statement_id, None, False, message, permanent=permanent)
+
+
+def _fault_is_permanent(fault: Mapping[str, Any]) -> bool:
+    # QuickBooks' validation faults name the data; system faults and throttling pass.
+    return "validation" in str(fault.get("type", "")).lower()
+
+
+@hookimpl
+def connector_register_sinks(registry: ClassRegistry) -> None:
+    """Offer the ``quickbooks`` sink."""
+    registry.add(QuickBooksSink)

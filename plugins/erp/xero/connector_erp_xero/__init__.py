@@ -1,0 +1,1 @@
+"""Billing Connector's Xero ERP sink: sales invoices through xero-python, each created once."""

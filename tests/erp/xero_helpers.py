@@ -1,0 +1,143 @@
+"""Test doubles and checks for the Xero sink: token store, clock, contract validation."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from connector.contracts import SinkContext, StatementDocument
+from tests.erp.xero_simulator import CLIENT_ID, CLIENT_SECRET, TENANT_ID
+
+CONTRACT = (
+    Path(__file__).resolve().parents[3] / "shared" / "contracts" / "xero" / ("xero_accounting.yaml")
+)
+TOKEN_KEY = f"xero:{TENANT_ID}"
+NOW = 1_750_000_000.0
+PDF = b"%PDF-1.4 statement\n%%EOF\n"
+SETTINGS = {
+    "client_id": CLIENT_ID,
+    "client_secret": CLIENT_SECRET,
+    "tenant_id": TENANT_ID,
+    "account_code": "200",
+    "tax_type": "OUTPUT",
+    "exempt_tax_type": "NONE",
+}
+
+
+class MemoryTokenStore:
+    """The core's TokenStore in memory: a dict and a lock per key, counting saves."""
+
+    def __init__(self, tokens: Mapping[str, dict[str, Any]] | None = None) -> None:
+        self.tokens = {key: dict(value) for key, value in (tokens or {}).items()}
+        self.saves: list[dict[str, Any]] = []
+        self.locked: set[str] = set()
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def load(self, key: str) -> dict[str, Any] | None:
+        token = self.tokens.get(key)
+        return dict(token) if token is not None else None
+
+    def save(self, key: str, token: Mapping[str, Any]) -> None:
+        assert key in self.locked, "a token must be saved under its lock"
+        self.tokens[key] = dict(token)
+        self.saves.append(dict(token))
+
+    @contextlib.contextmanager
+    def lock(self, key: str) -> Iterator[None]:
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            self.locked.add(key)
+            try:
+                yield
+            finally:
+                self.locked.discard(key)
+
+
+class FakeClock:
+    """Monotonic seconds that only move when someone sleeps; records the sleeps."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.sleeps.append(seconds)
+            self.now += seconds
+
+
+def valid_token(expires_at: float = NOW + 1800) -> dict[str, Any]:
+    return {
+        "access_token": "access-0",
+        "refresh_token": "refresh-0",
+        "expires_in": 1800,
+        "expires_at": expires_at,
+        "token_type": "Bearer",
+        "scope": ["offline_access", "accounting.transactions"],
+    }
+
+
+def context(
+    store: MemoryTokenStore | None, tmp_path: Path, rendered: list | None = None
+) -> SinkContext:
+    def render(document: StatementDocument, fmt: str) -> bytes:
+        assert fmt == "pdf"
+        if rendered is not None:
+            rendered.append(document.statement_id)
+        return PDF
+
+    return SinkContext(
+        tenant="northwind", output_dir=tmp_path, run_id="run-1", tokens=store, render=render
+    )
+
+
+@functools.cache
+def _contract() -> dict[str, Any]:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with open(CONTRACT, encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=loader)
+
+
+def contract_errors(body: Any, schema_name: str) -> list[str]:
+    """Every way ``body`` breaks ``components/schemas/<schema_name>`` of Xero's contract.
+
+    Besides JSON Schema validation (OpenAPI 3.0 schemas are draft 4 with extensions),
+    properties the contract marks ``readOnly`` may not be sent.
+    """
+    components = _contract()["components"]
+    schema = {"$ref": f"#/components/schemas/{schema_name}", "components": components}
+    validator = jsonschema.Draft4Validator(schema)
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(body)]
+    errors.extend(_read_only(body, components["schemas"][schema_name], components, "$"))
+    return errors
+
+
+def _read_only(value: Any, schema: dict[str, Any], components: dict, where: str) -> list[str]:
+    if "$ref" in schema:
+        schema = components["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    found = []
+    if isinstance(value, dict):
+        for name, item in value.items():
+            prop = schema.get("properties", {}).get(name)
+            if prop is None:
+                continue
+            if prop.get("readOnly"):
+                found.append(f"{where}.{name} is read-only in the contract")
+            found.extend(_read_only(item, prop, components, f"{where}.{name}"))
+    elif isinstance(value, list) and "items" in schema:
+        for index, item in enumerate(value):
+            found.extend(_read_only(item, schema["items"], components, f"{where}[{index}]"))
+    return found
