@@ -10,9 +10,14 @@ usage accounts that each use a few of ~20 services, mostly ``Usage`` line items 
 every other legacy line item type mixed in, ~2 % AWS Marketplace rows, costs with 10
 decimal places and an invoice id on every row (a closed period).
 
+A ``.parquet`` target gets the same rows as a CUR 2.0 (Data Exports) Parquet file, typed
+as real exports are: snake_case columns, DOUBLE costs and amounts, TIMESTAMP dates and
+the product's attributes in a ``product`` MAP column.
+
 Usable as a library (tests, benchmarks) and as a command::
 
     python benchmarks/cur_synth.py OUT.csv.gz --rows 100000 --accounts 5000
+    python benchmarks/cur_synth.py OUT.parquet --rows 100000 --accounts 5000
 """
 
 from __future__ import annotations
@@ -299,6 +304,50 @@ def synthetic_cur_sql(rows: int, accounts: int, period: str, seed: int) -> str:
     """
 
 
+# Legacy column -> (CUR 2.0 column, Parquet type) for the Parquet flavour. The product
+# name and region go into the "product" map instead, as CUR 2.0 has them.
+CUR2_COLUMNS: dict[str, tuple[str, str]] = {
+    "identity/LineItemId": ("identity_line_item_id", "VARCHAR"),
+    "identity/TimeInterval": ("identity_time_interval", "VARCHAR"),
+    "bill/InvoiceId": ("bill_invoice_id", "VARCHAR"),
+    "bill/BillingEntity": ("bill_billing_entity", "VARCHAR"),
+    "bill/BillType": ("bill_bill_type", "VARCHAR"),
+    "bill/PayerAccountId": ("bill_payer_account_id", "VARCHAR"),
+    "bill/BillingPeriodStartDate": ("bill_billing_period_start_date", "TIMESTAMP"),
+    "bill/BillingPeriodEndDate": ("bill_billing_period_end_date", "TIMESTAMP"),
+    "lineItem/UsageAccountId": ("line_item_usage_account_id", "VARCHAR"),
+    "lineItem/LineItemType": ("line_item_line_item_type", "VARCHAR"),
+    "lineItem/UsageStartDate": ("line_item_usage_start_date", "TIMESTAMP"),
+    "lineItem/UsageEndDate": ("line_item_usage_end_date", "TIMESTAMP"),
+    "lineItem/ProductCode": ("line_item_product_code", "VARCHAR"),
+    "lineItem/UsageType": ("line_item_usage_type", "VARCHAR"),
+    "lineItem/Operation": ("line_item_operation", "VARCHAR"),
+    "lineItem/AvailabilityZone": ("line_item_availability_zone", "VARCHAR"),
+    "lineItem/ResourceId": ("line_item_resource_id", "VARCHAR"),
+    "lineItem/UsageAmount": ("line_item_usage_amount", "DOUBLE"),
+    "lineItem/CurrencyCode": ("line_item_currency_code", "VARCHAR"),
+    "lineItem/UnblendedRate": ("line_item_unblended_rate", "VARCHAR"),
+    "lineItem/UnblendedCost": ("line_item_unblended_cost", "DOUBLE"),
+    "lineItem/BlendedCost": ("line_item_blended_cost", "DOUBLE"),
+    "lineItem/LineItemDescription": ("line_item_line_item_description", "VARCHAR"),
+    "lineItem/LegalEntity": ("line_item_legal_entity", "VARCHAR"),
+    "pricing/publicOnDemandCost": ("pricing_public_on_demand_cost", "DOUBLE"),
+    "pricing/unit": ("pricing_unit", "VARCHAR"),
+}
+
+
+def synthetic_cur2_sql(rows: int, accounts: int, period: str, seed: int) -> str:
+    """The same rows as :func:`synthetic_cur_sql`, shaped as a typed CUR 2.0 export."""
+    columns = ", ".join(
+        f'CAST("{legacy}" AS {kind}) AS {snake}' for legacy, (snake, kind) in CUR2_COLUMNS.items()
+    )
+    return f"""
+    SELECT {columns},
+        MAP {{'product_name': "product/ProductName", 'region': "product/region"}} AS product
+    FROM ({synthetic_cur_sql(rows, accounts, period, seed)})
+    """
+
+
 def write_synthetic_cur(
     path: str | Path,
     rows: int,
@@ -308,7 +357,8 @@ def write_synthetic_cur(
 ) -> Path:
     """Write ``rows`` synthetic legacy-CUR rows to ``path`` and return it.
 
-    :param path: ending ``.csv.gz`` writes gzip, anything else plain CSV.
+    :param path: ending ``.csv.gz`` writes gzip CSV, ``.parquet`` a CUR 2.0 Parquet
+        file (snappy), anything else plain CSV.
     :param accounts: number of distinct usage accounts (spread over 5 payers).
     :param period: billing period ``YYYY-MM``.
     :param seed: same seed and arguments, same file.
@@ -321,10 +371,16 @@ def write_synthetic_cur(
     try:
         # DuckDB preserves insertion order by default, so rows come out in range() order
         # and the file is byte-identical however the threads were scheduled.
-        con.execute(
-            f"COPY ({synthetic_cur_sql(rows, accounts, period, seed)}) "
-            f"TO '{target}' (FORMAT csv, HEADER true, COMPRESSION {compression})"
-        )
+        if path.name.endswith(".parquet"):
+            con.execute(
+                f"COPY ({synthetic_cur2_sql(rows, accounts, period, seed)}) "
+                f"TO '{target}' (FORMAT parquet, COMPRESSION snappy)"
+            )
+        else:
+            con.execute(
+                f"COPY ({synthetic_cur_sql(rows, accounts, period, seed)}) "
+                f"TO '{target}' (FORMAT csv, HEADER true, COMPRESSION {compression})"
+            )
     finally:
         con.close()
     return path
@@ -333,7 +389,7 @@ def write_synthetic_cur(
 def main(argv: list[str] | None = None) -> None:
     """Command line: ``cur_synth.py OUT --rows N [--accounts A] [--period P] [--seed S]``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out", type=Path, help="file to write (.csv or .csv.gz)")
+    parser.add_argument("out", type=Path, help="file to write (.csv, .csv.gz or .parquet)")
     parser.add_argument("--rows", type=int, required=True)
     parser.add_argument("--accounts", type=int, default=5000)
     parser.add_argument("--period", default="2026-10", help="billing period YYYY-MM")

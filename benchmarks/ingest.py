@@ -9,11 +9,17 @@ Generates (once, cached under ``benchmarks/.data/``) a synthetic legacy CUR CSV.
 * the reference: a bare DuckDB ``GROUP BY`` over the same file (see
   ``ingest_provider.time_duckdb``).
 
-The best of ``--repeat`` runs of each counts (the host is shared). The last line is
-JSON with both wall times, their ratio and the peak RSS. Targets: ratio <= 2.0, peak
-RSS <= 1 GiB.
+The best of ``--repeat`` runs of each counts (the host is shared). A JSON line gives
+both wall times, their ratio and the peak RSS. Targets: ratio <= 2.0, peak RSS <= 1 GiB.
+
+Then the Parquet part: the same rows as a CUR 2.0 Parquet file (DOUBLE costs, MAP
+product), timing the aws provider's read (``list(fetch())``, every charge built) against
+the bare DuckDB aggregate over the same file (``ingest_provider.time_duckdb_parquet``).
+Its JSON line, with ``"format": "parquet"``, is the last line printed. Targets: ratio
+<= 2.0, peak RSS <= 1 GiB (the peak is the whole process's, CSV part included).
 
     .venv/bin/python benchmarks/ingest.py [--rows 5000000] [--repeat 2] [--database-url URL]
+        [--formats csv,parquet]
 """
 
 from __future__ import annotations
@@ -26,7 +32,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ingest_provider import cached_cur, peak_rss_mib, time_duckdb  # noqa: E402
+from ingest_provider import (  # noqa: E402
+    cached_cur,
+    peak_rss_mib,
+    time_duckdb,
+    time_duckdb_parquet,
+    time_provider,
+)
 
 from connector.config.settings import DaemonSettings  # noqa: E402
 from connector.pipeline.ingest import ingest  # noqa: E402
@@ -65,8 +77,18 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20261001)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--database-url", help="an empty database; default: a new SQLite file")
+    parser.add_argument("--formats", default="csv,parquet", help="csv, parquet or both")
     args = parser.parse_args()
 
+    formats = {f.strip() for f in args.formats.split(",")}
+    if "csv" in formats:
+        csv_part(args)
+    if "parquet" in formats:
+        parquet_part(args)
+
+
+def csv_part(args: argparse.Namespace) -> None:
+    """The full ingest of the legacy CUR CSV.gz against the bare query; prints JSON."""
     path = cached_cur(args.rows, args.accounts, args.seed)
     full, bare = [], []
     for run in range(args.repeat):
@@ -79,12 +101,48 @@ def main() -> None:
     print(
         json.dumps(
             {
+                "format": "csv.gz",
                 "rows": args.rows,
                 "charges_stored": stored,
                 "database": (args.database_url or "sqlite").split(":", 1)[0],
                 "ingest_seconds": round(min(full), 2),
                 "duckdb_seconds": round(min(bare), 2),
                 "ratio": round(min(full) / min(bare), 2),
+                "peak_rss_mib": round(peak_rss_mib(), 1),
+            }
+        ),
+        flush=True,
+    )
+
+
+def parquet_part(args: argparse.Namespace) -> None:
+    """The provider's read of the CUR 2.0 Parquet file against the bare query; prints JSON."""
+    path = cached_cur(args.rows, args.accounts, args.seed, suffix=".parquet")
+    provider, bare = [], []
+    for run in range(args.repeat):
+        seconds, cpu, groups = time_duckdb_parquet(path)
+        bare.append(seconds)
+        print(
+            f"run {run + 1}: parquet duckdb   {seconds:6.2f}s wall {cpu:6.2f}s cpu "
+            f"({groups} groups)",
+            file=sys.stderr,
+        )
+        seconds, cpu, charges = time_provider(path.parent)
+        provider.append(seconds)
+        print(
+            f"run {run + 1}: parquet provider {seconds:6.2f}s wall {cpu:6.2f}s cpu "
+            f"({charges} charges)",
+            file=sys.stderr,
+        )
+    print(
+        json.dumps(
+            {
+                "format": "parquet",
+                "rows": args.rows,
+                "charges": charges,
+                "provider_seconds": round(min(provider), 2),
+                "duckdb_seconds": round(min(bare), 2),
+                "ratio": round(min(provider) / min(bare), 2),
                 "peak_rss_mib": round(peak_rss_mib(), 1),
             }
         )

@@ -42,14 +42,23 @@ from cur_synth import DEFAULT_SEED, write_synthetic_cur  # noqa: E402
 DATA = Path(__file__).resolve().parent / ".data"
 
 
-def cached_cur(rows: int, accounts: int, seed: int) -> Path:
-    """The synthetic CUR for these arguments, generated on first use."""
-    path = DATA / f"cur-{rows}-{accounts}-{seed}" / "cur.csv.gz"
+def cached_cur(rows: int, accounts: int, seed: int, suffix: str = ".csv.gz") -> Path:
+    """The synthetic CUR for these arguments, generated on first use.
+
+    ``suffix`` ``.csv.gz`` gives the legacy CUR, ``.parquet`` the same rows as CUR 2.0
+    Parquet; each lives alone in its folder, so the provider reads exactly that file.
+    """
+    kind = "parquet" if suffix == ".parquet" else "cur"
+    path = DATA / f"{kind}-{rows}-{accounts}-{seed}" / f"cur{suffix}"
     if not path.exists():
-        partial = path.with_name("cur.partial.gz")  # not *.csv*: the provider never sees it
+        # Written outside the folder the provider reads, then moved in: a half-written
+        # file is never ingested.
+        partial = path.parent.with_name(path.parent.name + ".partial") / path.name
         started = time.perf_counter()
         write_synthetic_cur(partial, rows, accounts, seed=seed)
+        path.parent.mkdir(parents=True, exist_ok=True)
         partial.rename(path)
+        partial.parent.rmdir()
         print(f"generated {path} in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     return path
 
@@ -81,6 +90,30 @@ def time_duckdb(path: Path) -> tuple[float, float, int]:
             SELECT "lineItem/UsageAccountId", "lineItem/ProductCode", "lineItem/UsageType",
                    "lineItem/LineItemType", sum("lineItem/UnblendedCost")
             FROM read_csv(?, types = {'lineItem/UnblendedCost': 'DECIMAL(38,12)'})
+            GROUP BY ALL
+            """,
+            [str(path)],
+        ).fetchall()
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    groups = len(result)
+    del result
+    gc.collect()
+    return elapsed, cpu, groups
+
+
+def time_duckdb_parquet(path: Path) -> tuple[float, float, int]:
+    """Wall and CPU seconds for the bare DuckDB GROUP BY over a CUR 2.0 Parquet file,
+    the DOUBLE cost cast to DECIMAL(38,12) as ours is, result fetched; and the groups."""
+    config = {"memory_limit": MEMORY_LIMIT, "threads": str(THREADS)}
+    started, cpu = time.perf_counter(), time.process_time()
+    with duckdb.connect(":memory:", config=config) as con:
+        con.execute("SET enable_progress_bar = false")
+        result = con.execute(
+            """
+            SELECT line_item_usage_account_id, line_item_product_code, line_item_usage_type,
+                   line_item_line_item_type,
+                   sum(CAST(line_item_unblended_cost AS DECIMAL(38,12)))
+            FROM read_parquet(?)
             GROUP BY ALL
             """,
             [str(path)],

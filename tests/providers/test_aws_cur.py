@@ -63,6 +63,14 @@ def test_unknown_setting_is_rejected(tmp_path):
         AwsCurProvider({"path": ".", "bucket": "x"}, tmp_path)
 
 
+def test_other_files_in_the_folder_are_not_read(tmp_path):
+    write_cur(tmp_path / "oct.csv", [row(cost="2")])
+    (tmp_path / "cur-RedshiftCommands.sql").write_text("copy ...")
+    (tmp_path / "notes.zip").write_bytes(b"PK\x03\x04")
+    (charge,) = only_batch(tmp_path).charges
+    assert charge.billed_cost == Decimal(2)
+
+
 def test_relative_path_is_resolved_against_base_dir(tmp_path):
     write_cur(tmp_path / "tenant" / "cur" / "oct.csv", [row()])
     provider = AwsCurProvider({"path": "cur"}, tmp_path / "tenant")
@@ -423,16 +431,28 @@ def test_invalid_date_names_file_line_and_column(tmp_path):
     assert "lineItem/UsageStartDate" in message and "2026-10-01T00:00:00Z" in message
 
 
-def test_cur2_data_export_is_recognised(tmp_path):
+def test_cur2_data_export_is_read_not_refused(tmp_path):
     header = [
+        "bill_billing_period_start_date",
+        "bill_billing_period_end_date",
         "bill_payer_account_id",
         "line_item_usage_account_id",
         "line_item_line_item_type",
+        "line_item_product_code",
+        "line_item_usage_type",
         "line_item_unblended_cost",
+        "line_item_currency_code",
+        "line_item_usage_start_date",
     ]
-    (tmp_path / "data.csv").write_text(",".join(header) + "\n1,2,Usage,3\n")
-    message = fetch_error(tmp_path)
-    assert "data.csv" in message and "CUR 2.0" in message and "lineItem/" in message
+    (tmp_path / "data.csv").write_text(
+        ",".join(header) + "\n2026-10-01,2026-11-01,1,2,Usage,AmazonEC2,Box,3.5,USD,2026-10-02\n"
+    )
+    (charge,) = only_batch(tmp_path).charges
+    assert (charge.billed_cost, charge.sub_account_id, charge.line_item_type) == (
+        Decimal("3.5"),
+        "2",
+        "Usage",
+    )
 
 
 @pytest.mark.parametrize("name", ["empty.csv", "empty.csv.gz"])
@@ -464,7 +484,8 @@ def test_corrupt_gzip_is_reported(tmp_path):
 def test_text_that_is_not_a_cur_is_reported(tmp_path):
     (tmp_path / "notes.csv").write_text("name,amount\nalice,3\n")
     message = fetch_error(tmp_path)
-    assert "notes.csv" in message and "not a legacy CUR header" in message
+    assert "notes.csv" in message and "not an AWS Cost and Usage Report header" in message
+    assert "'name,amount'" in message
 
 
 @pytest.mark.parametrize("currency", ["usd", "US", "US$", "EURO"])

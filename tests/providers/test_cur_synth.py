@@ -79,3 +79,41 @@ def test_generated_charges_cover_every_charge_category(tmp_path):
     (batch,) = AwsCurProvider({"path": "."}, tmp_path).fetch()
     assert {c.charge_category for c in batch.charges} == set(ChargeCategory)
     assert any(c.is_marketplace for c in batch.charges)
+
+
+def test_parquet_flavour_holds_the_same_rows_and_reads_to_the_same_exact_sums(tmp_path):
+    cur_synth = load_cur_synth()
+    csv_path = cur_synth.write_synthetic_cur(
+        tmp_path / "csv" / "cur.csv.gz", rows=20_000, accounts=50
+    )
+    parquet_path = cur_synth.write_synthetic_cur(
+        tmp_path / "parquet" / "cur.parquet", rows=20_000, accounts=50
+    )
+    assert parquet_path.read_bytes()[:4] == b"PAR1"
+    rows = read_rows(csv_path)
+    (from_csv,) = AwsCurProvider({"path": "csv"}, tmp_path).fetch()
+    (from_parquet,) = AwsCurProvider({"path": "parquet"}, tmp_path).fetch()
+    expected = sum(Decimal(r["lineItem/UnblendedCost"]) for r in rows)
+    assert sum(c.billed_cost for c in from_parquet.charges) == expected
+
+    def key(charge):
+        return (
+            charge.sub_account_id,
+            charge.service_name,
+            charge.sku,
+            charge.line_item_type,
+            charge.publisher,
+            charge.invoice_id,
+        )
+
+    csv_charges = {key(c): c for c in from_csv.charges}
+    parquet_charges = {key(c): c for c in from_parquet.charges}
+    assert len(parquet_charges) == len(from_parquet.charges)  # the key is the grain
+    assert parquet_charges.keys() == csv_charges.keys()
+    for k, charge in parquet_charges.items():
+        twin = csv_charges[k]
+        # Costs (below 100, ten places) survive the DOUBLE exactly; usage amounts up to
+        # 100,000 keep the double's own error in the 12th place, far below a unit.
+        assert (charge.billed_cost, charge.list_cost) == (twin.billed_cost, twin.list_cost)
+        assert abs(charge.quantity - twin.quantity) < Decimal("1e-9")
+        assert charge.charge_frequency == twin.charge_frequency

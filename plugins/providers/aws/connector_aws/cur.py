@@ -1,7 +1,8 @@
-"""The ``aws`` provider: a folder of legacy Cost and Usage Report files -> charge batches."""
+"""The ``aws`` provider: Cost and Usage Report files (a folder, or S3) -> charge batches."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,11 +17,13 @@ from connector_aws.charges import gc_paused, to_charges
 from connector_aws.columns import Header
 from connector_aws.files import combined_digest, file_digest, find_cur_files, read_header
 from connector_aws.query import CurAggregate
+from connector_aws.s3 import download_report
 from connector_aws.settings import AwsSettings
 
 
 class AwsCurProvider:
-    """Reads legacy AWS CUR files (``.csv`` / ``.csv.gz``) from a folder.
+    """Reads AWS Cost and Usage Reports: legacy CUR and CUR 2.0 (Data Exports), as
+    ``.csv``, ``.csv.gz`` or ``.parquet``, from a folder or from S3 through the manifests.
 
     All matching files are read in one DuckDB pass and aggregated to one canonical charge
     per payer, usage account, line item type, product, usage type, publisher, currency and
@@ -35,22 +38,39 @@ class AwsCurProvider:
         try:
             self.settings = AwsSettings.model_validate(dict(settings))
         except ValidationError as exc:
-            raise PluginError(f"aws provider settings are invalid: {exc}") from None
-        folder = Path(self.settings.path).expanduser()
-        self.folder = folder if folder.is_absolute() else Path(base_dir) / folder
+            # include_input=False: the settings may carry a secret access key.
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}"
+                for e in exc.errors(include_input=False, include_url=False)
+            )
+            raise PluginError(f"aws provider settings are invalid: {problems}") from None
+        self.folder: Path | None = None
+        if self.settings.path is not None:
+            folder = Path(self.settings.path).expanduser()
+            self.folder = folder if folder.is_absolute() else Path(base_dir) / folder
 
     def fetch(self, period: BillingPeriod | None = None) -> Iterator[ChargeBatch]:
         """Yield one batch per billing period found (only ``period`` when given).
 
         ``source`` lists the files that hold the period's rows; ``source_hash`` is a
         sha256 over those files' bytes, so unchanged files give the same hash.
-        Raises :class:`SourceDataError` naming file, line, column and value for bad data.
+        Raises :class:`SourceDataError` naming file, line, column and value for bad data;
+        then nothing is yielded, not even the periods that were fine.
         """
-        files = find_cur_files(self.folder, self.settings.pattern)
-        if not files:
+        if self.folder is not None:
+            files = find_cur_files(self.folder, self.settings.pattern)
+            if not files:
+                return
+            headers = [read_header(path) for path in files]
+            yield from _read(headers, period)
             return
-        headers = [read_header(path) for path in files]
-        yield from _read(headers, period)
+        assert self.settings.s3 is not None
+        with tempfile.TemporaryDirectory(prefix="connector-aws-s3-") as tmp:
+            downloaded = download_report(self.settings.s3, Path(tmp), period)
+            headers = [read_header(f.path, f.label) for f in downloaded]
+            # Read (and fail) before yielding anything: no partial batch.
+            batches = _read(headers, period) if headers else []
+        yield from batches
 
 
 def _read(headers: Sequence[Header], period: BillingPeriod | None) -> list[ChargeBatch]:
@@ -82,7 +102,7 @@ def _read(headers: Sequence[Header], period: BillingPeriod | None) -> list[Charg
     return [
         ChargeBatch(
             period=summary.period,
-            source=", ".join(str(headers[i].path) for i in summary.files),
+            source=", ".join(headers[i].shown for i in summary.files),
             source_hash=combined_digest(digest_list[i] for i in summary.files),
             charges=period_charges,
             final=summary.final,
@@ -92,7 +112,7 @@ def _read(headers: Sequence[Header], period: BillingPeriod | None) -> list[Charg
 
 
 def _names(headers: Sequence[Header]) -> str:
-    return ", ".join(str(h.path) for h in headers)
+    return ", ".join(h.shown for h in headers)
 
 
 def _explain(headers: Sequence[Header], exc: duckdb.Error) -> PluginError:

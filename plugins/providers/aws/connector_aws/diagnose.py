@@ -1,9 +1,10 @@
 """Finding the line behind bad CUR data, for an error message a person can act on.
 
 Runs only after DuckDB rejected a file or the aggregated groups failed a check: the happy
-path never reads a row in Python. The csv module re-reads the files (gzip-aware) and
-reports the first offending value with its file, 1-based physical line (the header is
-line 1), column, value and what would be valid.
+path never reads a row in Python. The csv module re-reads CSV files (gzip-aware), DuckDB
+re-reads Parquet ones as text, and the first offending value is reported with its file,
+1-based physical line (the header is line 1) or Parquet row, column, value and what
+would be valid.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ import zlib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+import duckdb
+
 from connector.contracts import SourceDataError
-from connector_aws.columns import BY_ALIAS, DATE, DECIMAL, Header
+from connector_aws.columns import BY_ALIAS, DATE, DECIMAL, PARQUET, Header
 from connector_aws.files import open_binary
 from connector_aws.query import GroupProblem
 
@@ -63,7 +66,7 @@ VALIDATORS: dict[str, Callable[[str], bool]] = {DECIMAL: valid_decimal, DATE: va
 Row = list[str]
 
 
-def _lines(path: Path) -> Iterator[str]:
+def _lines(path: Path, shown: str) -> Iterator[str]:
     """The file's physical lines, decoded one at a time so a bad byte has a line number."""
     with open_binary(path) as raw:
         for number, line in enumerate(raw, start=1):
@@ -71,15 +74,44 @@ def _lines(path: Path) -> Iterator[str]:
                 yield line.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError as exc:
                 raise SourceDataError(
-                    f"{path}: line {number} is not UTF-8 text (byte {exc.start + 1} of the "
+                    f"{shown}: line {number} is not UTF-8 text (byte {exc.start + 1} of the "
                     f"line); CUR files are UTF-8 CSV"
                 ) from None
 
 
+PARQUET_BATCH = 10_000
+
+
+def _parquet_rows(header: Header) -> Iterator[tuple[int, Row]]:
+    """``(row, values)`` of a Parquet file: 1-based row number, our columns as text."""
+    aliases = list(header.positions)
+    columns = ", ".join(
+        'CAST("' + header.names[header.positions[a]].replace('"', '""') + '" AS VARCHAR)'
+        for a in aliases
+    )
+    width = len(header.names)
+    with duckdb.connect(":memory:") as con:
+        result = con.execute(
+            f"SELECT file_row_number, {columns} "
+            f"FROM read_parquet(?, file_row_number = true) ORDER BY file_row_number",
+            [str(header.path)],
+        )
+        while batch := result.fetchmany(PARQUET_BATCH):
+            for number, *values in batch:
+                row = [""] * width
+                for alias, text in zip(aliases, values, strict=True):
+                    row[header.positions[alias]] = "" if text is None else text
+                yield number + 1, row
+
+
 def rows(header: Header) -> Iterator[tuple[int, Row]]:
-    """``(line, row)`` for every data row of ``header``'s file, ``line`` where it starts."""
-    path = header.path
-    reader = csv.reader(_lines(path), strict=True)
+    """``(line, row)`` for every data row of ``header``'s file, ``line`` where it starts
+    (for Parquet, the 1-based row number)."""
+    if header.kind == PARQUET:
+        yield from _parquet_rows(header)
+        return
+    path, shown = header.path, header.shown
+    reader = csv.reader(_lines(path, shown), strict=True)
     previous_end = 0
     try:
         for row in reader:
@@ -88,19 +120,19 @@ def rows(header: Header) -> Iterator[tuple[int, Row]]:
                 continue  # the header, already checked
             if len(row) != len(header.names):
                 raise SourceDataError(
-                    f"{path}: line {start} has {len(row)} fields but the header has "
+                    f"{shown}: line {start} has {len(row)} fields but the header has "
                     f"{len(header.names)}; every CUR row needs one value per column "
                     f"(quote values that contain commas)"
                 )
             yield start, row
     except csv.Error as exc:
         raise SourceDataError(
-            f"{path}: line {previous_end + 1} is not valid CSV ({exc}); values with commas, "
+            f"{shown}: line {previous_end + 1} is not valid CSV ({exc}); values with commas, "
             f"quotes or line breaks must be enclosed in double quotes"
         ) from None
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise SourceDataError(
-            f"{path}: the gzip data is cut off or corrupt after line {previous_end} ({exc}); "
+            f"{shown}: the gzip data is cut off or corrupt after line {previous_end} ({exc}); "
             f"download the report file again"
         ) from None
 
@@ -124,9 +156,11 @@ def first_row(
 
 def bad_value_message(header: Header, line: int, alias: str, raw: str, expected: str) -> str:
     """The standard message: file, line, column, value, and what would be valid."""
-    column = BY_ALIAS[alias].name
+    column = header.column_name(alias)
     shown = "empty" if not raw.strip() else f"{raw!r}"
-    return f"{header.path}: line {line}, column {column} is {shown}; it must be {expected}"
+    return (
+        f"{header.shown}: {header.where(line)}, column {column} is {shown}; it must be {expected}"
+    )
 
 
 def find_unreadable_value(headers: Sequence[Header]) -> str | None:
@@ -139,7 +173,7 @@ def find_unreadable_value(headers: Sequence[Header]) -> str | None:
         typed = [
             (alias, position, VALIDATORS[BY_ALIAS[alias].type])
             for alias, position in header.positions.items()
-            if BY_ALIAS[alias].type in VALIDATORS
+            if alias in BY_ALIAS and BY_ALIAS[alias].type in VALIDATORS
         ]
         for line, row in rows(header):
             for alias, position, validator in typed:
@@ -175,14 +209,15 @@ def problem_message(headers: Sequence[Header], problem: GroupProblem) -> str:
             header, line, row = found
             alias = next(a for a in problem.empty if not value(header, row, a).strip())
             return bad_value_message(header, line, alias, "", expected(alias))
-        columns = ", ".join(BY_ALIAS[a].name for a in problem.empty)
+        columns = ", ".join(headers[0].column_name(a) for a in problem.empty)
         return f"{_names(headers)}: a row has no value in {columns}"
     if problem.currency is not None:
         currency = problem.currency
         found = first_row(headers, lambda h, r: value(h, r, "currency") == currency)
         if found is not None:
             return bad_value_message(found[0], found[1], "currency", currency, expected("currency"))
-        return f"{_names(headers)}: lineItem/CurrencyCode {currency!r} is not like USD"
+        name = headers[0].column_name("currency")
+        return f"{_names(headers)}: {name} {currency!r} is not like USD"
     if problem.date is not None:
         alias, day = problem.date
 
@@ -196,7 +231,8 @@ def problem_message(headers: Sequence[Header], problem: GroupProblem) -> str:
         if found is not None:
             raw = value(found[0], found[2], alias)
             return bad_value_message(found[0], found[1], alias, raw, DATE_EXAMPLE)
-        return f"{_names(headers)}: {BY_ALIAS[alias].name} {day} is not a plausible date"
+        name = headers[0].column_name(alias)
+        return f"{_names(headers)}: {name} {day} is not a plausible date"
     assert problem.period is not None
     start, end = problem.period
 
@@ -207,12 +243,14 @@ def problem_message(headers: Sequence[Header], problem: GroupProblem) -> str:
         )
 
     found = first_row(headers, is_reversed)
-    where = f"{found[0].path}: line {found[1]}" if found else _names(headers)
+    header = found[0] if found else headers[0]
+    where = f"{header.shown}: {header.where(found[1])}" if found else _names(headers)
     return (
-        f"{where}: bill/BillingPeriodEndDate {end} is not after bill/BillingPeriodStartDate "
-        f"{start}; it must be the first day after the period, like 2026-11-01T00:00:00Z"
+        f"{where}: {header.column_name('period_end')} {end} is not after "
+        f"{header.column_name('period_start')} {start}; it must be the first day after "
+        f"the period, like 2026-11-01T00:00:00Z"
     )
 
 
 def _names(headers: Sequence[Header]) -> str:
-    return ", ".join(str(h.path) for h in headers)
+    return ", ".join(h.shown for h in headers)

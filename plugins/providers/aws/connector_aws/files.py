@@ -10,10 +10,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
-from connector.contracts import SourceDataError
-from connector_aws.columns import Header, parse_header
+import duckdb
 
-READ_SUFFIXES = (".csv", ".csv.gz")
+from connector.contracts import SourceDataError
+from connector_aws.columns import CSV, PARQUET, Header, parse_header
+
+READ_SUFFIXES = (".csv", ".csv.gz", ".parquet")
+PARQUET_MAGIC = b"PAR1"
 CHUNK = 1 << 20
 GZIP_MAGIC = b"\x1f\x8b"
 MAX_HEADER_BYTES = 1 << 22  # real CUR headers with every tag column stay far below 4 MiB
@@ -24,8 +27,14 @@ def is_gzip(path: Path) -> bool:
     return path.name.lower().endswith(".gz")
 
 
+def is_parquet(path: Path) -> bool:
+    """Whether ``path`` is read as Parquet: decided by its name."""
+    return path.name.lower().endswith(".parquet")
+
+
 def find_cur_files(folder: Path, pattern: str) -> list[Path]:
-    """The ``.csv`` / ``.csv.gz`` files below ``folder`` matching ``pattern``, sorted by path.
+    """The ``.csv`` / ``.csv.gz`` / ``.parquet`` files below ``folder`` matching ``pattern``,
+    sorted by path.
 
     A matching ``.csv.zip`` raises: skipping it would silently drop charges.
     """
@@ -39,7 +48,7 @@ def find_cur_files(folder: Path, pattern: str) -> list[Path]:
         name = path.name.lower()
         if not path.is_file():
             continue
-        if name.endswith(".zip"):
+        if name.endswith(".csv.zip"):
             raise SourceDataError(
                 f"{path}: ZIP-compressed CUR files are not read; set the report's "
                 f"compression to GZIP (or unzip it next to the others)"
@@ -54,12 +63,16 @@ def open_binary(path: Path) -> BinaryIO:
     return gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")  # noqa: SIM115
 
 
-def read_header(path: Path) -> Header:
-    """Read and check the header line of one CUR file.
+def read_header(path: Path, label: str = "") -> Header:
+    """Read and check the header (CSV) or schema (Parquet) of one CUR file.
 
-    Raises :class:`SourceDataError` for an empty file, a file that is not (gzip) CSV text,
-    a CUR 2.0 file, or missing required columns.
+    :param label: how messages name the file, when not by its path (a downloaded one).
+    Raises :class:`SourceDataError` for an empty file, a file that is neither (gzip) CSV
+    text nor Parquet, another provider's export, or missing required columns.
     """
+    if is_parquet(path):
+        return read_parquet_schema(path, label)
+    shown = label or str(path)
     try:
         with open_binary(path) as raw:
             # Only the first line is decoded, so a bad byte further down is reported by
@@ -68,18 +81,50 @@ def read_header(path: Path) -> Header:
         names = next(csv.reader([first.decode("utf-8-sig")], strict=True), None)
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         raise SourceDataError(
-            f"{path}: not a gzip file ({exc}); a .csv.gz CUR file must be gzip-compressed CSV"
+            f"{shown}: not a gzip file or cut off ({exc}); a .csv.gz CUR file must be "
+            f"complete gzip-compressed CSV: download it again"
         ) from None
     except UnicodeDecodeError:
-        raise SourceDataError(f"{path}: {_not_text_reason(path)}") from None
+        raise SourceDataError(f"{shown}: {_not_text_reason(path)}") from None
     except csv.Error as exc:
-        raise SourceDataError(f"{path}: line 1 is not CSV ({exc})") from None
+        raise SourceDataError(f"{shown}: line 1 is not CSV ({exc})") from None
     if not names or not any(n.strip() for n in names):
         raise SourceDataError(
-            f"{path}: the file is empty; a legacy CUR CSV starts with a header line "
-            f"such as identity/LineItemId,bill/PayerAccountId,..."
+            f"{shown}: the file is empty; a CUR CSV starts with a header line such as "
+            f"identity/LineItemId,bill/PayerAccountId,... (legacy) or "
+            f"bill_payer_account_id,... (CUR 2.0)"
         )
-    return parse_header(path, names)
+    return parse_header(path, names, label=label, kind=CSV)
+
+
+def read_parquet_schema(path: Path, label: str = "") -> Header:
+    """Read and check the schema of one Parquet CUR file (its footer, not its rows)."""
+    shown = label or str(path)
+    if path.stat().st_size == 0:
+        raise SourceDataError(
+            f"{shown}: the file is empty; a Parquet CUR file holds a schema and row groups"
+        )
+    with open(path, "rb") as raw:
+        start = raw.read(4)
+    if start != PARQUET_MAGIC:
+        raise SourceDataError(
+            f"{shown}: not a Parquet file (it does not start with PAR1); a .parquet CUR "
+            f"file must be Parquet: download it again, or name a CSV file .csv / .csv.gz"
+        )
+    try:
+        with duckdb.connect(":memory:") as con:
+            # DESCRIBE reads the footer only; a cut-off file has no footer and fails here.
+            described = con.execute(
+                "DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]
+            ).fetchall()
+    except duckdb.Error as exc:
+        detail = " ".join(str(exc).splitlines()[:2])
+        raise SourceDataError(
+            f"{shown}: the Parquet file is cut off or corrupt ({detail}); download it again"
+        ) from None
+    names = [row[0] for row in described]
+    types = {row[0]: row[1] for row in described}
+    return parse_header(path, names, label=label, kind=PARQUET, types=types)
 
 
 def _not_text_reason(path: Path) -> str:
@@ -87,9 +132,9 @@ def _not_text_reason(path: Path) -> str:
         start = raw.read(4)
     if start.startswith(GZIP_MAGIC) and not is_gzip(path):
         return "the file is gzip-compressed but its name does not end in .gz; rename it"
-    if start == b"PAR1":
-        return "this is a Parquet file; only CSV and CSV.gz CUR files are read"
-    return "not a CSV text file (it is not UTF-8 text); a CUR file is CSV or CSV.gz"
+    if start == PARQUET_MAGIC:
+        return "this is a Parquet file; name it .parquet so that it is read as Parquet"
+    return "not a CSV text file (it is not UTF-8 text); a CUR file is CSV, CSV.gz or Parquet"
 
 
 def file_digest(path: Path) -> str:

@@ -13,5 +13,5 @@ if TYPE_CHECKING:
 
 @hookimpl
 def connector_register_providers(registry: ProviderRegistry) -> None:
-    """Register the legacy CUR reader as provider ``aws``."""
+    """Register the Cost and Usage Report reader as provider ``aws``."""
     registry.add(AwsCurProvider)

@@ -18,7 +18,16 @@ from dataclasses import dataclass
 import duckdb
 
 from connector.contracts import BillingPeriod
-from connector_aws.columns import COLUMNS, VARCHAR, Header
+from connector_aws.columns import (
+    COLUMNS,
+    CSV,
+    DECIMAL,
+    PARQUET,
+    PRODUCT_MAP_ALIAS,
+    PRODUCT_NAME_KEY,
+    VARCHAR,
+    Header,
+)
 
 # The daemon shares its host with the database and other tenants: cap what one ingest
 # may take. 512 MB holds hundreds of thousands of groups; DuckDB spills beyond it.
@@ -37,6 +46,7 @@ GRAIN = (
     "legal_entity",
     "currency",
     "invoice_id",
+    "reservation_fee",
 )
 
 # Which files feed which period is tracked per group in 63-bit masks (bit_or), without a
@@ -66,6 +76,7 @@ CONTEXT = (
     "legal_entity",
     "currency",
     "invoice_id",
+    "reservation_fee",
 )
 
 # DuckDB's DATE reads "26-10-01" as the year 26: dates outside these years are refused.
@@ -96,29 +107,92 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _money(source: str) -> str:
+    """SQL for a money column as DECIMAL(38,12), whatever type the file holds it in.
+
+    Text (CSV, or VARCHAR in Parquet) and DECIMAL are cast exactly. Real CUR 2.0 Parquet
+    exports hold costs as DOUBLE, which are cast directly, never through VARCHAR: DuckDB's
+    CAST(DOUBLE AS DECIMAL(38,12)) rounds the binary double to the nearest 12th decimal
+    place, which is what AWS's own console shows for these values. Below 4,096 the
+    double's spacing is under 1e-12, so this gives back exactly the (at most 10) decimal
+    places AWS computed; above it the 12th place can carry the double's own error (a few
+    1e-12 per row), far below a cent and never a float in Python.
+    """
+    return f"CAST({source} AS {DECIMAL})"
+
+
+def _product_name(header: Header) -> str:
+    """SQL for the product's name: its own column, or the CUR 2.0 product map's key."""
+    if header.has("product_name"):
+        source = "product_name" if header.kind == CSV else _parquet_column(header, "product_name")
+        return (
+            source
+            if header.types.get("product_name", VARCHAR) == VARCHAR
+            else (f"CAST({source} AS VARCHAR)")
+        )
+    if not header.has(PRODUCT_MAP_ALIAS):
+        return "NULL::VARCHAR"
+    key = f"'{PRODUCT_NAME_KEY}'"
+    if header.kind == PARQUET and header.types.get(PRODUCT_MAP_ALIAS, "").startswith("MAP("):
+        return f"CAST({_parquet_column(header, PRODUCT_MAP_ALIAS)}[{key}] AS VARCHAR)"
+    source = PRODUCT_MAP_ALIAS if header.kind == CSV else _parquet_column(header, PRODUCT_MAP_ALIAS)
+    # In CSV the map is a JSON object; a value that is not one gives no name rather than
+    # failing the report over a column we read only for a label.
+    return (
+        f"CASE WHEN json_valid({source}) "
+        f"THEN json_extract_string({source}, '$.{PRODUCT_NAME_KEY}') END"
+    )
+
+
+def _parquet_column(header: Header, alias: str) -> str:
+    return _quoted(header.names[header.positions[alias]])
+
+
+def _projection(header: Header, file_no: int, mask_count: int) -> list[str]:
+    """Our aliases from one file, cast to their types; absent optional columns as NULL."""
+    projection = []
+    for column in COLUMNS:
+        alias = column.alias
+        if alias == "product_name":
+            projection.append(f"{_product_name(header)} AS product_name")
+            continue
+        if not header.has(alias):
+            projection.append(f"NULL::{column.type} AS {alias}")
+            continue
+        source = alias if header.kind == CSV else _parquet_column(header, alias)
+        source_type = header.types.get(alias, VARCHAR)
+        if column.type == DECIMAL:
+            projection.append(f"{_money(source)} AS {alias}")
+        elif column.type != source_type:
+            projection.append(f"CAST({source} AS {column.type}) AS {alias}")
+        else:
+            projection.append(f"{source} AS {alias}")
+    for mask in range(mask_count):
+        bit = 1 << (file_no % MASK_BITS) if file_no // MASK_BITS == mask else 0
+        projection.append(f"{bit}::BIGINT AS file_mask_{mask}")
+    return projection
+
+
 def _scan(header: Header, file_no: int, mask_count: int) -> str:
-    """``SELECT`` over one file's ``read_csv``: our aliases, absent optionals as NULL."""
-    # Every column is declared VARCHAR and ours are cast in SQL; DuckDB pushes those casts
-    # into the reader, which parses the values in place (for a DATE it reads the date and
-    # ignores what follows it, so only 2026-10-01 of 2026-10-01T00:00:00Z is checked: all
-    # we use). Only the columns we read get names; the rest are positional placeholders,
-    # so real CURs with hundreds of columns (and tag columns whose names clash
-    # case-insensitively) read fine.
+    """``SELECT`` over one file's ``read_csv`` / ``read_parquet`` giving our aliases."""
+    projection = _projection(header, file_no, mask_count)
+    if header.kind == PARQUET:
+        # Parquet is typed: the columns are read by name and cast from their own types.
+        return f"SELECT {', '.join(projection)} FROM read_parquet({_literal(str(header.path))})"
+    # Every CSV column is declared VARCHAR and ours are cast in SQL; DuckDB pushes those
+    # casts into the reader, which parses the values in place (for a DATE it reads the
+    # date and ignores what follows it, so only 2026-10-01 of 2026-10-01T00:00:00Z is
+    # checked: all we use). Only the columns we read get names; the rest are positional
+    # placeholders, so real CURs with hundreds of columns (and tag columns whose names
+    # clash case-insensitively) read fine.
     alias_at = {position: alias for alias, position in header.positions.items()}
     spec = ", ".join(
         f"{_literal(alias_at.get(i, f'c{i}'))}: 'VARCHAR'" for i in range(len(header.names))
     )
-    projection = []
-    for column in COLUMNS:
-        if not header.has(column.alias):
-            projection.append(f"NULL::{column.type} AS {column.alias}")
-        elif column.type == VARCHAR:
-            projection.append(column.alias)
-        else:
-            projection.append(f"CAST({column.alias} AS {column.type}) AS {column.alias}")
-    for mask in range(mask_count):
-        bit = 1 << (file_no % MASK_BITS) if file_no // MASK_BITS == mask else 0
-        projection.append(f"{bit}::BIGINT AS file_mask_{mask}")
     compression = "gzip" if header.path.name.lower().endswith(".gz") else "none"
     return (
         f"SELECT {', '.join(projection)} FROM read_csv({_literal(str(header.path))}, "
@@ -138,12 +212,15 @@ def aggregation_sql(headers: Sequence[Header], period: BillingPeriod | None) -> 
     scans = "\nUNION ALL\n".join(
         _scan(header, file_no, masks) for file_no, header in enumerate(headers)
     )
-    grain = ", ".join(GRAIN)
+    grain = ", ".join(g for g in GRAIN if g != "reservation_fee")
     file_masks = "".join(f", bit_or(file_mask_{m}) AS file_mask_{m}" for m in range(masks))
     where = "WHERE period_start = $start AND period_end = $end" if period is not None else ""
     return f"""
     SELECT
         period_start, period_end, {grain},
+        -- A Fee row naming a reservation is its upfront purchase: it must stay apart from
+        -- other fees of the same usage type (see line_items.charge_frequency).
+        (line_item_type = 'Fee' AND coalesce(trim(reservation_arn), '') <> '') AS reservation_fee,
         sum(unblended_cost) AS billed_cost,
         sum(coalesce(public_cost, unblended_cost)) AS list_cost,
         coalesce(sum(usage_amount), 0) AS quantity,
@@ -185,6 +262,8 @@ class CurAggregate:
         try:
             self._con = duckdb.connect(":memory:", config=config)
             self._con.execute("SET enable_progress_bar = false")  # a daemon has no terminal
+            # Parquet CURs hold TIMESTAMP WITH TIME ZONE: their date is the UTC date.
+            self._con.execute("SET TimeZone = 'UTC'")
             params = None
             if self.period is not None:
                 params = {"start": self.period.start, "end": self.period.end}
