@@ -72,6 +72,9 @@ class DaemonSettings(BaseSettings):
     tenants_dir: Path = Path("tenants")
     output_dir: Path = Path("out")
     secrets_dir: Path | None = None
+    #: The Fernet key that encrypts ERP tokens at rest (``connector erp new-key`` makes
+    #: one); keep it in CONNECTOR_TOKEN_KEY, not in the settings file.
+    token_key: str | None = Field(None, repr=False)
     log_level: str = "INFO"
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)

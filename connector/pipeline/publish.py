@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,9 +14,10 @@ from sqlalchemy import or_, select
 
 from connector.config.references import resolve_references
 from connector.config.tenant import TenantConfig
-from connector.contracts import Renderer, SinkContext, StatementPushed
+from connector.contracts import Renderer, SinkContext, StatementDocument, StatementPushed
 from connector.pipeline.documents import statement_document
 from connector.pipeline.runtime import Runtime
+from connector.pipeline.tokens import DatabaseTokenStore, fernet
 from connector.storage import models as m
 from connector.storage.models import utcnow
 
@@ -51,6 +52,23 @@ def _renderer(config: TenantConfig, cls: type) -> Renderer:
     """A renderer, given the tenant's ``renderers.<name>`` settings when it has any."""
     settings = config.renderers.get(cls.name)
     return cls() if settings is None else cls(settings, config.base_dir)
+
+
+def renderer_for(
+    runtime: Runtime, config: TenantConfig
+) -> Callable[[StatementDocument, str], bytes]:
+    """``render(document, fmt)`` with the installed renderers, for sinks' attachments."""
+
+    def render(document: StatementDocument, fmt: str) -> bytes:
+        return _renderer(config, runtime.plugins.renderers.get(fmt)).render(document, fmt)
+
+    return render
+
+
+def token_store(runtime: Runtime, tenant: str) -> DatabaseTokenStore | None:
+    """The tenant's ERP token store; None until the daemon has a token key."""
+    key = runtime.settings.token_key
+    return None if not key else DatabaseTokenStore(runtime.db, tenant, fernet(key))
 
 
 def export(
@@ -123,7 +141,11 @@ def push(runtime: Runtime, tenant: str) -> list[PushOutcome]:
     if not ids:
         return []
     context = SinkContext(
-        tenant=tenant, output_dir=runtime.output_dir / tenant, run_id=runtime.run_id
+        tenant=tenant,
+        output_dir=runtime.output_dir / tenant,
+        run_id=runtime.run_id,
+        tokens=token_store(runtime, tenant),
+        render=renderer_for(runtime, config),
     )
     sink = sink_cls(resolve_references(config.erp.settings, config.base_dir), context)
     try:

@@ -287,6 +287,52 @@ class OutboxEntry(Base):
     )
 
 
+class ErpToken(Base):
+    """One ERP organisation's OAuth2 token, encrypted (never stored in clear)."""
+
+    __tablename__ = "erp_tokens"
+
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    ciphertext: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class ApiKey(Base):
+    """A billing API key: shown once when created, stored as a hash of the secret part."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # the key's public prefix
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(128))
+    scope: Mapped[str] = mapped_column(String(16))  # read | operator | customer
+    customer_id: Mapped[str | None] = mapped_column(String(64))
+    label: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WorkLease(Base):
+    """Who holds a unit of daemon work (or the clock), until when.
+
+    A replica renews its leases while it works; one that dies stops renewing, and
+    another takes the work over once ``expires_at`` has passed.
+    """
+
+    __tablename__ = "work_leases"
+
+    name: Mapped[str] = mapped_column(String(300), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
 class AuditEntry(Base):
     __tablename__ = "audit_trail"
 
