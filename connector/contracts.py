@@ -307,6 +307,48 @@ class Sink(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class PaymentStatus:
+    """What the ERP says about an invoice we delivered: paid in full or not (yet)."""
+
+    statement_id: str
+    paid: bool
+    paid_on: dt.date | None = None
+
+
+@runtime_checkable
+class PaymentSource(Protocol):
+    """A sink that can also say which delivered invoices are paid (optional).
+
+    The core calls it for Open and Past Due statements; a paid one becomes Closed.
+    """
+
+    def payment_status(self, documents: Sequence[StatementDocument]) -> list[PaymentStatus]:
+        """One status per document (``remote_id`` lookups are the sink's own business)."""
+        ...
+
+
+@runtime_checkable
+class ConnectableSink(Protocol):
+    """A sink whose ERP needs an OAuth2 connection made once by an operator.
+
+    ``connector erp connect`` prints ``authorization_url(settings, state)``, takes the URL
+    the browser was redirected to, and saves ``exchange_code(...)``'s token under
+    ``token_key(settings)`` in the tenant's token store.
+    """
+
+    @classmethod
+    def token_key(cls, settings: Mapping[str, Any]) -> str: ...
+
+    @classmethod
+    def authorization_url(cls, settings: Mapping[str, Any], state: str) -> str: ...
+
+    @classmethod
+    def exchange_code(
+        cls, settings: Mapping[str, Any], redirect_url: str, state: str
+    ) -> dict[str, Any]: ...
+
+
 class ClassRegistry(Protocol):
     """What registration hooks receive: ``registry.add(cls)`` registers a plugin class."""
 
