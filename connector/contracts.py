@@ -329,6 +329,17 @@ class PaymentSource(Protocol):
 
 
 @runtime_checkable
+class CheckedSink(Protocol):
+    """A sink that can check, before the first push, that the ERP has every mapping the
+    statements need (contacts, items, accounts, tax codes, currencies) (optional)."""
+
+    def preflight(self, documents: Sequence[StatementDocument]) -> list[str]:
+        """Every gap found, one message each naming the mapping and how to fix it;
+        empty when the push can go ahead. Must not create anything in the ERP."""
+        ...
+
+
+@runtime_checkable
 class ConnectableSink(Protocol):
     """A sink whose ERP needs an OAuth2 connection made once by an operator.
 
