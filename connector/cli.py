@@ -15,6 +15,7 @@ import click
 from rich.table import Table
 
 from connector.cli_credits import credits
+from connector.cli_erp import erp, outbox
 from connector.cli_reconcile import reconcile
 from connector.cli_report import report
 from connector.cli_statements import statements
@@ -246,3 +247,5 @@ main.add_command(statements)
 main.add_command(credits)
 main.add_command(reconcile)
 main.add_command(report)
+main.add_command(erp)
+main.add_command(outbox)

@@ -19,6 +19,7 @@ from connector.contracts import PluginError, SourceDataError
 from connector.pipeline.approve import ApprovalError
 from connector.pipeline.build import BuildError
 from connector.pipeline.runtime import Runtime, TenantNotFoundError, open_runtime
+from connector.pipeline.tokens import TokenKeyError
 from connector.storage.db import DatabaseError
 
 EXIT_CONFIG, EXIT_DATABASE, EXIT_DATA, EXIT_BILLING, EXIT_PLUGIN = 1, 3, 4, 5, 6
@@ -42,6 +43,8 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             return func(*args, **kwargs)
         except ConfigError as exc:
             fail(EXIT_CONFIG, f"{len(exc.issues)} configuration problem(s):\n{exc}")
+        except TokenKeyError as exc:
+            fail(EXIT_CONFIG, str(exc))
         except DatabaseError as exc:
             fail(EXIT_DATABASE, str(exc))
         except SourceDataError as exc:

@@ -6,18 +6,16 @@ import datetime as dt
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import or_, select
 
-from connector.config.references import resolve_references
-from connector.config.tenant import TenantConfig
-from connector.contracts import Renderer, SinkContext, StatementDocument, StatementPushed
+from connector.contracts import CheckedSink, StatementPushed
 from connector.pipeline.documents import statement_document
+from connector.pipeline.erp import make_sink, renderer
 from connector.pipeline.runtime import Runtime
-from connector.pipeline.tokens import DatabaseTokenStore, fernet
 from connector.storage import models as m
 from connector.storage.models import utcnow
 
@@ -48,29 +46,6 @@ def statement_basename(statement: m.Statement) -> str:
     return f"{statement.provider}-{statement.period_start:%Y-%m}-{statement.customer_id}-{label}"
 
 
-def _renderer(config: TenantConfig, cls: type) -> Renderer:
-    """A renderer, given the tenant's ``renderers.<name>`` settings when it has any."""
-    settings = config.renderers.get(cls.name)
-    return cls() if settings is None else cls(settings, config.base_dir)
-
-
-def renderer_for(
-    runtime: Runtime, config: TenantConfig
-) -> Callable[[StatementDocument, str], bytes]:
-    """``render(document, fmt)`` with the installed renderers, for sinks' attachments."""
-
-    def render(document: StatementDocument, fmt: str) -> bytes:
-        return _renderer(config, runtime.plugins.renderers.get(fmt)).render(document, fmt)
-
-    return render
-
-
-def token_store(runtime: Runtime, tenant: str) -> DatabaseTokenStore | None:
-    """The tenant's ERP token store; None until the daemon has a token key."""
-    key = runtime.settings.token_key
-    return None if not key else DatabaseTokenStore(runtime.db, tenant, fernet(key))
-
-
 def export(
     runtime: Runtime,
     tenant: str,
@@ -81,7 +56,7 @@ def export(
     """Render each statement in each format into ``out_dir``; returns the paths written."""
     config = runtime.tenant(tenant)
     renderers = runtime.plugins.renderers
-    chosen = [(fmt, _renderer(config, renderers.get(fmt))) for fmt in formats]  # fail first
+    chosen = [(fmt, renderer(config, renderers.get(fmt))) for fmt in formats]  # fail first
     written = []
     with runtime.db.transaction() as session:
         for statement_id in statement_ids:
@@ -121,15 +96,40 @@ def _due_entries(session, tenant: str) -> list[m.OutboxEntry]:  # type: ignore[n
     )
 
 
+def _delivered_before(session, tenant: str) -> bool:  # type: ignore[no-untyped-def]
+    return (
+        session.scalar(
+            select(m.OutboxEntry.id)
+            .where(m.OutboxEntry.tenant_id == tenant, m.OutboxEntry.state == "delivered")
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _blocked(runtime: Runtime, ids: Sequence[int], gaps: Sequence[str]) -> list[PushOutcome]:
+    """Hand the entries back untouched: the ERP lacks mappings a person must add first."""
+    message = "the ERP is missing mappings; nothing was sent:\n" + "\n".join(gaps)
+    outcomes = []
+    with runtime.db.transaction() as session:
+        for entry_id in ids:
+            entry = session.get(m.OutboxEntry, entry_id)
+            entry.state, entry.attempts, entry.last_error = "pending", entry.attempts - 1, message
+            number = session.get(m.Statement, entry.statement_id).number
+            outcomes.append(PushOutcome(entry.statement_id, number, "blocked", message))
+    return outcomes
+
+
 def push(runtime: Runtime, tenant: str) -> list[PushOutcome]:
     """Deliver the tenant's due outbox entries to its ERP sink in one batch.
 
     Entries are marked in flight (committed) before the sink is called, so a crash
     leaves them to be retried after the lease; sinks are idempotent per statement
-    revision, so the retry never creates a second invoice.
+    revision, so the retry never creates a second invoice. Before the tenant's first
+    delivery, a sink that can check its ERP's mappings does (``CheckedSink``): any gap
+    and nothing is sent, every gap reported at once.
     """
     config = runtime.tenant(tenant)
-    sink_cls = runtime.plugins.sinks.get(config.erp.sink)
     with runtime.db.transaction() as session:
         entries = _due_entries(session, tenant)
         for entry in entries:
@@ -138,16 +138,14 @@ def push(runtime: Runtime, tenant: str) -> list[PushOutcome]:
         documents = [
             statement_document(config, session.get(m.Statement, e.statement_id)) for e in entries
         ]
+        first_push = not _delivered_before(session, tenant)
     if not ids:
         return []
-    context = SinkContext(
-        tenant=tenant,
-        output_dir=runtime.output_dir / tenant,
-        run_id=runtime.run_id,
-        tokens=token_store(runtime, tenant),
-        render=renderer_for(runtime, config),
-    )
-    sink = sink_cls(resolve_references(config.erp.settings, config.base_dir), context)
+    sink = make_sink(runtime, tenant)
+    if first_push and isinstance(sink, CheckedSink):
+        gaps = sink.preflight(documents)
+        if gaps:
+            return _blocked(runtime, ids, gaps)
     try:
         results = {r.statement_id: r for r in sink.push(documents)}
     except Exception as exc:  # the sink as a whole failed: every entry retries later
