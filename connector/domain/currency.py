@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 
 from connector.domain.statement import CustomerCharge
@@ -50,4 +50,4 @@ def convert(charges: Sequence[CustomerCharge], rate: Decimal) -> list[CustomerCh
     """
     if rate == 1:
         return list(charges)
-    return [replace(c, cost=c.cost * rate, list_cost=c.list_cost * rate) for c in charges]
+    return [c._replace(cost=c.cost * rate, list_cost=c.list_cost * rate) for c in charges]

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from operator import attrgetter
+from typing import NamedTuple
 
 from connector.contracts import ChargeCategory, DetailRow, StatementLine
 from connector.domain.money import ROUNDING_MODES, ZERO, quantum, round_money, total
@@ -23,9 +24,12 @@ BILLABLE_CATEGORIES = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class CustomerCharge:
-    """One stored canonical charge of the customer's accounts, in the statement currency."""
+class CustomerCharge(NamedTuple):
+    """One stored canonical charge of the customer's accounts, in the statement currency.
+
+    A named tuple rather than a dataclass: a large build makes millions of them, and a
+    tuple is made in a third of the time.
+    """
 
     account_id: str
     service_name: str
