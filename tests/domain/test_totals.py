@@ -134,3 +134,19 @@ def test_adjustment_lines_use_the_currency_minor_unit(currency: str) -> None:
     out = apply_adjustments(SERVICES, Adjustments(D("3.3333"), **TAX), currency)
     places = {"JPY": 0, "BHD": 3}[currency]
     assert all(-line.amount.as_tuple().exponent == places for line in out.lines)
+
+
+def test_credits_covering_the_base_leave_no_negative_tax_when_rounded_per_line() -> None:
+    """Regression (found by the property test): two lines of 0.06 at 8.25%, tax per
+    line, 0.12 of credit before tax: the lines' tax is 0.00495 -> 0.00 each, the
+    credit's -0.0099 -> -0.01; the statement must not show -0.01 of tax and be due
+    -0.01. Tax 0.00, due 0.00."""
+    lines = [StatementLine(i, "service", f"s{i}", D("0.06")) for i in (1, 2)]
+    out = apply_adjustments(
+        lines,
+        Adjustments(credit_available=D("0.12"), credits_before_tax=True, tax_name="Tax",
+                    tax_rate=D("0.0825"), tax_rounding="line"),
+        "USD",
+    )  # fmt: skip
+    assert (out.credits, out.tax) == (D("0.12"), D("0.00"))
+    assert total(line.amount for line in [*lines, *out.lines]) == D("0.00")
