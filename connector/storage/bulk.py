@@ -87,7 +87,8 @@ CUSTOMER_CHARGE_COLUMNS = (
 
 
 def charge_rows(session: Session, batch_ids: Sequence[int]) -> Iterator[list[tuple]]:
-    """Every charge of ``batch_ids`` as tuples of CUSTOMER_CHARGE_COLUMNS, in id order,
+    """Every charge of ``batch_ids`` as tuples of CUSTOMER_CHARGE_COLUMNS, by batch and id
+    (the order the batch_id index already holds, so the database sorts nothing),
     a list of rows at a time.
 
     Money comes back as Decimal and ``is_marketplace`` as bool on both databases, the
@@ -100,7 +101,7 @@ def charge_rows(session: Session, batch_ids: Sequence[int]) -> Iterator[list[tup
     marker = "%s" if postgres else "?"
     sql = (
         f"SELECT {', '.join(CUSTOMER_CHARGE_COLUMNS)} FROM charges "
-        f"WHERE batch_id IN ({', '.join([marker] * len(batch_ids))}) ORDER BY id"
+        f"WHERE batch_id IN ({', '.join([marker] * len(batch_ids))}) ORDER BY batch_id, id"
     )
     driver: Any = connection.connection.driver_connection
     # PostgreSQL: a server-side cursor, so the rows arrive a batch at a time.
