@@ -77,8 +77,8 @@ def charges_by_customer(
 ) -> dict[str, CustomerCharges]:
     """The batches' charges of each customer's accounts (``customer -> accounts``).
 
-    One pass over the batches, in charge id order; accounts nobody listed are left out
-    (``unassigned_spend`` reports them).
+    One pass over the batches, in batch and charge id order; accounts nobody listed are
+    left out (``unassigned_spend`` reports them).
     """
     owners: dict[str, list[str]] = {}
     for customer, listed in accounts.items():
@@ -87,20 +87,20 @@ def charges_by_customer(
             if customer not in holders:
                 holders.append(customer)
     found: dict[str, CustomerCharges] = {}
-    for rows in bulk.charge_rows(session, batch_ids):
-        for account, name, category, sku, item, kind, mp, cost, listed, qty, cur, freq in rows:
-            holders = owners.get(account)
+    for charges in bulk.customer_charges(session, batch_ids):
+        for charge in charges:
+            holders = owners.get(charge[0])  # the account
             if holders is None:
                 continue
-            charge = CustomerCharge(
-                account, name, category, sku, item, kind, mp, cost, listed, qty, freq
-            )
             for customer in holders:
                 entry = found.get(customer)
                 if entry is None:
                     entry = found[customer] = CustomerCharges([], set())
                 entry.charges.append(charge)
-                entry.currencies.add(cur)
+    currencies = bulk.account_currencies(session, batch_ids)
+    for customer, entry in found.items():
+        for account in accounts[customer]:
+            entry.currencies |= currencies.get(account, set())
     return found
 
 

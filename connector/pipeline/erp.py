@@ -22,7 +22,7 @@ from connector.pipeline.tokens import DatabaseTokenStore, fernet
 from connector.storage import models as m
 
 
-def renderer(config: TenantConfig, cls: type) -> Renderer:
+def tenant_renderer(config: TenantConfig, cls: type) -> Renderer:
     """A renderer, given the tenant's ``renderers.<name>`` settings when it has any."""
     settings = config.renderers.get(cls.name)
     return cls() if settings is None else cls(settings, config.base_dir)
@@ -34,7 +34,7 @@ def renderer_for(
     """``render(document, fmt)`` with the installed renderers, for sinks' attachments."""
 
     def render(document: StatementDocument, fmt: str) -> bytes:
-        return renderer(config, runtime.plugins.renderers.get(fmt)).render(document, fmt)
+        return tenant_renderer(config, runtime.plugins.renderers.get(fmt)).render(document, fmt)
 
     return render
 

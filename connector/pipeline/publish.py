@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 
 from connector.contracts import CheckedSink, StatementPushed
 from connector.pipeline.documents import statement_document
-from connector.pipeline.erp import make_sink, renderer
+from connector.pipeline.erp import make_sink, tenant_renderer
 from connector.pipeline.runtime import Runtime
 from connector.storage import models as m
 from connector.storage.models import utcnow
@@ -56,7 +56,7 @@ def export(
     """Render each statement in each format into ``out_dir``; returns the paths written."""
     config = runtime.tenant(tenant)
     renderers = runtime.plugins.renderers
-    chosen = [(fmt, renderer(config, renderers.get(fmt))) for fmt in formats]  # fail first
+    chosen = [(fmt, tenant_renderer(config, renderers.get(fmt))) for fmt in formats]  # fail first
     written = []
     with runtime.db.transaction() as session:
         for statement_id in statement_ids:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from connector.contracts import CanonicalCharge, StatementLine
+from connector.domain.statement import CustomerCharge
 
 CHARGE_COLUMNS = (
     "batch_id", "billing_account_id", "sub_account_id", "charge_category", "charge_class",
@@ -78,46 +79,68 @@ def insert_charges(session: Session, batch_id: int, charges: Iterable[CanonicalC
     _write(session, "charges", CHARGE_COLUMNS, _rows(batch_id, charges, not is_postgresql(session)))
 
 
-# Reading charges back for the statement builder: the columns CustomerCharge needs.
+# Reading charges back for the statement builder: CustomerCharge's fields, in its order.
 CUSTOMER_CHARGE_COLUMNS = (
     "sub_account_id", "service_name", "service_category", "sku", "line_item_type",
     "charge_category", "is_marketplace", "billed_cost", "list_cost", "quantity",
-    "billing_currency", "charge_frequency",
+    "charge_frequency",
 )  # fmt: skip
 
 
-def charge_rows(session: Session, batch_ids: Sequence[int]) -> Iterator[list[tuple]]:
-    """Every charge of ``batch_ids`` as tuples of CUSTOMER_CHARGE_COLUMNS, by batch and id
-    (the order the batch_id index already holds, so the database sorts nothing),
-    a list of rows at a time.
+def _in_batches(batch_ids: Sequence[int], marker: str) -> str:
+    return f"batch_id IN ({', '.join([marker] * len(batch_ids))})"
+
+
+def customer_charges(session: Session, batch_ids: Sequence[int]) -> Iterator[list[CustomerCharge]]:
+    """Every charge of ``batch_ids`` as a CustomerCharge, by batch and id (the order the
+    batch_id index already holds, so the database sorts nothing), a list at a time.
 
     Money comes back as Decimal and ``is_marketplace`` as bool on both databases, the
-    values the Money and Boolean column types would give.
+    values the Money and Boolean column types would give; each charge is made straight
+    from the row (a build reads millions).
     """
     if not batch_ids:
         return
     connection = session.connection()
     postgres = connection.dialect.name == "postgresql"
-    marker = "%s" if postgres else "?"
     sql = (
         f"SELECT {', '.join(CUSTOMER_CHARGE_COLUMNS)} FROM charges "
-        f"WHERE batch_id IN ({', '.join([marker] * len(batch_ids))}) ORDER BY batch_id, id"
+        f"WHERE {_in_batches(batch_ids, '%s' if postgres else '?')} ORDER BY batch_id, id"
     )
     driver: Any = connection.connection.driver_connection
     # PostgreSQL: a server-side cursor, so the rows arrive a batch at a time.
     cursor = driver.cursor(name="charge_rows") if postgres else driver.cursor()
+    make = tuple.__new__
     try:
         cursor.execute(sql, tuple(batch_ids))
         while rows := cursor.fetchmany(10_000):
             if postgres:  # psycopg gives Decimal for numeric and bool for boolean already
-                yield rows
+                yield [make(CustomerCharge, row) for row in rows]
                 continue
             yield [
-                (a, b, c, d, e, f, bool(mp), Decimal(cost), Decimal(listed), Decimal(qty), cur, fq)
-                for a, b, c, d, e, f, mp, cost, listed, qty, cur, fq in rows
-            ]
+                make(CustomerCharge, (a, b, c, d, e, f, bool(mp), Decimal(cost), Decimal(listed),
+                                      Decimal(qty), fq))
+                for a, b, c, d, e, f, mp, cost, listed, qty, fq in rows
+            ]  # fmt: skip
     finally:
         cursor.close()
+
+
+def account_currencies(session: Session, batch_ids: Sequence[int]) -> dict[str, set[str]]:
+    """The billing currencies each account's charges in ``batch_ids`` are in."""
+    if not batch_ids:
+        return {}
+    connection = session.connection()
+    marker = "%s" if connection.dialect.name == "postgresql" else "?"
+    rows = connection.exec_driver_sql(
+        f"SELECT DISTINCT sub_account_id, billing_currency FROM charges "
+        f"WHERE {_in_batches(batch_ids, marker)}",
+        tuple(batch_ids),
+    )
+    found: dict[str, set[str]] = {}
+    for account, currency in rows:
+        found.setdefault(account, set()).add(currency)
+    return found
 
 
 LINE_COLUMNS = (
