@@ -1,4 +1,7 @@
-"""The csv ERP sink: Xero's sales-invoice import file, each statement exported once."""
+"""The csv ERP sink: Xero's sales-invoice import file, each statement exported once.
+
+QuickBooks Online's template: test_csv_sink_quickbooks.py.
+"""
 
 from __future__ import annotations
 
@@ -244,6 +247,7 @@ def test_interrupted_write_leaves_no_partial_file_and_no_ledger_entry(tmp_path, 
     monkeypatch.setattr(os, "replace", broken_replace)
     [result] = make_sink(tmp_path).push([make_statement()])
     assert not result.ok and "No space left on device" in result.message
+    assert not result.permanent  # the disk may have room on the next attempt
     assert list(export_dir(tmp_path).iterdir()) == [export_dir(tmp_path) / files.LOCK_NAME]
     assert ledger(tmp_path) == {}
     monkeypatch.undo()
@@ -326,6 +330,7 @@ def test_one_bad_statement_does_not_stop_the_others(tmp_path):
     good = make_statement()
     bad_result, good_result = make_sink(tmp_path).push([broken, good])
     assert not bad_result.ok and "not the total 1.00" in bad_result.message
+    assert bad_result.permanent  # the same revision can never add up: no retry
     assert good_result.ok
     rows = read_rows(export_dir(tmp_path) / csv_files(tmp_path)[0])
     assert {r["*InvoiceNumber"] for r in rows} == {"NW-2025-0042"}

@@ -66,6 +66,19 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
+def remove_temporaries(directory: Path) -> list[str]:
+    """Delete what :func:`atomic_write` left behind when its process died mid-write, and
+    return the names. Call it only under :func:`directory_lock`, when no write is under way.
+    """
+    removed = []
+    for path in sorted(directory.glob(".*.tmp")):
+        if path.is_file():
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            removed.append(path.name)
+    return removed
+
+
 @contextlib.contextmanager
 def directory_lock(directory: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``directory`` (two daemons sharing one output directory)."""

@@ -1,8 +1,10 @@
 """The ``csv`` ERP sink and its registration hook (entry point ``csv-sink``).
 
-Each ``push`` writes one import file, ``<tenant>-<template>-invoices-<run id>.csv``,
-holding every statement of that call not exported before. Which statement revision went
-into which file is kept in ``.pushed.json`` beside the files (see :mod:`.ledger`).
+Each ``push`` writes one import file, ``<tenant>-<template>-invoices-<run id>.csv``
+(template ``xero`` or ``quickbooks``), holding every statement of that call not
+exported before. Which statement revision went into which file is kept in
+``.pushed.json`` beside the files (see :mod:`.ledger`). A statement a template cannot
+represent is refused with a permanent result: the same revision never could be.
 """
 
 from __future__ import annotations
@@ -22,7 +24,13 @@ from connector.contracts import (
     StatementDocument,
     hookimpl,
 )
-from connector_erp_csv.files import atomic_write, directory_lock, safe_name, to_csv_bytes
+from connector_erp_csv.files import (
+    atomic_write,
+    directory_lock,
+    remove_temporaries,
+    safe_name,
+    to_csv_bytes,
+)
 from connector_erp_csv.ledger import Export, ExportLedger
 from connector_erp_csv.settings import CsvSinkSettings, resolve_mapping
 from connector_erp_csv.templates import TEMPLATES
@@ -33,7 +41,8 @@ DRAFT_STATUS = "draft"
 
 
 class CsvSink:
-    """Writes accounting import files (Xero's sales invoices), each statement once."""
+    """Writes accounting import files (Xero's or QuickBooks Online's invoices), each
+    statement once."""
 
     name: ClassVar[str] = "csv"
     settings_model: ClassVar[type | None] = CsvSinkSettings
@@ -56,6 +65,8 @@ class CsvSink:
         """
         self.directory.mkdir(parents=True, exist_ok=True)
         with directory_lock(self.directory):
+            # Under the lock no write is in progress: any temporary file is a crashed one's.
+            remove_temporaries(self.directory)
             ledger = ExportLedger.load(self.directory)
             if ledger.settle_pending():
                 ledger.save()
@@ -84,7 +95,8 @@ class CsvSink:
         try:
             rows = self.template.rows(document, resolve_mapping(self.settings, document))
         except PluginError as exc:
-            return _refused(document, str(exc))
+            # The rows depend only on this revision and the settings: retrying cannot help.
+            return _refused(document, str(exc), permanent=True)
         batch[key] = (document, rows)
         return None
 
@@ -106,8 +118,8 @@ class CsvSink:
             return PushResult(
                 document.statement_id, done.invoice_number, True, f"already exported in {done.file}"
             )
-        # Xero merges rows with the same invoice number into one invoice: a second
-        # revision under a number already exported would silently add to the first.
+        # Xero and QuickBooks merge rows with the same invoice number into one invoice:
+        # a second revision under a number already exported would add to the first.
         clash = ledger.by_invoice_number(document.number)
         if clash is not None and clash[0] != document.idempotency_key:
             return _refused(
@@ -177,8 +189,8 @@ class CsvSink:
         return results(True, f"exported to {name}")
 
 
-def _refused(document: StatementDocument, message: str) -> PushResult:
-    return PushResult(document.statement_id, None, False, message)
+def _refused(document: StatementDocument, message: str, permanent: bool = False) -> PushResult:
+    return PushResult(document.statement_id, None, False, message, permanent)
 
 
 @hookimpl

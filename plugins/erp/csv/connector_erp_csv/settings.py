@@ -20,25 +20,28 @@ DATE_FORMATS = {
 class CsvSinkSettings(BaseModel):
     """``erp.settings`` of a tenant whose sink is ``csv``.
 
-    :param template: the accounting system's import format. Adding one (QuickBooks) is a
-        new template module, a line in ``templates.TEMPLATES`` and a value here.
+    :param template: the accounting system's import format: ``xero`` (sales invoices)
+        or ``quickbooks`` (QuickBooks Online's invoice import). Adding one is a new
+        template module, a line in ``templates.TEMPLATES`` and a value here.
     :param output_dir: where import files go; relative to the daemon's output directory
         for the tenant unless absolute.
     :param account_code: revenue account for every line, unless the statement's
-        ``erp_mappings["account_code"]`` says otherwise.
-    :param tax_type: the ERP's tax rate for taxed lines (``erp_mappings["tax_type"]``).
+        ``erp_mappings["account_code"]`` says otherwise. QuickBooks takes the account
+        from the product/service instead (``erp_mappings["item_code"]``).
+    :param tax_type: the ERP's tax rate for taxed lines (``erp_mappings["tax_type"]``);
+        QuickBooks' tax code, ``TAX`` for a US company.
     :param exempt_tax_type: the ERP's rate for lines that carry no tax: marketplace
-        pass-through, credits, rounding, and every line of a statement without tax
-        (``erp_mappings["exempt_tax_type"]``).
+        pass-through, credits, $0.00 lines, and every line of a statement without tax
+        (``erp_mappings["exempt_tax_type"]``); ``NON`` for a US QuickBooks company.
     :param date_format: ISO by default: it cannot be misread, whereas a regional format
         guessed wrong silently swaps day and month for the 1st to the 12th. Set the
-        organisation's own format (Settings > General Settings in Xero) if its import
-        rejects ISO dates.
+        organisation's own format (Settings > General Settings in Xero; the date format
+        chosen in QuickBooks' import) if its import rejects ISO dates.
     """
 
     model_config = ConfigDict(extra="forbid")
 
-    template: Literal["xero"] = "xero"
+    template: Literal["xero", "quickbooks"] = "xero"
     output_dir: str = "erp"
     account_code: str = "200"
     tax_type: str = "Tax on Sales"

@@ -1,26 +1,24 @@
 """Xero's sales-invoice import file ("SalesInvoiceTemplate.csv"), one row per invoice line.
 
 Xero groups rows into invoices by ``*InvoiceNumber`` and computes an invoice's total as
-the sum of its line amounts (Quantity x UnitAmount, less Discount) plus their tax. So:
+the sum of its line amounts (Quantity x UnitAmount, less Discount) plus their tax. So,
+with the lines and tax shares of :mod:`.lines`:
 
 * every statement line except tax lines becomes a row with Quantity 1 and the line's
-  amount as UnitAmount: credits and negative rounding adjustments are negative amounts,
-  $0.00 marketplace lines stay (free trials are visible on the statement too);
-* the statement's tax is written as ``TaxAmount`` on the taxed lines, split in
-  proportion to their amounts with the remainder on the last, so the tax Xero adds up
-  is the statement's tax to the penny; every other line carries the exempt tax type
-  and a 0 TaxAmount, so Xero has nothing to compute on its own;
+  amount as UnitAmount (credits and negative rounding adjustments are negative);
+* the tax shares go in ``TaxAmount`` with the tax type; every other line carries the
+  exempt tax type and a 0 TaxAmount, so Xero has nothing to compute on its own;
 * the file is meant to be imported with "amounts are tax exclusive".
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import ClassVar
 
-from connector.contracts import PluginError, StatementDocument, StatementLine, sum_decimals
-from connector_erp_csv.allocation import allocate, quantum_of
+from connector.contracts import StatementDocument
+from connector_erp_csv.allocation import quantum_of
+from connector_erp_csv.lines import invoice_lines, plain
 from connector_erp_csv.settings import InvoiceMapping
 
 # Column for column Xero's template, asterisks (its required columns) included.
@@ -56,18 +54,7 @@ XERO_HEADER = (
     "BrandingTheme",
 )
 
-# Lines the customer's tax is computed on, as connector.domain.statement builds it: the
-# priced lines, discount, support fee and the rounding adjustment. Marketplace
-# pass-through is never taxed. Credits are left outside: a StatementLine does not say
-# whether "include credits for tax calculations" put it in the base. Xero's total is
-# exact either way; only the split of the tax between lines would differ.
-TAXED_KINDS = frozenset({"service", "discount", "support", "rounding"})
 ADDRESS_COLUMNS = ("POAddressLine1", "POAddressLine2", "POAddressLine3", "POAddressLine4")
-
-
-def plain(amount: Decimal) -> str:
-    """Fixed-point text of an amount, never ``-0.00``."""
-    return format(abs(amount) if amount.is_zero() else amount, "f")
 
 
 def address_lines(address: Sequence[str]) -> list[str]:
@@ -79,35 +66,6 @@ def address_lines(address: Sequence[str]) -> list[str]:
     return lines + [""] * (count - len(lines))
 
 
-def describe(line: StatementLine) -> str:
-    """The line's description, naming its cloud account when the statement groups by one."""
-    if line.account_id and line.account_id not in line.description:
-        return f"{line.description} (account {line.account_id})"
-    return line.description
-
-
-def tax_shares(document: StatementDocument, lines: Sequence[StatementLine]) -> dict[int, Decimal]:
-    """The statement's tax split over its taxed lines, keyed by index in ``lines``.
-
-    The shares add up to ``document.tax`` exactly.
-    """
-    if document.tax.is_zero():
-        return {}
-    taxed = [
-        index
-        for index, line in enumerate(lines)
-        if line.kind in TAXED_KINDS and not line.amount.is_zero()
-    ]
-    if not taxed:
-        raise PluginError(
-            f"statement {document.number} has tax {document.tax} but no taxed line "
-            f"(kinds {', '.join(sorted(TAXED_KINDS))}) to carry it in Xero"
-        )
-    weights = [lines[index].amount for index in taxed]
-    shares = allocate(document.tax, weights, quantum_of(document.total))
-    return dict(zip(taxed, shares, strict=True))
-
-
 class XeroTemplate:
     """Rows of Xero's sales-invoice import for one statement."""
 
@@ -116,20 +74,7 @@ class XeroTemplate:
 
     def rows(self, document: StatementDocument, mapping: InvoiceMapping) -> list[tuple[str, ...]]:
         """One row per non-tax line; raises PluginError if Xero's total would differ."""
-        lines = sorted(
-            (line for line in document.lines if line.kind != "tax"), key=lambda line: line.position
-        )
-        if not lines:
-            raise PluginError(f"statement {document.number} has no lines to export")
-        computed = sum_decimals(line.amount for line in lines) + document.tax
-        if computed != document.total:
-            raise PluginError(
-                f"statement {document.number}: lines {computed - document.tax} plus tax "
-                f"{document.tax} make {computed}, not the total {document.total}; "
-                "Xero would import a different invoice"
-            )
-        shares = tax_shares(document, lines)
-        zero = Decimal(0).quantize(quantum_of(document.total))
+        lines = invoice_lines(document, "Xero", quantum_of(document.total))
         # Xero repeats the invoice's fields on each of its rows. POCity, PORegion,
         # POPostalCode and POCountry stay empty: Party holds a free-form address.
         invoice = {
@@ -145,15 +90,15 @@ class XeroTemplate:
             "Currency": document.currency,
         }
         rows = []
-        for index, line in enumerate(lines):
+        for line in lines:
             row = {
                 **invoice,
-                "*Description": describe(line),
+                "*Description": line.description,
                 "*Quantity": "1",
-                "*UnitAmount": plain(line.amount),
+                "*UnitAmount": plain(line.line.amount),
                 "*AccountCode": mapping.account_code,
-                "*TaxType": mapping.tax_type if index in shares else mapping.exempt_tax_type,
-                "TaxAmount": plain(shares.get(index, zero)),
+                "*TaxType": mapping.tax_type if line.taxed else mapping.exempt_tax_type,
+                "TaxAmount": plain(line.tax),
             }
             rows.append(tuple(row.get(column, "") for column in XERO_HEADER))
         return rows
