@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, NamedTuple, Protocol, runtime_checkable
 
 import pluggy
 
@@ -165,9 +165,12 @@ class StatementLine:
     quantity: Decimal = Decimal(1)
 
 
-@dataclass(frozen=True, slots=True)
-class DetailRow:
-    """Account × service × usage type at full precision, for the detailed CSV."""
+class DetailRow(NamedTuple):
+    """Account × service × usage type at full precision, for the detailed CSV.
+
+    A named tuple (immutable, fields by name like the dataclasses here): a large build
+    makes millions, and a tuple is made in a fifth of the time.
+    """
 
     account_id: str
     service_category: str
