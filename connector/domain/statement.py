@@ -82,17 +82,27 @@ _DETAIL_ORDER = attrgetter(
 )
 
 
-def _detail_rows(
+GroupKey = tuple[bool, str, "str | None"]  # marketplace, service category, account
+
+
+def _priced(
     charges: Iterable[CustomerCharge], pricebook: PricebookVersion | None, options: StatementOptions
-) -> list[DetailRow]:
-    # The hot loop of a large build (one pass per charge): what round_money looks up on
-    # every call is looked up once here, with the same quantize and the same type check.
+) -> tuple[list[DetailRow], dict[GroupKey, list[Decimal]]]:
+    """The detail rows in detail order, and Σ price and Σ cost of each line group.
+
+    The hot loop of a large build (one pass per charge): what round_money looks up on
+    every call is looked up once here, with the same quantize and the same type check,
+    and each charge is added to its group's sums as it is priced (exact Decimal sums,
+    so the order they are added in does not change them).
+    """
     cents = quantum(options.currency)
     rounding = ROUNDING_MODES[options.rounding]
     include_marketplace = options.include_marketplace
+    by_account = options.group_by_account
     price_of = None if pricebook is None else pricebook.price
     billable = BILLABLE_CATEGORIES
     rows = []
+    sums: dict[GroupKey, list[Decimal]] = {}
     for c in charges:
         if c.charge_category not in billable:
             continue
@@ -123,51 +133,30 @@ def _detail_rows(
                 price.quantize(cents, rounding=rounding),
             )
         )
+        key = (c.is_marketplace, c.service_category, c.account_id if by_account else None)
+        found = sums.get(key)
+        if found is None:
+            sums[key] = [price, c.cost]
+        else:
+            found[0] += price
+            found[1] += c.cost
     rows.sort(key=_DETAIL_ORDER)
-    return rows
+    return rows, sums
 
 
-def _groups(
-    details: Sequence[DetailRow], options: StatementOptions
-) -> tuple[list[_Group], Decimal, Decimal]:
-    """The line groups in line order, and Σ price and Σ cost of all ``details``.
-
-    One pass; every sum adds the same values in the same (detail) order as summing
-    each on its own would.
-    """
-    by_account = options.group_by_account
-    groups: dict[tuple[bool, str, str | None], _Group] = {}
-    key: tuple[bool, str, str | None] | None = None
-    group = _Group("", "", "", None)
-    exact = cost = ZERO
-    for row in details:
-        # Details are sorted by group, so the key mostly repeats: look it up on change.
-        row_key = (row.is_marketplace, row.service_category, row.account_id if by_account else None)
-        if row_key != key:
-            key = row_key
-            found = groups.get(key)
-            if found is None:
-                account = key[2]
-                name = (
-                    f"AWS Marketplace: {row.service_category}"
-                    if row.is_marketplace
-                    else (row.service_category)
-                )
-                if account is not None:
-                    name = f"{account} · {name}"
-                found = groups[key] = _Group(
-                    name,
-                    "marketplace" if row.is_marketplace else "service",
-                    row.service_category,
-                    account,
-                )
-            group = found
-        group.price += row.price
-        group.cost += row.cost
-        exact += row.price
-        cost += row.cost
-    ordered = [groups[k] for k in sorted(groups, key=lambda k: (k[0], k[2] or "", k[1]))]
-    return ordered, exact, cost
+def _groups(sums: dict[GroupKey, list[Decimal]]) -> tuple[list[_Group], Decimal, Decimal]:
+    """The line groups in line order (marketplace last, then account and category), and
+    Σ price and Σ cost of them all."""
+    ordered = []
+    for key in sorted(sums, key=lambda k: (k[0], k[2] or "", k[1])):
+        marketplace, category, account = key
+        name = f"AWS Marketplace: {category}" if marketplace else category
+        if account is not None:
+            name = f"{account} · {name}"
+        price, cost = sums[key]
+        kind = "marketplace" if marketplace else "service"
+        ordered.append(_Group(name, kind, category, account, price, cost))
+    return ordered, total(g.price for g in ordered), total(g.cost for g in ordered)
 
 
 def build_statement(
@@ -183,8 +172,8 @@ def build_statement(
     """
     cur, mode = options.currency, options.rounding
     cents, rounding = quantum(cur), ROUNDING_MODES[mode]
-    details = _detail_rows(charges, pricebook, options)
-    groups, exact, cost = _groups(details, options)
+    details, sums = _priced(charges, pricebook, options)
+    groups, exact, cost = _groups(sums)
     lines: list[StatementLine] = [
         # round_money(group.price, cur, mode), its lookups done once above
         StatementLine(
