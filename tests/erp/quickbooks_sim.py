@@ -1,7 +1,9 @@
 """A stateful QuickBooks Online and Intuit OAuth, in process, on ``responses``.
 
-It keeps customers, invoices and attachments; computes each invoice's total the way
-QuickBooks does (lines plus the tax its codes give, or the tax amount the client fixed);
+It keeps customers, invoices, credit memos, payments and attachments, and the lists a
+preflight reads (items, tax codes and rates, terms, currency preferences); computes each
+invoice's total the way QuickBooks does (lines plus the tax its codes give, or the tax
+amount the client fixed), with its Balance (RemainingCredit for a credit memo);
 answers a repeated ``requestid`` from the first answer instead of acting again;
 validates every Invoice and Customer body against Intuit's XSDs; checks the bearer
 token; rotates refresh tokens (a used one gives ``invalid_grant``); and injects faults.
@@ -26,6 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 import responses
 
+from tests.erp.quickbooks_lists import QuickBooksLists, dumps, quoted
 from tests.erp.quickbooks_xml import validate
 
 API = "https://sandbox-quickbooks.api.intuit.com/v3"
@@ -69,12 +72,6 @@ def validation_fault(message: str, detail: str, code: str = "6000") -> dict[str,
         },
         "time": "2025-04-08T10:00:00.000-07:00",
     }
-
-
-def _dumps(data: Any) -> str:
-    """JSON with Decimals as numbers, as QuickBooks writes them."""
-    text = json.dumps(data, default=lambda d: f"__D{d}__")
-    return re.sub(r'"__D(-?[0-9.]+)__"', r"\1", text)
 
 
 class FakeClock:
@@ -122,7 +119,7 @@ class MemoryTokenStore:
                 self.held.discard(key)
 
 
-class FakeQuickBooks:
+class FakeQuickBooks(QuickBooksLists):
     """One QuickBooks company and Intuit's token endpoint, registered on ``rsps``.
 
     :param us: a US company (TAX/NON lines, TxnTaxCodeRef) or not (tax code per line).
@@ -154,6 +151,8 @@ class FakeQuickBooks:
         self.request_bodies: list[str] = []
         self.faults: dict[str, deque[Fault]] = defaultdict(deque)
         self.rejected_numbers: dict[str, str] = {}
+        self.init_lists(self.tax_rates)
+        self.queries: list[str] = []
         self.access_tokens = {"access-0"}
         self.refresh_token = "refresh-0"
         self.refreshes = 0
@@ -178,8 +177,17 @@ class FakeQuickBooks:
 
     def add_invoice(self, number: str, total: Decimal) -> str:
         invoice_id = self._next_id()
-        self.invoices[invoice_id] = {"Id": invoice_id, "DocNumber": number, "TotalAmt": total}
+        self.invoices[invoice_id] = {
+            "Id": invoice_id,
+            "DocNumber": number,
+            "TotalAmt": total,
+            "Balance": total,
+        }
         return invoice_id
+
+    def writes(self) -> list[str]:
+        """The endpoints called that are not queries (batch, customer, upload)."""
+        return [name for name, _ in self.calls if name not in ("query", "token")]
 
     def add_customer(self, name: str) -> str:
         customer_id = self._next_id()
@@ -201,12 +209,12 @@ class FakeQuickBooks:
                 self.calls.append((endpoint, self.clock.now if self.clock else time.time()))
                 bearer = request.headers.get("Authorization", "").removeprefix("Bearer ")
                 if bearer not in self.access_tokens:
-                    return 401, {}, _dumps(UNAUTHORISED)
+                    return 401, {}, dumps(UNAUTHORISED)
                 fault = self.faults[endpoint].popleft() if self.faults[endpoint] else None
                 if fault is not None and not fault.commit:
                     if fault.exception is not None:
                         raise fault.exception
-                    return fault.status or 500, fault.headers, _dumps(fault.body or {})
+                    return fault.status or 500, fault.headers, dumps(fault.body or {})
                 body = request.body.decode() if isinstance(request.body, bytes) else request.body
                 self.request_bodies.append(body or "")
                 query = parse_qs(urlsplit(request.url).query)
@@ -227,23 +235,23 @@ class FakeQuickBooks:
     # -- endpoints --------------------------------------------------------------------
 
     def _query(self, select: str) -> tuple[int, str]:
-        def quoted(text: str) -> list[str]:
-            return [v.replace("\\'", "'") for v in re.findall(r"'((?:[^'\\]|\\.)*)'", text)]
-
+        self.queries.append(select)
         pattern = r"select \* from (Invoice|CreditMemo) where DocNumber in \((.*)\) MAXRESULTS"
+        if (answer := self.list_query(select)) is not None:
+            return answer
         if match := re.match(pattern, select):
             entity, wanted = match.group(1), set(quoted(match.group(2)))
             found = [i for i in self._kept(entity).values() if i["DocNumber"] in wanted]
-            return 200, _dumps({"QueryResponse": {entity: found} if found else {}})
+            return 200, dumps({"QueryResponse": {entity: found} if found else {}})
         if match := re.match(r"select \* from Customer where DisplayName = (.*)$", select):
             name = quoted(match.group(1))[0]
             found = [c for c in self.customers.values() if c["DisplayName"] == name]
-            return 200, _dumps({"QueryResponse": {"Customer": found} if found else {}})
+            return 200, dumps({"QueryResponse": {"Customer": found} if found else {}})
         if match := re.match(r"select \* from Attachable where (.*)$", select):
             invoice_id = quoted(match.group(1))[-1]
             found = [a for a in self.attachments if a["invoice_id"] == invoice_id]
             listed = [{"Id": a["Id"], "FileName": a["FileName"]} for a in found]
-            return 200, _dumps({"QueryResponse": {"Attachable": listed} if listed else {}})
+            return 200, dumps({"QueryResponse": {"Attachable": listed} if listed else {}})
         raise AssertionError(f"query the simulator does not know: {select}")
 
     def _customer(self, body: str) -> tuple[int, str]:
@@ -251,7 +259,7 @@ class FakeQuickBooks:
         validate("Customer", data)
         customer_id = self._next_id()
         self.customers[customer_id] = {**data, "Id": customer_id}
-        return 200, _dumps({"Customer": self.customers[customer_id]})
+        return 200, dumps({"Customer": self.customers[customer_id]})
 
     def _batch(self, body: str) -> tuple[int, str]:
         data = json.loads(body, parse_float=Decimal)
@@ -271,12 +279,14 @@ class FakeQuickBooks:
                 answer.pop("time")
             else:
                 invoice_id = self._next_id()
-                stored = {**invoice, "Id": invoice_id, "TotalAmt": self._total(invoice)}
+                total = self._total(invoice)
+                left = "Balance" if entity == "Invoice" else "RemainingCredit"
+                stored = {**invoice, "Id": invoice_id, "TotalAmt": total, left: total}
                 assert stored["TotalAmt"] >= 0, "QuickBooks refuses a negative total"
                 self._kept(entity)[invoice_id] = stored
                 answer[entity] = stored
             answers.append(answer)
-        return 200, _dumps({"BatchItemResponse": answers, "time": "2025-04-08T10:00:00-07:00"})
+        return 200, dumps({"BatchItemResponse": answers, "time": "2025-04-08T10:00:00-07:00"})
 
     def _kept(self, entity: str) -> dict[str, dict[str, Any]]:
         return self.invoices if entity == "Invoice" else self.credit_memos
@@ -340,7 +350,7 @@ class FakeQuickBooks:
         }
         self.attachments.append(attachment)
         listed = {"Id": attachment["Id"], "FileName": attachment["FileName"]}
-        return 200, _dumps({"AttachableResponse": [{"Attachable": listed}]})
+        return 200, dumps({"AttachableResponse": [{"Attachable": listed}]})
 
     def _token(self, request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
         form = {
@@ -353,12 +363,12 @@ class FakeQuickBooks:
             self.calls.append(("token", self.clock.now if self.clock else time.time()))
             fault = self.faults["token"].popleft() if self.faults["token"] else None
             if fault is not None:
-                return fault.status or 500, fault.headers, _dumps(fault.body or {})
+                return fault.status or 500, fault.headers, dumps(fault.body or {})
             if form.get("grant_type") == "refresh_token":
                 if form.get("refresh_token") != self.refresh_token:
-                    return 400, {}, _dumps({"error": "invalid_grant"})
+                    return 400, {}, dumps({"error": "invalid_grant"})
             elif form.get("grant_type") != "authorization_code" or form.get("code") != "good-code":
-                return 400, {}, _dumps({"error": "invalid_grant"})
+                return 400, {}, dumps({"error": "invalid_grant"})
             time.sleep(self.token_delay)  # widens the window two refreshers could race in
             self.refreshes += 1
             access = f"access-{self.refreshes}"
@@ -371,7 +381,7 @@ class FakeQuickBooks:
                 "x_refresh_token_expires_in": 8726400,
                 "token_type": "bearer",
             }
-        return 200, {"Content-Type": "application/json"}, _dumps(answer)
+        return 200, {"Content-Type": "application/json"}, dumps(answer)
 
 
 def _code(line: Mapping[str, Any]) -> str:

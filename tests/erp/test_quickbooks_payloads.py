@@ -211,9 +211,12 @@ def test_a_customer_name_quickbooks_cannot_hold_is_refused():
 # -- settings ------------------------------------------------------------------------
 
 
-def test_an_inline_client_secret_is_refused():
-    with pytest.raises(ValueError, match="never inline"):
-        settings(client_secret="hunter2")
+def test_a_client_secret_resolved_by_the_core_is_a_plain_string_never_shown():
+    """The core resolves {env:}/{file:} references (and refuses inline secrets in the
+    tenant file) before the sink sees its settings."""
+    model = settings(client_secret="hunter2")
+    assert model.resolved_client_secret() == "hunter2"
+    assert "hunter2" not in repr(model)
 
 
 def test_unknown_settings_are_refused():

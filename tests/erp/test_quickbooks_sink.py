@@ -9,16 +9,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Sequence
 from decimal import Decimal
 from importlib.metadata import entry_points
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 import responses
-from connector_erp_quickbooks.limits import RateLimiter
 from connector_erp_quickbooks.plugin import QuickBooksSink
 
 from connector.contracts import SinkContext, StatementDocument, StatementLine
@@ -26,9 +23,9 @@ from connector.testing import sink_test_class
 from connector.testing.samples import credit_note
 from connector.testing.sink import MemoryTokenStore as KitTokenStore
 from connector.testing.sink import SinkSetup
+from tests.erp.quickbooks_fixtures import KEY, SETTINGS, Worker, fresh_store, statements
 from tests.erp.quickbooks_sim import (
     NOW,
-    REALM,
     Crash,
     FakeClock,
     FakeQuickBooks,
@@ -38,16 +35,6 @@ from tests.erp.quickbooks_sim import (
     validation_fault,
 )
 from tests.factories import TAX_RATE, make_statement
-
-KEY = f"quickbooks:{REALM}"
-SETTINGS = {
-    "client_id": "app-client-id",
-    "client_secret": {"env": "QBO_TEST_SECRET"},
-    "realm_id": REALM,
-    "environment": "sandbox",
-    "item_ref": "1",
-    "tax_code": "5",
-}
 
 
 @pytest.fixture(autouse=True)
@@ -70,49 +57,6 @@ def rsps():
 @pytest.fixture
 def qbo(rsps, clock) -> FakeQuickBooks:
     return FakeQuickBooks(rsps, clock=clock)
-
-
-class Worker:
-    """One sink instance (a worker process) with recorded retry waits."""
-
-    def __init__(self, qbo: FakeQuickBooks, store: MemoryTokenStore, **settings) -> None:
-        self.retry_sleeps: list[float] = []
-        self.rendered: list[str] = []
-        clock = qbo.clock
-
-        def sleep(seconds: float) -> None:
-            self.retry_sleeps.append(seconds)
-            clock.sleep(seconds)
-
-        def render(document: StatementDocument, fmt: str) -> bytes:
-            assert fmt == "pdf"
-            self.rendered.append(document.number or "")
-            return b"%PDF-1.4 statement " + (document.number or "").encode()
-
-        context = SinkContext(
-            "northwind", Path("/nonexistent"), "run-1", tokens=store, render=render
-        )
-        self.sink = QuickBooksSink(
-            {**SETTINGS, **settings},
-            context,
-            limiter=RateLimiter(clock=clock.monotonic, sleep=clock.sleep),
-            sleep=sleep,
-            now=lambda: NOW,
-        )
-
-    def push(self, documents: Sequence[StatementDocument]):
-        return self.sink.push(documents)
-
-
-def fresh_store() -> MemoryTokenStore:
-    return MemoryTokenStore({KEY: token()})
-
-
-def statements(count: int, start: int = 1) -> list[StatementDocument]:
-    return [
-        make_statement(statement_id=f"st-{i:04d}", number=f"NW-2025-{i:04d}")
-        for i in range(start, start + count)
-    ]
 
 
 def sent_invoices(qbo: FakeQuickBooks) -> list[dict]:

@@ -1,12 +1,13 @@
 """A stateful Xero for the sink's tests, served through ``responses`` (no network).
 
-It keeps contacts, invoices and attachments; computes each invoice's total the way
-Xero does (Quantity x UnitAmount rounded half-up per line, plus the line's TaxAmount,
-or the tax type's rate when none is given); answers a repeated ``Idempotency-Key``
-with the first response; checks the bearer token and rotates refresh tokens like
-Xero's identity service; and injects faults on request: any status with headers
-(429 with Retry-After, 500, 503), and timeouts or dropped connections before or after
-it committed the request.
+It keeps contacts, invoices, credit notes and attachments, and the settings a preflight
+reads (accounts, tax rates, items, tracking categories, currencies); computes each
+invoice's total the way Xero does (Quantity x UnitAmount rounded half-up per line, plus
+the line's TaxAmount, or the tax type's rate when none is given); records payments;
+answers a repeated ``Idempotency-Key`` with the first response; checks the bearer token
+and rotates refresh tokens like Xero's identity service; and injects faults on request:
+any status with headers (429 with Retry-After, 500, 503), and timeouts or dropped
+connections before or after it committed the request.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import requests
 import responses
+
+from tests.erp.xero_lists import XeroLists, ms, number
 
 API = "https://api.xero.com"
 IDENTITY = "https://identity.xero.com"
@@ -74,16 +77,12 @@ def ms_date(text: str) -> dt.date:
     return dt.datetime.fromtimestamp(int(match.group(1)) / 1000, dt.UTC).date()
 
 
-def _number(value: Decimal) -> float:
-    # Xero sends numbers; money at 2 and unit prices at 4 places print exactly as floats.
-    return float(value)
-
-
-class FakeXero:
+class FakeXero(XeroLists):
     """One Xero organisation (plus the identity service) behind ``responses``."""
 
     def __init__(self, mock: responses.RequestsMock, *, accounts: tuple[str, ...] = ("200",)):
         self.accounts = set(accounts)
+        self.init_lists(TAX_RATES)
         self.contacts: dict[str, dict[str, Any]] = {}
         self.invoices: dict[str, dict[str, Any]] = {}
         self.attachments: dict[str, dict[str, bytes]] = {}
@@ -124,6 +123,32 @@ class FakeXero:
 
     def new_id(self) -> str:
         return f"00000000-0000-0000-0000-{next(self._ids):012d}"
+
+    def add_invoice(self, number: str, total: Decimal, status: str = "AUTHORISED") -> str:
+        """An ACCREC invoice as a push would have left it, nothing paid yet."""
+        invoice_id = self.new_id()
+        self.invoices[invoice_id] = {
+            "InvoiceID": invoice_id,
+            "InvoiceNumber": number,
+            "Type": "ACCREC",
+            "Status": status,
+            "LineItems": [],
+            "SubTotal": total,
+            "TotalTax": Decimal(0),
+            "Total": total,
+            "AmountDue": total,
+            "AmountPaid": Decimal(0),
+        }
+        return invoice_id
+
+    def pay(self, invoice_id: str, amount: Decimal, on: dt.date) -> None:
+        """Record a payment of ``amount`` on ``on``; the invoice is PAID when nothing is due."""
+        invoice = self.invoices[invoice_id]
+        invoice["AmountPaid"] += amount
+        invoice["AmountDue"] -= amount
+        if invoice["AmountDue"] == 0:
+            invoice["Status"] = "PAID"
+            invoice["_paid_on"] = on
 
     # -- identity -----------------------------------------------------------------------
 
@@ -213,7 +238,10 @@ class FakeXero:
 
     def _serve(self, call: Call) -> tuple[int, dict[str, str], str]:
         route: Callable[[Call], tuple[int, dict[str, str], str]] | None = None
-        if call.path == "/Invoices":
+        reads = self.reads()
+        if call.path in reads:
+            route = reads[call.path] if call.method == "GET" else None
+        elif call.path == "/Invoices":
             route = {"GET": self._get_invoices, "PUT": self._put_invoices}.get(call.method)
         elif call.path == "/Contacts":
             route = {"GET": self._get_contacts, "PUT": self._put_contacts}.get(call.method)
@@ -234,12 +262,14 @@ class FakeXero:
         return 200, {}, json.dumps({"Invoices": [self._public(inv) for inv in found]})
 
     def _public(self, invoice: dict[str, Any]) -> dict[str, Any]:
-        shown = {k: v for k, v in invoice.items() if k not in ("_date", "_due")}
-        for name in ("SubTotal", "TotalTax", "Total"):
-            shown[name] = _number(invoice[name])
+        shown = {k: v for k, v in invoice.items() if not k.startswith("_")}
+        for name in ("SubTotal", "TotalTax", "Total", "AmountDue", "AmountPaid"):
+            shown[name] = number(invoice[name])
+        if invoice.get("_paid_on"):
+            shown["FullyPaidOnDate"] = ms(invoice["_paid_on"])
         shown["HasAttachments"] = bool(self.attachments.get(invoice["InvoiceID"]))
         shown["LineItems"] = [
-            {k: _number(v) if isinstance(v, Decimal) else v for k, v in line.items()}
+            {k: number(v) if isinstance(v, Decimal) else v for k, v in line.items()}
             for line in invoice["LineItems"]
         ]
         return shown
@@ -322,9 +352,11 @@ class FakeXero:
             "SubTotal": subtotal,
             "TotalTax": tax,
             "Total": subtotal + tax + self.total_skew.get(number, Decimal(0)),
+            "AmountPaid": Decimal(0),
             "_date": ms_date(sent["Date"]),
             "_due": ms_date(sent["DueDate"]),
         }
+        invoice["AmountDue"] = invoice["Total"]
         self.invoices[invoice["InvoiceID"]] = invoice
         return invoice
 

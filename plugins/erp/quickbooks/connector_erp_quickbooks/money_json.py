@@ -49,3 +49,16 @@ def dumps(value: Any) -> str:
     if isinstance(value, Sequence):
         return "[" + ",".join(dumps(item) for item in value) + "]"
     raise TypeError(f"cannot write {type(value).__name__} into a QuickBooks payload")
+
+
+def parse_amount(value: Any) -> Decimal | None:
+    """An amount from a QuickBooks answer as a Decimal (None when absent).
+
+    The client parses answers with Decimals; a float (from a client that does not) is
+    read as its shortest repr, the decimal QuickBooks wrote.
+    """
+    if value is None:
+        return None
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return Decimal(str(value))

@@ -85,7 +85,7 @@ def auth_client(settings: QuickBooksSettings) -> StaticAuthClient:
     """An AuthClient for the tenant's app, resolving its secrets now."""
     return StaticAuthClient(
         settings.resolved_client_id(),
-        settings.client_secret.resolve(),
+        settings.resolved_client_secret(),
         settings.redirect_uri,
         settings.environment,
         token_endpoint=settings.token_url,
@@ -111,6 +111,11 @@ def _auth_failure(exc: AuthClientError, action: str) -> PluginError:
         f"Intuit refused {action} (HTTP {exc.status_code}: {body.strip() or 'no detail'}); "
         "reconnect with `connector erp connect quickbooks --tenant <tenant>`"
     )
+
+
+def token_key(settings: Mapping[str, Any] | QuickBooksSettings) -> str:
+    """The token store key the sink reads the company's token from: ``quickbooks:<realm>``."""
+    return load_settings(settings, "connect").token_key
 
 
 def authorization_url(settings: Mapping[str, Any] | QuickBooksSettings, state: str) -> str:

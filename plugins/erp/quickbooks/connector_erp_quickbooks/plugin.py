@@ -11,6 +11,10 @@ Each ``push`` delivers statements in batches of 30 (QuickBooks' batch limit):
    statements' idempotency keys, so a retried request cannot create twice;
 4. each created invoice's total, as QuickBooks computed it, is compared with ours;
 5. the statement's PDF is attached.
+
+The sink also answers ``payment_status`` (:mod:`.payments`), ``preflight``
+(:mod:`.preflight`) and, as class methods, the OAuth connection (:mod:`.oauth`), all
+through the same client, limiter and token manager as ``push``.
 """
 
 from __future__ import annotations
@@ -19,7 +23,6 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from decimal import Decimal
 from typing import Any, ClassVar
 
 import requests
@@ -28,23 +31,33 @@ from quickbooks.utils import build_choose_clause, build_where_clause
 
 from connector.contracts import (
     ClassRegistry,
+    PaymentStatus,
     PluginError,
     PushResult,
     SinkContext,
     StatementDocument,
     hookimpl,
 )
+from connector_erp_quickbooks import oauth
+from connector_erp_quickbooks.answers import (
+    batch_fault_text,
+    error_message,
+    failed,
+    fault_is_permanent,
+    what_of,
+)
 from connector_erp_quickbooks.limits import RateLimiter, shared_limiter
-from connector_erp_quickbooks.money_json import dumps
+from connector_erp_quickbooks.money_json import dumps, parse_amount
 from connector_erp_quickbooks.oauth import TokenManager
 from connector_erp_quickbooks.payloads import (
-    CREDIT_MEMO,
     booked_total,
     check_doc_number,
     customer_payload,
     entity_of,
     invoice_payload,
 )
+from connector_erp_quickbooks.payments import payment_statuses
+from connector_erp_quickbooks.preflight import find_gaps
 from connector_erp_quickbooks.settings import (
     InvoiceMapping,
     QuickBooksSettings,
@@ -120,7 +133,7 @@ class QuickBooksSink:
             try:
                 payload = invoice_payload(document, mapping, self.settings)
             except PluginError as exc:
-                results[key] = _failed(document, str(exc), permanent=True)
+                results[key] = failed(document, str(exc), permanent=True)
                 continue
             numbers[document.number or ""] = document.statement_id
             ready.append((document, payload, mapping))
@@ -129,10 +142,41 @@ class QuickBooksSink:
             try:
                 results.update(self._deliver(chunk))
             except (PluginError, QuickbooksException) as exc:
-                message = _message(exc)
+                message = error_message(exc)
                 for document, _, _ in chunk:
-                    results.setdefault(document.idempotency_key, _failed(document, message))
+                    results.setdefault(document.idempotency_key, failed(document, message))
         return [results[document.idempotency_key] for document in documents]
+
+    def payment_status(self, documents: Sequence[StatementDocument]) -> list[PaymentStatus]:
+        """Whether QuickBooks holds each delivered statement as paid (see :mod:`.payments`)."""
+        try:
+            return payment_statuses(self.client, documents)
+        except QuickbooksException as exc:
+            raise PluginError(fault_message(exc)) from exc
+
+    def preflight(self, documents: Sequence[StatementDocument]) -> list[str]:
+        """Every id the statements need that QuickBooks lacks (see :mod:`.preflight`)."""
+        try:
+            return find_gaps(self.client, self.settings, documents)
+        except QuickbooksException as exc:
+            raise PluginError(fault_message(exc)) from exc
+
+    @classmethod
+    def token_key(cls, settings: Mapping[str, Any]) -> str:
+        """The token store key of the company: ``quickbooks:<realm_id>``."""
+        return oauth.token_key(settings)
+
+    @classmethod
+    def authorization_url(cls, settings: Mapping[str, Any], state: str) -> str:
+        """Intuit's sign-in URL for ``connector erp connect``."""
+        return oauth.authorization_url(settings, state)
+
+    @classmethod
+    def exchange_code(
+        cls, settings: Mapping[str, Any], redirect_url: str, state: str
+    ) -> dict[str, Any]:
+        """The first token, for the code in the URL Intuit redirected to (``state`` checked)."""
+        return oauth.exchange_code(settings, redirect_url, expected_state=state)
 
     # -- steps ---------------------------------------------------------------------
 
@@ -140,7 +184,7 @@ class QuickBooksSink:
         self, document: StatementDocument, numbers: Mapping[str, str]
     ) -> PushResult | None:
         if document.number is None or document.status.strip().lower() == DRAFT_STATUS:
-            return _failed(
+            return failed(
                 document,
                 f"statement {document.statement_id} is a draft without an invoice number; "
                 "approve it before pushing",
@@ -149,10 +193,10 @@ class QuickBooksSink:
         try:
             check_doc_number(document)
         except PluginError as exc:
-            return _failed(document, str(exc), permanent=True)
+            return failed(document, str(exc), permanent=True)
         other = numbers.get(document.number)
         if other is not None:
-            return _failed(
+            return failed(
                 document,
                 f"invoice number {document.number} is also used by statement {other} in this push",
                 permanent=True,
@@ -173,7 +217,7 @@ class QuickBooksSink:
             try:
                 customer_id = self._customer_id(document, mapping)
             except (PluginError, QuickbooksException) as exc:
-                results[document.idempotency_key] = _failed(document, _message(exc))
+                results[document.idempotency_key] = failed(document, error_message(exc))
                 continue
             to_create.append((document, {**payload, "CustomerRef": {"value": customer_id}}))
         if to_create:
@@ -199,16 +243,16 @@ class QuickBooksSink:
     def _already_there(
         self, document: StatementDocument, found: Sequence[Mapping[str, Any]]
     ) -> PushResult:
-        what = _what(document)
+        what = what_of(document)
         for invoice in found:
-            if _amount(invoice.get("TotalAmt")) == booked_total(document):
+            if parse_amount(invoice.get("TotalAmt")) == booked_total(document):
                 message = f"already in QuickBooks as {what} {invoice.get('Id')}; not created again"
                 attached = self._attach_if_missing(document, str(invoice.get("Id")))
                 if attached is not None:
                     return attached
                 return PushResult(document.statement_id, str(invoice.get("Id")), True, message)
         others = ", ".join(f"Id {i.get('Id')} total {i.get('TotalAmt')}" for i in found)
-        return _failed(
+        return failed(
             document,
             f"{what} {document.number} already exists in QuickBooks ({others}) with another "
             f"total than ours ({booked_total(document)}); not creating a second one: void or "
@@ -251,7 +295,7 @@ class QuickBooksSink:
             answer = self.client.post(url, dumps(batch), request_id=rid)
         except (PluginError, QuickbooksException) as exc:
             message = (
-                f"{_message(exc)}; if QuickBooks created the invoice anyway, the next push "
+                f"{error_message(exc)}; if QuickBooks created the invoice anyway, the next push "
                 "finds it by its number"
             )
             # A fault QuickBooks answered (the transport retried what can pass) refuses
@@ -260,7 +304,7 @@ class QuickBooksSink:
                 exc, AuthorizationException
             )
             return {
-                document.idempotency_key: _failed(document, message, permanent=permanent)
+                document.idempotency_key: failed(document, message, permanent=permanent)
                 for document, _ in items
             }
         by_bid = {str(item.get("bId")): item for item in answer.get("BatchItemResponse", [])}
@@ -272,14 +316,14 @@ class QuickBooksSink:
 
     def _created(self, document: StatementDocument, item: Mapping[str, Any] | None) -> PushResult:
         if item is None:
-            return _failed(document, "QuickBooks' batch answer left this invoice out")
+            return failed(document, "QuickBooks' batch answer left this invoice out")
         if "Fault" in item:
             fault = item["Fault"]
-            return _failed(document, _batch_fault(fault), permanent=_fault_is_permanent(fault))
-        what = _what(document)
+            return failed(document, batch_fault_text(fault), permanent=fault_is_permanent(fault))
+        what = what_of(document)
         created = item.get(entity_of(document)) or {}
         remote_id = str(created.get("Id"))
-        theirs, ours = _amount(created.get("TotalAmt")), booked_total(document)
+        theirs, ours = parse_amount(created.get("TotalAmt")), booked_total(document)
         if theirs != ours:
             return PushResult(
                 document.statement_id,
@@ -309,7 +353,7 @@ class QuickBooksSink:
             )
             answer = self.client.query(f"select * from Attachable where {where}")
         except (PluginError, QuickbooksException) as exc:
-            return self._attach_failed(document, invoice_id, _message(exc))
+            return self._attach_failed(document, invoice_id, error_message(exc))
         names = {a.get("FileName") for a in answer.get("QueryResponse", {}).get("Attachable", [])}
         if self._file_name(document) in names:
             return None
@@ -337,12 +381,12 @@ class QuickBooksSink:
                 "Attachable", dumps(metadata), _file_bytes=pdf, request_id=rid
             )
         except (PluginError, QuickbooksException) as exc:
-            return self._attach_failed(document, invoice_id, _message(exc))
+            return self._attach_failed(document, invoice_id, error_message(exc))
         except Exception as exc:  # a renderer's failure must not lose the invoice id
             return self._attach_failed(document, invoice_id, f"rendering failed: {exc}")
         for item in answer.get("AttachableResponse", []):
             if "Fault" in item:
-                return self._attach_failed(document, invoice_id, _batch_fault(item["Fault"]))
+                return self._attach_failed(document, invoice_id, batch_fault_text(item["Fault"]))
         return None
 
     def _attach_failed(self, document: StatementDocument, invoice_id: str, why: str) -> PushResult:
@@ -352,50 +396,9 @@ class QuickBooksSink:
             document.statement_id,
             invoice_id,
             False,
-            f"{_what(document)} {document.number} is in QuickBooks as Id {invoice_id} (it will "
+            f"{what_of(document)} {document.number} is in QuickBooks as Id {invoice_id} (it will "
             f"not be created again) but its PDF could not be attached: {why}",
         )
-
-
-def _what(document: StatementDocument) -> str:
-    return "credit memo" if entity_of(document) == CREDIT_MEMO else "invoice"
-
-
-def _amount(value: Any) -> Decimal | None:
-    if value is None:
-        return None
-    if isinstance(value, float):  # a client parsing floats: take the shortest repr
-        return Decimal(repr(value))
-    return Decimal(str(value))
-
-
-def _batch_fault(fault: Mapping[str, Any]) -> str:
-    errors = fault.get("Error") or [{}]
-    parts = []
-    for error in errors:
-        text = str(error.get("Message", "")).strip()
-        detail = str(error.get("Detail", "")).strip()
-        if detail and detail not in text:
-            text = f"{text}: {detail}" if text else detail
-        code = f" (code {error['code']})" if error.get("code") else ""
-        parts.append(text + code)
-    return f"QuickBooks ({fault.get('type', 'Fault')}): " + "; ".join(parts)
-
-
-def _message(exc: Exception) -> str:
-    if isinstance(exc, QuickbooksException):
-        return fault_message(exc)
-    return str(exc)
-
-
-def _failed(document: StatementDocument, message: str, *, permanent: bool = False) -> PushResult:
-    """A failed result; ``permanent`` when the data itself is refused (retrying cannot help)."""
-    return PushResult(document.statement_id, None, False, message, permanent=permanent)
-
-
-def _fault_is_permanent(fault: Mapping[str, Any]) -> bool:
-    # QuickBooks' validation faults name the data; system faults and throttling pass.
-    return "validation" in str(fault.get("type", "")).lower()
 
 
 @hookimpl

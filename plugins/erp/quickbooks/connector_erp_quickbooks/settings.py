@@ -8,20 +8,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from connector.contracts import PluginError, StatementDocument
 
-# The core's wording, so an inline secret reads the same whichever model caught it.
-INLINE_SECRET_MESSAGE = "secrets must be references: {env: NAME} or {file: PATH}, never inline"
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 class SecretReference(BaseModel):
     """A secret held outside the tenant file: an environment variable or a file.
 
-    The same shape as the core's ``SecretRef``, which plugins may not import; the plugin
-    resolves it itself, when the sink or the OAuth functions first need the value.
+    The core resolves references before it hands settings to the sink or the connect
+    class methods, so they normally get plain strings; a reference is still accepted
+    (the same shape as the core's ``SecretRef``, which plugins may not import) and
+    resolved here when first needed.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -32,9 +40,7 @@ class SecretReference(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _refuse_inline(cls, value: Any, info: ValidationInfo) -> Any:
-        if isinstance(value, str):
-            raise ValueError(INLINE_SECRET_MESSAGE)
+    def _with_base_dir(cls, value: Any, info: ValidationInfo) -> Any:
         if isinstance(value, dict) and info.context and "base_dir" in info.context:
             value = {**value, "base_dir": info.context["base_dir"]}
         return value
@@ -65,7 +71,9 @@ class QuickBooksSettings(BaseModel):
     """``erp.settings`` of a tenant whose sink is ``quickbooks``.
 
     :param client_id: the app's client id (Intuit developer portal, Keys & credentials).
-    :param client_secret: the app's client secret, as ``{env: NAME}`` or ``{file: PATH}``.
+    :param client_secret: the app's client secret: ``{env: NAME}`` or ``{file: PATH}``
+        in the tenant file (the core's check refuses it inline), resolved by the core
+        to a plain string before the sink gets it.
     :param realm_id: the QuickBooks company id ("realmId") the tenant's invoices go to.
     :param environment: ``sandbox`` or ``production``: which API and which keys.
     :param base_url: the accounting API's base (``.../v3``), for a simulator; default: Intuit's.
@@ -91,7 +99,7 @@ class QuickBooksSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     client_id: str | SecretReference
-    client_secret: SecretReference
+    client_secret: SecretStr | SecretReference
     realm_id: str = Field(pattern=r"^[0-9]+$")
     environment: Literal["sandbox", "production"] = "production"
     base_url: str | None = None
@@ -139,6 +147,13 @@ class QuickBooksSettings(BaseModel):
     def resolved_client_id(self) -> str:
         value = self.client_id
         return value.resolve() if isinstance(value, SecretReference) else value
+
+    def resolved_client_secret(self) -> str:
+        """The client secret as a plain string, resolving a reference."""
+        value = self.client_secret
+        if isinstance(value, SecretReference):
+            return value.resolve()
+        return value.get_secret_value()
 
 
 def load_settings(settings: Any, where: str) -> QuickBooksSettings:

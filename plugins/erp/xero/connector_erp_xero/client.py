@@ -14,7 +14,17 @@ from typing import Any, TypeVar
 
 import requests
 from xero_python.accounting import AccountingApi
-from xero_python.accounting.models import Contact, Contacts, Invoice, Invoices
+from xero_python.accounting.models import (
+    Account,
+    Contact,
+    Contacts,
+    CreditNote,
+    Invoice,
+    Invoices,
+    Item,
+    TaxRate,
+    TrackingCategory,
+)
 from xero_python.api_client import ApiClient, Configuration
 from xero_python.api_client.oauth2 import OAuth2Token
 from xero_python.exceptions import ApiException
@@ -29,7 +39,9 @@ T = TypeVar("T")
 API_PATH = "/api.xro/2.0"
 #: Contact numbers per ``where`` filter: keeps the URL far below servers' length limits.
 CONTACTS_PER_QUERY = 25
-_SAFE_FILTER_TEXT = re.compile(r'^[^"\\]+$')
+#: Invoice numbers per ``InvoiceNumbers`` query (a push batch's size).
+INVOICES_PER_QUERY = 50
+SAFE_FILTER_TEXT = re.compile(r'^[^"\\]+$')
 
 
 class XeroClient:
@@ -65,15 +77,21 @@ class XeroClient:
         self.api = AccountingApi(api_client, base_url=settings.base_url + API_PATH)
 
     def find_invoices(self, numbers: Sequence[str]) -> list[Invoice]:
-        """Sales invoices (any status) carrying one of the invoice ``numbers``."""
-        if not numbers:
-            return []
-        found = self._call(
-            lambda: self.api.get_invoices(
-                self.tenant_id, invoice_numbers=list(numbers), where='Type=="ACCREC"'
+        """Sales invoices (any status) carrying one of the invoice ``numbers``.
+
+        One call per :data:`INVOICES_PER_QUERY` numbers.
+        """
+        found: list[Invoice] = []
+        unique = list(dict.fromkeys(numbers))
+        for start in range(0, len(unique), INVOICES_PER_QUERY):
+            chunk = unique[start : start + INVOICES_PER_QUERY]
+            result = self._call(
+                lambda chunk=chunk: self.api.get_invoices(
+                    self.tenant_id, invoice_numbers=chunk, where='Type=="ACCREC"'
+                )
             )
-        )
-        return list(found.invoices or [])
+            found.extend(result.invoices or [])
+        return found
 
     def read_invoices(self, invoice_ids: Sequence[str]) -> list[Invoice]:
         """The invoices with these Xero ids, as Xero holds them now."""
@@ -85,15 +103,7 @@ class XeroClient:
     def find_contacts(self, numbers: Sequence[str]) -> dict[str, str]:
         """ContactID by ContactNumber, for those of ``numbers`` Xero has."""
         found: dict[str, str] = {}
-        unique = sorted(set(numbers))
-        for number in unique:
-            if not _SAFE_FILTER_TEXT.match(number):
-                raise PluginError(
-                    f"contact number {number!r} cannot be searched for in Xero: "
-                    'it may not contain " or \\'
-                )
-        for start in range(0, len(unique), CONTACTS_PER_QUERY):
-            chunk = unique[start : start + CONTACTS_PER_QUERY]
+        for chunk in self._filters("ContactNumber", numbers, "contact number"):
             where = " OR ".join(f'ContactNumber=="{number}"' for number in chunk)
             result = self._call(
                 lambda where=where: self.api.get_contacts(self.tenant_id, where=where)
@@ -102,6 +112,68 @@ class XeroClient:
                 if contact.contact_number in chunk and contact.contact_id:
                     found.setdefault(contact.contact_number, str(contact.contact_id))
         return found
+
+    def find_credit_notes(self, numbers: Sequence[str]) -> list[CreditNote]:
+        """Sales credit notes (ACCRECCREDIT, any status) carrying one of ``numbers``."""
+        found: list[CreditNote] = []
+        for chunk in self._filters("CreditNoteNumber", numbers, "credit note number"):
+            numbers_filter = " OR ".join(f'CreditNoteNumber=="{number}"' for number in chunk)
+            where = f'Type=="ACCRECCREDIT" AND ({numbers_filter})'
+            result = self._call(
+                lambda where=where: self.api.get_credit_notes(self.tenant_id, where=where)
+            )
+            found.extend(note for note in result.credit_notes or [] if note.credit_note_number)
+        return found
+
+    def accounts(self) -> list[Account]:
+        """The organisation's chart of accounts (archived accounts included)."""
+        return list(self._call(lambda: self.api.get_accounts(self.tenant_id)).accounts or [])
+
+    def tax_rates(self) -> list[TaxRate]:
+        """The organisation's tax rates, each with its tax type and status."""
+        return list(self._call(lambda: self.api.get_tax_rates(self.tenant_id)).tax_rates or [])
+
+    def items(self, codes: Sequence[str]) -> list[Item]:
+        """The items with one of ``codes``."""
+        found: list[Item] = []
+        for chunk in self._filters("Code", codes, "item code"):
+            where = " OR ".join(f'Code=="{code}"' for code in chunk)
+            result = self._call(lambda where=where: self.api.get_items(self.tenant_id, where=where))
+            found.extend(result.items or [])
+        return found
+
+    def tracking_categories(self) -> list[TrackingCategory]:
+        """The organisation's active tracking categories and their options."""
+        result = self._call(lambda: self.api.get_tracking_categories(self.tenant_id))
+        return list(result.tracking_categories or [])
+
+    def currencies(self) -> set[str]:
+        """Codes of the currencies the organisation has enabled (the base one included)."""
+        result = self._call(lambda: self.api.get_currencies(self.tenant_id))
+        return {_code(currency.code) for currency in result.currencies or [] if currency.code}
+
+    def base_currency(self) -> str:
+        """The organisation's base currency code."""
+        result = self._call(lambda: self.api.get_organisations(self.tenant_id))
+        for organisation in result.organisations or []:
+            if organisation.base_currency:
+                return _code(organisation.base_currency)
+        raise PluginError(f"Xero did not say the base currency of organisation {self.tenant_id}")
+
+    def _filters(self, field: str, values: Sequence[str], what: str) -> list[list[str]]:
+        """``values`` (each once, sorted) in chunks of :data:`CONTACTS_PER_QUERY` for a
+        ``where`` filter on ``field``; PluginError for a value a filter cannot carry."""
+        unique = sorted(set(values))
+        for value in unique:
+            if not SAFE_FILTER_TEXT.match(value):
+                raise PluginError(
+                    f"{what} {value!r} cannot be searched for in Xero ({field}): "
+                    'it may not contain " or \\'
+                )
+        return [
+            unique[start : start + CONTACTS_PER_QUERY]
+            for start in range(0, len(unique), CONTACTS_PER_QUERY)
+        ]
 
     def create_contacts(self, contacts: Sequence[Contact], idempotency_key: str) -> list[Contact]:
         """Create ``contacts``; each comes back with its ContactID or its validation errors."""
@@ -154,3 +226,8 @@ class XeroClient:
         # The token was revoked or expired early: one locked refresh, one more try.
         self.keeper.refresh_after_rejection(token)
         return call()
+
+
+def _code(value: object) -> str:
+    """A currency code from the SDK (an enum member or a plain string)."""
+    return str(getattr(value, "value", value))

@@ -15,12 +15,14 @@ create call. For a batch:
 A validation error from Xero fails only its statements, with Xero's own message; a
 timeout, 5xx or exhausted allowance fails the statements not settled yet, which the
 next push settles by step 1.
+
+The sink also answers ``payment_status`` (:mod:`.payments`), ``preflight``
+(:mod:`.preflight`) and, as class methods, the OAuth connection (:mod:`.oauth`), all
+through the same client, limiter and token keeper as ``push``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import re
 import time
@@ -35,15 +37,26 @@ from xero_python.exceptions import AccountingBadRequestException, ApiException
 
 from connector.contracts import (
     ClassRegistry,
+    PaymentStatus,
     PluginError,
     PushResult,
     SinkContext,
     StatementDocument,
     hookimpl,
 )
+from connector_erp_xero import oauth
+from connector_erp_xero.answers import (
+    error_text,
+    failed,
+    idempotency_key,
+    unique,
+    validation_messages,
+)
 from connector_erp_xero.client import XeroClient
 from connector_erp_xero.invoices import DraftInvoice, build_invoice, new_contact
 from connector_erp_xero.limits import CONCURRENT, RateLimiter, limiter_for
+from connector_erp_xero.payments import payment_statuses
+from connector_erp_xero.preflight import find_gaps
 from connector_erp_xero.settings import (
     InvoiceMapping,
     XeroSinkSettings,
@@ -60,33 +73,6 @@ GONE_STATUSES = frozenset({"DELETED", "VOIDED"})
 NO_ID = "00000000-0000-0000-0000-000000000000"
 
 Pending = tuple[StatementDocument, InvoiceMapping]
-
-
-def idempotency_key(kind: str, keys: Sequence[str], payload: Any = None) -> str:
-    """A deterministic ``Idempotency-Key`` (under Xero's 128 characters).
-
-    Built from the statements' own keys and the exact payload: the same statements sent
-    the same way reuse it (Xero then answers with its first response), while a payload
-    corrected after a validation error gets a new one instead of the old refusal.
-    """
-    digest = hashlib.sha256()
-    digest.update("\n".join(sorted(keys)).encode("utf-8"))
-    if payload is not None:
-        digest.update(json.dumps(payload, sort_keys=True, default=str).encode("utf-8"))
-    return f"bc-{kind}-{digest.hexdigest()}"
-
-
-def validation_messages(item: Any) -> list[str]:
-    """Xero's validation messages on a returned invoice or contact model, each once.
-
-    Xero repeats a message for every line it applies to.
-    """
-    return unique([error.message for error in (item.validation_errors or []) if error.message])
-
-
-def unique(messages: Sequence[str]) -> list[str]:
-    """``messages`` without repeats, in their order."""
-    return list(dict.fromkeys(messages))
 
 
 class XeroSink:
@@ -124,27 +110,58 @@ class XeroSink:
         for document in documents:
             refusal = self._refusal(document, numbers)
             if refusal is not None:
-                results[document.statement_id] = _failed(document, refusal)
+                results[document.statement_id] = failed(document, refusal)
                 continue
             numbers[document.number or ""] = document.statement_id
             try:
                 pending.append((document, resolve_mapping(self.settings, document)))
             except PluginError as exc:
-                results[document.statement_id] = _failed(document, str(exc))
+                results[document.statement_id] = failed(document, str(exc))
         for start in range(0, len(pending), BATCH_SIZE):
             batch = pending[start : start + BATCH_SIZE]
             try:
                 self._push_batch(batch, results)
             except (PluginError, ApiException) as exc:
                 log.warning("Xero push of %d statements stopped: %s", len(batch), exc)
-                message = _error_text(exc)
+                message = error_text(exc)
                 for document, _mapping in batch:
-                    results.setdefault(document.statement_id, _failed(document, message))
+                    results.setdefault(document.statement_id, failed(document, message))
         return [
             results.get(document.statement_id)
-            or _failed(document, "the xero sink did not get to this statement")
+            or failed(document, "the xero sink did not get to this statement")
             for document in documents
         ]
+
+    def payment_status(self, documents: Sequence[StatementDocument]) -> list[PaymentStatus]:
+        """Whether Xero holds each delivered statement as paid (see :mod:`.payments`)."""
+        try:
+            return payment_statuses(self.client, documents)
+        except ApiException as exc:
+            raise PluginError(error_text(exc)) from exc
+
+    def preflight(self, documents: Sequence[StatementDocument]) -> list[str]:
+        """Every code the statements need that Xero lacks (see :mod:`.preflight`); reads only."""
+        try:
+            return find_gaps(self.client, self.settings, documents)
+        except ApiException as exc:
+            raise PluginError(error_text(exc)) from exc
+
+    @classmethod
+    def token_key(cls, settings: Mapping[str, Any]) -> str:
+        """The token store key of the organisation: ``xero:<tenant_id>``."""
+        return oauth.token_key(settings)
+
+    @classmethod
+    def authorization_url(cls, settings: Mapping[str, Any], state: str) -> str:
+        """Xero's sign-in URL for ``connector erp connect``."""
+        return oauth.authorization_url(settings, state)
+
+    @classmethod
+    def exchange_code(
+        cls, settings: Mapping[str, Any], redirect_url: str, state: str
+    ) -> dict[str, Any]:
+        """The first token, for the code in the URL Xero redirected to (``state`` checked)."""
+        return oauth.exchange_code(settings, redirect_url, expected_state=state)
 
     def _refusal(self, document: StatementDocument, numbers: Mapping[str, str]) -> str | None:
         if document.number is None or document.status.strip().lower() == DRAFT_STATUS:
@@ -171,7 +188,7 @@ class XeroSink:
                     (document, build_invoice(document, mapping, contact_id, self.settings.status))
                 )
             except PluginError as exc:
-                results[document.statement_id] = _failed(document, str(exc))
+                results[document.statement_id] = failed(document, str(exc))
         created = self._create(drafts, results)
         self._compare_totals(created, results, attach)
         self._attach_all(attach, results)
@@ -193,18 +210,18 @@ class XeroSink:
             if not invoices:
                 rest.append((document, mapping))
             elif not live:
-                results[document.statement_id] = _failed(
+                results[document.statement_id] = failed(
                     document,
                     f"invoice {document.number} exists in Xero as {invoices[0].status}; "
                     "not creating it again (issue a new number or restore it in Xero)",
                     str(invoices[0].invoice_id),
                 )
             elif len(live) > 1:
-                results[document.statement_id] = _failed(
+                results[document.statement_id] = failed(
                     document, f"Xero holds {len(live)} invoices numbered {document.number}"
                 )
             elif live[0].total != document.total:
-                results[document.statement_id] = _failed(
+                results[document.statement_id] = failed(
                     document,
                     f"invoice {document.number} already exists in Xero with total "
                     f"{live[0].total}, but the statement's total is {document.total}",
@@ -243,7 +260,7 @@ class XeroSink:
             for document, mapping in pending:
                 if mapping.contact_number not in ids:
                     reason = refused.get(mapping.contact_number, "not returned by Xero")
-                    results[document.statement_id] = _failed(
+                    results[document.statement_id] = failed(
                         document,
                         f"Xero did not create contact {mapping.contact_number} "
                         f"({mapping.contact_name}): {reason}",
@@ -273,13 +290,13 @@ class XeroSink:
         for document, _draft in drafts:
             invoice = by_number.get(document.number)
             if invoice is None:
-                results[document.statement_id] = _failed(
+                results[document.statement_id] = failed(
                     document, f"Xero's answer did not include invoice {document.number}"
                 )
                 continue
             errors = validation_messages(invoice)
             if errors or invoice.has_errors or not invoice.invoice_id:
-                results[document.statement_id] = _failed(
+                results[document.statement_id] = failed(
                     document,
                     f"Xero rejected invoice {document.number}: "
                     + ("; ".join(errors) or "no reason given"),
@@ -311,7 +328,7 @@ class XeroSink:
             by_number.setdefault(number or "", []).extend(m for m in messages if m)
         for document, _draft in drafts:
             messages = unique(by_number.get(document.number or "") or [general])
-            results[document.statement_id] = _failed(
+            results[document.statement_id] = failed(
                 document,
                 f"Xero rejected invoice {document.number}: " + "; ".join(messages),
                 permanent=True,
@@ -329,11 +346,11 @@ class XeroSink:
         for document, invoice_id in created:
             invoice = held.get(invoice_id)
             if invoice is None:
-                results[document.statement_id] = _failed(
+                results[document.statement_id] = failed(
                     document, f"invoice {document.number} was not found when read back", invoice_id
                 )
             elif invoice.total != document.total:
-                results[document.statement_id] = _failed(
+                results[document.statement_id] = failed(
                     document,
                     f"Xero computed a total of {invoice.total} for invoice {document.number}, "
                     f"but the statement's total is {document.total}",
@@ -356,7 +373,7 @@ class XeroSink:
         for (document, invoice_id), error in zip(attach, outcomes, strict=True):
             if error is not None:
                 # Not delivered yet: the next push finds the invoice and attaches again.
-                results[document.statement_id] = _failed(
+                results[document.statement_id] = failed(
                     document,
                     f"invoice {document.number} is in Xero but its PDF is not attached: {error}",
                     invoice_id,
@@ -370,26 +387,8 @@ class XeroSink:
             key = idempotency_key("attachment", [document.idempotency_key, invoice_id])
             self.client.attach(invoice_id, file_name, pdf, key)
         except (PluginError, ApiException) as exc:
-            return _error_text(exc)
+            return error_text(exc)
         return None
-
-
-def _error_text(exc: Exception) -> str:
-    if isinstance(exc, ApiException):
-        body = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else ""
-        return f"Xero answered HTTP {exc.status} {exc.reason or ''}: {body.strip()[:500]}".strip()
-    return str(exc)
-
-
-def _failed(
-    document: StatementDocument,
-    message: str,
-    remote_id: str | None = None,
-    *,
-    permanent: bool = False,
-) -> PushResult:
-    """A failed result; ``permanent`` when Xero refused the data (retrying cannot help)."""
-    return PushResult(document.statement_id, remote_id, False, message, permanent=permanent)
 
 
 @hookimpl
