@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 HUNDRED = Decimal(100)
@@ -24,6 +24,12 @@ class PriceRule:
     service: str | None = None
     charge_category: str | None = None
     sku: str | None = None
+    # Percent of the basis charged (115 for a 15% markup), worked out once.
+    factor: Decimal = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        factor = HUNDRED + self.percent if self.adjust == "markup" else HUNDRED - self.percent
+        object.__setattr__(self, "factor", factor)
 
     @property
     def specificity(self) -> int:
@@ -43,8 +49,7 @@ class PriceRule:
 
     def apply(self, cost: Decimal, list_cost: Decimal) -> Decimal:
         base = list_cost if self.basis == "list" else cost
-        factor = HUNDRED + self.percent if self.adjust == "markup" else HUNDRED - self.percent
-        return base * factor / HUNDRED
+        return base * self.factor / HUNDRED
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +59,24 @@ class PricebookVersion:
     label: str
     effective: dt.date
     rules: Sequence[PriceRule]
+    # The rule each kind of charge gets, found once: it depends only on the service,
+    # category, charge category and SKU, which repeat across a tenant's customers.
+    _found: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def rule_for(
         self, service_name: str, service_category: str, category: str, sku: str
     ) -> PriceRule | None:
         """The most specific matching rule; among equals, the first listed."""
+        key = (service_name, service_category, category, sku)
+        try:
+            return self._found[key]
+        except KeyError:
+            rule = self._found[key] = self._most_specific(*key)
+            return rule
+
+    def _most_specific(
+        self, service_name: str, service_category: str, category: str, sku: str
+    ) -> PriceRule | None:
         best: PriceRule | None = None
         for rule in self.rules:
             if rule.matches(service_name, service_category, category, sku) and (

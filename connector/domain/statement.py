@@ -99,7 +99,7 @@ def _priced(
     rounding = ROUNDING_MODES[options.rounding]
     include_marketplace = options.include_marketplace
     by_account = options.group_by_account
-    price_of = None if pricebook is None else pricebook.price
+    rule_for = None if pricebook is None else pricebook.rule_for
     billable = BILLABLE_CATEGORIES
     rows = []
     sums: dict[GroupKey, list[Decimal]] = {}
@@ -111,12 +111,11 @@ def _priced(
                 continue
             # Marketplace passes through at cost: no markup, no discount.
             price = c.cost
-        elif price_of is None:
+        elif rule_for is None:
             price = c.cost
-        else:
-            price = price_of(
-                c.service_name, c.service_category, c.charge_category, c.sku, c.cost, c.list_cost
-            )
+        else:  # pricebook.price, without a call per charge more than needed
+            rule = rule_for(c.service_name, c.service_category, c.charge_category, c.sku)
+            price = c.cost if rule is None else rule.apply(c.cost, c.list_cost)
         if not isinstance(price, Decimal):
             raise TypeError(f"money must be Decimal, got {type(price).__name__} {price!r}")
         rows.append(

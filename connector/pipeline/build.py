@@ -86,33 +86,6 @@ def pricebook_versions(config: TenantConfig, pricebook_id: str) -> list[Priceboo
     ]
 
 
-@dataclass(frozen=True, slots=True)
-class _RememberedRules(PricebookVersion):
-    """A pricebook version that remembers the rule each kind of charge gets.
-
-    The rule depends only on service, category, charge category and SKU, which repeat
-    across a tenant's customers; the price is then the same ``rule.apply``.
-    """
-
-    rules_by_key: dict = field(default_factory=dict, compare=False, repr=False)
-
-    def price(
-        self,
-        service_name: str,
-        service_category: str,
-        category: str,
-        sku: str,
-        cost: Decimal,
-        list_cost: Decimal,
-    ) -> Decimal:
-        key = (service_name, service_category, category, sku)
-        try:
-            rule = self.rules_by_key[key]
-        except KeyError:
-            rule = self.rules_by_key[key] = self.rule_for(*key)
-        return cost if rule is None else rule.apply(cost, list_cost)
-
-
 def _pricebook_for(
     config: TenantConfig,
     customer: Customer,
@@ -133,9 +106,7 @@ def _pricebook_for(
         )
     if pricebook_id not in versions:
         found = version_in_force(pricebook_versions(config, pricebook_id), period.start)
-        versions[pricebook_id] = (
-            None if found is None else _RememberedRules(found.label, found.effective, found.rules)
-        )
+        versions[pricebook_id] = found
     version = versions[pricebook_id]
     if version is None:
         raise BuildError(
