@@ -126,3 +126,11 @@ def test_pdf_renderer_is_discoverable():
     from connector.plugins import load_plugins
 
     assert load_plugins().renderers.get("pdf") is PdfRenderer
+
+
+def test_a_converted_statement_shows_its_exchange_rate_and_an_unconverted_one_none():
+    converted = replace(make_statement(), currency="EUR", billing_currency="USD",
+                        exchange_rate=Decimal("0.921500"))  # fmt: skip
+    assert "Exchange rate 1 USD = 0.9215 EUR" in squash(text_of(render(converted)))
+    same = replace(make_statement(), billing_currency="USD")
+    assert "Exchange rate" not in text_of(render(same))

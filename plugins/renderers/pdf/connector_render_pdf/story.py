@@ -90,6 +90,11 @@ def facts_table(document: StatementDocument, styles: StyleSheet1) -> Table:
         ("Currency", document.currency),
         ("Status", document.status),
     ]
+    billing = document.billing_currency
+    if billing and billing.upper() != document.currency.upper():
+        # Converted from the provider's currency: show the rate the amounts were made with.
+        rate = format(document.exchange_rate.normalize(), "f")
+        facts.append(("Exchange rate", f"1 {billing} = {rate} {document.currency}"))
     # Present only when the tenant's invoice options turn them on.
     if document.payment_method:
         facts.append(("Payment method", document.payment_method))
