@@ -2,7 +2,8 @@
 
 Exit codes: 0 done; 1 configuration error; 2 usage error; 3 database unreachable;
 4 provider data rejected; 5 billing error (period open, missing pricebook, illegal
-status change); 6 plugin or ERP delivery error.
+status change); 6 plugin or ERP delivery error; 7 another daemon already runs on
+this SQLite database.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import click
 from rich.table import Table
 
 from connector.cli_credits import credits
+from connector.cli_daemon import run
 from connector.cli_erp import erp, outbox
 from connector.cli_reconcile import reconcile
 from connector.cli_report import report
@@ -248,4 +250,5 @@ main.add_command(credits)
 main.add_command(reconcile)
 main.add_command(report)
 main.add_command(erp)
+main.add_command(run)
 main.add_command(outbox)

@@ -14,7 +14,7 @@ import os
 import re
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 from pydantic_settings import (
@@ -50,6 +50,43 @@ class ScheduleSettings(BaseModel):
 
     refresh_minutes: int = Field(60, ge=1, description="Fetch provider data this often.")
     outbox_seconds: int = Field(30, ge=1, description="Push pending ERP deliveries this often.")
+    sync_minutes: int = Field(60, ge=1, description="Read payment status this often.")
+    lease_seconds: int = Field(
+        300, ge=3, description="A replica's hold on a unit of work; taken over after it."
+    )
+    backoff_max_minutes: int = Field(
+        60, ge=1, description="Longest wait before a failing tenant is tried again."
+    )
+    shutdown_seconds: int = Field(
+        25, ge=1, le=300, description="SIGTERM to exit; keep below systemd's TimeoutStopSec."
+    )
+
+
+class SmtpSettings(BaseModel):
+    """Where notification emails go; no ``host``, no emails. Credentials by reference."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str | None = None
+    port: int = Field(587, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username_env: str | None = Field(None, description="Variable holding the SMTP user.")
+    password_env: str | None = Field(None, description="Variable holding the password.")
+    from_address: str | None = None
+    ca_file: Path | None = None
+    timeout_seconds: float = Field(30, gt=0)
+    notify_max_age_days: int = Field(
+        7, ge=0, description="Never email about statements approved longer ago than this."
+    )
+
+
+class MetricsSettings(BaseModel):
+    """Where /healthz, /readyz and /metrics listen (port 0: not at all)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(9464, ge=0, le=65535)
 
 
 class ApiSettings(BaseModel):
@@ -76,8 +113,11 @@ class DaemonSettings(BaseSettings):
     #: one); keep it in CONNECTOR_TOKEN_KEY, not in the settings file.
     token_key: str | None = Field(None, repr=False)
     log_level: str = "INFO"
+    log_format: Literal["json", "text"] = "json"
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
     _config_file: Path | None = PrivateAttr(default=None)
 

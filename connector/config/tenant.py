@@ -308,6 +308,21 @@ class Customer(_Model):
         return code
 
 
+class DaemonPolicy(_Model):
+    """What ``connector run`` may do for this tenant by itself."""
+
+    auto_approve: bool = Field(False, description="Approve Drafts as soon as they are built.")
+    auto_approve_max_total: DecimalValue | None = Field(
+        None, description="Only Drafts whose total is at most this; larger ones wait."
+    )
+    notify: bool = Field(True, description="Email the customer when a statement is Open.")
+    email_templates: str | None = Field(
+        None, description="Folder (beside this file) overriding the email templates."
+    )
+    email_from: str | None = None
+    portal_url: str | None = Field(None, description="A link printed in the email.")
+
+
 class ErpConfig(_Model):
     """The accounting system statements go to, and how our terms map onto its codes."""
 
@@ -329,6 +344,7 @@ class TenantConfig(_Model):
     tax_rates: list[TaxRate] = []
     support_plans: list[SupportPlan] = []
     erp: ErpConfig
+    daemon: DaemonPolicy = Field(default_factory=DaemonPolicy)
     unassigned_spend: Literal["report", "block"] = "report"
     renderers: dict[str, dict[str, Any]] = Field(
         {},

@@ -90,9 +90,28 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+# pg_advisory_lock key serialising migrations ("BCMIGRAT" as a 64-bit integer).
+MIGRATION_LOCK = 0x42434D4947524154
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply migrations up to ``revision``; running it again changes nothing."""
-    command.upgrade(alembic_config(engine), revision)
+    """Apply migrations up to ``revision``; running it again changes nothing.
+
+    Processes starting together (daemon replicas, the API, a CLI call) would each run
+    the migrations and collide on the DDL (``alembic_version already exists``); on
+    PostgreSQL a session advisory lock lets the first migrate while the others wait,
+    then find nothing to do. On SQLite the write lock already serialises them.
+    """
+    if engine.dialect.name != "postgresql":
+        command.upgrade(alembic_config(engine), revision)
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        try:
+            command.upgrade(alembic_config(engine), revision)
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+            conn.commit()
 
 
 class Database:

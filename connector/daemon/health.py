@@ -1,0 +1,73 @@
+"""``/healthz``, ``/readyz`` and ``/metrics`` over plain HTTP, in a background thread.
+
+The standard library's server is enough for three read-only endpoints scraped every
+few seconds; the billing API (FastAPI) is a separate process with its own concerns.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+log = logging.getLogger(__name__)
+
+#: () -> (ok, details): liveness (the loop is turning) and readiness (can do work).
+Probe = Callable[[], tuple[bool, dict]]
+
+
+class HealthServer:
+    """Serves the probes and the registry on ``host:port`` (port 0: any free port)."""
+
+    def __init__(
+        self, host: str, port: int, registry: CollectorRegistry, live: Probe, ready: Probe
+    ) -> None:
+        routes = {"/healthz": live, "/readyz": ready}
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+                path = self.path.split("?", 1)[0]
+                if path == "/metrics":
+                    self._send(200, generate_latest(registry), CONTENT_TYPE_LATEST)
+                elif path in routes:
+                    try:
+                        ok, details = routes[path]()
+                    except Exception as exc:  # a probe that fails says "not ok"
+                        ok, details = False, {"error": type(exc).__name__}
+                    body = json.dumps({"status": "ok" if ok else "unavailable", **details})
+                    self._send(200 if ok else 503, body.encode(), "application/json")
+                else:
+                    self._send(404, b'{"status": "not found"}', "application/json")
+
+            def _send(self, code: int, body: bytes, content_type: str) -> None:
+                self.send_response(code)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, fmt: str, *args: object) -> None:
+                log.debug("health server: " + fmt, *args)
+
+        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="health-http", daemon=True
+        )
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    def start(self) -> HealthServer:
+        self._thread.start()
+        log.info("health and metrics on port %d (/healthz /readyz /metrics)", self.port)
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
