@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
+from connector.cli_api import api_keys, serve
 from connector.cli_credits import credits
 from connector.cli_daemon import run
 from connector.cli_erp import erp, outbox
@@ -251,4 +252,6 @@ main.add_command(reconcile)
 main.add_command(report)
 main.add_command(erp)
 main.add_command(run)
+main.add_command(api_keys)
+main.add_command(serve)
 main.add_command(outbox)

@@ -1,0 +1,78 @@
+"""A statement rendered for download, in its own currency or converted for viewing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from connector.api.conversion import convert_document
+from connector.api.errors import Conflict, Forbidden, NotFound
+from connector.api.queries import get_visible
+from connector.config.rates import load_rates
+from connector.contracts import PluginError
+from connector.domain.currency import NO_RATES
+from connector.pipeline.api_keys import Principal
+from connector.pipeline.documents import statement_document
+from connector.pipeline.erp import renderer_for
+from connector.pipeline.publish import statement_basename
+from connector.pipeline.runtime import Runtime
+
+MEDIA_TYPES = {
+    "pdf": "application/pdf",
+    "csv": "text/csv; charset=utf-8",
+    "detailed-csv": "text/csv; charset=utf-8",
+    "html": "text/html; charset=utf-8",
+    "ubl": "application/xml",
+}
+# The detailed CSV lists the provider's cost next to the price: the reseller's margin,
+# which is not the customer's to see.
+NOT_FOR_CUSTOMERS = {"detailed-csv"}
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    content: bytes
+    media_type: str
+    filename: str
+    currency: str
+    exchange_rate: Decimal | None  # None when shown in the statement's own currency
+
+
+def render_statement(
+    runtime: Runtime,
+    principal: Principal,
+    ident: str,
+    fmt: str,
+    currency: str | None = None,
+) -> Rendered:
+    """Render statement ``ident`` (id or number) as ``fmt``, optionally in ``currency``
+    at the period's rate from the tenant's exchange-rates file.
+
+    :raises NotFound: no such statement for this key, or no renderer for ``fmt``.
+    :raises MissingRate: the rates file has no rate for the period and currencies.
+    """
+    config = runtime.tenant(principal.tenant)
+    if principal.scope == "customer" and fmt in NOT_FOR_CUSTOMERS:
+        raise Forbidden(f"the {fmt} format shows provider costs; customer keys cannot fetch it")
+    renderers = runtime.plugins.renderers
+    if fmt not in renderers:
+        raise NotFound(f"no renderer for format {fmt!r} is installed")
+    with runtime.db.transaction() as session:
+        statement = get_visible(session, principal, ident)
+        document = statement_document(config, statement)
+        basename = statement_basename(statement)
+    rate = None
+    if currency and currency != document.currency:
+        path = config.exchange_rates_path
+        rates = NO_RATES if path is None else load_rates(path)
+        rate = rates.rate(document.period.key, document.currency, currency)
+        document = convert_document(document, currency, rate, config.invoice_options.rounding)
+        basename = f"{basename}-{currency}"
+    try:
+        content = renderer_for(runtime, config)(document, fmt)
+    except PluginError as exc:  # e.g. UBL: a Draft has no invoice number yet
+        raise Conflict(f"cannot render statement {ident!r} as {fmt}: {exc}") from None
+    media_type = MEDIA_TYPES.get(fmt, "application/octet-stream")
+    return Rendered(
+        content, media_type, f"{basename}{renderers.suffix(fmt)}", document.currency, rate
+    )

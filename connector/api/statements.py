@@ -1,0 +1,189 @@
+"""``/v1/statements``: list, show, download, approve, approve all, delete, set status.
+
+The same operations as ``connector statements``, through the same pipeline functions;
+the key's id is the actor in the audit trail.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi.responses import Response as RawResponse
+
+from connector.api.auth import any_key, operator, runtime_of
+from connector.api.errors import responses
+from connector.api.queries import StatementFilter, find_visible, get_all_visible, get_visible
+from connector.api.rendering import MEDIA_TYPES, render_statement
+from connector.api.schemas import (
+    CURRENCY_PATTERN,
+    IDENT,
+    PERIOD_PATTERN,
+    ApproveAllRequest,
+    ApproveRequest,
+    Format,
+    StatementList,
+    StatementSummary,
+    StatementWithLines,
+    Status,
+    StatusRequest,
+)
+from connector.pipeline.api_keys import Principal
+from connector.pipeline.approve import approve
+from connector.pipeline.build import delete_draft
+from connector.pipeline.lifecycle import set_status
+from connector.pipeline.runtime import Runtime
+
+router = APIRouter(prefix="/v1/statements", tags=["statements"])
+
+StatementId = Annotated[str, Path(description="The statement's id or its invoice number.", **IDENT)]
+Reader = Annotated[Principal, Depends(any_key)]
+Operator = Annotated[Principal, Depends(operator)]
+RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+
+
+@router.get(
+    "",
+    response_model=StatementList,
+    responses=responses(401, 403, 422),
+    summary="List statements",
+)
+def list_statements(
+    runtime: RuntimeDep,
+    who: Reader,
+    provider: Annotated[str | None, Query(description="Provider key, e.g. aws.", **IDENT)] = None,
+    period: Annotated[str | None, Query(pattern=PERIOD_PATTERN, description="YYYY-MM")] = None,
+    status: Annotated[Status | None, Query()] = None,
+    customer: Annotated[str | None, Query(description="Customer id.", **IDENT)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> StatementList:
+    """The key's tenant's statements, newest period first. A customer key sees only its
+    customer's statements that are no longer Drafts, whatever the filters say."""
+    wanted = StatementFilter(provider, period, status, customer)
+    with runtime.db.transaction() as session:
+        found, count = find_visible(session, who, wanted, limit, offset)
+        return StatementList(statements=[StatementSummary.of(s) for s in found], total=count)
+
+
+@router.get(
+    "/{statement_id}",
+    response_model=StatementWithLines,
+    responses=responses(401, 403, 404, 422),
+    summary="Show one statement with its lines",
+)
+def get_statement(
+    runtime: RuntimeDep, who: Reader, statement_id: StatementId
+) -> StatementWithLines:
+    with runtime.db.transaction() as session:
+        return StatementWithLines.of(get_visible(session, who, statement_id))
+
+
+@router.get(
+    "/{statement_id}/download/{fmt}",
+    response_class=RawResponse,
+    responses={
+        200: {
+            "description": "The rendered statement. With `currency`, the `X-Exchange-Rate` "
+            "header gives the rate used (1 unit of the statement's currency).",
+            "content": {media: {} for media in sorted(set(MEDIA_TYPES.values()))},
+        },
+        **responses(401, 403, 404, 409, 422),
+    },
+    summary="Download a statement as PDF, CSV, detailed CSV, HTML or UBL",
+)
+def download(
+    runtime: RuntimeDep,
+    who: Reader,
+    statement_id: StatementId,
+    fmt: Annotated[Format, Path(description="pdf, csv, detailed-csv, html or ubl.")],
+    currency: Annotated[
+        str | None,
+        Query(
+            pattern=CURRENCY_PATTERN,
+            description="Show the amounts in this currency at the period's rate from the "
+            "tenant's exchange-rates file (the statement itself is unchanged).",
+            examples=["EUR"],
+        ),
+    ] = None,
+) -> Response:
+    rendered = render_statement(runtime, who, statement_id, fmt, currency)
+    headers = {
+        "Content-Disposition": f'attachment; filename="{rendered.filename}"',
+        "X-Content-Type-Options": "nosniff",
+    }
+    if rendered.exchange_rate is not None:
+        headers["X-Exchange-Rate"] = format(rendered.exchange_rate.normalize(), "f")
+    return Response(rendered.content, media_type=rendered.media_type, headers=headers)
+
+
+@router.post(
+    "/approve",
+    response_model=list[StatementSummary],
+    responses=responses(401, 403, 404, 409, 422),
+    summary="Approve Drafts (all named or none)",
+)
+def approve_some(
+    runtime: RuntimeDep, who: Operator, body: ApproveRequest
+) -> list[StatementSummary]:
+    """Each becomes Open with the next invoice number and is queued for the ERP."""
+    with runtime.db.transaction() as session:
+        ids = [s.id for s in get_all_visible(session, who, body.ids)]
+    approved = approve(runtime, who.tenant, ids, who.actor)
+    return [StatementSummary.of(s) for s in approved]
+
+
+@router.post(
+    "/approve-all",
+    response_model=list[StatementSummary],
+    responses=responses(401, 403, 409, 422),
+    summary="Approve every Draft of the tenant (or of one provider)",
+)
+def approve_all(
+    runtime: RuntimeDep, who: Operator, body: ApproveAllRequest | None = None
+) -> list[StatementSummary]:
+    provider = body.provider if body is not None else None
+    approved = approve(runtime, who.tenant, None, who.actor, provider)
+    return [StatementSummary.of(s) for s in approved]
+
+
+@router.post(
+    "/{statement_id}/approve",
+    response_model=StatementSummary,
+    responses=responses(401, 403, 404, 409, 422),
+    summary="Approve one Draft",
+)
+def approve_one(runtime: RuntimeDep, who: Operator, statement_id: StatementId) -> StatementSummary:
+    with runtime.db.transaction() as session:
+        found = get_visible(session, who, statement_id)
+    (approved,) = approve(runtime, who.tenant, [found.id], who.actor)
+    return StatementSummary.of(approved)
+
+
+@router.delete(
+    "/{statement_id}",
+    status_code=204,
+    response_class=RawResponse,
+    responses=responses(401, 403, 404, 409, 422),
+    summary="Delete a Draft (its credits are given back)",
+)
+def delete_statement(runtime: RuntimeDep, who: Operator, statement_id: StatementId) -> Response:
+    with runtime.db.transaction() as session:
+        delete_draft(session, who.tenant, get_visible(session, who, statement_id), who.actor)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{statement_id}/status",
+    response_model=StatementSummary,
+    responses=responses(401, 403, 404, 409, 422),
+    summary="Mark an Open statement Closed (paid) or Past Due",
+)
+def change_status(
+    runtime: RuntimeDep, who: Operator, statement_id: StatementId, body: StatusRequest
+) -> StatementSummary:
+    """Illegal changes (a Draft to Closed, anything out of Closed) answer 409."""
+    with runtime.db.transaction() as session:
+        found = get_visible(session, who, statement_id)
+    (changed,) = set_status(runtime, who.tenant, [found.id], body.status, who.actor)
+    return StatementSummary.of(changed)
