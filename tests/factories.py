@@ -17,34 +17,19 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from connector.contracts import (
-    BillingPeriod,
     DetailRow,
-    Party,
     StatementDocument,
     StatementLine,
     sum_decimals,
 )
 
+# The same parties and period the conformance kit's samples use.
+from connector.testing.samples import CUSTOMER, PERIOD, RESELLER
+
 CENT = Decimal("0.01")
 FULL = Decimal("1E-10")
 MARKUP = Decimal("1.15")
 TAX_RATE = Decimal("0.0825")
-PERIOD = BillingPeriod(dt.date(2025, 3, 1), dt.date(2025, 4, 1))
-
-RESELLER = Party(
-    name="Northwind Cloud Services LLC",
-    email="billing@northwind.example",
-    phone="+1 512 555 0100",
-    address=("500 Congress Ave, Suite 1200", "Austin, TX 78701", "United States"),
-    tax_id="US 74-1234567",
-)
-CUSTOMER = Party(
-    name="Contoso Analytics & Co.",
-    email="ap@contoso.example",
-    phone="+1 415 555 0199",
-    address=("88 Market Street", "Floor 3", "San Francisco, CA 94105", "United States"),
-    tax_id="US 94-7654321",
-)
 NOTES = "Payment by ACH to account 000123456789.\nQuestions: billing@northwind.example"
 
 # (account, category, service, usage type, line item type, quantity, cost): AWS-like rows
