@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import or_, select
+from tenacity import RetryCallState, Retrying, wait_exponential_jitter
 
 from connector.contracts import CheckedSink, StatementPushed
 from connector.pipeline.documents import statement_document
@@ -22,6 +23,16 @@ from connector.storage.models import utcnow
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+# A failed delivery waits about 1, 2, 4, 8 minutes (capped at an hour), with up to half
+# a minute of jitter so many tenants' retries after an ERP outage do not arrive at once.
+_RETRY_WAIT = wait_exponential_jitter(multiplier=60, max=3600, jitter=30)
+
+
+def retry_delay(attempt: int) -> dt.timedelta:
+    """How long a delivery that failed its ``attempt``-th time waits (tenacity's wait)."""
+    state = RetryCallState(Retrying(), None, (), {})
+    state.attempt_number = attempt
+    return dt.timedelta(seconds=_RETRY_WAIT(state))
 # An entry left "in flight" this long belongs to a process that died mid-push.
 IN_FLIGHT_LEASE = dt.timedelta(minutes=10)
 
@@ -165,7 +176,7 @@ def push(runtime: Runtime, tenant: str) -> list[PushOutcome]:
                 entry.last_error = result.message if result is not None else error
                 permanent = result is not None and result.permanent
                 entry.state = "dead" if permanent or entry.attempts >= MAX_ATTEMPTS else "failed"
-                entry.next_attempt_at = utcnow() + dt.timedelta(minutes=2**entry.attempts)
+                entry.next_attempt_at = utcnow() + retry_delay(entry.attempts)
             statement = session.get(m.Statement, entry.statement_id)
             outcomes.append(
                 PushOutcome(

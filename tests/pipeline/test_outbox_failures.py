@@ -49,3 +49,15 @@ def test_a_permanent_refusal_is_dead_at_once_and_a_passing_failure_retries(runti
     with runtime.db.transaction() as session:
         attempts = sorted(session.scalars(select(m.OutboxEntry.attempts)))
     assert attempts == [1, 1]
+
+
+def test_retry_delays_grow_exponentially_with_jitter_and_are_capped() -> None:
+    """1st failure: 60 s + up to 30 s of jitter; 2nd 120 s + jitter; 3rd 240 s + jitter;
+    the 10th would be 30,720 s, capped at an hour."""
+    from connector.pipeline.publish import retry_delay
+
+    for attempt, base in ((1, 60), (2, 120), (3, 240)):
+        delays = {retry_delay(attempt).total_seconds() for _ in range(20)}
+        assert all(base <= d <= base + 30 for d in delays), (attempt, delays)
+        assert len(delays) > 1  # jittered, not one fixed value
+    assert retry_delay(10).total_seconds() <= 3600
