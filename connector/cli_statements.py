@@ -1,4 +1,4 @@
-"""``connector statements``: generate, list, show, approve, delete, set-status, export."""
+"""``connector statements``: generate, list, show, approve, delete, set-status, void, export."""
 
 from __future__ import annotations
 
@@ -169,7 +169,7 @@ def generate(
 @tenant_option
 @click.option("--provider")
 @period_option
-@click.option("--status", type=click.Choice(["Draft", "Open", "Closed", "Past Due"]))
+@click.option("--status", type=click.Choice(["Draft", "Open", "Closed", "Past Due", "Void"]))
 @click.option("--json", "as_json", is_flag=True)
 @pass_state
 @handle_errors
@@ -296,6 +296,24 @@ def set_status(state: State, tenant: str, status: str, ids: tuple[str, ...]) -> 
 
     changed = run_set_status(state.runtime(), tenant, ids, status, "cli")
     console.print(_table(changed))
+
+
+@statements.command()
+@tenant_option
+@click.argument("statement")
+@click.option("--reason", required=True, help="Why it is voided; printed on the credit note.")
+@pass_state
+@handle_errors
+def void(state: State, tenant: str, statement: str, reason: str) -> None:
+    """Void an Open or Past Due statement (by number or id) with a credit note.
+
+    Prints the credit note's number; it is Open and queued for the ERP like an
+    approved statement. Drafts are deleted instead; Closed (paid) ones are not voided.
+    """
+    from connector.pipeline.void import void as run_void
+
+    note = run_void(state.runtime(), tenant, statement, "cli", reason)
+    click.echo(note.number)
 
 
 @statements.command()

@@ -15,7 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from connector.pipeline.credits import tidy
 from connector.storage import models as m
 
-Status = Literal["Draft", "Open", "Past Due", "Closed"]
+Status = Literal["Draft", "Open", "Past Due", "Closed", "Void"]
+# What a client may set (Void comes only from voiding, which issues a credit note).
+SettableStatus = Literal["Draft", "Open", "Past Due", "Closed"]
 Scope = Literal["read", "operator", "customer"]
 Format = Literal["pdf", "csv", "detailed-csv", "html", "ubl"]
 # Years 1900-2999: a period outside them is a typo, and year 0 or 9999 would overflow
@@ -183,7 +185,7 @@ class StatusRequest(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"status": "Closed"}]}
     )
 
-    status: Status = Field(
+    status: SettableStatus = Field(
         description="Open -> Closed or Past Due; Past Due -> Closed. Draft -> Open is approval."
     )
 

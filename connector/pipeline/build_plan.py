@@ -104,7 +104,8 @@ def plan(
             revision, part = 1, earlier.last_part + 1
         else:
             existing = stored.get(customer.id)
-            if existing is not None and existing.status != "Draft":
+            voided = existing is not None and existing.status == "Void"
+            if existing is not None and existing.status not in ("Draft", "Void"):
                 result.skipped.append(
                     (customer.id, f"already {existing.status} as {existing.number}")
                 )
@@ -113,8 +114,12 @@ def plan(
                 result.skipped.append((customer.id, "no charges in this period"))
                 continue
             chosen = purchases.without_upfront(found.charges) if upfront_apart else found.charges
-            revision, part = (1 if existing is None else existing.revision + 1), 0
-            if existing is not None:
+            if existing is None:
+                revision, part = 1, 0
+            elif voided:  # credited by a credit note: the corrected statement is a new part
+                revision, part = 1, existing.part + 1
+            else:
+                revision, part = existing.revision + 1, existing.part
                 result.rebuilt.append(existing.id)
         try:
             converted, source, rate = _converted(customer, provider, period, found, chosen, rates)

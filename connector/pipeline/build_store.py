@@ -43,6 +43,7 @@ class StoredStatement:
     status: str
     number: str | None
     revision: int
+    part: int
 
 
 def stored_statements(
@@ -56,13 +57,17 @@ def stored_statements(
             m.Statement.status,
             m.Statement.number,
             m.Statement.revision,
-        ).where(
+            m.Statement.part,
+        )
+        .where(
             m.Statement.tenant_id == tenant,
             m.Statement.provider == provider,
             m.Statement.period_start == period.start,
             m.Statement.kind == "usage",
         )
+        .order_by(m.Statement.part)
     )
+    # The latest part of each customer: a voided statement's successor, if it has one.
     return {customer: StoredStatement(*rest) for customer, *rest in rows}
 
 

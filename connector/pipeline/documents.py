@@ -60,7 +60,8 @@ def statement_document(config: TenantConfig, statement: m.Statement) -> Statemen
         subtotal=statement.subtotal,
         tax=statement.tax,
         total=statement.total,
-        notes=invoice.notes,
+        # A credit note carries its own ("Credit note for ACME-01001: ...").
+        notes=statement.options.get("notes") or invoice.notes,
         pricebook_version=statement.pricebook_version,
         erp_mappings={**config.erp.mappings, **customer.erp},
         custom_fields=dict(invoice.custom_fields) if invoice.custom_fields_in_header else {},

@@ -1,7 +1,8 @@
 """Statement lifecycle after approval: Open → Closed (paid) or Past Due → Closed.
 
 Draft → Open belongs to approval alone, because it hands out the invoice number and
-queues the ERP push; every other change goes through ``set_status``.
+queues the ERP push; Open or Past Due → Void belongs to ``pipeline.void`` alone, because
+it issues the credit note. Every other change goes through ``set_status``.
 """
 
 from __future__ import annotations
@@ -15,9 +16,13 @@ from connector.pipeline.audit import record
 from connector.pipeline.runtime import Runtime
 from connector.storage import models as m
 
-STATUSES = ("Draft", "Open", "Past Due", "Closed")
+VOID = "Void"
+STATUSES = ("Draft", "Open", "Past Due", "Closed", VOID)
 APPROVAL = ("Draft", "Open")
 LEGAL = frozenset({("Open", "Closed"), ("Open", "Past Due"), ("Past Due", "Closed")})
+# The statuses a statement can be voided from (by ``pipeline.void``, never set_status).
+VOIDABLE = ("Open", "Past Due")
+VOIDING = frozenset((status, VOID) for status in VOIDABLE)
 
 
 class LifecycleError(ValueError):
@@ -28,6 +33,8 @@ def LEGAL_NEXT(status: str) -> list[str]:  # noqa: N802 (the name the callers us
     """The statuses a statement in ``status`` may move to next, in lifecycle order.
 
     A Draft's only next status is Open, reached by approval rather than set_status.
+    Void, reached only by voiding (which issues a credit note), is not listed here:
+    ``VOIDING`` holds those transitions.
     """
     allowed = LEGAL | {APPROVAL}
     return [to for to in STATUSES if (status, to) in allowed]
@@ -38,6 +45,13 @@ def _refusal(statement: m.Statement, wanted: str, tenant: str) -> str | None:
     current = statement.status
     if (current, wanted) in LEGAL or current == wanted:
         return None
+    if wanted == VOID:
+        return (
+            f"statement {name} becomes Void only with its credit note "
+            f"(connector statements void --tenant {tenant} {name} --reason ...)"
+        )
+    if current == VOID:
+        return f"statement {name} is Void, which is final: it cannot become {wanted}"
     if current == "Draft":
         return (
             f"statement {name} is Draft; it becomes Open only by approval "

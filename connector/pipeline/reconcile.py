@@ -310,7 +310,12 @@ def reconcile(
                     m.Statement.tenant_id == tenant,
                     m.Statement.provider == provider,
                     m.Statement.period_start == period.start,
+                    # The period's usage statement; a voided one is replaced by its
+                    # successor (a higher part), and credit notes net out with it.
+                    m.Statement.kind == "usage",
+                    m.Statement.status != "Void",
                 )
+                .order_by(m.Statement.part)
                 .options(selectinload(m.Statement.lines), undefer(m.Statement.detail_rows))
             )
         }

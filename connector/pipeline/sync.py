@@ -78,6 +78,7 @@ def mark_past_due(runtime: Runtime, tenant: str, today: dt.date) -> list[str]:
                 .where(
                     m.Statement.tenant_id == tenant,
                     m.Statement.status == "Open",
+                    m.Statement.kind != "credit-note",  # nothing is due on a credit note
                     m.Statement.due_date < today,
                 )
                 .order_by(m.Statement.number)

@@ -491,7 +491,7 @@ class KitXeroSink(XeroSink):
 
 def count_kit_invoices(context: SinkContext) -> int:
     """Invoices the simulated organisation holds."""
-    return len(_KIT["xero"].invoices)
+    return len(_KIT["xero"].invoices) + len(_KIT["xero"].credit_notes)
 
 
 _XeroKit = sink_test_class(KitXeroSink, settings=SETTINGS, count_invoices=count_kit_invoices)

@@ -239,7 +239,11 @@ class FakeXero(XeroLists):
     def _serve(self, call: Call) -> tuple[int, dict[str, str], str]:
         route: Callable[[Call], tuple[int, dict[str, str], str]] | None = None
         reads = self.reads()
-        if call.path in reads:
+        if call.path == "/CreditNotes" and call.method == "PUT":
+            route = self._put_credit_notes
+        elif re.fullmatch(r"/CreditNotes/[^/]+/Attachments/[^/]+", call.path):
+            route = self._attach_credit_note if call.method in ("POST", "PUT") else None
+        elif call.path in reads:
             route = reads[call.path] if call.method == "GET" else None
         elif call.path == "/Invoices":
             route = {"GET": self._get_invoices, "PUT": self._put_invoices}.get(call.method)
@@ -391,4 +395,53 @@ class FakeXero(XeroLists):
             return 404, {}, json.dumps({"Message": "not found"})
         data = call.body if isinstance(call.body, bytes) else (call.body or "").encode()
         self.attachments.setdefault(invoice_id, {})[name] = data
+        return 200, {}, json.dumps({"Attachments": [{"FileName": name}]})
+
+    def _put_credit_notes(self, call: Call) -> tuple[int, dict, str]:
+        """Create sales credit notes (summarizeErrors=false): totals as for an invoice."""
+        out = []
+        for sent in call.json()["CreditNotes"]:
+            errors = self._invoice_errors(sent)
+            if errors:
+                out.append(
+                    {
+                        "CreditNoteNumber": sent.get("CreditNoteNumber"),
+                        "CreditNoteID": "00000000-0000-0000-0000-000000000000",
+                        "HasErrors": True,
+                        "ValidationErrors": [{"Message": m} for m in errors],
+                    }
+                )
+                continue
+            # Priced as an invoice (LineAmount, TaxAmount), kept as credit notes are.
+            held = self._store(
+                {"DueDate": sent["Date"], **sent, "InvoiceNumber": sent["CreditNoteNumber"]}
+            )
+            del self.invoices[held["InvoiceID"]]
+            note_id = self.add_credit_note(sent["CreditNoteNumber"], held["Total"])
+            note = self.credit_notes[note_id]
+            note.update(
+                {k: v for k, v in sent.items() if k not in ("LineItems", "Type", "Status")},
+                CreditNoteID=note_id,
+                Status=sent.get("Status", "AUTHORISED"),
+                SubTotal=number(held["SubTotal"]),
+                TotalTax=number(held["TotalTax"]),
+                LineItems=[
+                    {k: number(v) if isinstance(v, Decimal) else v for k, v in line.items()}
+                    for line in held["LineItems"]
+                ],
+                HasAttachments=False,
+                _date=held["_date"],
+            )
+            out.append({**{k: v for k, v in note.items() if not k.startswith("_")},
+                        "Total": number(note["Total"]),
+                        "RemainingCredit": number(note["RemainingCredit"])})  # fmt: skip
+        return 200, {}, json.dumps({"CreditNotes": out})
+
+    def _attach_credit_note(self, call: Call) -> tuple[int, dict, str]:
+        _, _, note_id, _, name = call.path.split("/")
+        if note_id not in self.credit_notes:
+            return 404, {}, json.dumps({"Message": "not found"})
+        data = call.body if isinstance(call.body, bytes) else (call.body or "").encode()
+        self.attachments.setdefault(note_id, {})[name] = data
+        self.credit_notes[note_id]["HasAttachments"] = True
         return 200, {}, json.dumps({"Attachments": [{"FileName": name}]})

@@ -19,6 +19,7 @@ from xero_python.accounting.models import (
     Contact,
     Contacts,
     CreditNote,
+    CreditNotes,
     Invoice,
     Invoices,
     Item,
@@ -213,6 +214,34 @@ class XeroClient:
         self._call(
             lambda: self.api.update_invoice_attachment_by_file_name(
                 self.tenant_id, invoice_id, file_name, data, idempotency_key=idempotency_key
+            )
+        )
+
+    def create_credit_notes(
+        self, notes: Sequence[CreditNote], idempotency_key: str, *, unitdp: int | None
+    ) -> list[CreditNote]:
+        """Create sales credit notes in one call (``PUT /CreditNotes``), as
+        :meth:`create_invoices` does invoices; a 400 raises AccountingBadRequestException."""
+        body = CreditNotes(credit_notes=list(notes))
+        extra: dict[str, Any] = {"unitdp": unitdp} if unitdp else {}
+        result = self._call(
+            lambda: self.api.create_credit_notes(
+                self.tenant_id,
+                body,
+                summarize_errors=False,
+                idempotency_key=idempotency_key,
+                **extra,
+            )
+        )
+        return list(result.credit_notes or [])
+
+    def attach_credit_note(
+        self, note_id: str, file_name: str, data: bytes, idempotency_key: str
+    ) -> None:
+        """Attach ``data`` to the credit note, replacing one of the same name (POST)."""
+        self._call(
+            lambda: self.api.update_credit_note_attachment_by_file_name(
+                self.tenant_id, note_id, file_name, data, idempotency_key=idempotency_key
             )
         )
 

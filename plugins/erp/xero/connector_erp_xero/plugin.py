@@ -12,6 +12,9 @@ create call. For a batch:
 4. the created invoices are read back and each total compared with ours;
 5. each gets its statement PDF attached.
 
+A statement with a negative total (a voided statement's credit note) goes the same way
+as a Xero credit note instead (:mod:`.credit_notes`).
+
 A validation error from Xero fails only its statements, with Xero's own message; a
 timeout, 5xx or exhausted allowance fails the statements not settled yet, which the
 next push settles by step 1.
@@ -53,6 +56,7 @@ from connector_erp_xero.answers import (
     validation_messages,
 )
 from connector_erp_xero.client import XeroClient
+from connector_erp_xero.credit_notes import push_credit_notes
 from connector_erp_xero.invoices import DraftInvoice, build_invoice, new_contact
 from connector_erp_xero.limits import CONCURRENT, RateLimiter, limiter_for
 from connector_erp_xero.payments import payment_statuses
@@ -176,6 +180,8 @@ class XeroSink:
 
     def _push_batch(self, batch: list[Pending], results: dict[str, PushResult]) -> None:
         attach: list[tuple[StatementDocument, str]] = []
+        push_credit_notes(self, [p for p in batch if p[0].total < 0], results, attach)
+        batch = [p for p in batch if p[0].total >= 0]
         to_create = self._settle_existing(batch, results, attach)
         contacts = self._contacts(to_create, results)
         drafts: list[tuple[StatementDocument, DraftInvoice]] = []
@@ -385,7 +391,10 @@ class XeroSink:
             pdf = self.context.render(document, "pdf")
             file_name = re.sub(r"[^A-Za-z0-9._-]+", "-", document.number or "statement") + ".pdf"
             key = idempotency_key("attachment", [document.idempotency_key, invoice_id])
-            self.client.attach(invoice_id, file_name, pdf, key)
+            credit = document.total < 0  # a credit note, see _push_batch
+            (self.client.attach_credit_note if credit else self.client.attach)(
+                invoice_id, file_name, pdf, key
+            )
         except (PluginError, ApiException) as exc:
             return error_text(exc)
         return None
