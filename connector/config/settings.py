@@ -94,6 +94,9 @@ class ApiSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    enabled: bool = Field(
+        False, description="Serve the billing API and review page inside `connector run`."
+    )
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
 

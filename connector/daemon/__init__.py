@@ -6,5 +6,6 @@
 * :mod:`.leases` – ``work_leases`` rows: claims that are safe across replicas.
 * :mod:`.singleton` – one daemon per SQLite database.
 * :mod:`.health`, :mod:`.metrics`, :mod:`.logs` – probes, Prometheus, JSON logs.
+* :mod:`.api_server` – the billing API in the daemon (``api.enabled``).
 * :mod:`.options`, :mod:`.clock` – knobs and the injectable clock.
 """

@@ -1,7 +1,7 @@
 """``/healthz``, ``/readyz`` and ``/metrics`` over plain HTTP, in a background thread.
 
 The standard library's server is enough for three read-only endpoints scraped every
-few seconds; the billing API (FastAPI) is a separate process with its own concerns.
+few seconds; the billing API (FastAPI, :mod:`.api_server`) has its own port and concerns.
 """
 
 from __future__ import annotations

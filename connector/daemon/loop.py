@@ -25,6 +25,7 @@ import schedule
 from sqlalchemy import text
 
 from connector.config.settings import DaemonSettings
+from connector.daemon.api_server import ApiServer
 from connector.daemon.clock import Clock, SystemClock
 from connector.daemon.health import HealthServer
 from connector.daemon.leases import BACKOFF, IDLE, LeaseBook
@@ -93,6 +94,7 @@ class Daemon:
         self.leases: LeaseBook | None = None
         self.metrics = Metrics(self.clock, lambda: self.runtime.db if self.runtime else None)
         self.server: HealthServer | None = None
+        self.api: ApiServer | None = None
         self.is_leader = False
         self._lock: SingleDaemonLock | None = None
         self._stop = threading.Event()
@@ -127,6 +129,12 @@ class Daemon:
                     self.options.metrics_host, self.options.metrics_port,
                     self.metrics.registry, self.liveness, self.readiness,
                 ).start()  # fmt: skip
+            if serve and self.options.api_port is not None:
+                # After migrations and the tenants: the first request finds both ready.
+                self.api = ApiServer(
+                    self.runtime, self.options.api_host, self.options.api_port,
+                    graceful_seconds=self._api_grace(),
+                ).start()  # fmt: skip
         except BaseException:
             self.close()
             raise
@@ -136,10 +144,14 @@ class Daemon:
         return self
 
     def close(self) -> None:
-        """Hand back every lease, stop serving, drop the SQLite lock and connections."""
+        """Stop the API, hand back every lease, stop serving, drop the lock and connections."""
         self._stop.set()
         for timer in self._watchdogs:
             timer.cancel()
+        if self.api is not None:
+            # First: its requests use the database that is disposed of below.
+            self.api.stop()
+            self.api = None
         if self.leases is not None:
             try:
                 released = self.leases.release_all()
@@ -193,6 +205,11 @@ class Daemon:
             timer.daemon = True
             timer.start()
             self._watchdogs.append(timer)
+
+    def _api_grace(self) -> float:
+        """Seconds the API's requests in flight get on shutdown: a third of the bound,
+        so the unit in hand and the lease hand-back keep the rest."""
+        return min(10.0, max(1.0, self.options.shutdown_seconds / 3))
 
     def _exit_now(self) -> None:
         log.error("shutdown took longer than %ss: exiting; leases expire on their own",

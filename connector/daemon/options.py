@@ -48,7 +48,7 @@ class SmtpOptions:
 
 @dataclass(frozen=True, slots=True)
 class DaemonOptions:
-    """How often each kind of work runs, how leases behave, where metrics listen."""
+    """How often each kind of work runs, how leases behave, where metrics and API listen."""
 
     refresh_seconds: float = 3600.0  # refresh + close + build + approve, per provider
     outbox_seconds: float = 30.0  # push + notify, per tenant
@@ -61,6 +61,8 @@ class DaemonOptions:
     notify_max_age_days: int = 7  # never email about statements approved before this
     metrics_host: str = "127.0.0.1"
     metrics_port: int | None = 9464  # None: no HTTP server
+    api_host: str = "127.0.0.1"
+    api_port: int | None = None  # None: the billing API is not served by the daemon
     log_format: str = "json"
     smtp: SmtpOptions = field(default_factory=SmtpOptions)
 
@@ -88,6 +90,8 @@ class DaemonOptions:
             notify_max_age_days=mail.notify_max_age_days,
             metrics_host=settings.metrics.host,
             metrics_port=settings.metrics.port or None,
+            api_host=settings.api.host,
+            api_port=settings.api.port if settings.api.enabled else None,
             log_format=settings.log_format,
             smtp=smtp,
         )
