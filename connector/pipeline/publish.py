@@ -33,6 +33,8 @@ def retry_delay(attempt: int) -> dt.timedelta:
     state = RetryCallState(Retrying(), None, (), {})
     state.attempt_number = attempt
     return dt.timedelta(seconds=_RETRY_WAIT(state))
+
+
 # An entry left "in flight" this long belongs to a process that died mid-push.
 IN_FLIGHT_LEASE = dt.timedelta(minutes=10)
 

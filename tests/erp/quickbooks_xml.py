@@ -25,7 +25,7 @@ NS = "http://schema.intuit.com/finance/v3"
 SCHEMA_DIR = Path(
     os.environ.get(
         "QUICKBOOKS_XSD_DIR",
-        Path(__file__).resolve().parents[3] / "shared" / "contracts" / "quickbooks",
+        Path(__file__).resolve().parents[1] / "contracts" / "quickbooks",
     )
 )
 ROOT_SCHEMA = "IntuitRestServiceDef.xsd"

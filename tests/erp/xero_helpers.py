@@ -15,9 +15,7 @@ import yaml
 from connector.contracts import SinkContext, StatementDocument
 from tests.erp.xero_simulator import CLIENT_ID, CLIENT_SECRET, TENANT_ID
 
-CONTRACT = (
-    Path(__file__).resolve().parents[3] / "shared" / "contracts" / "xero" / ("xero_accounting.yaml")
-)
+CONTRACT = Path(__file__).resolve().parents[1] / "contracts" / "xero" / "xero_accounting.yaml"
 TOKEN_KEY = f"xero:{TENANT_ID}"
 NOW = 1_750_000_000.0
 PDF = b"%PDF-1.4 statement\n%%EOF\n"

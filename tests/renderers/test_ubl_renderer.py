@@ -17,7 +17,7 @@ from lxml import etree
 from connector.contracts import PluginError, StatementDocument, StatementLine
 from tests.factories import make_draft, make_statement
 
-XSD_DIR = Path("/work/shared/contracts/ubl/xsd/maindoc")
+XSD_DIR = Path(__file__).resolve().parents[1] / "contracts" / "ubl" / "xsd" / "maindoc"
 NS = {
     "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
     "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
