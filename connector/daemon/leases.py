@@ -119,11 +119,23 @@ class LeaseBook:
             raise ValueError(f"release state must be one of {FREE_STATES}")
         now = self.clock.now()
         with self.db.transaction() as session:
+            # The lease row is locked by this update before the poke flag is read, and
+            # poke() locks it too: a poke that came while we worked is never lost.
             session.execute(
                 update(m.WorkLease)
                 .where(m.WorkLease.name == name, m.WorkLease.holder == self.holder)
                 .values(holder=state, expires_at=now + dt.timedelta(seconds=due_in), updated_at=now)
             )
+            if state == IDLE and due_in > 0:
+                poked = session.execute(
+                    delete(m.WorkLease).where(m.WorkLease.name == POKE + name)
+                ).rowcount
+                if poked:
+                    session.execute(
+                        update(m.WorkLease)
+                        .where(m.WorkLease.name == name)
+                        .values(expires_at=now, updated_at=now)
+                    )
 
     def release_all(self) -> list[str]:
         """Hand back every lease we hold, due at once (shutdown); returns their names."""
@@ -155,6 +167,11 @@ class LeaseBook:
             name=POKE + name, holder=IDLE, expires_at=now, updated_at=now
         )
         with self.db.transaction() as session:
+            # Serialise with release(): the holder either sees the flag when it hands
+            # the unit back, or has handed it back and this makes it due.
+            session.execute(
+                select(m.WorkLease.name).where(m.WorkLease.name == name).with_for_update()
+            )
             session.execute(
                 update(m.WorkLease)
                 .where(m.WorkLease.name == name, m.WorkLease.holder == IDLE)

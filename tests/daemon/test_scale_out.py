@@ -84,6 +84,11 @@ def test_two_replicas_on_postgresql_do_every_statement_exactly_once(
         for t in threads:
             t.join(120)
         assert errors == []
+        # An outbox run before the other replica approved its tenant's statements is
+        # poked due again; further passes deliver them (each unit once per pass).
+        for _ in range(5):
+            if not (a.run_once().done + b.run_once().done):
+                break
         done = reports["replica-a"].done + reports["replica-b"].done
         # Every unit ran; each billing unit once. An outbox may run twice: once before its
         # tenant's statements were approved (by the other replica), once when approval
@@ -105,10 +110,8 @@ def test_two_replicas_on_postgresql_do_every_statement_exactly_once(
         assert erp.ledger.created == Counter({r.id: 1 for r in rows})
         mailed = Counter(msg["Message-ID"] for msg in mailer.messages)
         assert len(mailed) == TENANTS * CUSTOMERS and set(mailed.values()) == {1}
-        # A second round by both changes nothing. An outbox poked by the other replica's
-        # approval after it last ran may run once more, and then finds nothing to send.
-        again = a.run_once().done + b.run_once().done
-        assert all("/2-outbox" in name for name in again), again
+        # Another round by both changes nothing.
+        assert a.run_once().done == [] and b.run_once().done == []
         assert sum(erp.ledger.created.values()) == TENANTS * CUSTOMERS
         assert len(mailer.messages) == TENANTS * CUSTOMERS
     finally:
