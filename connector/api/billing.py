@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import datetime as dt
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy import text
 
 from connector.api.auth import any_key, operator, runtime_of, staff
-from connector.api.errors import NotFound, responses
+from connector.api.errors import BadReportRequest, NotFound, responses
 from connector.api.schemas import (
     IDENT,
     PERIOD_PATTERN,
@@ -31,6 +32,9 @@ from connector.pipeline.close import signal_close
 from connector.pipeline.periods import resolve_period
 from connector.pipeline.reconcile import reconcile
 from connector.pipeline.reconcile_report import to_dict
+from connector.pipeline.report import ReportError, build_report
+from connector.pipeline.report_output import to_dict as report_dict
+from connector.pipeline.report_range import parse_range
 from connector.pipeline.runtime import Runtime
 
 router = APIRouter(prefix="/v1", tags=["billing"])
@@ -173,6 +177,40 @@ def reconciliation(
     _provider(config, provider)
     billing_period = resolve_period(runtime, who.tenant, provider, period)
     return to_dict(reconcile(runtime, who.tenant, provider, billing_period))
+
+
+@router.get(
+    "/reports",
+    response_model=dict[str, Any],
+    responses={
+        200: {"description": "The report (as `connector report --format json`), money as "
+                             "decimal strings."},
+        **responses(401, 403, 404, 422),
+    },
+    summary="Live billing report from the stored charges, report and bill views",
+)  # fmt: skip
+def report(
+    runtime: RuntimeDep,
+    who: Staff,
+    provider: Annotated[str, Query(**IDENT)],
+    range_: Annotated[
+        str,
+        Query(alias="range", description="month-to-date, last-month, YYYY-MM or FROM..TO"),
+    ] = "month-to-date",
+    by: Annotated[Literal["customer", "account", "service", "usage-type"], Query()] = "customer",
+    customer: Annotated[list[str] | None, Query(description="Only these customers.")] = None,
+    pricing: Annotated[Literal["period", "latest"], Query()] = "period",
+) -> dict[str, Any]:
+    """The same report as ``connector report``: provisional for open periods."""
+    config = runtime.tenant(who.tenant)
+    _provider(config, provider)
+    today = dt.date.today()
+    try:
+        days = parse_range(range_, today)
+        built = build_report(runtime, who.tenant, provider, days, by, customer, today, pricing)
+    except (ValueError, ReportError) as exc:
+        raise BadReportRequest(str(exc)) from None
+    return report_dict(built)
 
 
 @router.get(

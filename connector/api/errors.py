@@ -28,6 +28,10 @@ class NotFound(LookupError):
     """Nothing the caller may see has that id (it may exist for another tenant)."""
 
 
+class BadReportRequest(ValueError):
+    """A report request the pipeline refused (range, grouping, customer)."""
+
+
 class Conflict(Exception):
     """Not possible with the thing as it is now (e.g. a Draft has no UBL yet)."""
 
@@ -62,6 +66,7 @@ _STATUS: list[tuple[type[BaseException], int]] = [
     (MissingRate, 422),
     (UnknownPluginError, 422),
     (ConfigError, 422),
+    (BadReportRequest, 422),
 ]
 
 

@@ -154,14 +154,15 @@ def push(runtime: Runtime, tenant: str) -> list[PushOutcome]:
         first_push = not _delivered_before(session, tenant)
     if not ids:
         return []
-    sink = make_sink(runtime, tenant)
-    if first_push and isinstance(sink, CheckedSink):
-        gaps = sink.preflight(documents)
-        if gaps:
-            return _blocked(runtime, ids, gaps)
     try:
+        sink = make_sink(runtime, tenant)
+        if first_push and isinstance(sink, CheckedSink):
+            gaps = sink.preflight(documents)
+            if gaps:
+                return _blocked(runtime, ids, gaps)
         results = {r.statement_id: r for r in sink.push(documents)}
-    except Exception as exc:  # the sink as a whole failed: every entry retries later
+    except Exception as exc:  # the sink as a whole failed (or its ERP was unreachable
+        # for the check): every entry is failed and retried later, not left in flight
         log.exception("sink %s failed for tenant %s", config.erp.sink, tenant)
         results = {}
         error = f"{type(exc).__name__}: {exc}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import select
 
 from connector.storage import models as m
@@ -205,3 +207,24 @@ def test_the_openapi_document_has_examples_and_the_key_scheme(client) -> None:
     download = spec["paths"]["/v1/statements/{statement_id}/download/{fmt}"]["get"]
     assert "application/pdf" in download["responses"]["200"]["content"]
     assert {"401", "403", "404", "422"} <= set(download["responses"])
+
+
+def test_reports_are_served_as_the_cli_makes_them_and_bad_ranges_are_422(client, keys) -> None:
+    """October by customer: one row per customer, the totals in both rounding views
+    with their difference; a range that is not one gives 422 with the reason; customer
+    keys may not read reports."""
+    answer = client.get(
+        "/v1/reports", params={"provider": "aws", "range": "2026-10", "by": "customer"},
+        headers=auth(keys.read),
+    )  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert sorted(row["customer"] for row in body["rows"]) == ["1001", "1002", "1003"]
+    (usd,) = body["totals"]
+    assert Decimal(usd["difference"]) == Decimal(usd["report_view"]) - Decimal(usd["bill_view"])
+    bad = client.get("/v1/reports", params={"provider": "aws", "range": "October"},
+                     headers=auth(keys.read))  # fmt: skip
+    assert bad.status_code == 422 and "October" in bad.json()["detail"]
+    forbidden = client.get("/v1/reports", params={"provider": "aws"},
+                           headers=auth(keys.customer))  # fmt: skip
+    assert forbidden.status_code == 403

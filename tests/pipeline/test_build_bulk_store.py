@@ -76,9 +76,7 @@ def assert_same(stored: m.Statement, built: BuiltStatement, sqlite: bool) -> Non
         assert [tuple(map(str, x)) for x in lines] == [
             tuple(map(str, astuple(x))) for x in built.lines
         ]
-        assert [tuple(map(str, d)) for d in details] == [
-            tuple(map(str, d)) for d in built.details
-        ]
+        assert [tuple(map(str, d)) for d in details] == [tuple(map(str, d)) for d in built.details]
 
 
 @pytest.mark.parametrize("group_by_account", [False, True])

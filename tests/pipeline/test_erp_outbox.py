@@ -8,7 +8,7 @@ from typing import ClassVar
 import pytest
 from cryptography.fernet import Fernet
 
-from connector.contracts import PushResult
+from connector.contracts import PluginError, PushResult
 from connector.pipeline import outbox
 from connector.pipeline.approve import approve
 from connector.pipeline.build import generate
@@ -31,6 +31,8 @@ class FakeErpSink:
         self.context = context
 
     def preflight(self, documents):
+        if "DOWN" in self.items:
+            raise PluginError("the ERP answered HTTP 503 Service Unavailable")
         return [] if "CLOUD" in self.items else ["item 'CLOUD' (erp.mappings.item_code) is missing"]
 
     def push(self, documents):
@@ -106,3 +108,14 @@ def test_connecting_stores_the_token_encrypted_under_the_sinks_key(fake_erp) -> 
     assert key == "fake:org-42"  # the organisation's secret reference resolved
     assert token_store(fake_erp, "acme").load(key) == {"access_token": "at",
                                                       "refresh_token": "rt-c0de"}  # fmt: skip
+
+
+def test_an_erp_down_during_the_first_check_fails_the_entries_for_a_retry(fake_erp) -> None:
+    """Not left in flight for the 10-minute lease: failed, with the reason and a time."""
+    FakeErpSink.items.add("DOWN")
+    outcomes = push(fake_erp, "acme")
+    assert {o.state for o in outcomes} == {"failed"}
+    rows = outbox.entries(fake_erp, "acme")
+    assert {r.state for r in rows} == {"failed"} and all(r.next_attempt_at for r in rows)
+    assert "HTTP 503 Service Unavailable" in rows[0].last_error
+    assert FakeErpSink.pushed == []
