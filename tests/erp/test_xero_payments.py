@@ -162,7 +162,8 @@ def test_lookups_wait_for_the_limiter_when_the_minute_is_used_up(harness):
     harness.sink().payment_status(documents)
 
     assert len(harness.xero.api_calls("GET", "/Invoices")) == 2
-    assert harness.clock.sleeps and harness.clock.sleeps[0] == pytest.approx(60.0)
+    # A minute, and the quarter second Xero may see our calls later than we sent them.
+    assert harness.clock.sleeps and harness.clock.sleeps[0] == pytest.approx(60.25)
 
 
 def test_a_revoked_token_is_refreshed_once_and_the_lookup_repeated(harness):
