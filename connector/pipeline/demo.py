@@ -22,7 +22,7 @@ DEMO_PROVIDER = "aws"
 DEMO_PERIOD = "2026-10"
 # A day after the October 2026 AWS invoice is final: the demo's "today".
 DEMO_TODAY = dt.date(2026, 11, 6)
-EXPORT_FORMATS = ("pdf", "csv", "detailed-csv")
+EXPORT_FORMATS = ("pdf", "csv", "detailed-csv", "html", "ubl")
 
 
 def example_config_dir() -> Path:

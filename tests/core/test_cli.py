@@ -135,8 +135,9 @@ def test_demo_writes_statements_and_the_erp_import(tmp_path: Path) -> None:
     result = run("demo", "--output", str(tmp_path / "demo"))
     assert result.exit_code == 0, result.output
     written = {p.suffix for p in (tmp_path / "demo").rglob("*") if p.is_file()}
-    assert {".pdf", ".csv", ".db"} <= written
+    assert {".pdf", ".csv", ".html", ".xml", ".db"} <= written
     assert len(list((tmp_path / "demo/statements").glob("*.pdf"))) == 3
+    assert len(list((tmp_path / "demo/statements").glob("*.xml"))) == 3  # UBL e-invoices
     assert len(list((tmp_path / "demo/acme/erp").glob("acme-xero-invoices-*.csv"))) == 1
     assert "ACME-01003" in result.output
 
