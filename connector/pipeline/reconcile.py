@@ -204,22 +204,26 @@ def _customer(
     name: str,
     accounts: Sequence[str],
     costs: Mapping[str, _Cost],
-    statement: m.Statement | None,
+    billed: Sequence[m.Statement],
     current: tuple[int, ...],
     currency: str,
 ) -> CustomerReconciliation:
+    """One customer's cost against what its statements charge: the usage statement
+    (``billed[0]`` when there is one) and any upfront-purchase statements, together."""
     cost = total(costs[a].cost for a in accounts if a in costs)
     marketplace_cost = total(costs[a].marketplace for a in accounts if a in costs)
+    statement = billed[0] if billed else None
     if statement is None:
         problems = ("not generated",) if cost or marketplace_cost else ()
         return CustomerReconciliation(customer_id, name, cost, marketplace_cost, problems=problems)
     label = statement.number or f"draft {statement.id[:8]}"
     problems = []
     by_kind: dict[str, Decimal] = defaultdict(Decimal)
-    for line in statement.lines:
+    details = [d for each in billed for d in each.details]
+    for line in (line for each in billed for line in each.lines):
         by_kind[line.kind] += line.amount
     price = total(by_kind.get(kind, ZERO) for kind in PRICE_KINDS)
-    marketplace_exact = total(d.price for d in statement.details if d.is_marketplace)
+    marketplace_exact = total(d.price for d in details if d.is_marketplace)
     marketplace_margin = marketplace_exact - marketplace_cost
     # Judged at full precision, so a marketplace line's rounding is not mistaken for a
     # markup; that rounding counts as margin, like the rounding of every other line.
@@ -257,7 +261,7 @@ def _customer(
         margin=margin,
         marketplace_margin=marketplace_margin,
         rounding=by_kind.get("rounding", ZERO),
-        rounding_difference=price - total(d.price for d in statement.details),
+        rounding_difference=price - total(d.price for d in details),
         stale=stale,
         drift=drift,
         problems=tuple(problems),
@@ -302,23 +306,23 @@ def reconcile(
                 select(m.Customer.id, m.Customer.name).where(m.Customer.tenant_id == tenant)
             ).all()
         )
-        statements = {
-            s.customer_id: s
-            for s in session.scalars(
-                select(m.Statement)
-                .where(
-                    m.Statement.tenant_id == tenant,
-                    m.Statement.provider == provider,
-                    m.Statement.period_start == period.start,
-                    # The period's usage statement; a voided one is replaced by its
-                    # successor (a higher part), and credit notes net out with it.
-                    m.Statement.kind == "usage",
-                    m.Statement.status != "Void",
-                )
-                .order_by(m.Statement.part)
-                .options(selectinload(m.Statement.lines), undefer(m.Statement.detail_rows))
+        # Each customer's live statements of the period: the usage statement first (a
+        # voided one is replaced by its successor, a higher part, and nets out with its
+        # credit note, both left out here), then any upfront-purchase statements.
+        statements: dict[str, list[m.Statement]] = defaultdict(list)
+        for s in session.scalars(
+            select(m.Statement)
+            .where(
+                m.Statement.tenant_id == tenant,
+                m.Statement.provider == provider,
+                m.Statement.period_start == period.start,
+                m.Statement.kind.in_(("usage", "purchase")),
+                m.Statement.status != "Void",
             )
-        }
+            .order_by(m.Statement.kind.desc(), m.Statement.part)
+            .options(selectinload(m.Statement.lines), undefer(m.Statement.detail_rows))
+        ):
+            statements[s.customer_id].append(s)
         currency = min(bill.currencies) if bill.currencies else ""
         billed_customers = {owners[a] for a in bill.billed if a in owners}
         customers = tuple(
@@ -328,7 +332,7 @@ def reconcile(
                 names.get(customer_id, customer_id),
                 accounts.get(customer_id, []),
                 bill.costs,
-                statements.get(customer_id),
+                statements.get(customer_id, []),
                 current,
                 currency,
             )

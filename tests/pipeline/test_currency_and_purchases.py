@@ -213,6 +213,13 @@ def test_at_close_usage_leaves_billed_purchases_out_and_new_ones_get_a_new_part(
         ("tax", Decimal("12.10")),
     ]
     assert usage.total == Decimal("72.60")
+    # Reconciliation counts the usage and both purchase statements against the cost:
+    # price 55.00 + 1,320.00 + 330.00 = 1,705.00; cost 50 + 1,200 + 300 = 1,550.00.
+    from connector.pipeline.reconcile import reconcile
+
+    (row,) = reconcile(immediately, "globex", "aws", OCTOBER).customers
+    assert (row.price, row.cost, row.margin) == (Decimal("1705.00"), Decimal("1550.00"),
+                                                 Decimal("155.00"))  # fmt: skip
 
 
 def test_end_of_month_policy_bills_purchases_with_the_period(tmp_path, db_url) -> None:
