@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from connector.config.tenant import TenantConfig
@@ -32,33 +32,62 @@ def sync_tenant(session: Session, config: TenantConfig) -> m.Tenant:
     else:
         tenant.name = config.profile.name
         tenant.next_invoice_number = max(tenant.next_invoice_number, wanted_next)
+    # Compared as plain rows and written only where they differ: a tenant of thousands
+    # of customers is synced before every build, and ORM objects for each cost more
+    # than the comparison.
     stored = {
-        c.id: c
-        for c in session.scalars(select(m.Customer).where(m.Customer.tenant_id == config.tenant))
+        customer_id: (name, currency)
+        for customer_id, name, currency in session.execute(
+            select(m.Customer.id, m.Customer.name, m.Customer.invoice_currency).where(
+                m.Customer.tenant_id == config.tenant
+            )
+        )
     }
+    new_customers = []
     for customer in config.customers:
-        row = stored.get(customer.id) or m.Customer(tenant_id=config.tenant, id=customer.id)
-        row.name, row.invoice_currency = customer.name, customer.invoice_currency
-        session.add(row)
+        wanted_row = (customer.name, customer.invoice_currency)
+        found = stored.get(customer.id)
+        if found is None:
+            new_customers.append(
+                {"tenant_id": config.tenant, "id": customer.id, "name": customer.name,
+                 "invoice_currency": customer.invoice_currency}
+            )  # fmt: skip
+        elif found != wanted_row:
+            session.execute(
+                update(m.Customer)
+                .where(m.Customer.tenant_id == config.tenant, m.Customer.id == customer.id)
+                .values(name=customer.name, invoice_currency=customer.invoice_currency)
+            )
+    if new_customers:
+        session.execute(insert(m.Customer), new_customers)
     wanted = {
         (provider, account): customer.id
         for customer in config.customers
         for provider, accounts in customer.accounts.items()
         for account in accounts
     }
-    for mapping in session.scalars(
-        select(m.ProviderAccount).where(m.ProviderAccount.tenant_id == config.tenant)
+    stale = []
+    for mapping_id, provider, account, customer_id in session.execute(
+        select(
+            m.ProviderAccount.id,
+            m.ProviderAccount.provider,
+            m.ProviderAccount.account_id,
+            m.ProviderAccount.customer_id,
+        ).where(m.ProviderAccount.tenant_id == config.tenant)
     ):
-        key = (mapping.provider, mapping.account_id)
-        if wanted.get(key) == mapping.customer_id:
-            del wanted[key]
+        if wanted.get((provider, account)) == customer_id:
+            del wanted[(provider, account)]
         else:
-            session.delete(mapping)
-    session.flush()
-    session.add_all(
-        m.ProviderAccount(
-            tenant_id=config.tenant, provider=provider, account_id=account, customer_id=customer
-        )
-        for (provider, account), customer in wanted.items()
-    )
+            stale.append(mapping_id)
+    if stale:
+        session.execute(delete(m.ProviderAccount).where(m.ProviderAccount.id.in_(stale)))
+    if wanted:
+        session.execute(
+            insert(m.ProviderAccount),
+            [
+                {"tenant_id": config.tenant, "provider": provider, "account_id": account,
+                 "customer_id": customer}
+                for (provider, account), customer in wanted.items()
+            ],
+        )  # fmt: skip
     return tenant
