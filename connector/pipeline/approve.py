@@ -11,7 +11,7 @@ from connector.contracts import StatementApproved
 from connector.domain.numbering import format_invoice_number
 from connector.pipeline.audit import record
 from connector.pipeline.runtime import Runtime
-from connector.pipeline.tenants import sync_tenant
+from connector.pipeline.tenants import lock_tenant, sync_tenant
 from connector.storage import models as m
 from connector.storage.models import utcnow
 
@@ -41,6 +41,13 @@ def find_statements(session: Session, tenant: str, ids: Sequence[str]) -> list[m
     return found
 
 
+def take_number(row: m.Tenant, fmt: str) -> str:
+    """The next invoice number of the locked tenant ``row``; the counter moves on by one."""
+    number = format_invoice_number(fmt, row.next_invoice_number)
+    row.next_invoice_number += 1
+    return number
+
+
 def approve(
     runtime: Runtime,
     tenant: str,
@@ -59,12 +66,7 @@ def approve(
     with runtime.db.transaction() as session:
         # Lock the tenant row before reading anything else: a second approver waits
         # here, then sees the first one's numbers and statuses.
-        row = session.scalar(
-            select(m.Tenant)
-            .where(m.Tenant.id == tenant)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
+        row = lock_tenant(session, tenant)
         if ids is None:
             query = select(m.Statement).where(
                 m.Statement.tenant_id == tenant, m.Statement.status == "Draft"
@@ -83,8 +85,7 @@ def approve(
             )
         fmt = config.invoice_options.invoice_number_format
         for statement in statements:
-            statement.number = format_invoice_number(fmt, row.next_invoice_number)
-            row.next_invoice_number += 1
+            statement.number = take_number(row, fmt)
             statement.status = "Open"
             statement.approved_at = utcnow()
             session.add(

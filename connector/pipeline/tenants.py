@@ -9,6 +9,20 @@ from connector.config.tenant import TenantConfig
 from connector.storage import models as m
 
 
+def lock_tenant(session: Session, tenant: str) -> m.Tenant | None:
+    """The tenant row, locked until the transaction ends (None before its first sync).
+
+    It is the invoice counter's lock: approvals and voids take numbers under it, so
+    numbers handed out at the same time stay unique and gapless.
+    """
+    return session.scalar(
+        select(m.Tenant)
+        .where(m.Tenant.id == tenant)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
 def sync_tenant(session: Session, config: TenantConfig) -> m.Tenant:
     """Make the stored tenant, customers and account mappings match the tenant file.
 
@@ -16,12 +30,7 @@ def sync_tenant(session: Session, config: TenantConfig) -> m.Tenant:
     same file at once do not collide. The invoice counter only moves forward: a file
     asking for a higher next number raises it, a lower one never reuses numbers.
     """
-    tenant = session.scalar(
-        select(m.Tenant)
-        .where(m.Tenant.id == config.tenant)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    tenant = lock_tenant(session, config.tenant)
     wanted_next = config.invoice_options.next_invoice_number
     if tenant is None:
         tenant = m.Tenant(

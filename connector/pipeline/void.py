@@ -24,12 +24,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connector.contracts import StatementApproved
-from connector.domain.numbering import format_invoice_number
-from connector.pipeline.approve import find_statements, idempotency_key
+from connector.pipeline.approve import find_statements, idempotency_key, take_number
 from connector.pipeline.audit import record
 from connector.pipeline.credits import APPLICATION, add_grant, tidy
 from connector.pipeline.lifecycle import VOID, VOIDABLE, LifecycleError
 from connector.pipeline.runtime import Runtime
+from connector.pipeline.tenants import lock_tenant
 from connector.storage import models as m
 
 CREDIT_NOTE = "credit-note"
@@ -38,27 +38,6 @@ ZERO = Decimal(0)
 
 class VoidError(LifecycleError):
     """A statement that cannot be voided; the message says why and what to do instead."""
-
-
-def lock_tenant(session: Session, tenant: str) -> m.Tenant:
-    """The tenant row, locked until the transaction ends: the invoice counter's lock.
-
-    The same lock approval takes, so numbers handed out by approvals and voids at the
-    same time stay unique and gapless.
-    """
-    return session.scalar(
-        select(m.Tenant)
-        .where(m.Tenant.id == tenant)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-
-
-def take_number(row: m.Tenant, fmt: str) -> str:
-    """The next invoice number of the locked tenant ``row``; the counter moves on by one."""
-    number = format_invoice_number(fmt, row.next_invoice_number)
-    row.next_invoice_number += 1
-    return number
 
 
 def _negated(amount: Decimal) -> Decimal:
