@@ -322,6 +322,12 @@ class DaemonPolicy(_Model):
     email_from: str | None = None
     portal_url: str | None = Field(None, description="A link printed in the email.")
 
+    def approves(self, total: Decimal) -> bool:
+        """Whether a Draft of this ``total`` is approved without a person."""
+        if not self.auto_approve:
+            return False
+        return self.auto_approve_max_total is None or total <= self.auto_approve_max_total
+
 
 class ErpConfig(_Model):
     """The accounting system statements go to, and how our terms map onto its codes."""

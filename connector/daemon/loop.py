@@ -25,13 +25,14 @@ import schedule
 from sqlalchemy import text
 
 from connector.config.settings import DaemonSettings
+from connector.config.tenant import DaemonPolicy
 from connector.daemon.api_server import ApiServer
 from connector.daemon.clock import Clock, SystemClock
 from connector.daemon.health import HealthServer
 from connector.daemon.leases import BACKOFF, IDLE, LeaseBook
 from connector.daemon.logs import RedactingFilter, known_secrets, log_context
 from connector.daemon.metrics import Metrics
-from connector.daemon.options import DaemonOptions, TenantPolicy
+from connector.daemon.options import DaemonOptions
 from connector.daemon.singleton import SingleDaemonLock, sqlite_file
 from connector.daemon.tenants import load_tenants_isolated
 from connector.daemon.units import PREFIX, HandBack, Unit, WorkContext, run_unit, units_of
@@ -77,7 +78,7 @@ class Daemon:
         *,
         host: PluginHost | None = None,
         clock: Clock | None = None,
-        policies: dict[str, TenantPolicy] | None = None,
+        policies: dict[str, DaemonPolicy] | None = None,
         mailer: Callable[[], Mailer | None] | None = None,
         replica: str | None = None,
         redactor: RedactingFilter | None = None,
@@ -348,11 +349,11 @@ class Daemon:
 
     # ------------------------------------------------------------------ helpers
 
-    def policy(self, tenant: str) -> TenantPolicy:
+    def policy(self, tenant: str) -> DaemonPolicy:
         if tenant in self._policies:
             return self._policies[tenant]
         assert self.runtime is not None
-        return TenantPolicy.of(self.runtime.tenant(tenant))
+        return self.runtime.tenant(tenant).daemon
 
     def _smtp_mailer(self) -> Mailer | None:
         smtp = self.options.smtp

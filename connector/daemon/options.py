@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
 from connector.config.settings import DaemonSettings
-from connector.config.tenant import TenantConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,44 +93,3 @@ class DaemonOptions:
             log_format=settings.log_format,
             smtp=smtp,
         )
-
-
-@dataclass(frozen=True, slots=True)
-class TenantPolicy:
-    """What the daemon may do for a tenant by itself (tenant file section ``daemon:``).
-
-    :param auto_approve: approve Drafts as soon as they are built.
-    :param auto_approve_max_total: only Drafts whose total is at most this (None: any);
-        larger ones wait for a person.
-    :param notify: email the customer's billing contact when a statement becomes Open.
-    :param email_templates: folder (relative to the tenant file) whose templates
-        override the default "New customer invoice" email.
-    :param email_from: sender address; default the SMTP settings', then the profile's.
-    :param portal_url: a link printed in the email (the customer portal), if any.
-    """
-
-    auto_approve: bool = False
-    auto_approve_max_total: Decimal | None = None
-    notify: bool = True
-    email_templates: str | None = None
-    email_from: str | None = None
-    portal_url: str | None = None
-
-    @classmethod
-    def of(cls, config: TenantConfig) -> TenantPolicy:
-        """The tenant file's ``daemon:`` section."""
-        section = config.daemon
-        return cls(
-            auto_approve=section.auto_approve,
-            auto_approve_max_total=section.auto_approve_max_total,
-            notify=section.notify,
-            email_templates=section.email_templates,
-            email_from=section.email_from,
-            portal_url=section.portal_url,
-        )
-
-    def approves(self, total: Decimal) -> bool:
-        """Whether a Draft of this ``total`` is approved without a person."""
-        if not self.auto_approve:
-            return False
-        return self.auto_approve_max_total is None or total <= self.auto_approve_max_total

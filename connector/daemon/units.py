@@ -21,11 +21,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from connector.config.tenant import DaemonPolicy
 from connector.contracts import BillingPeriod
 from connector.daemon.clock import Clock
 from connector.daemon.logs import log_context
 from connector.daemon.metrics import Metrics
-from connector.daemon.options import DaemonOptions, TenantPolicy
+from connector.daemon.options import DaemonOptions
 from connector.pipeline import purchases
 from connector.pipeline.approve import approve
 from connector.pipeline.build import current_batch_ids, generate
@@ -83,7 +84,7 @@ class WorkContext:
     clock: Clock
     options: DaemonOptions
     metrics: Metrics
-    policy: Callable[[str], TenantPolicy]
+    policy: Callable[[str], DaemonPolicy]
     mailer: Callable[[], Mailer | None]
     checkpoint: Callable[[], None]  # raises HandBack when shutting down
     poke: Callable[[str], None]  # make a unit due now

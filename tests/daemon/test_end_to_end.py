@@ -17,9 +17,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from connector.config.settings import DaemonSettings
+from connector.config.tenant import DaemonPolicy
 from connector.daemon.clock import FrozenClock
 from connector.daemon.loop import Daemon
-from connector.daemon.options import DaemonOptions, SmtpOptions, TenantPolicy
+from connector.daemon.options import DaemonOptions, SmtpOptions
 from connector.storage import models as m
 from tests.daemon.conftest import SMTP_PASSWORD, SMTP_USER
 from tests.daemon.fakes import erp_simulator, plugin_host, write_charges, write_tenant
@@ -70,7 +71,7 @@ def test_daemon_takes_a_month_from_data_to_paid_and_past_due(
         options,
         host=plugin_host(erp),
         clock=clock,
-        policies={"northwind": TenantPolicy(auto_approve=True)},
+        policies={"northwind": DaemonPolicy(auto_approve=True)},
     ).start()
     try:
         # 20 October: version 1 arrives; the period is open, nothing is built.

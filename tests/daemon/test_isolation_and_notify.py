@@ -8,9 +8,10 @@ from pathlib import Path
 from sqlalchemy import select
 
 from connector.config.settings import DaemonSettings
+from connector.config.tenant import DaemonPolicy
 from connector.daemon.clock import FrozenClock
 from connector.daemon.loop import Daemon
-from connector.daemon.options import DaemonOptions, TenantPolicy
+from connector.daemon.options import DaemonOptions
 from connector.storage import models as m
 from tests.daemon.fakes import (
     RecordingMailer,
@@ -34,7 +35,7 @@ def _daemon(tmp_path: Path, tenants: Path, clock, mailer, erp=None, **options) -
         DaemonOptions(metrics_port=None, **options),
         host=plugin_host(erp or erp_simulator()),
         clock=clock,
-        policies={t: TenantPolicy(auto_approve=True) for t in ("northwind", "fixed", "leaky")},
+        policies={t: DaemonPolicy(auto_approve=True) for t in ("northwind", "fixed", "leaky")},
         mailer=lambda: mailer,
     ).start()
 

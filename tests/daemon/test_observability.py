@@ -14,10 +14,11 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from connector.config.settings import DaemonSettings
+from connector.config.tenant import DaemonPolicy
 from connector.daemon.clock import FrozenClock
 from connector.daemon.logs import configure_logging, log_context
 from connector.daemon.loop import Daemon
-from connector.daemon.options import DaemonOptions, TenantPolicy
+from connector.daemon.options import DaemonOptions
 from tests.daemon.fakes import (
     ErpDown,
     RecordingMailer,
@@ -76,7 +77,7 @@ def test_healthz_readyz_and_metrics_report_the_daemons_state(
         DaemonOptions(metrics_port=0),
         host=plugin_host(erp_simulator(), more_sinks=[ErpDown]),
         clock=clock,
-        policies={t: TenantPolicy(auto_approve=True) for t in ("northwind", "fabrikam")},
+        policies={t: DaemonPolicy(auto_approve=True) for t in ("northwind", "fabrikam")},
         mailer=RecordingMailer,
     ).start(serve=True)
     try:
@@ -141,7 +142,7 @@ def test_logs_are_json_lines_with_ids_and_never_show_a_secret(
             settings, DaemonOptions(metrics_port=None),
             host=plugin_host(erp_simulator(), more_sinks=[ErpDown]),
             clock=FrozenClock(CLOSED), mailer=RecordingMailer, redactor=redactor,
-            policies={t: TenantPolicy(auto_approve=True) for t in ("northwind", "fabrikam")},
+            policies={t: DaemonPolicy(auto_approve=True) for t in ("northwind", "fabrikam")},
         ).start()  # fmt: skip
         try:
             report = daemon.run_once()

@@ -11,10 +11,11 @@ from pathlib import Path
 from sqlalchemy import select
 
 from connector.config.settings import DaemonSettings
+from connector.config.tenant import DaemonPolicy
 from connector.daemon.clock import FrozenClock
 from connector.daemon.leases import LeaseBook
 from connector.daemon.loop import Daemon
-from connector.daemon.options import DaemonOptions, TenantPolicy
+from connector.daemon.options import DaemonOptions
 from connector.storage import models as m
 from tests.daemon.fakes import (
     RecordingMailer,
@@ -51,7 +52,7 @@ def _daemon(url: str, tenants: Path, tmp: Path, host, clock, mailer, names, repl
         DaemonOptions(metrics_port=None),
         host=host,
         clock=clock,
-        policies={n: TenantPolicy(auto_approve=True) for n in names},
+        policies={n: DaemonPolicy(auto_approve=True) for n in names},
         mailer=lambda: mailer,
         replica=replica,
     ).start()

@@ -27,7 +27,8 @@ sys.path.insert(0, {repo!r})
 from tests.daemon import fakes
 import connector.daemon.loop as loop
 from connector.contracts import PushResult
-from connector.daemon.options import DaemonOptions, TenantPolicy
+from connector.config.tenant import DaemonPolicy
+from connector.daemon.options import DaemonOptions
 
 def locked_append(path, read_keys, lines):
     with open(path, "a+") as f:
@@ -65,7 +66,7 @@ class FileMailer:
 host = fakes.plugin_host(FileErp, SlowProvider)
 loop.load_plugins = lambda: host
 loop.Daemon._smtp_mailer = lambda self: FileMailer()
-TenantPolicy.of = classmethod(lambda cls, config: cls(auto_approve=True))
+loop.Daemon.policy = lambda self, tenant: DaemonPolicy(auto_approve=True)
 _from_settings = DaemonOptions.from_settings
 DaemonOptions.from_settings = classmethod(lambda cls, s: dataclasses.replace(
     _from_settings(s), lease_seconds={lease}, tick_seconds=0.2, outbox_seconds=1))
