@@ -8,9 +8,8 @@ from decimal import Decimal
 from connector.api.conversion import convert_document
 from connector.api.errors import Conflict, Forbidden, NotFound
 from connector.api.queries import get_visible
-from connector.config.rates import load_rates
+from connector.config.rates import tenant_rates
 from connector.contracts import PluginError
-from connector.domain.currency import NO_RATES
 from connector.pipeline.api_keys import Principal
 from connector.pipeline.documents import statement_document
 from connector.pipeline.erp import renderer_for
@@ -63,9 +62,7 @@ def render_statement(
         basename = statement_basename(statement)
     rate = None
     if currency and currency != document.currency:
-        path = config.exchange_rates_path
-        rates = NO_RATES if path is None else load_rates(path)
-        rate = rates.rate(document.period.key, document.currency, currency)
+        rate = tenant_rates(config).rate(document.period.key, document.currency, currency)
         document = convert_document(document, currency, rate, config.invoice_options.rounding)
         basename = f"{basename}-{currency}"
     try:

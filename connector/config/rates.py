@@ -19,7 +19,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from connector.config.errors import ConfigError, ConfigIssue
-from connector.domain.currency import ExchangeRates
+from connector.config.tenant import TenantConfig
+from connector.domain.currency import NO_RATES, ExchangeRates
 
 HEADER = ["period", "from", "to", "rate"]
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -84,3 +85,9 @@ def load_rates(path: Path) -> ExchangeRates:
     if issues:
         raise ConfigError(issues)
     return ExchangeRates(rates, source=name)
+
+
+def tenant_rates(config: TenantConfig) -> ExchangeRates:
+    """The tenant's ``exchange_rates`` file, or no rates when it names none."""
+    path = config.exchange_rates_path
+    return NO_RATES if path is None else load_rates(path)

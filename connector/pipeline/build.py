@@ -14,10 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connector.config.errors import ConfigError
-from connector.config.rates import load_rates
+from connector.config.rates import tenant_rates
 from connector.config.tenant import Customer, GenerationOptions, TenantConfig
 from connector.contracts import BillingPeriod, StatementGenerated
-from connector.domain.currency import NO_RATES, ExchangeRates
+from connector.domain.currency import ExchangeRates
 from connector.domain.periods import due_date
 from connector.domain.pricing import PricebookVersion, PriceRule, version_in_force
 from connector.domain.statement import StatementOptions, build_statement
@@ -240,11 +240,8 @@ def generate(
 
 
 def _exchange_rates(config: TenantConfig) -> ExchangeRates:
-    path = config.exchange_rates_path
-    if path is None:
-        return NO_RATES
     try:
-        return load_rates(path)
+        return tenant_rates(config)
     except ConfigError as exc:
         raise BuildError(str(exc)) from None
 

@@ -8,10 +8,10 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from connector.config.rates import load_rates
+from connector.config.rates import tenant_rates
 from connector.config.tenant import TenantConfig
-from connector.domain.currency import NO_RATES, ExchangeRates, MissingRate
-from connector.domain.pricing import PricebookVersion, PriceRule, version_in_force
+from connector.domain.currency import ExchangeRates, MissingRate
+from connector.domain.pricing import PricebookVersion, version_in_force
 from connector.domain.report_rounding import BillUnit, UsageLine, row_key
 from connector.pipeline import report_sql as sql
 from connector.pipeline.build import pricebook_versions
@@ -46,10 +46,8 @@ class Pricer:
 
     def __init__(self, config: TenantConfig, provider: str, pricing: str, as_of: dt.date):
         self.config, self.provider, self.pricing, self.as_of = config, provider, pricing, as_of
-        path = config.exchange_rates_path
-        self.rates: ExchangeRates = NO_RATES if path is None else load_rates(path)
+        self.rates: ExchangeRates = tenant_rates(config)
         self.versions: dict[tuple[str, dt.date], PricebookVersion | None] = {}
-        self.rules: dict[tuple, PriceRule | None] = {}
         self.used: dict[tuple[str, str], str] = {}  # (period, customer) -> version label
         self.problems: set[str] = set()
 
@@ -90,11 +88,8 @@ class Pricer:
         price = cost  # marketplace passes through at cost, as does a missing pricebook
         if version is not None:
             self.used[(period, customer_id)] = version.label
-            if not marketplace:
-                key = (version.label, s_name, s_category, category, sku)
-                if key not in self.rules:
-                    self.rules[key] = version.rule_for(s_name, s_category, category, sku)
-                rule = self.rules[key]
+            if not marketplace:  # the version remembers each kind of charge's rule
+                rule = version.rule_for(s_name, s_category, category, sku)
                 price = cost if rule is None else rule.apply(cost, listed)
         return UsageLine(period, currency, customer_id, account, bool(marketplace), s_category,
                          s_name, sku, item, quantity, cost, price)  # fmt: skip
