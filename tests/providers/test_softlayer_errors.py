@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -190,27 +189,6 @@ def test_invalid_settings_name_every_key_but_never_echo_the_key(tmp_path):
     for key in ("username", "endpoint_url", "billing_day", "colour"):
         assert key in message
     assert API_KEY not in message
-
-
-def test_an_api_key_reference_is_resolved_from_the_environment(tmp_path, monkeypatch):
-    monkeypatch.setenv("SL_TEST_KEY", "key-from-env")
-    settings = {"username": USERNAME, "api_key": {"env": "SL_TEST_KEY"}}
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        serve(rsps, anniversary_account())
-        instance = SoftLayerProvider(settings, tmp_path)
-        instance.today = lambda: dt.date(2026, 10, 20)
-        list(instance.fetch(OCT_2026))
-        sent = rsps.calls[0].request.headers["Authorization"]
-    assert sent == "Basic " + base64.b64encode(f"{USERNAME}:key-from-env".encode()).decode()
-
-
-def test_an_unset_api_key_variable_is_named(tmp_path, monkeypatch):
-    monkeypatch.delenv("SL_TEST_KEY", raising=False)
-    instance = SoftLayerProvider(
-        {"username": USERNAME, "api_key": {"env": "SL_TEST_KEY"}}, tmp_path
-    )
-    with pytest.raises(PluginError, match="environment variable SL_TEST_KEY is not set"):
-        list(instance.fetch())
 
 
 def test_settings_defaults_use_the_public_rest_endpoint():

@@ -44,7 +44,7 @@ class SoftLayerProvider:
     def _api(self) -> SoftLayerApi:
         return SoftLayerApi(
             username=self.settings.username,
-            api_key=self.settings.secret(self.base_dir),
+            api_key=self.settings.secret(),
             endpoint_url=self.settings.endpoint_url,
             timeout=self.settings.timeout,
         )

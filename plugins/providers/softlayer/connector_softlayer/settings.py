@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-from pathlib import Path
 from typing import Annotated
 
 from pydantic import (
@@ -15,49 +13,12 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
-    model_validator,
 )
 
 from connector.contracts import PluginError
 
 #: The public REST endpoint; the private network one is https://api.service.softlayer.com/rest/v3.1/
 DEFAULT_ENDPOINT = "https://api.softlayer.com/rest/v3.1/"
-
-
-class SecretReference(BaseModel):
-    """``{env: NAME}`` or ``{file: PATH}``: how a tenant file names a secret.
-
-    The core normally hands the plugin the resolved value as a plain string; a reference
-    is accepted too (``check-config`` validates the file before anything is resolved),
-    and then resolved here when the provider is created.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    env: str | None = None
-    file: str | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> SecretReference:
-        if (self.env is None) == (self.file is None):
-            raise ValueError("give exactly one of env: NAME or file: PATH")
-        return self
-
-    def resolve(self, base_dir: Path) -> str:
-        """The secret's value, stripped; messages name the variable or file, never a value."""
-        if self.env is not None:
-            value = os.environ.get(self.env)
-            if value is None:
-                raise PluginError(f"softlayer api_key: environment variable {self.env} is not set")
-            return value.strip()
-        assert self.file is not None  # guaranteed by _exactly_one
-        path = Path(self.file).expanduser()
-        path = path if path.is_absolute() else base_dir / path
-        try:
-            return path.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            message = f"softlayer api_key: file {path} cannot be read: {exc.strerror}"
-            raise PluginError(message) from None
 
 
 def _account_text(value: object) -> object:
@@ -79,9 +40,8 @@ class SoftLayerSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     username: str = Field(description="SoftLayer API username ('apikey' for an IBM Cloud key)")
-    api_key: SecretStr | SecretReference = Field(
-        description="the API key: {env: NAME} or {file: PATH} in the tenant file"
-    )
+    # The core resolves the tenant file's {env: NAME} / {file: PATH} before we see it.
+    api_key: SecretStr = Field(description="the API key (a secret reference in the tenant file)")
     endpoint_url: str = Field(
         default=DEFAULT_ENDPOINT, description="SoftLayer REST endpoint (…/rest/v3.1/)"
     )
@@ -121,10 +81,8 @@ class SoftLayerSettings(BaseModel):
             raise ValueError("must be the SoftLayer account number, digits only, e.g. 1234567")
         return None if value is None else value.strip()
 
-    def secret(self, base_dir: Path) -> str:
-        """The API key as a plain string (resolving a reference)."""
-        if isinstance(self.api_key, SecretReference):
-            return self.api_key.resolve(base_dir)
+    def secret(self) -> str:
+        """The API key as a plain string."""
         return self.api_key.get_secret_value()
 
 
