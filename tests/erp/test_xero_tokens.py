@@ -145,12 +145,6 @@ def test_exchange_code_refuses_a_redirect_that_does_not_authorise(redirect, stat
             exchange_code(SETTINGS, redirect, expected_state=state)
 
 
-def test_the_client_secret_may_be_an_environment_reference(monkeypatch):
-    monkeypatch.setenv("XERO_TEST_SECRET", "  from-env  ")
-    settings = load_settings({**SETTINGS, "client_secret": {"env": "XERO_TEST_SECRET"}})
-    assert settings.secret() == "from-env"
-
-
 def test_invalid_settings_name_every_bad_key_and_never_echo_the_secret():
     raw = {**SETTINGS, "client_secret": "hunter2-secret", "status": "PAID", "colour": "red"}
     with pytest.raises(PluginError) as caught:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import (
@@ -15,7 +13,6 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
-    model_validator,
 )
 
 from connector.contracts import PluginError, StatementDocument
@@ -31,40 +28,6 @@ DEFAULT_SCOPES = (
     "accounting.settings.read",
     "accounting.attachments",
 )
-
-
-class SecretReference(BaseModel):
-    """``{env: NAME}`` or ``{file: PATH}``: how a tenant file names a secret.
-
-    The core hands the sink the resolved value as a plain string; a reference is accepted
-    too, because ``check-config`` validates the file before anything is resolved.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    env: str | None = None
-    file: str | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> SecretReference:
-        if (self.env is None) == (self.file is None):
-            raise ValueError("give exactly one of env: NAME or file: PATH")
-        return self
-
-    def resolve(self) -> str:
-        """The secret's value, stripped; messages name the variable or file, never a value."""
-        if self.env is not None:
-            value = os.environ.get(self.env)
-            if value is None:
-                raise PluginError(f"xero client_secret: environment variable {self.env} is not set")
-            return value.strip()
-        path = Path(str(self.file)).expanduser()
-        try:
-            return path.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise PluginError(
-                f"xero client_secret: file {path} cannot be read: {exc.strerror}"
-            ) from None
 
 
 class TrackingSetting(BaseModel):
@@ -98,8 +61,9 @@ class XeroSinkSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     client_id: str = Field(min_length=1)
-    client_secret: SecretStr | SecretReference = Field(
-        description="the app's client secret: {env: NAME} or {file: PATH} in the tenant file"
+    # The core resolves the tenant file's {env: NAME} / {file: PATH} before we see it.
+    client_secret: SecretStr = Field(
+        description="the app's client secret (a secret reference in the tenant file)"
     )
     tenant_id: str = Field(min_length=1)
     account_code: str = "200"
@@ -124,9 +88,7 @@ class XeroSinkSettings(BaseModel):
         return url.rstrip("/")
 
     def secret(self) -> str:
-        """The client secret as a plain string (resolving a reference)."""
-        if isinstance(self.client_secret, SecretReference):
-            return self.client_secret.resolve()
+        """The client secret as a plain string."""
         return self.client_secret.get_secret_value()
 
     @property
