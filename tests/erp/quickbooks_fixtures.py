@@ -15,7 +15,7 @@ from tests.factories import make_statement
 KEY = f"quickbooks:{REALM}"
 SETTINGS = {
     "client_id": "app-client-id",
-    "client_secret": {"env": "QBO_TEST_SECRET"},
+    "client_secret": "app-client-secret",
     "realm_id": REALM,
     "environment": "sandbox",
     "item_ref": "1",

@@ -30,17 +30,12 @@ KEY = f"quickbooks:{REALM}"
 REDIRECT = "https://connector.example/quickbooks/callback"
 SETTINGS = {
     "client_id": "app-client-id",
-    "client_secret": {"env": "QBO_TEST_SECRET"},
+    "client_secret": "app-client-secret",
     "realm_id": REALM,
     "environment": "sandbox",
     "item_ref": "1",
     "redirect_uri": REDIRECT,
 }
-
-
-@pytest.fixture(autouse=True)
-def _secret(monkeypatch):
-    monkeypatch.setenv("QBO_TEST_SECRET", "app-client-secret")
 
 
 def test_building_the_sink_and_the_authorisation_url_calls_no_url():

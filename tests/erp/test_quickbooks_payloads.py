@@ -26,7 +26,7 @@ from tests.factories import TAX_RATE, make_statement
 
 BASE = {
     "client_id": "app",
-    "client_secret": {"env": "QBO_TEST_SECRET"},
+    "client_secret": "app-client-secret",
     "realm_id": "123",
     "item_ref": "1",
     "tax_code": "5",
@@ -215,7 +215,7 @@ def test_a_client_secret_resolved_by_the_core_is_a_plain_string_never_shown():
     """The core resolves {env:}/{file:} references (and refuses inline secrets in the
     tenant file) before the sink sees its settings."""
     model = settings(client_secret="hunter2")
-    assert model.resolved_client_secret() == "hunter2"
+    assert model.secret() == "hunter2"
     assert "hunter2" not in repr(model)
 
 
@@ -231,20 +231,6 @@ def test_a_company_outside_the_us_must_name_its_home_currency():
 
 def test_a_us_company_defaults_to_usd():
     assert settings().home_currency == "USD"
-
-
-def test_a_secret_file_is_read_relative_to_the_tenant_directory(tmp_path):
-    (tmp_path / "qbo.secret").write_text("s3cret\n")
-    model = QuickBooksSettings.model_validate(
-        {**BASE, "client_secret": {"file": "qbo.secret"}}, context={"base_dir": tmp_path}
-    )
-    assert model.client_secret.resolve() == "s3cret"
-
-
-def test_an_unset_secret_variable_is_named(monkeypatch):
-    monkeypatch.delenv("QBO_TEST_SECRET", raising=False)
-    with pytest.raises(PluginError, match="QBO_TEST_SECRET is not set"):
-        settings().client_secret.resolve()
 
 
 def test_mappings_override_settings_and_empty_values_are_ignored():

@@ -38,11 +38,6 @@ from tests.factories import make_draft
 TOTAL = Decimal("470.18")  # the factory statement's total: 448.37 + 21.81 tax
 
 
-@pytest.fixture(autouse=True)
-def _secret(monkeypatch):
-    monkeypatch.setenv("QBO_TEST_SECRET", "app-client-secret")
-
-
 @pytest.fixture
 def rsps():
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:

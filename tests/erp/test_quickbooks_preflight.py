@@ -19,11 +19,6 @@ TAXES = "see Taxes > Sales tax settings"
 VAT = {"company_country": "GB", "home_currency": "GBP", "tax_code": "20", "exempt_tax_code": "21"}
 
 
-@pytest.fixture(autouse=True)
-def _secret(monkeypatch):
-    monkeypatch.setenv("QBO_TEST_SECRET", "app-client-secret")
-
-
 @pytest.fixture
 def rsps():
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:

@@ -37,11 +37,6 @@ from tests.erp.quickbooks_sim import (
 from tests.factories import TAX_RATE, make_statement
 
 
-@pytest.fixture(autouse=True)
-def _secret(monkeypatch):
-    monkeypatch.setenv("QBO_TEST_SECRET", "app-client-secret")
-
-
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()

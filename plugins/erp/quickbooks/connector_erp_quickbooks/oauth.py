@@ -84,8 +84,8 @@ class StaticAuthClient(AuthClient):
 def auth_client(settings: QuickBooksSettings) -> StaticAuthClient:
     """An AuthClient for the tenant's app, resolving its secrets now."""
     return StaticAuthClient(
-        settings.resolved_client_id(),
-        settings.resolved_client_secret(),
+        settings.client_id,
+        settings.secret(),
         settings.redirect_uri,
         settings.environment,
         token_endpoint=settings.token_url,

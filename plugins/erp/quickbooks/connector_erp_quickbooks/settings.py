@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import (
@@ -13,7 +11,6 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -21,50 +18,6 @@ from pydantic import (
 from connector.contracts import PluginError, StatementDocument
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
-
-
-class SecretReference(BaseModel):
-    """A secret held outside the tenant file: an environment variable or a file.
-
-    The core resolves references before it hands settings to the sink or the connect
-    class methods, so they normally get plain strings; a reference is still accepted
-    (the same shape as the core's ``SecretRef``, which plugins may not import) and
-    resolved here when first needed.
-    """
-
-    model_config = ConfigDict(extra="forbid")
-
-    env: str | None = None
-    file: str | None = None
-    base_dir: Path | None = Field(None, exclude=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _with_base_dir(cls, value: Any, info: ValidationInfo) -> Any:
-        if isinstance(value, dict) and info.context and "base_dir" in info.context:
-            value = {**value, "base_dir": info.context["base_dir"]}
-        return value
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> SecretReference:
-        if (self.env is None) == (self.file is None):
-            raise ValueError("give exactly one of env: NAME or file: PATH")
-        return self
-
-    def resolve(self) -> str:
-        """The secret's value, stripped; the error names the variable or file, never a value."""
-        if self.env is not None:
-            value = os.environ.get(self.env)
-            if value is None:
-                raise PluginError(f"secret environment variable {self.env} is not set")
-            return value.strip()
-        path = Path(str(self.file)).expanduser()
-        if not path.is_absolute():
-            path = (self.base_dir or Path.cwd()) / path
-        try:
-            return path.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise PluginError(f"secret file {path} cannot be read: {exc.strerror}") from None
 
 
 class QuickBooksSettings(BaseModel):
@@ -98,8 +51,9 @@ class QuickBooksSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    client_id: str | SecretReference
-    client_secret: SecretStr | SecretReference
+    # The core resolves the tenant file's {env: NAME} / {file: PATH} before we see it.
+    client_id: str
+    client_secret: SecretStr
     realm_id: str = Field(pattern=r"^[0-9]+$")
     environment: Literal["sandbox", "production"] = "production"
     base_url: str | None = None
@@ -144,16 +98,9 @@ class QuickBooksSettings(BaseModel):
         """The token store key of this company (one refresh token per realm)."""
         return f"quickbooks:{self.realm_id}"
 
-    def resolved_client_id(self) -> str:
-        value = self.client_id
-        return value.resolve() if isinstance(value, SecretReference) else value
-
-    def resolved_client_secret(self) -> str:
-        """The client secret as a plain string, resolving a reference."""
-        value = self.client_secret
-        if isinstance(value, SecretReference):
-            return value.resolve()
-        return value.get_secret_value()
+    def secret(self) -> str:
+        """The client secret as a plain string."""
+        return self.client_secret.get_secret_value()
 
 
 def load_settings(settings: Any, where: str) -> QuickBooksSettings:
