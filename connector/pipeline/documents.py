@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import fields
 from decimal import Decimal
 from typing import TypeVar
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload, undefer
+
 from connector.config.tenant import TenantConfig
 from connector.contracts import BillingPeriod, Party, StatementDocument, StatementLine
 from connector.storage import models as m
+
+# Statement ids per IN list: far below SQLite's and PostgreSQL's parameter limits.
+CHUNK = 500
 
 T = TypeVar("T")
 
@@ -74,3 +81,22 @@ def statement_document(config: TenantConfig, statement: m.Statement) -> Statemen
         if statement.exchange_rate is not None
         else Decimal(1),
     )
+
+
+def load_documents(
+    session: Session, config: TenantConfig, statement_ids: Sequence[str]
+) -> list[StatementDocument]:
+    """The documents of ``statement_ids``, in that order, read with their lines and
+    detail rows in one query per chunk rather than a round trip per statement."""
+    found: dict[str, m.Statement] = {}
+    for start in range(0, len(statement_ids), CHUNK):
+        chunk = list(statement_ids[start : start + CHUNK])
+        found.update(
+            (s.id, s)
+            for s in session.scalars(
+                select(m.Statement)
+                .where(m.Statement.id.in_(chunk))
+                .options(selectinload(m.Statement.lines), undefer(m.Statement.detail_rows))
+            )
+        )
+    return [statement_document(config, found[i]) for i in statement_ids]

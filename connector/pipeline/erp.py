@@ -16,7 +16,7 @@ from connector.contracts import (
     SinkContext,
     StatementDocument,
 )
-from connector.pipeline.documents import statement_document
+from connector.pipeline.documents import load_documents
 from connector.pipeline.runtime import Runtime
 from connector.pipeline.tokens import DatabaseTokenStore, fernet
 from connector.storage import models as m
@@ -96,7 +96,7 @@ def pending_documents(runtime: Runtime, tenant: str) -> list[StatementDocument]:
                 m.OutboxEntry.tenant_id == tenant, m.OutboxEntry.state != "delivered"
             )
         ).all()
-        return [statement_document(config, session.get(m.Statement, i)) for i in ids]
+        return load_documents(session, config, ids)
 
 
 def preflight(

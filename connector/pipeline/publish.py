@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 from tenacity import RetryCallState, Retrying, wait_exponential_jitter
 
 from connector.contracts import CheckedSink, StatementPushed
-from connector.pipeline.documents import statement_document
+from connector.pipeline.documents import load_documents, statement_document
 from connector.pipeline.erp import make_sink, tenant_renderer
 from connector.pipeline.runtime import Runtime
 from connector.storage import models as m
@@ -148,9 +148,7 @@ def push(runtime: Runtime, tenant: str) -> list[PushOutcome]:
         for entry in entries:
             entry.state, entry.attempts = "in_flight", entry.attempts + 1
         ids = [e.id for e in entries]
-        documents = [
-            statement_document(config, session.get(m.Statement, e.statement_id)) for e in entries
-        ]
+        documents = load_documents(session, config, [e.statement_id for e in entries])
         first_push = not _delivered_before(session, tenant)
     if not ids:
         return []
