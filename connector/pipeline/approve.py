@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from connector.contracts import StatementApproved
 from connector.domain.numbering import format_invoice_number
 from connector.pipeline.audit import record
+from connector.pipeline.documents import CHUNK
 from connector.pipeline.runtime import Runtime
 from connector.pipeline.tenants import lock_tenant, sync_tenant
 from connector.storage import models as m
@@ -26,19 +27,24 @@ def idempotency_key(statement: m.Statement) -> str:
 
 
 def find_statements(session: Session, tenant: str, ids: Sequence[str]) -> list[m.Statement]:
-    """Statements of ``tenant`` by id or invoice number; unknown ones are an error."""
-    found = []
-    for ident in ids:
-        statement = session.scalar(
+    """Statements of ``tenant`` by id or invoice number, in the order asked; unknown ones
+    are an error. One query per chunk of ids, not one per id."""
+    by_ref: dict[str, m.Statement] = {}
+    for start in range(0, len(ids), CHUNK):
+        chunk = list(ids[start : start + CHUNK])
+        for statement in session.scalars(
             select(m.Statement).where(
                 m.Statement.tenant_id == tenant,
-                (m.Statement.id == ident) | (m.Statement.number == ident),
+                m.Statement.id.in_(chunk) | m.Statement.number.in_(chunk),
             )
-        )
-        if statement is None:
-            raise ApprovalError(f"tenant {tenant!r} has no statement {ident!r}")
-        found.append(statement)
-    return found
+        ):
+            by_ref[statement.id] = statement
+            if statement.number:
+                by_ref[statement.number] = statement
+    missing = [ident for ident in ids if ident not in by_ref]
+    if missing:
+        raise ApprovalError(f"tenant {tenant!r} has no statement {missing[0]!r}")
+    return [by_ref[ident] for ident in ids]
 
 
 def take_number(row: m.Tenant, fmt: str) -> str:
