@@ -565,13 +565,13 @@ def test_charges_built_through_slots_equal_charges_built_through_init(tmp_path):
     fast = only_batch(tmp_path).charges
     # The fast path must be in use: if CanonicalCharge changes shape it silently turns
     # off, and this test says so.
-    assert charges.SLOT_SETTERS is not None
+    assert charges.UNFROZEN is not None
     header = read_header(tmp_path / "oct.csv")
     with CurAggregate([header], None) as groups:
         (summary,) = groups.periods()
-        contexts, accounts, rows = groups.charge_rows(summary.period)
+        contexts, accounts, days, rows = groups.charge_rows(summary.period)
     shared = [charges.context_fields(c) for c in contexts]
-    slow = charges._build_through_init(shared, accounts, rows)
+    slow = charges._build_through_init(shared, accounts, days, rows)
     assert len(fast) == 7  # 3 types x 2 invoices + marketplace; list price is summed
     assert sorted(map(repr, fast)) == sorted(map(repr, slow))
     assert set(fast) == set(slow)

@@ -1,0 +1,125 @@
+"""The Parquet plan: aggregate by account and context, then name the contexts.
+
+Grouping millions of rows on thirteen keys costs DuckDB more than reading the file:
+each row's keys are hashed and, on a match, compared one by one. Most of those keys
+are what many groups share (period, payer, line item type, product, usage type,
+seller, currency, invoice): a *context*, of which a CUR has a few thousand. So for
+Parquet files, which are cheap to scan twice, the groups are made in two scans:
+
+1. ``context_keys``: each distinct context with its ``hash`` and its first row
+   (:func:`contexts_sql`); a small hash table, so this scan is quick;
+2. ``account_groups``: the sums per usage account and context hash, two keys instead
+   of thirteen (:func:`account_groups_sql`).
+
+Two different contexts with the same 64-bit hash would merge their groups; the first
+table shows it exactly (one hash, two rows), and then the one-scan plan runs instead.
+
+The product's name is not a key here: it is read from each context's first row, a
+lookup of a few rows instead of a value per row (in CUR 2.0 it is a key of the
+``product`` MAP column, which is expensive to read row by row). If AWS renames a product
+within a period, the period's charges of that product carry the first name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import duckdb
+
+from connector.contracts import BillingPeriod
+from connector_aws.columns import Header
+from connector_aws.scan_sql import (
+    AGGREGATES,
+    ROW_BITS,
+    file_masks_sql,
+    literal,
+    product_name_sql,
+    rows_sql,
+)
+
+# The grain without the usage account and the product name.
+CONTEXT_KEYS = (
+    "period_start",
+    "period_end",
+    "payer_account",
+    "line_item_type",
+    "product_code",
+    "usage_type",
+    "billing_entity",
+    "legal_entity",
+    "currency",
+    "invoice_id",
+    "reservation_fee",
+)
+_HASH = f"hash({', '.join(CONTEXT_KEYS)})"
+
+
+def contexts_sql(headers: Sequence[Header], period: BillingPeriod | None) -> str:
+    return f"""
+    SELECT {_HASH} AS context, {", ".join(CONTEXT_KEYS)}, min(row_ref) AS first_row
+    FROM ({rows_sql(headers, period, row_ref=True)}) AS rows
+    GROUP BY ALL
+    """
+
+
+def account_groups_sql(headers: Sequence[Header], period: BillingPeriod | None) -> str:
+    return f"""
+    SELECT {_HASH} AS context, usage_account, {AGGREGATES} {file_masks_sql(headers)}
+    FROM ({rows_sql(headers, period, row_ref=True)}) AS rows
+    GROUP BY ALL
+    """
+
+
+def _names_sql(header: Header, file_no: int, rows: Sequence[int]) -> str:
+    """The product name on the given rows of one file, by ``row_ref``."""
+    wanted = ", ".join(str(row) for row in rows)
+    return (
+        f"SELECT ({file_no}::BIGINT << {ROW_BITS}) + file_row_number AS row_ref, "
+        f"{product_name_sql(header)} AS product_name "
+        f"FROM read_parquet({literal(str(header.path))}, file_row_number = true) "
+        f"WHERE file_row_number IN ({wanted})"
+    )
+
+
+def create_charge_groups(
+    con: duckdb.DuckDBPyConnection,
+    headers: Sequence[Header],
+    period: BillingPeriod | None,
+    params: dict | None,
+) -> bool:
+    """Make the ``charge_groups`` table of :class:`~connector_aws.query.CurAggregate`
+    from Parquet ``headers``; ``False`` (and no table) if two contexts share a hash."""
+    con.execute("CREATE TEMP TABLE context_keys AS " + contexts_sql(headers, period), params)
+    if con.execute(
+        "SELECT 1 FROM context_keys GROUP BY context HAVING count(*) > 1 LIMIT 1"
+    ).fetchone():
+        con.execute("DROP TABLE context_keys")
+        return False
+    con.execute(
+        "CREATE TEMP TABLE account_groups AS " + account_groups_sql(headers, period), params
+    )
+    first_rows: dict[int, list[int]] = {}
+    mask = (1 << ROW_BITS) - 1
+    for (row_ref,) in con.execute("SELECT first_row FROM context_keys").fetchall():
+        first_rows.setdefault(row_ref >> ROW_BITS, []).append(row_ref & mask)
+    names = (
+        "\nUNION ALL\n".join(
+            _names_sql(headers[file_no], file_no, rows) for file_no, rows in first_rows.items()
+        )
+        or "SELECT NULL::BIGINT AS row_ref, NULL::VARCHAR AS product_name WHERE false"
+    )
+    con.execute(f"CREATE TEMP TABLE first_names AS {names}")
+    con.execute("""
+        CREATE TEMP TABLE charge_groups AS
+        SELECT c.period_start, c.period_end, c.payer_account, a.usage_account,
+               c.line_item_type, c.product_code, n.product_name, c.usage_type,
+               c.billing_entity, c.legal_entity, c.currency, c.invoice_id,
+               c.reservation_fee, a.* EXCLUDE (context, usage_account)
+        FROM account_groups AS a
+        JOIN context_keys AS c USING (context)
+        LEFT JOIN first_names AS n ON n.row_ref = c.first_row
+    """)
+    con.execute("DROP TABLE account_groups")
+    con.execute("DROP TABLE first_names")
+    con.execute("DROP TABLE context_keys")
+    return True
