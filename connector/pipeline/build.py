@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from connector.pipeline.purchases import PURCHASE, USAGE
 from connector.pipeline.runtime import Runtime
 from connector.pipeline.tenants import sync_tenant
 from connector.storage import models as m
+from connector.storage.ids import uuid7
 
 # Customers built and written per round: bounds the memory a large build holds.
 ROUND = 1000
@@ -338,7 +338,7 @@ def _generate(
                 )
                 built = build_statement(planned_statement.charges, pricebook, statement_options)
                 planned_statement.charges = []  # freed as the build goes
-                statement_id = str(uuid.uuid4())
+                statement_id = str(uuid7())
                 if not Decimal(0) <= built.credits <= available:  # as credits.apply_credit
                     raise credits.CreditError(
                         f"customer {customer.id} has {available} {customer.invoice_currency} "

@@ -17,7 +17,6 @@ history, it adds to it.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -31,6 +30,7 @@ from connector.pipeline.lifecycle import VOID, VOIDABLE, LifecycleError
 from connector.pipeline.runtime import Runtime
 from connector.pipeline.tenants import lock_tenant
 from connector.storage import models as m
+from connector.storage.ids import uuid7
 
 CREDIT_NOTE = "credit-note"
 ZERO = Decimal(0)
@@ -113,7 +113,7 @@ def _credit_note(
 ) -> m.Statement:
     notes = f"Credit note for {original.number}: {reason}"
     note = m.Statement(
-        id=str(uuid.uuid4()),
+        id=str(uuid7()),
         tenant_id=original.tenant_id,
         customer_id=original.customer_id,
         provider=original.provider,
