@@ -7,7 +7,7 @@ line is rounded once, to the currency's minor unit.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from operator import itemgetter
 from typing import NamedTuple
@@ -16,6 +16,7 @@ from connector.contracts import ChargeCategory, DetailRow, StatementLine
 from connector.domain.money import ROUNDING_MODES, ZERO, quantum, round_money, total
 from connector.domain.pricing import HUNDRED, PricebookVersion
 from connector.domain.totals import Adjustments, apply_adjustments
+from connector.frozen import unfrozen_twin
 
 # Provider tax is the reseller's cost and provider credits are the reseller's to pass
 # on or not: neither is copied onto a customer's statement.
@@ -63,16 +64,6 @@ class BuiltStatement:
     total: Decimal
     cost: Decimal
     credits: Decimal
-
-
-@dataclass(slots=True)
-class _Group:
-    description: str
-    kind: str
-    service_category: str
-    account_id: str | None
-    price: Decimal = ZERO
-    cost: Decimal = ZERO
 
 
 # The detail order: marketplace last, then by service category, account, service, SKU
@@ -146,19 +137,45 @@ def _priced(
     return rows, sums
 
 
-def _groups(sums: dict[GroupKey, list[Decimal]]) -> tuple[list[_Group], Decimal, Decimal]:
-    """The line groups in line order (marketplace last, then account and category), and
-    Σ price and Σ cost of them all."""
-    ordered = []
-    for key in sorted(sums, key=lambda k: (k[0], k[2] or "", k[1])):
+def _line_order(key: GroupKey) -> tuple[bool, str, str]:
+    marketplace, category, account = key
+    return marketplace, account or "", category
+
+
+# StatementLine's plain twin: a large build makes hundreds of thousands of lines.
+_LINE_TWIN = unfrozen_twin(StatementLine)
+_LINE_QUANTITY = next(f.default for f in fields(StatementLine) if f.name == "quantity")
+
+
+def _group_lines(
+    sums: dict[GroupKey, list[Decimal]], cents: Decimal, rounding: str
+) -> tuple[list[StatementLine], Decimal, Decimal, Decimal]:
+    """One rounded line per group in line order (marketplace last, then account and
+    category), with Σ exact price, Σ cost and Σ rounded amount of them all."""
+    lines: list[StatementLine] = []
+    exact = cost = rounded = ZERO
+    twin, new = _LINE_TWIN, object.__new__
+    for position, key in enumerate(sorted(sums, key=_line_order), start=1):
         marketplace, category, account = key
         name = f"AWS Marketplace: {category}" if marketplace else category
         if account is not None:
             name = f"{account} · {name}"
-        price, cost = sums[key]
+        price, group_cost = sums[key]
+        amount = price.quantize(cents, rounding)  # round_money, its lookups done once
         kind = "marketplace" if marketplace else "service"
-        ordered.append(_Group(name, kind, category, account, price, cost))
-    return ordered, total(g.price for g in ordered), total(g.cost for g in ordered)
+        exact += price
+        cost += group_cost
+        rounded += amount
+        if twin is None:
+            line = StatementLine(position, kind, name, amount, group_cost, category, account)
+        else:  # the same StatementLine, made through its twin (connector.frozen)
+            line = new(twin)
+            line.position, line.kind, line.description, line.amount = position, kind, name, amount
+            line.cost, line.service_category, line.account_id = group_cost, category, account
+            line.quantity = _LINE_QUANTITY
+            line.__class__ = StatementLine
+        lines.append(line)
+    return lines, exact, cost, rounded
 
 
 def build_statement(
@@ -173,23 +190,9 @@ def build_statement(
     the order of :mod:`connector.domain.totals`.
     """
     cur, mode = options.currency, options.rounding
-    cents, rounding = quantum(cur), ROUNDING_MODES[mode]
     details, sums = _priced(charges, pricebook, options)
-    groups, exact, cost = _groups(sums)
-    lines: list[StatementLine] = [
-        # round_money(group.price, cur, mode), its lookups done once above
-        StatementLine(
-            position,
-            group.kind,
-            group.description,
-            group.price.quantize(cents, rounding=rounding),
-            group.cost,
-            group.service_category,
-            group.account_id,
-        )
-        for position, group in enumerate(groups, start=1)
-    ]
-    difference = round_money(exact, cur, mode) - total(line.amount for line in lines)
+    lines, exact, cost, rounded = _group_lines(sums, quantum(cur), ROUNDING_MODES[mode])
+    difference = round_money(exact, cur, mode) - rounded
     if options.add_rounding_adjustments and difference:
         lines.append(
             StatementLine(

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, overload
 
 from sqlalchemy import delete, insert, select
@@ -77,6 +79,9 @@ class CustomerCharges:
     currencies: set[str]  # the billing currencies of ``charges``
 
 
+_ACCOUNT = itemgetter(0)  # CustomerCharge.account_id
+
+
 def charges_by_customer(
     session: Session, batch_ids: Sequence[int], accounts: dict[str, list[str]]
 ) -> dict[str, CustomerCharges]:
@@ -93,15 +98,24 @@ def charges_by_customer(
                 holders.append(customer)
     found: dict[str, CustomerCharges] = {}
     for charges in bulk.customer_charges(session, batch_ids):
-        for charge in charges:
-            holders = owners.get(charge[0])  # the account
+        # Charges of one account usually follow each other: each run is routed at once.
+        for account, run in groupby(charges, key=_ACCOUNT):
+            holders = owners.get(account)
             if holders is None:
                 continue
+            if len(holders) == 1:
+                (customer,) = holders
+                entry = found.get(customer)
+                if entry is None:
+                    entry = found[customer] = CustomerCharges([], set())
+                entry.charges.extend(run)
+                continue
+            shared = list(run)
             for customer in holders:
                 entry = found.get(customer)
                 if entry is None:
                     entry = found[customer] = CustomerCharges([], set())
-                entry.charges.append(charge)
+                entry.charges.extend(shared)
     currencies = bulk.account_currencies(session, batch_ids)
     for customer, entry in found.items():
         for account in accounts[customer]:
