@@ -116,24 +116,6 @@ def _pricebook_for(
     return version
 
 
-def unassigned_spend(
-    session: Session, tenant: str, provider: str, batch_ids: Sequence[int]
-) -> dict[str, Decimal]:
-    """Billed cost per account that no customer claims: reported, never dropped."""
-    mapped = select(m.ProviderAccount.account_id).where(
-        m.ProviderAccount.tenant_id == tenant, m.ProviderAccount.provider == provider
-    )
-    rows = session.execute(
-        select(m.Charge.sub_account_id, m.Charge.billed_cost).where(
-            m.Charge.batch_id.in_(batch_ids), m.Charge.sub_account_id.not_in(mapped)
-        )
-    )
-    spend: dict[str, Decimal] = {}
-    for account, cost in rows:
-        spend[account] = spend.get(account, Decimal(0)) + cost
-    return spend
-
-
 @contextmanager
 def _cyclic_gc_paused() -> Iterator[None]:
     """Pause the cycle collector while a build holds millions of charge and detail values.
@@ -289,16 +271,16 @@ def _generate(
                 f"no {provider} data is stored for {period.key}: run "
                 f"`connector ingest --tenant {tenant} --provider {provider}` first"
             )
-        report.unassigned = unassigned_spend(session, tenant, provider, batch_ids)
+        claimed = {a for c in config.customers for a in c.accounts.get(provider, ())}
+        charges, report.unassigned = store.charges_by_customer(
+            session, batch_ids, {c.id: c.accounts[provider] for _, c in customers}, claimed
+        )
         if report.unassigned and config.unassigned_spend == "block":
             accounts = ", ".join(sorted(report.unassigned))
             raise BuildError(
                 f"accounts {accounts} have spend but no customer; map them under "
                 "customers[].accounts or set unassigned_spend: report"
             )
-        charges = store.charges_by_customer(
-            session, batch_ids, {c.id: c.accounts[provider] for _, c in customers}
-        )
         try:
             planned = build_plan.plan(
                 session, tenant, provider, period, [c for _, c in customers], charges,

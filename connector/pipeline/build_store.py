@@ -9,7 +9,7 @@ applications and audit entries are written in bulk, all in the caller's transact
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import groupby
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from connector.contracts import BillingPeriod
+from connector.domain.money import ZERO
 from connector.domain.statement import BuiltStatement, CustomerCharge
 from connector.pipeline.credits import APPLICATION, GRANT, CreditError, tidy
 from connector.storage import bulk
@@ -83,12 +84,16 @@ _ACCOUNT = itemgetter(0)  # CustomerCharge.account_id
 
 
 def charges_by_customer(
-    session: Session, batch_ids: Sequence[int], accounts: dict[str, list[str]]
-) -> dict[str, CustomerCharges]:
-    """The batches' charges of each customer's accounts (``customer -> accounts``).
+    session: Session,
+    batch_ids: Sequence[int],
+    accounts: dict[str, list[str]],
+    claimed: Collection[str],
+) -> tuple[dict[str, CustomerCharges], dict[str, Decimal]]:
+    """The batches' charges of each customer's accounts (``customer -> accounts``), and
+    the billed cost of each account no customer of the tenant claims (``claimed`` are
+    the accounts any customer lists): reported, never dropped.
 
-    One pass over the batches, in batch and charge id order; accounts nobody listed are
-    left out (``unassigned_spend`` reports them).
+    One pass over the batches, in batch and charge id order.
     """
     owners: dict[str, list[str]] = {}
     for customer, listed in accounts.items():
@@ -97,11 +102,15 @@ def charges_by_customer(
             if customer not in holders:
                 holders.append(customer)
     found: dict[str, CustomerCharges] = {}
+    unclaimed: dict[str, Decimal] = {}
     for charges in bulk.customer_charges(session, batch_ids):
         # Charges of one account usually follow each other: each run is routed at once.
         for account, run in groupby(charges, key=_ACCOUNT):
             holders = owners.get(account)
             if holders is None:
+                if account not in claimed:
+                    spent = sum((charge.cost for charge in run), unclaimed.get(account, ZERO))
+                    unclaimed[account] = spent
                 continue
             if len(holders) == 1:
                 (customer,) = holders
@@ -120,7 +129,7 @@ def charges_by_customer(
     for customer, entry in found.items():
         for account in accounts[customer]:
             entry.currencies |= currencies.get(account, set())
-    return found
+    return found, unclaimed
 
 
 def remove_drafts(session: Session, statement_ids: Sequence[str]) -> None:

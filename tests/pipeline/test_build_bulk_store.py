@@ -197,17 +197,19 @@ def test_the_report_lists_statements_without_holding_their_rows(runtime) -> None
     assert rebuilt.generated[0].revision == report.generated[1].revision + 1
 
 
-def test_charges_are_routed_to_every_customer_holding_their_account(monkeypatch) -> None:
+def test_charges_go_to_each_holder_of_their_account_the_rest_is_unclaimed(monkeypatch) -> None:
     from connector.pipeline import build_store
 
     def charge(account: str, cost: str) -> CustomerCharge:
         return CustomerCharge(account, "EC2", "Compute", "Box", "Usage", "Usage", False,
                               Decimal(cost), Decimal(cost), Decimal(1))  # fmt: skip
 
-    # Runs of one account, an account listed twice, one nobody lists, a batch boundary.
+    # Runs of one account, an account listed twice, one nobody lists, one listed by a
+    # customer not being built, a batch boundary.
     stored = [
         [charge("a", "1"), charge("a", "2"), charge("shared", "3"), charge("b", "4")],
         [charge("b", "5"), charge("nobody", "6"), charge("a", "7"), charge("shared", "8")],
+        [charge("nobody", "0.25"), charge("not-built", "9"), charge("nobody", "-0.5")],
     ]
     monkeypatch.setattr(build_store.bulk, "customer_charges", lambda session, ids: iter(stored))
     monkeypatch.setattr(
@@ -215,9 +217,13 @@ def test_charges_are_routed_to_every_customer_holding_their_account(monkeypatch)
         "account_currencies",
         lambda session, ids: {"a": {"USD"}, "b": {"USD"}, "shared": {"EUR"}},
     )
-    found = build_store.charges_by_customer(
-        None, [1, 2], {"C1": ["a", "shared"], "C2": ["b", "shared"], "C3": ["none"]}
+    found, unclaimed = build_store.charges_by_customer(
+        None,
+        [1, 2],
+        {"C1": ["a", "shared"], "C2": ["b", "shared"], "C3": ["none"]},
+        claimed={"a", "b", "shared", "none", "not-built"},
     )
     costs = {c: [str(x.cost) for x in entry.charges] for c, entry in found.items()}
     assert costs == {"C1": ["1", "2", "3", "7", "8"], "C2": ["3", "4", "5", "8"]}
     assert found["C1"].currencies == {"USD", "EUR"} and found["C2"].currencies == {"USD", "EUR"}
+    assert unclaimed == {"nobody": Decimal("5.75")}  # 6 + 0.25 - 0.5
