@@ -6,8 +6,9 @@ are what many groups share (period, payer, line item type, product, usage type,
 seller, currency, invoice): a *context*, of which a CUR has a few thousand. So for
 Parquet files, which are cheap to scan twice, the groups are made in two scans:
 
-1. ``context_keys``: each distinct context with its ``hash`` and its first row
-   (:func:`contexts_sql`); a small hash table, so this scan is quick;
+1. ``context_keys``: each distinct context with its ``hash``, its first row and the
+   counts that show empty values (:func:`contexts_sql`); a small hash table, so this
+   scan is quick;
 2. ``account_groups``: the sums per usage account and context hash, two keys instead
    of thirteen (:func:`account_groups_sql`).
 
@@ -29,8 +30,9 @@ import duckdb
 from connector.contracts import BillingPeriod
 from connector_aws.columns import Header
 from connector_aws.scan_sql import (
-    AGGREGATES,
+    COUNTS,
     ROW_BITS,
+    SUMS,
     file_masks_sql,
     literal,
     product_name_sql,
@@ -55,16 +57,19 @@ _HASH = f"hash({', '.join(CONTEXT_KEYS)})"
 
 
 def contexts_sql(headers: Sequence[Header], period: BillingPeriod | None) -> str:
+    # Hashed once per context, after grouping: the same values give the same hash as
+    # account_groups_sql computes per row.
     return f"""
-    SELECT {_HASH} AS context, {", ".join(CONTEXT_KEYS)}, min(row_ref) AS first_row
-    FROM ({rows_sql(headers, period, row_ref=True)}) AS rows
-    GROUP BY ALL
+    SELECT {_HASH} AS context, *
+    FROM (SELECT {", ".join(CONTEXT_KEYS)}, min(row_ref) AS first_row, {COUNTS}
+          FROM ({rows_sql(headers, period, row_ref=True)}) AS rows
+          GROUP BY ALL)
     """
 
 
 def account_groups_sql(headers: Sequence[Header], period: BillingPeriod | None) -> str:
     return f"""
-    SELECT {_HASH} AS context, usage_account, {AGGREGATES} {file_masks_sql(headers)}
+    SELECT {_HASH} AS context, usage_account, {SUMS} {file_masks_sql(headers)}
     FROM ({rows_sql(headers, period, row_ref=True)}) AS rows
     GROUP BY ALL
     """
@@ -114,7 +119,8 @@ def create_charge_groups(
         SELECT c.period_start, c.period_end, c.payer_account, a.usage_account,
                c.line_item_type, c.product_code, n.product_name, c.usage_type,
                c.billing_entity, c.legal_entity, c.currency, c.invoice_id,
-               c.reservation_fee, a.* EXCLUDE (context, usage_account)
+               c.reservation_fee, a.* EXCLUDE (context, usage_account),
+               c.row_count, c.rows_with_cost, c.rows_with_start
         FROM account_groups AS a
         JOIN context_keys AS c USING (context)
         LEFT JOIN first_names AS n ON n.row_ref = c.first_row

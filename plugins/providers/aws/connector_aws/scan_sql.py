@@ -161,14 +161,16 @@ def mask_count(headers: Sequence[Header]) -> int:
 # fees of the same usage type (see line_items.charge_frequency).
 RESERVATION_FEE = "(line_item_type = 'Fee' AND coalesce(trim(reservation_arn), '') <> '')"
 
-# What each group sums and counts. An empty value reads as NULL, which sum() and min()
-# would skip: the counts show them.
-AGGREGATES = """
+# What each group sums, and what it counts: an empty value reads as NULL, which sum()
+# and min() would skip, and the counts show them.
+SUMS = """
     sum(unblended_cost) AS billed_cost,
     sum(coalesce(public_cost, unblended_cost)) AS list_cost,
     coalesce(sum(usage_amount), 0) AS quantity,
     min(usage_start) AS usage_start,
-    max(coalesce(usage_end, usage_start)) AS usage_end,
+    max(coalesce(usage_end, usage_start)) AS usage_end
+"""
+COUNTS = """
     count(*) AS row_count,
     count(unblended_cost) AS rows_with_cost,
     count(usage_start) AS rows_with_start
@@ -193,7 +195,7 @@ def file_masks_sql(headers: Sequence[Header]) -> str:
 def aggregation_sql(headers: Sequence[Header], period: BillingPeriod | None) -> str:
     """The aggregation over all ``headers``' files, filtered to ``period`` when given."""
     return f"""
-    SELECT period_start, period_end, {", ".join(GRAIN)}, {AGGREGATES} {file_masks_sql(headers)}
+    SELECT period_start, period_end, {", ".join(GRAIN)}, {SUMS}, {COUNTS} {file_masks_sql(headers)}
     FROM ({rows_sql(headers, period)}) AS rows
     GROUP BY ALL
     """
