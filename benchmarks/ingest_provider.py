@@ -36,8 +36,9 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from connector_aws import AwsCurProvider  # noqa: E402
-from connector_aws.query import MEMORY_LIMIT, THREADS  # noqa: E402
 from cur_synth import DEFAULT_SEED, write_synthetic_cur  # noqa: E402
+
+from connector.scratch import MEMORY_LIMIT, THREADS  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / ".data"
 

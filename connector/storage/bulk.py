@@ -117,8 +117,10 @@ def customer_charges(session: Session, batch_ids: Sequence[int]) -> Iterator[lis
             if postgres:  # psycopg gives Decimal for numeric and bool for boolean already
                 yield [make(CustomerCharge, row) for row in rows]
                 continue
+            # The list cost is often the cost itself (no public price): one Decimal for both.
             yield [
-                make(CustomerCharge, (a, b, c, d, e, f, bool(mp), Decimal(cost), Decimal(listed),
+                make(CustomerCharge, (a, b, c, d, e, f, bool(mp), billed := Decimal(cost),
+                                      billed if listed == cost else Decimal(listed),
                                       Decimal(qty), fq))
                 for a, b, c, d, e, f, mp, cost, listed, qty, fq in rows
             ]  # fmt: skip

@@ -12,10 +12,11 @@ import duckdb
 from pydantic import ValidationError
 
 from connector.contracts import BillingPeriod, ChargeBatch, PluginError, SourceDataError
+from connector.scratch import combined_digest, file_digest
 from connector_aws import diagnose
 from connector_aws.charges import gc_paused, to_charges
 from connector_aws.columns import Header
-from connector_aws.files import combined_digest, file_digest, find_cur_files, read_header
+from connector_aws.files import find_cur_files, read_header
 from connector_aws.query import CurAggregate
 from connector_aws.s3 import download_report
 from connector_aws.settings import AwsSettings

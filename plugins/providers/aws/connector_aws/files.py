@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 import zlib
-from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -17,7 +15,6 @@ from connector_aws.columns import CSV, PARQUET, Header, parse_header
 
 READ_SUFFIXES = (".csv", ".csv.gz", ".parquet")
 PARQUET_MAGIC = b"PAR1"
-CHUNK = 1 << 20
 GZIP_MAGIC = b"\x1f\x8b"
 MAX_HEADER_BYTES = 1 << 22  # real CUR headers with every tag column stay far below 4 MiB
 
@@ -135,25 +132,3 @@ def _not_text_reason(path: Path) -> str:
     if start == PARQUET_MAGIC:
         return "this is a Parquet file; name it .parquet so that it is read as Parquet"
     return "not a CSV text file (it is not UTF-8 text); a CUR file is CSV, CSV.gz or Parquet"
-
-
-def file_digest(path: Path) -> str:
-    """sha256 of one file's bytes, streamed in chunks (safe for multi-GB reports)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as raw:
-        # hashlib releases the GIL on large updates, so this runs beside the Python work.
-        while chunk := raw.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def combined_digest(digests: Iterable[str]) -> str:
-    """One hash for several files: sha256 over their digests in path order.
-
-    Hashing digests rather than concatenated bytes keeps file boundaries significant and
-    lets each file be read once even when it feeds several billing periods.
-    """
-    combined = hashlib.sha256()
-    for digest in digests:
-        combined.update(digest.encode("ascii"))
-    return combined.hexdigest()

@@ -10,23 +10,17 @@ table. Python never sees a CUR row.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import duckdb
 
 from connector.contracts import BillingPeriod
+from connector.scratch import ScratchDuckDB
 from connector_aws import context_plan
 from connector_aws.charges import Days
 from connector_aws.columns import PARQUET, Header
 from connector_aws.scan_sql import MASK_BITS, aggregation_sql, mask_count
-
-# The daemon shares its host with the database and other tenants: cap what one ingest
-# may take. 512 MB holds hundreds of thousands of groups; DuckDB spills beyond it.
-MEMORY_LIMIT = "512MB"
-THREADS = min(4, os.cpu_count() or 1)
 
 # Required columns whose empty values (NULL) stay visible in the groups.
 REQUIRED_KEYS = (
@@ -88,23 +82,13 @@ class CurAggregate:
     def __init__(self, headers: Sequence[Header], period: BillingPeriod | None) -> None:
         self.headers = headers
         self.period = period
-        self._spill: tempfile.TemporaryDirectory[str] | None = None
+        # Parquet CURs hold TIMESTAMP WITH TIME ZONE: their date is the UTC date.
+        self._scratch = ScratchDuckDB("connector-aws-", utc=True)
         self._con: duckdb.DuckDBPyConnection | None = None
 
     def __enter__(self) -> CurAggregate:
-        self._spill = tempfile.TemporaryDirectory(prefix="connector-aws-")
-        config = {
-            "memory_limit": MEMORY_LIMIT,
-            "threads": str(THREADS),
-            "temp_directory": self._spill.name,
-            # Order of groups is irrelevant; not keeping it saves memory and time.
-            "preserve_insertion_order": "false",
-        }
+        self._con = self._scratch.__enter__()
         try:
-            self._con = duckdb.connect(":memory:", config=config)
-            self._con.execute("SET enable_progress_bar = false")  # a daemon has no terminal
-            # Parquet CURs hold TIMESTAMP WITH TIME ZONE: their date is the UTC date.
-            self._con.execute("SET TimeZone = 'UTC'")
             params = None
             if self.period is not None:
                 params = {"start": self.period.start, "end": self.period.end}
@@ -122,12 +106,8 @@ class CurAggregate:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._con is not None:
-            self._con.close()
-            self._con = None
-        if self._spill is not None:
-            self._spill.cleanup()
-            self._spill = None
+        self._con = None
+        self._scratch.__exit__(*exc_info)
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:

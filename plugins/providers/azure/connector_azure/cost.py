@@ -18,10 +18,11 @@ from connector.contracts import (
     PluginError,
     SourceDataError,
 )
+from connector.scratch import combined_digest, file_digest
 from connector_azure import diagnose
 from connector_azure.charge_types import charge_category, publisher
 from connector_azure.columns import Header
-from connector_azure.files import combined_digest, file_digest, find_files, read_header
+from connector_azure.files import find_files, read_header
 from connector_azure.periods import ONE_DAY, period_of
 from connector_azure.query import CostAggregate
 from connector_azure.settings import AzureSettings

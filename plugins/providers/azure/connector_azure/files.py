@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 import zlib
-from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -14,7 +12,6 @@ from connector.contracts import SourceDataError
 from connector_azure.columns import Header, parse_header
 
 READ_SUFFIXES = (".csv", ".csv.gz")
-CHUNK = 1 << 20
 MAX_HEADER_BYTES = 1 << 22
 
 
@@ -65,20 +62,3 @@ def read_header(path: Path) -> Header:
             f"line such as BillingAccountId,BillingAccountName,..."
         )
     return parse_header(path, names)
-
-
-def file_digest(path: Path) -> str:
-    """sha256 of one file's bytes, streamed in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as raw:
-        while chunk := raw.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def combined_digest(digests: Iterable[str]) -> str:
-    """One hash for several files: sha256 over their own sha256s, in path order."""
-    combined = hashlib.sha256()
-    for digest in digests:
-        combined.update(digest.encode("ascii"))
-    return combined.hexdigest()

@@ -10,18 +10,14 @@ A row breaking a rule sets ``bad`` on its group; Python then finds and names the
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from collections.abc import Sequence
 
 import duckdb
 
 from connector.contracts import BillingPeriod
+from connector.scratch import ScratchDuckDB
 from connector_azure.columns import COLUMNS, Header
 from connector_azure.values import sql_currency_ok, sql_date, sql_decimal
-
-MEMORY_LIMIT = "512MB"
-THREADS = min(4, os.cpu_count() or 1)
 
 GRAIN = (
     "billing_account",
@@ -113,20 +109,12 @@ class CostAggregate:
 
     def __init__(self, headers: Sequence[Header]) -> None:
         self.headers = headers
-        self._spill: tempfile.TemporaryDirectory[str] | None = None
+        self._scratch = ScratchDuckDB("connector-azure-")
         self._con: duckdb.DuckDBPyConnection | None = None
 
     def __enter__(self) -> CostAggregate:
-        self._spill = tempfile.TemporaryDirectory(prefix="connector-azure-")
-        config = {
-            "memory_limit": MEMORY_LIMIT,
-            "threads": str(THREADS),
-            "temp_directory": self._spill.name,
-            "preserve_insertion_order": "false",
-        }
+        self._con = self._scratch.__enter__()
         try:
-            self._con = duckdb.connect(":memory:", config=config)
-            self._con.execute("SET enable_progress_bar = false")
             self._con.execute("CREATE TEMP TABLE day_groups AS " + aggregation_sql(self.headers))
         except BaseException:
             self.__exit__(None, None, None)
@@ -134,12 +122,8 @@ class CostAggregate:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._con is not None:
-            self._con.close()
-            self._con = None
-        if self._spill is not None:
-            self._spill.cleanup()
-            self._spill = None
+        self._con = None
+        self._scratch.__exit__(*exc_info)
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 import zlib
-from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -17,7 +15,6 @@ from connector_focus.columns import Header, parse_header
 
 CSV_SUFFIXES = (".csv", ".csv.gz")
 PARQUET_SUFFIX = ".parquet"
-CHUNK = 1 << 20
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
 MAX_HEADER_BYTES = 1 << 22
@@ -104,20 +101,3 @@ def _not_text_reason(path: Path) -> str:
     if start == PARQUET_MAGIC:
         return "this is a Parquet file but its name does not end in .parquet; rename it"
     return "line 1 is not UTF-8 text; a FOCUS export is UTF-8 CSV, CSV.gz or Parquet"
-
-
-def file_digest(path: Path) -> str:
-    """sha256 of one file's bytes, streamed in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as raw:
-        while chunk := raw.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def combined_digest(digests: Iterable[str]) -> str:
-    """One hash for several files: sha256 over their own sha256s, in path order."""
-    combined = hashlib.sha256()
-    for digest in digests:
-        combined.update(digest.encode("ascii"))
-    return combined.hexdigest()

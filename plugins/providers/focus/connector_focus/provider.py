@@ -19,9 +19,10 @@ from connector.contracts import (
     PluginError,
     SourceDataError,
 )
+from connector.scratch import combined_digest, file_digest
 from connector_focus import diagnose
 from connector_focus.columns import Header
-from connector_focus.files import combined_digest, file_digest, find_files, read_header
+from connector_focus.files import find_files, read_header
 from connector_focus.query import FocusAggregate
 from connector_focus.settings import FocusSettings
 

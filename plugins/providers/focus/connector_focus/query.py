@@ -9,12 +9,11 @@ file, billing period and charge grain into a temporary table. A row breaking a r
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 
 import duckdb
 
+from connector.scratch import ScratchDuckDB
 from connector_focus.columns import (
     CATEGORY,
     CHARGE_CLASS,
@@ -26,9 +25,6 @@ from connector_focus.columns import (
     Header,
 )
 from connector_focus.values import sql_choice, sql_currency_ok, sql_date, sql_decimal, sql_text
-
-MEMORY_LIMIT = "512MB"
-THREADS = min(4, os.cpu_count() or 1)
 
 GRAIN = (
     "billing_account",
@@ -155,22 +151,13 @@ class FocusAggregate:
 
     def __init__(self, headers: Sequence[Header]) -> None:
         self.headers = headers
-        self._spill: tempfile.TemporaryDirectory[str] | None = None
+        # Parquet TIMESTAMP WITH TIME ZONE becomes text in this zone: FOCUS uses UTC.
+        self._scratch = ScratchDuckDB("connector-focus-", utc=True)
         self._con: duckdb.DuckDBPyConnection | None = None
 
     def __enter__(self) -> FocusAggregate:
-        self._spill = tempfile.TemporaryDirectory(prefix="connector-focus-")
-        config = {
-            "memory_limit": MEMORY_LIMIT,
-            "threads": str(THREADS),
-            "temp_directory": self._spill.name,
-            "preserve_insertion_order": "false",
-        }
+        self._con = self._scratch.__enter__()
         try:
-            self._con = duckdb.connect(":memory:", config=config)
-            self._con.execute("SET enable_progress_bar = false")
-            # Parquet TIMESTAMP WITH TIME ZONE becomes text in this zone: FOCUS uses UTC.
-            self._con.execute("SET TimeZone = 'UTC'")
             self._con.execute("CREATE TEMP TABLE focus_groups AS " + aggregation_sql(self.headers))
         except BaseException:
             self.__exit__(None, None, None)
@@ -178,12 +165,8 @@ class FocusAggregate:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._con is not None:
-            self._con.close()
-            self._con = None
-        if self._spill is not None:
-            self._spill.cleanup()
-            self._spill = None
+        self._con = None
+        self._scratch.__exit__(*exc_info)
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
