@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from connector.contracts import SourceDataError
-from connector_azure.formats import AZURE_COST, looks_like
+from connector.file_formats import AZURE_COST, looks_like
 
 DECIMAL = "DECIMAL(38,12)"
 DATE = "DATE"

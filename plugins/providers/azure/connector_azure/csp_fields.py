@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from connector.contracts import SourceDataError
-from connector_azure.formats import AZURE_CSP, looks_like
+from connector.file_formats import AZURE_CSP, looks_like
 
 TEXT, DECIMAL, DATE, CURRENCY = "text", "decimal", "date", "currency"
 

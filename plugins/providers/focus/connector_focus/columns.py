@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from connector.contracts import SourceDataError
-from connector_focus.formats import FOCUS, looks_like
+from connector.file_formats import FOCUS, looks_like
 
 TEXT, DECIMAL, DATE, CURRENCY = "text", "decimal", "date", "currency"
 CATEGORY, CHARGE_CLASS, FREQUENCY = "category", "class", "frequency"

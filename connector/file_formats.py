@@ -1,7 +1,8 @@
 """Recognising a billing file by its column names, to say what a wrong file looks like.
 
 A folder synced from several places easily collects another provider's export; "missing
-columns X, Y, Z" is then less helpful than "this is an AWS CUR file".
+columns X, Y, Z" is then less helpful than "this is an AWS CUR file". Shared by the
+providers that read files, so that each names the others' formats the same way.
 """
 
 from __future__ import annotations
