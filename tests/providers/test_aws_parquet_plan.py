@@ -41,7 +41,7 @@ def one_scan_plan(monkeypatch) -> Iterator[list[bool]]:
         return calls[-1]
 
     with monkeypatch.context() as patch:
-        patch.setattr(context_plan, "_HASH", "42::UBIGINT")
+        patch.setattr(context_plan, "context_hash", lambda keys, table="": "42::UBIGINT")
         patch.setattr(context_plan, "create_charge_groups", spied)
         yield calls
 
@@ -155,3 +155,43 @@ def test_legacy_parquet_reads_the_product_name_column_once_per_context(tmp_path)
     )
     (charge,) = fetch(tmp_path)[0].charges
     assert (charge.service_category, charge.billed_cost) == ("EC2", Decimal(3))
+
+
+def test_a_key_that_varies_only_between_files_still_keeps_charges_apart(tmp_path, monkeypatch):
+    # Only the payer differs, and only between the two files: the hash must include it.
+    write_parquet(tmp_path / "export-1.parquet", [cur2_row(cost="1.5")], CUR2_HEADER)
+    write_parquet(
+        tmp_path / "export-2.parquet", [cur2_row(cost="2.25", payer="900000000002")], CUR2_HEADER
+    )
+    with monkeypatch.context() as patch:
+        seen: list[list[str]] = []
+        real = context_plan.varying_keys
+        patch.setattr(context_plan, "varying_keys", lambda con: seen.append(real(con)) or seen[-1])
+        (batch,) = fetch(tmp_path)
+    assert seen == [["payer_account"]]
+    assert sorted((c.billing_account_id, c.billed_cost) for c in batch.charges) == [
+        ("900000000001", Decimal("1.5")),
+        ("900000000002", Decimal("2.25")),
+    ]
+    with one_scan_plan(monkeypatch) as calls:
+        assert charges(fetch(tmp_path)) == charges([batch])
+    assert calls == [False]
+
+
+def test_an_empty_key_next_to_a_filled_one_counts_as_varying(tmp_path, monkeypatch):
+    # One row has an invoice id, the other none (NULL): two contexts, kept apart.
+    write_parquet(
+        tmp_path / "export.parquet",
+        [cur2_row(cost="1"), cur2_row(cost="2", invoice="")],
+        CUR2_HEADER,
+    )
+    with monkeypatch.context() as patch:
+        seen: list[list[str]] = []
+        real = context_plan.varying_keys
+        patch.setattr(context_plan, "varying_keys", lambda con: seen.append(real(con)) or seen[-1])
+        (batch,) = fetch(tmp_path)
+    assert seen == [["invoice_id"]]
+    assert sorted((c.invoice_id or "", c.billed_cost) for c in batch.charges) == [
+        ("", Decimal(2)),
+        ("EUINUS26-000001", Decimal(1)),
+    ]

@@ -6,14 +6,15 @@ are what many groups share (period, payer, line item type, product, usage type,
 seller, currency, invoice): a *context*, of which a CUR has a few thousand. So for
 Parquet files, which are cheap to scan twice, the groups are made in two scans:
 
-1. ``context_keys``: each distinct context with its ``hash``, its first row and the
-   counts that show empty values (:func:`contexts_sql`); a small hash table, so this
-   scan is quick;
-2. ``account_groups``: the sums per usage account and context hash, two keys instead
-   of thirteen (:func:`account_groups_sql`).
+1. ``context_keys``: each distinct context with its first row and the counts that
+   show empty values (:func:`contexts_sql`); a small hash table, so this scan is quick;
+2. ``account_groups``: the sums per usage account and the hash of the context keys
+   that vary (:func:`varying_keys`), two keys instead of thirteen
+   (:func:`account_groups_sql`).
 
 Two different contexts with the same 64-bit hash would merge their groups; the first
-table shows it exactly (one hash, two rows), and then the one-scan plan runs instead.
+table shows it exactly (two of its rows with one hash), and then the one-scan plan runs
+instead.
 
 The product's name is not a key here: it is read from each context's first row, a
 lookup of a few rows instead of a value per row (in CUR 2.0 it is a key of the
@@ -53,26 +54,42 @@ CONTEXT_KEYS = (
     "invoice_id",
     "reservation_fee",
 )
-_HASH = f"hash({', '.join(CONTEXT_KEYS)})"
+
+
+def context_hash(keys: Sequence[str], table: str = "") -> str:
+    """SQL for a context's hash over ``keys`` (columns of ``table`` if given; a constant
+    when no key is given)."""
+    prefix = f"{table}." if table else ""
+    return f"hash({', '.join(prefix + key for key in keys)})" if keys else "0::UBIGINT"
 
 
 def contexts_sql(headers: Sequence[Header], period: BillingPeriod | None) -> str:
-    # Hashed once per context, after grouping: the same values give the same hash as
-    # account_groups_sql computes per row.
     return f"""
-    SELECT {_HASH} AS context, *
-    FROM (SELECT {", ".join(CONTEXT_KEYS)}, min(row_ref) AS first_row, {COUNTS}
-          FROM ({rows_sql(headers, period, row_ref=True)}) AS rows
-          GROUP BY ALL)
-    """
-
-
-def account_groups_sql(headers: Sequence[Header], period: BillingPeriod | None) -> str:
-    return f"""
-    SELECT {_HASH} AS context, usage_account, {SUMS} {file_masks_sql(headers)}
+    SELECT {", ".join(CONTEXT_KEYS)}, min(row_ref) AS first_row, {COUNTS}
     FROM ({rows_sql(headers, period, row_ref=True)}) AS rows
     GROUP BY ALL
     """
+
+
+def account_groups_sql(
+    headers: Sequence[Header], period: BillingPeriod | None, keys: Sequence[str]
+) -> str:
+    return f"""
+    SELECT {context_hash(keys)} AS context, usage_account, {SUMS} {file_masks_sql(headers)}
+    FROM ({rows_sql(headers, period, row_ref=True)}) AS rows
+    GROUP BY ALL
+    """
+
+
+def varying_keys(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The context keys with more than one value (an empty one counts) among the
+    contexts. A key with the same value on every row cannot tell contexts apart, so the
+    per-row hash leaves it out: a CUR's period, payer, currency and invoice rarely vary."""
+    counts = ", ".join(
+        f"count(DISTINCT {key}) + (count(*) > count({key}))::INTEGER" for key in CONTEXT_KEYS
+    )
+    found = con.execute(f"SELECT {counts} FROM context_keys").fetchone() or ()
+    return [key for key, count in zip(CONTEXT_KEYS, found, strict=True) if count > 1]
 
 
 def _names_sql(header: Header, file_no: int, rows: Sequence[int]) -> str:
@@ -95,13 +112,15 @@ def create_charge_groups(
     """Make the ``charge_groups`` table of :class:`~connector_aws.query.CurAggregate`
     from Parquet ``headers``; ``False`` (and no table) if two contexts share a hash."""
     con.execute("CREATE TEMP TABLE context_keys AS " + contexts_sql(headers, period), params)
+    keys = varying_keys(con)
     if con.execute(
-        "SELECT 1 FROM context_keys GROUP BY context HAVING count(*) > 1 LIMIT 1"
+        f"SELECT 1 FROM context_keys GROUP BY {context_hash(keys)} HAVING count(*) > 1 LIMIT 1"
     ).fetchone():
         con.execute("DROP TABLE context_keys")
         return False
     con.execute(
-        "CREATE TEMP TABLE account_groups AS " + account_groups_sql(headers, period), params
+        "CREATE TEMP TABLE account_groups AS " + account_groups_sql(headers, period, keys),
+        params,
     )
     first_rows: dict[int, list[int]] = {}
     mask = (1 << ROW_BITS) - 1
@@ -114,7 +133,7 @@ def create_charge_groups(
         or "SELECT NULL::BIGINT AS row_ref, NULL::VARCHAR AS product_name WHERE false"
     )
     con.execute(f"CREATE TEMP TABLE first_names AS {names}")
-    con.execute("""
+    con.execute(f"""
         CREATE TEMP TABLE charge_groups AS
         SELECT c.period_start, c.period_end, c.payer_account, a.usage_account,
                c.line_item_type, c.product_code, n.product_name, c.usage_type,
@@ -122,7 +141,7 @@ def create_charge_groups(
                c.reservation_fee, a.* EXCLUDE (context, usage_account),
                c.row_count, c.rows_with_cost, c.rows_with_start
         FROM account_groups AS a
-        JOIN context_keys AS c USING (context)
+        JOIN context_keys AS c ON a.context = {context_hash(keys, "c")}
         LEFT JOIN first_names AS n ON n.row_ref = c.first_row
     """)
     con.execute("DROP TABLE account_groups")
