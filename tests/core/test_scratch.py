@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
 import subprocess
 import sys
@@ -14,8 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from connector import scratch
 from connector.scratch import (
-    CHUNK,
     MEMORY_LIMIT,
     THREADS,
     ScratchDuckDB,
@@ -138,9 +139,11 @@ def test_the_core_imports_without_duckdb():
     assert run_python(code) == "ok"
 
 
-def test_file_digest_is_sha256_of_the_bytes(tmp_path):
+@pytest.mark.parametrize("window", [scratch.WINDOW, mmap.PAGESIZE])
+def test_file_digest_is_sha256_of_the_bytes(tmp_path, monkeypatch, window):
+    monkeypatch.setattr(scratch, "WINDOW", window)
     path = tmp_path / "cur.csv.gz"
-    data = os.urandom(2 * CHUNK + 123)  # several chunks, the last one short
+    data = os.urandom(3 * mmap.PAGESIZE + 123)  # with a page-sized window, the last is short
     path.write_bytes(data)
     assert file_digest(path) == hashlib.sha256(data).hexdigest()
     empty = tmp_path / "empty.csv"
