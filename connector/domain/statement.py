@@ -81,8 +81,9 @@ def _priced(
     """The detail rows in detail order, and Σ price and Σ cost of each line group.
 
     The hot loop of a large build (one pass per charge): each charge is unpacked once
-    instead of read field by field, the rule of each kind of charge is looked up once
-    per statement, what round_money looks up on every call is looked up once here
+    instead of read field by field, each kind of charge's markup is read from the
+    pricebook's table (found once per pricebook version, see PricebookVersion.pricings),
+    what round_money looks up on every call is looked up once here
     (with the same quantize and the same type check), detail rows are made as the
     tuples they are, and each charge is added to its group's sums as it is priced
     (exact Decimal sums, so the order they are added in does not change them).

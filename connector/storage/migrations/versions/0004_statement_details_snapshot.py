@@ -1,8 +1,8 @@
 """Statement detail rows as one snapshot per statement
 
 The ``statement_details`` table (a row per account × service × usage type) becomes
-the ``statements.details`` column: one JSON document per statement, written once and
-read whole (see ``connector.storage.details``). Existing rows are copied, in their
+the ``statements.details`` column: one snapshot text per statement, written once and
+read whole (see ``connector.storage.details`` for its layouts). Existing rows are copied, in their
 order, before the table is dropped; downgrading copies them back.
 
 Revision ID: 0004
