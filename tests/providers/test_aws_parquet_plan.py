@@ -76,9 +76,12 @@ def random_bill(seed: int, rows: int = 400) -> list[dict[str, str]]:
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_parquet_plan_gives_the_charges_of_the_one_scan_plan(tmp_path, seed, monkeypatch):
-    bill = random_bill(seed)
-    write_parquet(tmp_path / "a" / "export-1.parquet", bill[:250], CUR2_HEADER)
-    write_parquet(tmp_path / "a" / "export-2.parquet", bill[250:], CUR2_HEADER)
+    rows = random_bill(seed)
+    # November is only in the first file: each period's source names its own files.
+    october = [r for r in rows[250:] if r["bill_billing_period_start_date"].startswith("2026-10")]
+    bill = rows[:250] + october
+    write_parquet(tmp_path / "a" / "export-1.parquet", rows[:250], CUR2_HEADER)
+    write_parquet(tmp_path / "a" / "export-2.parquet", october, CUR2_HEADER)
     two_scans = fetch(tmp_path / "a")
 
     with one_scan_plan(monkeypatch) as calls:
@@ -86,6 +89,11 @@ def test_the_parquet_plan_gives_the_charges_of_the_one_scan_plan(tmp_path, seed,
     assert calls == [False]  # the collision was seen and the one-scan plan ran
 
     assert charges(two_scans) == charges(one_scan)
+    # Which files feed each period (the file masks), and so the source hashes, agree too.
+    assert [(b.source, b.source_hash) for b in two_scans] == [
+        (b.source, b.source_hash) for b in one_scan
+    ]
+    assert ["export-2" in b.source for b in two_scans] == [True, False]
     # The totals, summed here from the rows, not by either plan.
     for batch in two_scans:
         start = batch.period.start.isoformat()
