@@ -122,3 +122,24 @@ def test_a_zero_tax_credit_note_carries_no_tax(harness):
     assert result.ok, result.message
     [note] = held(harness, document.number)
     assert note["Total"] == Decimal("25.50") and note["TotalTax"] == 0
+
+
+def test_a_credit_note_xero_already_holds_is_settled_by_its_total(harness):
+    """Found before create: the same 27.60 is delivered as it is (no second PUT); a held
+    27.50 is a permanent failure naming both totals; two held ones are reported."""
+    same, other, twice = credit_note(), credit_note(), credit_note()
+    same = dataclasses.replace(same, number="CN-SAME", statement_id="s-same")
+    other = dataclasses.replace(other, number="CN-OTHER", statement_id="s-other")
+    twice = dataclasses.replace(twice, number="CN-TWICE", statement_id="s-twice")
+    held_id = harness.xero.add_credit_note("CN-SAME", Decimal("27.60"))
+    harness.xero.add_credit_note("CN-OTHER", Decimal("27.50"))
+    harness.xero.add_credit_note("CN-TWICE", Decimal("27.60"))
+    harness.xero.add_credit_note("CN-TWICE", Decimal("27.60"))
+
+    first, second, third = harness.sink().push([same, other, twice])
+
+    assert first.ok and first.remote_id == held_id and first.message == "already in Xero"
+    assert not second.ok and second.permanent
+    assert "with total 27.5," in second.message and second.message.endswith("totals 27.60")
+    assert not third.ok and "Xero holds 2 credit notes numbered CN-TWICE" in third.message
+    assert harness.xero.api_calls("PUT", "/CreditNotes") == []

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from xero_python.exceptions import ApiException
@@ -56,3 +57,44 @@ def failed(
 ) -> PushResult:
     """A failed result; ``permanent`` when Xero refused the data (retrying cannot help)."""
     return PushResult(document.statement_id, remote_id, False, message, permanent=permanent)
+
+
+# Statuses of a document Xero keeps but that no longer counts.
+GONE_STATUSES = frozenset({"DELETED", "VOIDED"})
+
+
+def settle_held(
+    document: StatementDocument,
+    held: Sequence[Any],
+    ours: Decimal,
+    noun: str,
+    xero_id: Callable[[Any], Any],
+    restore: str,
+) -> tuple[PushResult | None, bool]:
+    """What a statement becomes when Xero already holds documents under its number.
+
+    ``held`` are those invoices or credit notes (``noun``), ``ours`` the total Xero
+    should hold for it, ``xero_id`` reads a held one's id and ``restore`` says how to get
+    past a deleted or voided one. Returns ``(None, False)`` when Xero holds none (create
+    it), else the result and whether the one found still needs its PDF attached.
+    """
+    if not held:
+        return None, False
+    live = [item for item in held if item.status not in GONE_STATUSES]
+    if not live:
+        message = (
+            f"{noun} {document.number} exists in Xero as {held[0].status}; "
+            f"not creating it again ({restore})"
+        )
+        return failed(document, message, str(xero_id(held[0]))), False
+    if len(live) > 1:
+        return failed(document, f"Xero holds {len(live)} {noun}s numbered {document.number}"), False
+    (found,) = live
+    if found.total != ours:
+        message = (
+            f"{noun} {document.number} already exists in Xero with total {found.total}, "
+            f"but this statement's {noun} totals {ours}"
+        )
+        return failed(document, message, str(xero_id(found)), permanent=True), False
+    result = PushResult(document.statement_id, str(xero_id(found)), True, "already in Xero")
+    return result, not found.has_attachments

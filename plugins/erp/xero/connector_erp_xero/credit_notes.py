@@ -29,7 +29,13 @@ from xero_python.api_client.serializer import serialize
 from xero_python.exceptions import AccountingBadRequestException
 
 from connector.contracts import PluginError, PushResult, StatementDocument
-from connector_erp_xero.answers import failed, idempotency_key, unique, validation_messages
+from connector_erp_xero.answers import (
+    failed,
+    idempotency_key,
+    settle_held,
+    unique,
+    validation_messages,
+)
 from connector_erp_xero.invoices import build_invoice
 from connector_erp_xero.settings import InvoiceMapping
 
@@ -37,7 +43,6 @@ if TYPE_CHECKING:
     from connector_erp_xero.plugin import XeroSink
 
 CREDIT_NOTE_TYPE = "ACCRECCREDIT"
-GONE_STATUSES = frozenset({"DELETED", "VOIDED"})
 REFERENCE_PREFIX = "Credit note for "
 MAX_REFERENCE = 255
 ZERO = Decimal(0)
@@ -125,37 +130,20 @@ def _settle_existing(
         found.setdefault(note.credit_note_number, []).append(note)
     rest = []
     for document, mapping in batch:
-        notes = found.get(document.number or "", [])
-        live = [note for note in notes if note.status not in GONE_STATUSES]
-        ours = ZERO - document.total
-        if not notes:
+        result, needs_pdf = settle_held(
+            document,
+            found.get(document.number or "", []),
+            ZERO - document.total,
+            "credit note",
+            lambda note: note.credit_note_id,
+            "restore it in Xero",
+        )
+        if result is None:
             rest.append((document, mapping))
-        elif not live:
-            results[document.statement_id] = failed(
-                document,
-                f"credit note {document.number} exists in Xero as {notes[0].status}; "
-                "not creating it again (restore it in Xero)",
-                str(notes[0].credit_note_id),
-            )
-        elif len(live) > 1:
-            results[document.statement_id] = failed(
-                document, f"Xero holds {len(live)} credit notes numbered {document.number}"
-            )
-        elif live[0].total != ours:
-            results[document.statement_id] = failed(
-                document,
-                f"credit note {document.number} already exists in Xero crediting "
-                f"{live[0].total}, but the statement credits {ours}",
-                str(live[0].credit_note_id),
-                permanent=True,
-            )
-        else:
-            note_id = str(live[0].credit_note_id)
-            results[document.statement_id] = PushResult(
-                document.statement_id, note_id, True, "already in Xero"
-            )
-            if not live[0].has_attachments:
-                attach.append((document, note_id))
+            continue
+        results[document.statement_id] = result
+        if needs_pdf:
+            attach.append((document, result.remote_id))
     return rest
 
 

@@ -52,6 +52,7 @@ from connector_erp_xero.answers import (
     error_text,
     failed,
     idempotency_key,
+    settle_held,
     unique,
     validation_messages,
 )
@@ -73,7 +74,6 @@ log = logging.getLogger(__name__)
 
 BATCH_SIZE = 50
 DRAFT_STATUS = "draft"
-GONE_STATUSES = frozenset({"DELETED", "VOIDED"})
 NO_ID = "00000000-0000-0000-0000-000000000000"
 
 Pending = tuple[StatementDocument, InvoiceMapping]
@@ -211,36 +211,20 @@ class XeroSink:
             found.setdefault(invoice.invoice_number, []).append(invoice)
         rest = []
         for document, mapping in batch:
-            invoices = found.get(document.number or "", [])
-            live = [inv for inv in invoices if inv.status not in GONE_STATUSES]
-            if not invoices:
+            result, needs_pdf = settle_held(
+                document,
+                found.get(document.number or "", []),
+                document.total,
+                "invoice",
+                lambda invoice: invoice.invoice_id,
+                "issue a new number or restore it in Xero",
+            )
+            if result is None:
                 rest.append((document, mapping))
-            elif not live:
-                results[document.statement_id] = failed(
-                    document,
-                    f"invoice {document.number} exists in Xero as {invoices[0].status}; "
-                    "not creating it again (issue a new number or restore it in Xero)",
-                    str(invoices[0].invoice_id),
-                )
-            elif len(live) > 1:
-                results[document.statement_id] = failed(
-                    document, f"Xero holds {len(live)} invoices numbered {document.number}"
-                )
-            elif live[0].total != document.total:
-                results[document.statement_id] = failed(
-                    document,
-                    f"invoice {document.number} already exists in Xero with total "
-                    f"{live[0].total}, but the statement's total is {document.total}",
-                    str(live[0].invoice_id),
-                    permanent=True,
-                )
-            else:
-                invoice_id = str(live[0].invoice_id)
-                results[document.statement_id] = PushResult(
-                    document.statement_id, invoice_id, True, "already in Xero"
-                )
-                if not live[0].has_attachments:
-                    attach.append((document, invoice_id))
+                continue
+            results[document.statement_id] = result
+            if needs_pdf:
+                attach.append((document, result.remote_id))
         return rest
 
     def _contacts(self, pending: list[Pending], results: dict[str, PushResult]) -> dict[str, str]:
