@@ -52,11 +52,6 @@ class PriceRule:
         return base * self.factor / HUNDRED
 
 
-# How a kind of charge is priced: (price from the list cost?, percent of it charged), or
-# None for "at cost"; see PricebookVersion.pricing.
-Pricing = tuple[bool, Decimal] | None
-
-
 @dataclass(frozen=True, slots=True)
 class PricebookVersion:
     """The rules of one pricebook from ``effective`` on; ``label`` is recorded on statements."""
@@ -64,13 +59,11 @@ class PricebookVersion:
     label: str
     effective: dt.date
     rules: Sequence[PriceRule]
-    # The rule each kind of charge gets, found once: it depends only on the service,
-    # category, charge category and SKU, which repeat across a tenant's customers.
-    _found: dict = field(default_factory=dict, init=False, repr=False, compare=False)
-    #: Each kind of charge's :data:`Pricing` found so far, by ``(service name, service
-    #: category, charge category, SKU)``: the statement builder's hot loop reads it
-    #: directly and calls :meth:`pricing` only for a kind it has not seen.
-    pricings: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    #: The rule each kind of charge gets (``None``: at cost), found once, by ``(service
+    #: name, service category, charge category, SKU)``: these repeat across a tenant's
+    #: customers. The statement builder's hot loop reads it directly and calls
+    #: :meth:`rule_for` only for a kind not found yet.
+    by_kind: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def rule_for(
         self, service_name: str, service_category: str, category: str, sku: str
@@ -78,18 +71,10 @@ class PricebookVersion:
         """The most specific matching rule; among equals, the first listed."""
         key = (service_name, service_category, category, sku)
         try:
-            return self._found[key]
+            return self.by_kind[key]
         except KeyError:
-            rule = self._found[key] = self._most_specific(*key)
+            rule = self.by_kind[key] = self._most_specific(*key)
             return rule
-
-    def pricing(self, service_name: str, service_category: str, category: str, sku: str) -> Pricing:
-        """How this kind of charge is priced (and remembered in :attr:`pricings`):
-        ``price = (list cost if the first item else cost) * percent / 100``."""
-        rule = self.rule_for(service_name, service_category, category, sku)
-        found = None if rule is None else (rule.basis == "list", rule.factor)
-        self.pricings[(service_name, service_category, category, sku)] = found
-        return found
 
     def _most_specific(
         self, service_name: str, service_category: str, category: str, sku: str

@@ -82,7 +82,7 @@ def _priced(
 
     The hot loop of a large build (one pass per charge): each charge is unpacked once
     instead of read field by field, each kind of charge's markup is read from the
-    pricebook's table (found once per pricebook version, see PricebookVersion.pricings),
+    pricebook's table (found once per pricebook version, see PricebookVersion.by_kind),
     what round_money looks up on every call is looked up once here
     (with the same quantize and the same type check), detail rows are made as the
     tuples they are, and each charge is added to its group's sums as it is priced
@@ -92,7 +92,7 @@ def _priced(
     rounding = ROUNDING_MODES[options.rounding]
     include_marketplace = options.include_marketplace
     by_account = options.group_by_account
-    pricings = {} if pricebook is None else pricebook.pricings
+    rules = {} if pricebook is None else pricebook.by_kind
     billable = BILLABLE_CATEGORIES
     make = tuple.__new__
     decimal = Decimal
@@ -113,14 +113,13 @@ def _priced(
             price = cost
         else:  # pricebook.price, without a call per charge
             kind = (service, category, charge_category, sku)
-            pricing = pricings.get(kind, _UNSEEN)
-            if pricing is _UNSEEN:
-                pricing = pricebook.pricing(*kind)
-            if pricing is None:
+            rule = rules.get(kind, _UNSEEN)
+            if rule is _UNSEEN:
+                rule = pricebook.rule_for(*kind)
+            if rule is None:
                 price = cost
-            else:  # PriceRule.apply
-                from_list, percent = pricing
-                price = (list_cost if from_list else cost) * percent / HUNDRED
+            else:  # PriceRule.apply, without the call
+                price = (list_cost if rule.basis == "list" else cost) * rule.factor / HUNDRED
         if type(price) is not decimal and not isinstance(price, decimal):
             raise TypeError(f"money must be Decimal, got {type(price).__name__} {price!r}")
         append(
