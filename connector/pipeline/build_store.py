@@ -112,13 +112,6 @@ def charges_by_customer(
                     spent = sum((charge.cost for charge in run), unclaimed.get(account, ZERO))
                     unclaimed[account] = spent
                 continue
-            if len(holders) == 1:
-                (customer,) = holders
-                entry = found.get(customer)
-                if entry is None:
-                    entry = found[customer] = CustomerCharges([], set())
-                entry.charges.extend(run)
-                continue
             shared = list(run)
             for customer in holders:
                 entry = found.get(customer)
