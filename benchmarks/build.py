@@ -23,10 +23,12 @@ import argparse
 import cProfile
 import datetime as dt
 import json
+import os
 import random
 import resource
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -187,6 +189,66 @@ def peak_rss_mib() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
+def _descendants() -> list[int]:
+    """This process's descendants (the build workers and the server they start from)."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue  # ended meanwhile
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            parents.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [os.getpid()]
+    while todo:
+        children = parents.get(todo.pop(), [])
+        found += children
+        todo += children
+    return found
+
+
+def _rss_mib(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class TreeWatch(threading.Thread):
+    """The peak of the summed resident sets of this process and its descendants (Linux:
+    read from /proc every 50 ms), and the CPU seconds its descendants used (their own,
+    and that of the workers they started and waited for)."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak_mib = 0.0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(0.05):
+            pids = [os.getpid(), *_descendants()]
+            self.peak_mib = max(self.peak_mib, sum(_rss_mib(pid) for pid in pids))
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+    @staticmethod
+    def descendants_cpu() -> float:
+        ticks = 0
+        for pid in _descendants():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            ticks += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=5_000)
@@ -212,24 +274,31 @@ def main() -> None:
         print(f"setup {time.perf_counter() - started:6.2f}s ({charges} charges)", file=sys.stderr)
 
         profiler = cProfile.Profile() if args.profile else None
+        watch = TreeWatch()
+        watch.start()
         seconds = 0.0
         statements = 0
         for provider in PROVIDERS:
             if profiler:
                 profiler.enable()
+            cpu, workers_cpu = time.process_time(), TreeWatch.descendants_cpu()
             started = time.perf_counter()
             report = generate(runtime, "bench", provider, PERIOD, today=TODAY)
             elapsed = time.perf_counter() - started
+            cpu = time.process_time() - cpu
+            workers_cpu = TreeWatch.descendants_cpu() - workers_cpu
             if profiler:
                 profiler.disable()
             seconds += elapsed
             statements += len(report.generated)
             print(
                 f"{provider:10s} {elapsed:6.2f}s ({len(report.generated)} statements, "
-                f"{len(report.skipped)} skipped)",
+                f"{len(report.skipped)} skipped; cpu {cpu:.2f}s here, {workers_cpu:.2f}s in "
+                "build workers)",
                 file=sys.stderr,
             )
             del report
+        watch.stop()
         if profiler:
             profiler.dump_stats(args.profile)
         with runtime.db.transaction() as session:
@@ -250,6 +319,7 @@ def main() -> None:
                 "seconds": round(seconds, 2),
                 "statements_per_second": round(statements / seconds, 1),
                 "peak_rss_mib": round(peak_rss_mib(), 1),
+                "peak_rss_with_workers_mib": round(watch.peak_mib, 1),
             }
         )
     )

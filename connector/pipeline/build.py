@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,9 +20,9 @@ from connector.contracts import BillingPeriod, StatementGenerated
 from connector.domain.currency import ExchangeRates
 from connector.domain.periods import due_date
 from connector.domain.pricing import PricebookVersion, PriceRule, version_in_force
-from connector.domain.statement import StatementOptions, build_statement
+from connector.domain.statement import StatementOptions
 from connector.domain.totals import Adjustments, SupportTerms
-from connector.pipeline import build_plan, credits, purchases
+from connector.pipeline import build_parts, build_plan, credits, purchases
 from connector.pipeline import build_store as store
 from connector.pipeline.audit import record
 from connector.pipeline.close import detect_close
@@ -30,9 +31,6 @@ from connector.pipeline.runtime import Runtime
 from connector.pipeline.tenants import sync_tenant
 from connector.storage import models as m
 from connector.storage.ids import uuid7
-
-# Customers built and written per round: bounds the memory a large build holds.
-ROUND = 1000
 
 
 class BuildError(Exception):
@@ -272,7 +270,7 @@ def _generate(
                 f"`connector ingest --tenant {tenant} --provider {provider}` first"
             )
         claimed = {a for c in config.customers for a in c.accounts.get(provider, ())}
-        charges, report.unassigned = store.charges_by_customer(
+        currencies, report.unassigned = store.customer_currencies(
             session, batch_ids, {c.id: c.accounts[provider] for _, c in customers}, claimed
         )
         if report.unassigned and config.unassigned_spend == "block":
@@ -283,13 +281,11 @@ def _generate(
             )
         try:
             planned = build_plan.plan(
-                session, tenant, provider, period, [c for _, c in customers], charges,
+                session, tenant, provider, period, [c for _, c in customers], currencies,
                 _exchange_rates(config), kind=kind,
-                upfront_apart=purchases.billed_immediately(config, provider),
             )  # fmt: skip
         except build_plan.PlanError as exc:
             raise BuildError(str(exc)) from None
-        del charges  # the plan holds what is billed, converted
         report.skipped = planned.skipped
         todo = planned.statements
         # Drafts being rebuilt give their credit back before balances are read.
@@ -301,6 +297,23 @@ def _generate(
             balances = store.credit_balances(
                 session, tenant, {p.customer.id: p.customer.invoice_currency for p in todo}
             )
+        orders = [
+            build_parts.Order(
+                str(uuid7()),
+                tuple(p.customer.accounts[provider]),
+                pricebooks[p.customer.id],
+                _statement_options(
+                    config,
+                    p.customer,
+                    options,
+                    balances.get(p.customer.id, Decimal(0)),
+                    support=kind == USAGE,
+                ),
+                p.exchange_rate,
+                p.billed,
+            )  # fmt: skip
+            for p in todo
+        ]
         terms = config.invoice_options
         due = due_date(today, terms.term_type, terms.term_value)
         # What the statement was built with; the invoice option decides how its tax was
@@ -309,45 +322,48 @@ def _generate(
             **options.model_dump(mode="json"),
             "include_credits_for_tax": terms.include_credits_for_tax,
         }
-        for start in range(0, len(todo), ROUND):
+        parts = build_parts.parts(
+            orders, batch_ids, purchases.billed_immediately(config, provider),
+            text_money=runtime.db.dialect != "postgresql",
+        )  # fmt: skip
+        workers = runtime.settings.build_workers or os.cpu_count() or 1
+        made_parts = build_parts.made_parts(session, runtime.db.url, parts, workers)
+        position = 0
+        for part, made_part in zip(parts, made_parts, strict=True):
             built_round = []
-            for planned_statement in todo[start : start + ROUND]:
+            for order, made in zip(part.orders, made_part, strict=True):
+                planned_statement = todo[position]
+                position += 1
+                if made is None:
+                    continue  # a purchase build found nothing left to bill
                 customer = planned_statement.customer
                 available = balances.get(customer.id, Decimal(0))
-                pricebook = pricebooks[customer.id]
-                statement_options = _statement_options(
-                    config, customer, options, available, support=kind == USAGE
-                )
-                built = build_statement(planned_statement.charges, pricebook, statement_options)
-                planned_statement.charges = []  # freed as the build goes
-                statement_id = str(uuid7())
-                if not Decimal(0) <= built.credits <= available:  # as credits.apply_credit
+                if not Decimal(0) <= made.credits <= available:  # as credits.apply_credit
                     raise credits.CreditError(
                         f"customer {customer.id} has {available} {customer.invoice_currency} "
-                        f"of credit left; {built.credits} cannot be applied to statement "
-                        f"{statement_id}"
+                        f"of credit left; {made.credits} cannot be applied to statement "
+                        f"{made.statement_id}"
                     )
-                # Another purchase statement of this build draws on the same balance.
-                balances[customer.id] = available - built.credits
-                revision = planned_statement.revision
-                adjustments = statement_options.adjustments
+                # Another statement of this build would draw on what is left.
+                balances[customer.id] = available - made.credits
+                adjustments = order.options.adjustments
                 row = store.statement_row(
-                    statement_id, tenant, customer.id, provider, period, built,
-                    kind=kind, part=planned_statement.part, revision=revision,
+                    made.statement_id, tenant, customer.id, provider, period, made,
+                    kind=kind, part=planned_statement.part, revision=planned_statement.revision,
                     currency=customer.invoice_currency,
                     billing_currency=planned_statement.billing_currency,
                     exchange_rate=planned_statement.exchange_rate,
                     tax_name=adjustments.tax_name, tax_rate=adjustments.tax_rate,
-                    issue_date=today, due_date=due, pricebook_version=pricebook.label,
+                    issue_date=today, due_date=due, pricebook_version=order.pricebook.label,
                     batch_ids=batch_ids, options=dumped,
                 )  # fmt: skip
                 audit = {
                     "customer": customer.id,
                     "kind": kind,
-                    "revision": revision,
-                    "total": str(built.total),
+                    "revision": planned_statement.revision,
+                    "total": str(made.total),
                 }
-                built_round.append(store.NewStatement(row, built, audit))
+                built_round.append(store.NewStatement(row, made, audit))
                 generated.append(row)
             store.store(session, tenant, built_round)
     report.generated = store.GeneratedStatements(runtime.db, generated)

@@ -1,13 +1,16 @@
-"""Which statements a build makes: per customer, its revision, part and charges.
+"""Which statements a build makes: per customer, its revision, part and exchange rate.
 
 A usage build makes one statement per customer that has charges and no approved
-statement for the period; a purchase build one per customer with upfront purchases
-not yet billed (:mod:`connector.pipeline.purchases`). Either way the charges are
-converted into the customer's invoice currency with the period's rate first.
+statement for the period; a purchase build one per customer with charges, which
+bills the upfront purchases no approved purchase statement billed yet
+(:mod:`connector.pipeline.purchases`). The plan is made from what each customer's
+accounts were billed in (not from the charges, which the build's parts read): one
+billing currency, converted into the customer's invoice currency with the period's rate.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,8 +19,7 @@ from sqlalchemy.orm import Session
 
 from connector.config.tenant import Customer
 from connector.contracts import BillingPeriod
-from connector.domain.currency import ExchangeRates, MissingRate, convert
-from connector.domain.statement import CustomerCharge
+from connector.domain.currency import ExchangeRates, MissingRate
 from connector.pipeline import build_store as store
 from connector.pipeline import purchases
 
@@ -33,9 +35,9 @@ class Planned:
     customer: Customer
     revision: int
     part: int
-    charges: list[CustomerCharge]  # in the invoice currency
     billing_currency: str
-    exchange_rate: Decimal
+    exchange_rate: Decimal  # billing currency -> invoice currency
+    billed: Counter | None = None  # purchase builds: what approved purchase statements billed
 
 
 @dataclass(slots=True)
@@ -45,29 +47,27 @@ class Plan:
     skipped: list[tuple[str, str]]  # (customer, reason)
 
 
-def _converted(
+def _rate(
     customer: Customer,
     provider: str,
     period: BillingPeriod,
-    found: store.CustomerCharges,
-    chosen: list[CustomerCharge],
+    currencies: set[str],
     rates: ExchangeRates,
-) -> tuple[list[CustomerCharge], str, Decimal]:
-    if len(found.currencies) > 1:
+) -> tuple[str, Decimal]:
+    if len(currencies) > 1:
         raise PlanError(
             f"customer #{customer.id}'s {provider} charges of {period.key} are in several "
-            f"billing currencies ({', '.join(sorted(found.currencies))}); one statement "
+            f"billing currencies ({', '.join(sorted(currencies))}); one statement "
             "converts from one currency: split the accounts between customers"
         )
-    (source,) = found.currencies
+    (source,) = currencies
     try:
-        rate = rates.rate(period.key, source, customer.invoice_currency)
+        return source, rates.rate(period.key, source, customer.invoice_currency)
     except MissingRate as exc:
         raise PlanError(
             f"customer #{customer.id} is invoiced in {customer.invoice_currency} and its "
             f"{provider} charges are in {source}: {exc}"
         ) from None
-    return convert(chosen, rate), source, rate
 
 
 def plan(
@@ -76,16 +76,15 @@ def plan(
     provider: str,
     period: BillingPeriod,
     customers: Sequence[Customer],
-    charges: dict[str, store.CustomerCharges],
+    currencies: dict[str, set[str]],
     rates: ExchangeRates,
     *,
     kind: str,
-    upfront_apart: bool,
 ) -> Plan:
     """The statements of a ``kind`` build; every conversion problem is reported at once.
 
-    :param upfront_apart: upfront purchases are billed by purchase statements, so usage
-        statements leave them out.
+    :param currencies: the billing currencies of each customer's charges, by customer
+        id; a customer without charges is not in it.
     """
     result = Plan([], [], [])
     if kind == purchases.PURCHASE:
@@ -94,14 +93,14 @@ def plan(
         stored = store.stored_statements(session, tenant, provider, period)
     errors = []
     for customer in customers:
-        found = charges.get(customer.id)
+        found = currencies.get(customer.id)
+        billed = None
         if kind == purchases.PURCHASE:
             earlier = stored_purchases.get(customer.id, purchases.CustomerPurchases())
             result.rebuilt.extend(earlier.drafts)
-            chosen = [] if found is None else purchases.unbilled(found.charges, earlier.billed)
-            if not chosen:
-                continue  # nothing new bought: not worth a line in the report
-            revision, part = 1, earlier.last_part + 1
+            if found is None:
+                continue  # nothing bought: not worth a line in the report
+            revision, part, billed = 1, earlier.last_part + 1, earlier.billed
         else:
             existing = stored.get(customer.id)
             voided = existing is not None and existing.status == "Void"
@@ -113,7 +112,6 @@ def plan(
             if found is None:
                 result.skipped.append((customer.id, "no charges in this period"))
                 continue
-            chosen = purchases.without_upfront(found.charges) if upfront_apart else found.charges
             if existing is None:
                 revision, part = 1, 0
             elif voided:  # credited by a credit note: the corrected statement is a new part
@@ -122,11 +120,11 @@ def plan(
                 revision, part = existing.revision + 1, existing.part
                 result.rebuilt.append(existing.id)
         try:
-            converted, source, rate = _converted(customer, provider, period, found, chosen, rates)
+            source, rate = _rate(customer, provider, period, found, rates)
         except PlanError as exc:
             errors.append(str(exc))
             continue
-        result.statements.append(Planned(customer, revision, part, converted, source, rate))
+        result.statements.append(Planned(customer, revision, part, source, rate, billed))
     if errors:
         raise PlanError("\n".join(errors))
     return result

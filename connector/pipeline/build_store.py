@@ -1,8 +1,9 @@
 """The statement builder's reads and writes: one query per kind of row, bulk inserts.
 
 Building a period for thousands of customers must not cost a query (or an ORM object)
-per customer, line or detail row: the period's charges are read in one pass and
-grouped by customer, earlier drafts are found and removed together, the customers
+per customer, line or detail row: what each account was billed in is read in one pass
+(the charges themselves by the build's parts, :mod:`connector.pipeline.build_parts`),
+earlier drafts are found and removed together, the customers
 whose credit is used are locked together, and statements, lines, detail rows, credit
 applications and audit entries are written in bulk, all in the caller's transaction.
 """
@@ -12,8 +13,6 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import groupby
-from operator import itemgetter
 from typing import Any, overload
 
 from sqlalchemy import delete, insert, select
@@ -22,12 +21,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from connector.contracts import BillingPeriod
 from connector.domain.money import ZERO
-from connector.domain.statement import BuiltStatement, CustomerCharge
+from connector.pipeline.build_parts import Made
 from connector.pipeline.credits import APPLICATION, GRANT, CreditError, tidy
 from connector.storage import bulk
 from connector.storage import models as m
 from connector.storage.db import Database
-from connector.storage.details import write_details
 
 # Bound parameters per IN list: far below SQLite's and PostgreSQL's limits.
 CHUNK = 500
@@ -74,54 +72,28 @@ def stored_statements(
     return {customer: StoredStatement(*rest) for customer, *rest in rows}
 
 
-@dataclass(slots=True)
-class CustomerCharges:
-    charges: list[CustomerCharge]
-    currencies: set[str]  # the billing currencies of ``charges``
-
-
-_ACCOUNT = itemgetter(0)  # CustomerCharge.account_id
-
-
-def charges_by_customer(
+def customer_currencies(
     session: Session,
     batch_ids: Sequence[int],
     accounts: dict[str, list[str]],
     claimed: Collection[str],
-) -> tuple[dict[str, CustomerCharges], dict[str, Decimal]]:
-    """The batches' charges of each customer's accounts (``customer -> accounts``), and
-    the billed cost of each account no customer of the tenant claims (``claimed`` are
-    the accounts any customer lists): reported, never dropped.
-
-    One pass over the batches, in batch and charge id order.
+) -> tuple[dict[str, set[str]], dict[str, Decimal]]:
+    """The billing currencies of each customer's charges in the batches (``customer ->
+    accounts``; a customer without charges is left out), and the billed cost of each
+    account no customer of the tenant claims (``claimed`` are the accounts any customer
+    lists): reported, never dropped.
     """
-    owners: dict[str, list[str]] = {}
+    by_account = bulk.account_currencies(session, batch_ids)
+    found: dict[str, set[str]] = {}
     for customer, listed in accounts.items():
-        for account in listed:
-            holders = owners.setdefault(account, [])
-            if customer not in holders:
-                holders.append(customer)
-    found: dict[str, CustomerCharges] = {}
+        currencies = set().union(*(by_account.get(account, ()) for account in listed))
+        if currencies:
+            found[customer] = currencies
     unclaimed: dict[str, Decimal] = {}
-    for charges in bulk.customer_charges(session, batch_ids):
-        # Charges of one account usually follow each other: each run is routed at once.
-        for account, run in groupby(charges, key=_ACCOUNT):
-            holders = owners.get(account)
-            if holders is None:
-                if account not in claimed:
-                    spent = sum((charge.cost for charge in run), unclaimed.get(account, ZERO))
-                    unclaimed[account] = spent
-                continue
-            shared = list(run)
-            for customer in holders:
-                entry = found.get(customer)
-                if entry is None:
-                    entry = found[customer] = CustomerCharges([], set())
-                entry.charges.extend(shared)
-    currencies = bulk.account_currencies(session, batch_ids)
-    for customer, entry in found.items():
-        for account in accounts[customer]:
-            entry.currencies |= currencies.get(account, set())
+    strays = [account for account in by_account if account not in claimed]
+    for charges in bulk.customer_charges(session, batch_ids, strays):
+        for charge in charges:
+            unclaimed[charge.account_id] = unclaimed.get(charge.account_id, ZERO) + charge.cost
     return found, unclaimed
 
 
@@ -190,8 +162,8 @@ def credit_balances(
 class NewStatement:
     """A built statement about to be stored: the row's columns and what it is made of."""
 
-    row: dict[str, Any]  # the statements table's columns
-    built: BuiltStatement
+    row: dict[str, Any]  # the statements table's columns but the detail snapshot
+    made: Made  # its totals, detail snapshot and line rows
     audit: dict[str, Any]  # the audit entry's detail
 
 
@@ -202,16 +174,15 @@ def store(session: Session, tenant: str, statements: Sequence[NewStatement]) -> 
     connection = session.connection()
     now = m.utcnow()
     connection.execute(
-        insert(m.Statement.__table__),
-        [{**s.row, "details": write_details(s.built.details)} for s in statements],
+        insert(m.Statement.__table__), [{**s.row, "details": s.made.details} for s in statements]
     )
-    bulk.insert_statement_lines(session, ((s.row["id"], s.built.lines) for s in statements))
+    bulk.insert_line_rows(session, (row for s in statements for row in s.made.lines))
     applications = [
         {
             "tenant_id": tenant,
             "customer_id": s.row["customer_id"],
             "kind": APPLICATION,
-            "amount": s.built.credits,
+            "amount": s.made.credits,
             "currency": s.row["currency"],
             "comment": "",
             "statement_id": s.row["id"],
@@ -219,7 +190,7 @@ def store(session: Session, tenant: str, statements: Sequence[NewStatement]) -> 
             "created_at": now,
         }
         for s in statements
-        if s.built.credits
+        if s.made.credits
     ]
     if applications:
         connection.execute(insert(m.CreditEntry.__table__), applications)
@@ -328,7 +299,7 @@ def statement_row(
     customer_id: str,
     provider: str,
     period: BillingPeriod,
-    built: BuiltStatement,
+    built: Made,
     **columns: Any,
 ) -> dict[str, Any]:
     """A statements-table row for a new Draft of ``built``; ``columns`` gives the rest."""

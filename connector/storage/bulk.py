@@ -91,9 +91,13 @@ def _in_batches(batch_ids: Sequence[int], marker: str) -> str:
     return f"batch_id IN ({', '.join([marker] * len(batch_ids))})"
 
 
-def customer_charges(session: Session, batch_ids: Sequence[int]) -> Iterator[list[CustomerCharge]]:
-    """Every charge of ``batch_ids`` as a CustomerCharge, by batch and id (the order the
-    batch_id index already holds, so the database sorts nothing), a list at a time.
+def customer_charges(
+    session: Session, batch_ids: Sequence[int], accounts: Sequence[str] | None = None
+) -> Iterator[list[CustomerCharge]]:
+    """The charges of ``batch_ids`` as CustomerCharges, a list at a time: all of them, by
+    batch and id (the order the batch_id index already holds, so the database sorts
+    nothing), or those of ``accounts``, by batch, account and id (the order of the
+    batch and account index, which finds them without reading the others).
 
     Money comes back as Decimal and ``is_marketplace`` as bool on both databases, the
     values the Money and Boolean column types would give; each charge is made straight
@@ -101,18 +105,34 @@ def customer_charges(session: Session, batch_ids: Sequence[int]) -> Iterator[lis
     """
     if not batch_ids:
         return
+    if accounts is None:
+        yield from _charge_rows(session, batch_ids, (), "batch_id, id")
+        return
+    for chosen in _chunks(sorted(set(accounts))):
+        yield from _charge_rows(session, batch_ids, chosen, "batch_id, sub_account_id, id")
+
+
+def _chunks(items: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _charge_rows(
+    session: Session, batch_ids: Sequence[int], accounts: Sequence[str], order: str
+) -> Iterator[list[CustomerCharge]]:
     connection = session.connection()
     postgres = connection.dialect.name == "postgresql"
-    sql = (
-        f"SELECT {', '.join(CUSTOMER_CHARGE_COLUMNS)} FROM charges "
-        f"WHERE {_in_batches(batch_ids, '%s' if postgres else '?')} ORDER BY batch_id, id"
-    )
+    marker = "%s" if postgres else "?"
+    where = _in_batches(batch_ids, marker)
+    if accounts:
+        where += f" AND sub_account_id IN ({', '.join([marker] * len(accounts))})"
+    sql = f"SELECT {', '.join(CUSTOMER_CHARGE_COLUMNS)} FROM charges WHERE {where} ORDER BY {order}"
     driver: Any = connection.connection.driver_connection
     # PostgreSQL: a server-side cursor, so the rows arrive a batch at a time.
     cursor = driver.cursor(name="charge_rows") if postgres else driver.cursor()
     make = tuple.__new__
     try:
-        cursor.execute(sql, tuple(batch_ids))
+        cursor.execute(sql, (*batch_ids, *accounts))
         while rows := cursor.fetchmany(10_000):
             if postgres:  # psycopg gives Decimal for numeric and bool for boolean already
                 yield [make(CustomerCharge, row) for row in rows]
@@ -151,24 +171,26 @@ LINE_COLUMNS = (
 )  # fmt: skip
 
 
-def insert_statement_lines(
-    session: Session, lines: Iterable[tuple[str, Sequence[StatementLine]]]
-) -> None:
-    """Insert each statement's lines, ``(statement_id, lines)``, in the given order.
+def line_rows(statement_id: str, lines: Sequence[StatementLine], text: bool) -> list[tuple]:
+    """A statement's lines as rows of LINE_COLUMNS; ``text=True`` gives SQLite's
+    representation of money (models.Money: the exact decimal string).
 
     Amounts must be Decimal, as built by the domain (Decimal arithmetic refuses floats,
     so a float cannot reach here without one being put in on purpose).
     """
-    if is_postgresql(session):
-        rows: Iterable[tuple] = (
-            (sid, x.position, x.kind, x.description, x.amount, x.cost, x.service_category,
-             x.account_id, x.quantity)
-            for sid, group in lines for x in group
-        )  # fmt: skip
-    else:  # models.Money on SQLite: the exact decimal string
-        rows = (
-            (sid, x.position, x.kind, x.description, str(x.amount), str(x.cost),
+    if text:
+        return [
+            (statement_id, x.position, x.kind, x.description, str(x.amount), str(x.cost),
              x.service_category, x.account_id, str(x.quantity))
-            for sid, group in lines for x in group
-        )  # fmt: skip
+            for x in lines
+        ]  # fmt: skip
+    return [
+        (statement_id, x.position, x.kind, x.description, x.amount, x.cost,
+         x.service_category, x.account_id, x.quantity)
+        for x in lines
+    ]  # fmt: skip
+
+
+def insert_line_rows(session: Session, rows: Iterable[tuple]) -> None:
+    """Insert statement lines made by :func:`line_rows` for this session's database."""
     _write(session, "statement_lines", LINE_COLUMNS, rows)

@@ -9,7 +9,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -44,6 +44,19 @@ def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _with_driver(url: URL) -> URL:
+    return url.set(drivername="postgresql+psycopg") if url.drivername == "postgresql" else url
+
+
+def reader_engine(url: str) -> Engine:
+    """An engine that only reads ``url`` (already shown to work by create_db_engine).
+
+    Its transactions take no lock: on SQLite, the daemon's engine begins each one with
+    the write lock, which a process reading beside a writer must not wait for.
+    """
+    return create_engine(_with_driver(make_url(url)))
+
+
 def create_db_engine(url: str) -> Engine:
     """An engine for ``url`` that has been shown to connect.
 
@@ -57,8 +70,7 @@ def create_db_engine(url: str) -> Engine:
             f"database URL {url!r} is not valid: use sqlite:///path/to/file.db or "
             "postgresql+psycopg://user@host:5432/dbname"
         ) from exc
-    if parsed.drivername == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")
+    parsed = _with_driver(parsed)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     try:

@@ -197,33 +197,65 @@ def test_the_report_lists_statements_without_holding_their_rows(runtime) -> None
     assert rebuilt.generated[0].revision == report.generated[1].revision + 1
 
 
-def test_charges_go_to_each_holder_of_their_account_the_rest_is_unclaimed(monkeypatch) -> None:
+def _charge(account: str, cost: str) -> CustomerCharge:
+    return CustomerCharge(account, "EC2", "Compute", "Box", "Usage", "Usage", False,
+                          Decimal(cost), Decimal(cost), Decimal(1))  # fmt: skip
+
+
+def test_a_parts_charges_go_to_each_holder_of_their_account(monkeypatch) -> None:
+    from connector.pipeline import build_parts
+
+    # As the database gives them: by batch, then account (runs of one account), over two
+    # lists; "shared" is listed by two customers of the part.
+    stored = [
+        [_charge("a", "1"), _charge("a", "2"), _charge("b", "4"), _charge("shared", "3")],
+        [_charge("a", "7"), _charge("b", "5"), _charge("shared", "8")],
+    ]
+    asked = []
+
+    def customer_charges(session, batch_ids, accounts):
+        asked.append((batch_ids, sorted(accounts)))
+        return iter(stored)
+
+    monkeypatch.setattr(build_parts.bulk, "customer_charges", customer_charges)
+    orders = [
+        build_parts.Order(name, accounts, None, None, Decimal(1))
+        for name, accounts in (("C1", ("a", "shared")), ("C2", ("b", "shared")), ("C3", ("c",)))
+    ]
+    part = build_parts.Part((1, 2), orders, upfront_apart=False, text_money=True)
+    found = build_parts._charges(None, part)
+    assert asked == [((1, 2), ["a", "b", "c", "shared"])]
+    assert [[str(x.cost) for x in charges] for charges in found] == [
+        ["1", "2", "3", "7", "8"],
+        ["4", "3", "5", "8"],
+        [],
+    ]
+
+
+def test_customers_currencies_and_the_spend_no_customer_claims(monkeypatch) -> None:
     from connector.pipeline import build_store
 
-    def charge(account: str, cost: str) -> CustomerCharge:
-        return CustomerCharge(account, "EC2", "Compute", "Box", "Usage", "Usage", False,
-                              Decimal(cost), Decimal(cost), Decimal(1))  # fmt: skip
+    asked = []
 
-    # Runs of one account, an account listed twice, one nobody lists, one listed by a
-    # customer not being built, a batch boundary.
-    stored = [
-        [charge("a", "1"), charge("a", "2"), charge("shared", "3"), charge("b", "4")],
-        [charge("b", "5"), charge("nobody", "6"), charge("a", "7"), charge("shared", "8")],
-        [charge("nobody", "0.25"), charge("not-built", "9"), charge("nobody", "-0.5")],
-    ]
-    monkeypatch.setattr(build_store.bulk, "customer_charges", lambda session, ids: iter(stored))
+    def customer_charges(session, batch_ids, accounts):
+        asked.append(sorted(accounts))
+        yield [_charge("nobody", "6"), _charge("nobody", "0.25")]
+        yield [_charge("nobody", "-0.5")]
+
+    monkeypatch.setattr(build_store.bulk, "customer_charges", customer_charges)
     monkeypatch.setattr(
         build_store.bulk,
         "account_currencies",
-        lambda session, ids: {"a": {"USD"}, "b": {"USD"}, "shared": {"EUR"}},
-    )
-    found, unclaimed = build_store.charges_by_customer(
+        lambda session, ids: {
+            "a": {"USD"}, "b": {"USD"}, "shared": {"EUR"}, "nobody": {"USD"}, "not-built": {"USD"}
+        },
+    )  # fmt: skip
+    found, unclaimed = build_store.customer_currencies(
         None,
         [1, 2],
-        {"C1": ["a", "shared"], "C2": ["b", "shared"], "C3": ["none"]},
+        {"C1": ["a", "shared"], "C2": ["b"], "C3": ["none"]},
         claimed={"a", "b", "shared", "none", "not-built"},
     )
-    costs = {c: [str(x.cost) for x in entry.charges] for c, entry in found.items()}
-    assert costs == {"C1": ["1", "2", "3", "7", "8"], "C2": ["3", "4", "5", "8"]}
-    assert found["C1"].currencies == {"USD", "EUR"} and found["C2"].currencies == {"USD", "EUR"}
+    assert found == {"C1": {"USD", "EUR"}, "C2": {"USD"}}  # C3's account has no charges
+    assert asked == [["nobody"]]  # only unclaimed accounts' charges are read
     assert unclaimed == {"nobody": Decimal("5.75")}  # 6 + 0.25 - 0.5

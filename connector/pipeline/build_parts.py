@@ -1,0 +1,202 @@
+"""A build's parts: some customers' statements read, built and made into rows.
+
+Building a period's statements is mostly reading the customers' charges, pricing them
+and making the rows to store; storing is the smaller share, and one transaction must
+do it. So the builder splits its customers into parts, and worker processes (one per
+CPU core by default, ``build_workers`` in the daemon settings) each read and build a
+part through their own read-only connection while the builder stores the parts before
+it, in order, in its transaction. With one worker, or a database that only the
+builder's connection can see (in-memory SQLite), the parts are built in the builder's
+process, one after another, by the same code.
+
+A worker reads charges that were committed before the build began (ingest commits its
+batches), and writes nothing; credit balances, statement ids and everything else that
+needs the builder's transaction are decided before the parts are handed out.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+from collections import Counter, deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from connector.domain.currency import convert
+from connector.domain.pricing import PricebookVersion
+from connector.domain.statement import CustomerCharge, StatementOptions, build_statement
+from connector.pipeline import purchases
+from connector.storage import bulk
+from connector.storage.db import reader_engine
+from connector.storage.details import write_details
+
+# Customers per part: small enough that every worker stays busy to the end and that
+# the parts waiting to be stored stay small, large enough that a part's charges are
+# read by a few queries.
+PART = 250
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """One statement to build."""
+
+    statement_id: str
+    accounts: tuple[str, ...]
+    pricebook: PricebookVersion
+    options: StatementOptions  # with the customer's usable credit
+    exchange_rate: Decimal  # billing currency -> invoice currency
+    #: Purchase builds: the purchases approved purchase statements billed already
+    #: (``purchases.unbilled``); ``None`` for a usage build.
+    billed: Counter | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    batch_ids: tuple[int, ...]
+    orders: Sequence[Order]
+    upfront_apart: bool  # usage statements leave upfront purchases out
+    text_money: bool  # line rows for SQLite: money as exact decimal text
+
+
+@dataclass(frozen=True, slots=True)
+class Made:
+    """A built statement as the rows to store; ``None`` in a part's results means a
+    purchase order found nothing left to bill."""
+
+    statement_id: str
+    subtotal: Decimal
+    tax: Decimal
+    total: Decimal
+    credits: Decimal
+    details: str  # the detail snapshot's stored text
+    lines: list[tuple]  # bulk.line_rows
+
+
+_ACCOUNT = itemgetter(0)  # CustomerCharge.account_id
+
+
+def _charges(session: Session, part: Part) -> list[list[CustomerCharge]]:
+    """Each order's charges, in the order's position; an account listed by several
+    customers gives each of them all its charges."""
+    holders: dict[str, list[int]] = {}
+    for position, order in enumerate(part.orders):
+        for account in order.accounts:
+            holders.setdefault(account, []).append(position)
+    found: list[list[CustomerCharge]] = [[] for _ in part.orders]
+    for rows in bulk.customer_charges(session, part.batch_ids, list(holders)):
+        # The rows come by batch and account: each account's run is routed at once.
+        for account, run in groupby(rows, key=_ACCOUNT):
+            listed = holders[account]
+            if len(listed) == 1:
+                found[listed[0]].extend(run)
+                continue
+            shared = list(run)
+            for position in listed:
+                found[position].extend(shared)
+    return found
+
+
+def build_part(session: Session, part: Part) -> list[Made | None]:
+    """Read, build and make rows of each order of ``part``, in order."""
+    made: list[Made | None] = []
+    for order, charges in zip(part.orders, _charges(session, part), strict=True):
+        if order.billed is not None:
+            charges = purchases.unbilled(charges, order.billed)
+            if not charges:
+                made.append(None)
+                continue
+        elif part.upfront_apart:
+            charges = purchases.without_upfront(charges)
+        charges = convert(charges, order.exchange_rate)
+        built = build_statement(charges, order.pricebook, order.options)
+        made.append(
+            Made(
+                order.statement_id,
+                built.subtotal,
+                built.tax,
+                built.total,
+                built.credits,
+                write_details(built.details),
+                bulk.line_rows(order.statement_id, built.lines, part.text_money),
+            )  # fmt: skip
+        )
+    return made
+
+
+def parts(
+    orders: Sequence[Order], batch_ids: Sequence[int], upfront_apart: bool, text_money: bool
+) -> list[Part]:
+    return [
+        Part(tuple(batch_ids), orders[start : start + PART], upfront_apart, text_money)
+        for start in range(0, len(orders), PART)
+    ]
+
+
+def shareable(url: str) -> bool:
+    """Whether another process's connection to ``url`` sees the same database."""
+    parsed = make_url(url)
+    return parsed.get_backend_name() != "sqlite" or parsed.database not in (None, "", ":memory:")
+
+
+def made_parts(
+    session: Session, url: str, todo: Sequence[Part], workers: int
+) -> Iterator[list[Made | None]]:
+    """Each part's statements, in order: built by ``workers`` processes reading ``url``,
+    or here, on ``session``, when one worker (or one part) would do."""
+    if workers <= 1 or len(todo) <= 1 or not shareable(url):
+        for part in todo:
+            yield build_part(session, part)
+        return
+    pool = ProcessPoolExecutor(
+        min(workers, len(todo)), mp_context=_context(), initializer=_connect, initargs=(url,)
+    )
+    try:
+        waiting: deque[Future[list[Made | None]]] = deque()
+        ahead = iter(todo)
+        # Two parts per worker in flight: workers never wait for the builder to take a
+        # part, and at most that many parts' rows wait in memory.
+        for part in ahead:
+            waiting.append(pool.submit(_build_in_worker, part))
+            if len(waiting) == 2 * workers:
+                break
+        while waiting:
+            made = waiting.popleft().result()
+            part = next(ahead, None)
+            if part is not None:
+                waiting.append(pool.submit(_build_in_worker, part))
+            yield made
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    # Workers start from a small server process that has imported this module once:
+    # quick to start, and nothing of the builder's (threads, open connections) is forked.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context
+
+
+_worker_sessions: sessionmaker | None = None
+
+
+def _connect(url: str) -> None:
+    global _worker_sessions
+    _worker_sessions = sessionmaker(reader_engine(url))
+    # A worker lives for one build, whose values are acyclic and freed by reference
+    # counting; the cycle collector would re-scan the millions alive at each pass (as
+    # in the builder, see build._cyclic_gc_paused).
+    gc.disable()
+
+
+def _build_in_worker(part: Part) -> list[Made | None]:
+    assert _worker_sessions is not None, "the pool's initializer connects each worker"
+    with _worker_sessions() as session:
+        return build_part(session, part)

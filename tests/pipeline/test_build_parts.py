@@ -1,0 +1,82 @@
+"""Statements built in worker processes are the statements one process builds.
+
+The example tenant's three AWS customers, one customer a part, two workers: each
+statement read back is compared, Decimal for Decimal, with the pure domain function's
+(the oracle of test_build_bulk_store), on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from connector.pipeline import build_parts, credits
+from connector.pipeline.build import generate
+from connector.pipeline.ingest import ingest
+from connector.storage import models as m
+from tests.pipeline.test_build_bulk_store import assert_same, oracle, read_back
+from tests.pipeline.test_month_end_to_end import AFTER_CLOSE, OCTOBER
+
+
+@pytest.fixture
+def two_workers(runtime, monkeypatch):
+    monkeypatch.setattr(build_parts, "PART", 1)
+    runtime.settings.build_workers = 2
+    return runtime
+
+
+def test_statements_built_by_workers_are_those_one_process_builds(two_workers, db_url) -> None:
+    runtime = two_workers
+    ingest(runtime, "acme", "aws")
+    credits.grant(runtime, "acme", "1002", "100.0000000001", "promo", "test")
+    report = generate(runtime, "acme", "aws", OCTOBER, today=AFTER_CLOSE)
+    # In the tenant file's order, each once, whichever worker finished first.
+    assert [s.customer_id for s in report.generated] == ["1001", "1002", "1003"]
+    available = {"1001": Decimal(0), "1002": Decimal("100.0000000001"), "1003": Decimal(0)}
+    for statement in report.generated:
+        built = oracle(runtime, statement.customer_id, available[statement.customer_id])
+        assert_same(read_back(runtime, statement.id), built, db_url.startswith("sqlite"))
+    ids = [s.id for s in report.generated]
+    assert ids == sorted(ids)  # time-ordered ids, given before the parts are handed out
+
+    rebuilt = generate(runtime, "acme", "aws", OCTOBER, today=AFTER_CLOSE).generated
+    assert [s.revision for s in rebuilt] == [2, 2, 2]
+    with runtime.db.transaction() as session:
+        assert set(session.scalars(select(m.Statement.id))) == {s.id for s in rebuilt}
+        applied = session.scalars(
+            select(m.CreditEntry.amount).where(m.CreditEntry.kind == credits.APPLICATION)
+        ).all()
+        assert applied == [Decimal("100.0000000001")]  # given back, then applied once
+
+
+def test_a_workers_failure_reaches_the_builder(two_workers) -> None:
+    """A part that cannot be built raises its error in the builder, at its turn
+    (the builder's transaction then ends without storing anything)."""
+    runtime = two_workers
+    ingest(runtime, "acme", "aws")
+    with runtime.db.transaction() as session:
+        batch_ids = tuple(session.scalars(select(m.ChargeBatch.id)))
+        accounts = tuple(session.scalars(select(m.Charge.sub_account_id).distinct()))
+    broken = build_parts.Order("s-1", accounts, None, None, Decimal(1))  # no options
+    good = build_parts.Part(batch_ids, [], upfront_apart=False, text_money=True)
+    bad = build_parts.Part(batch_ids, [broken], upfront_apart=False, text_money=True)
+    with runtime.db.transaction() as session:
+        made = build_parts.made_parts(session, runtime.db.url, [good, bad, good], workers=2)
+        assert next(made) == []
+        with pytest.raises(AttributeError, match="currency"):
+            next(made)
+
+
+@pytest.mark.parametrize(
+    ("url", "shared"),
+    [
+        ("sqlite:///var/lib/connector.db", True),
+        ("sqlite://", False),
+        ("sqlite:///:memory:", False),
+        ("postgresql+psycopg://u@db/connector", True),
+    ],
+)
+def test_only_a_database_other_processes_can_open_is_shared(url, shared) -> None:
+    assert build_parts.shareable(url) is shared
