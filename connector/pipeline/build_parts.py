@@ -125,7 +125,7 @@ def build_part(session: Session, part: Part) -> list[Made | None]:
                 built.credits,
                 write_details(built.details),
                 bulk.line_rows(order.statement_id, built.lines, part.text_money),
-            )  # fmt: skip
+            )
         )
     return made
 
@@ -133,6 +133,7 @@ def build_part(session: Session, part: Part) -> list[Made | None]:
 def parts(
     orders: Sequence[Order], batch_ids: Sequence[int], upfront_apart: bool, text_money: bool
 ) -> list[Part]:
+    """``orders`` split into parts of :data:`PART` customers, in order."""
     return [
         Part(tuple(batch_ids), orders[start : start + PART], upfront_apart, text_money)
         for start in range(0, len(orders), PART)
@@ -179,6 +180,9 @@ def made_parts(
 def _context() -> multiprocessing.context.BaseContext:
     # Workers start from a small server process that has imported this module once:
     # quick to start, and nothing of the builder's (threads, open connections) is forked.
+    # Where there is no such server (Windows), each worker starts afresh.
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
     return context

@@ -7,16 +7,25 @@ statement read back is compared, Decimal for Decimal, with the pure domain funct
 
 from __future__ import annotations
 
+from collections import Counter
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
+from connector.domain.pricing import version_in_force
 from connector.pipeline import build_parts, credits
-from connector.pipeline.build import generate
+from connector.pipeline.build import _statement_options, generate, pricebook_versions
 from connector.pipeline.ingest import ingest
 from connector.storage import models as m
 from tests.pipeline.test_build_bulk_store import assert_same, oracle, read_back
+from tests.pipeline.test_currency_and_purchases import (
+    ACCOUNT,
+    charge,
+    make_runtime,
+    store,
+    upfront,
+)
 from tests.pipeline.test_month_end_to_end import AFTER_CLOSE, OCTOBER
 
 
@@ -80,3 +89,45 @@ def test_a_workers_failure_reaches_the_builder(two_workers) -> None:
 )
 def test_only_a_database_other_processes_can_open_is_shared(url, shared) -> None:
     assert build_parts.shareable(url) is shared
+
+
+@pytest.fixture
+def globex(tmp_path, db_url):
+    runtime = make_runtime(tmp_path, db_url, policy="immediately", currency="USD")
+    yield runtime
+    runtime.db.dispose()
+
+
+def test_purchase_and_usage_parts_built_in_workers_equal_those_built_here(globex) -> None:
+    """Globex's one account: an approved-looking purchase (1,200.00) is left out of the
+    purchase order by what was billed, a new one (300.00) is kept; the usage order
+    leaves both upfront fees out. The same parts give the same rows either way."""
+    runtime = globex
+    store(runtime, "v1", charge("Compute", "50.00"), upfront("1200.00", day=5),
+          upfront("300.00", day=20))  # fmt: skip
+    config = runtime.tenant("globex")
+    customer = config.customer("2001")
+    pricebook = version_in_force(pricebook_versions(config, "aws-10"), OCTOBER.start)
+    options = _statement_options(config, customer, config.generation, Decimal(0))
+    billed = Counter(
+        {(ACCOUNT, "Amazon Elastic Compute Cloud", "Amazon Elastic Compute Cloud",
+          "Amazon Elastic Compute Cloud-sku", "Fee", Decimal("1200.00").normalize()): 1}
+    )  # fmt: skip
+    with runtime.db.transaction() as session:
+        batch_ids = tuple(session.scalars(select(m.ChargeBatch.id)))
+        purchase = build_parts.Part(
+            batch_ids,
+            [build_parts.Order("p", (ACCOUNT,), pricebook, options, Decimal(1), billed)],
+            upfront_apart=True, text_money=True,
+        )  # fmt: skip
+        usage = build_parts.Part(
+            batch_ids,
+            [build_parts.Order("u", (ACCOUNT,), pricebook, options, Decimal(1))],
+            upfront_apart=True, text_money=True,
+        )  # fmt: skip
+        here = [build_parts.build_part(session, part) for part in (purchase, usage)]
+        there = list(build_parts.made_parts(session, runtime.db.url, [purchase, usage], 2))
+    assert there == here
+    [bought], [used] = here
+    assert [line[4] for line in bought.lines if line[2] == "service"] == ["330.00"]
+    assert [line[4] for line in used.lines if line[2] == "service"] == ["55.00"]
