@@ -92,12 +92,11 @@ def _in_batches(batch_ids: Sequence[int], marker: str) -> str:
 
 
 def customer_charges(
-    session: Session, batch_ids: Sequence[int], accounts: Sequence[str] | None = None
+    session: Session, batch_ids: Sequence[int], accounts: Sequence[str]
 ) -> Iterator[list[CustomerCharge]]:
-    """The charges of ``batch_ids`` as CustomerCharges, a list at a time: all of them, by
-    batch and id (the order the batch_id index already holds, so the database sorts
-    nothing), or those of ``accounts``, by batch, account and id (the order of the
-    batch and account index, which finds them without reading the others).
+    """The charges of ``accounts`` in ``batch_ids`` as CustomerCharges, a list at a time,
+    by batch, account and id: the order of the batch and account index, which finds
+    them without reading the batches' other charges.
 
     Money comes back as Decimal and ``is_marketplace`` as bool on both databases, the
     values the Money and Boolean column types would give; each charge is made straight
@@ -105,11 +104,8 @@ def customer_charges(
     """
     if not batch_ids:
         return
-    if accounts is None:
-        yield from _charge_rows(session, batch_ids, (), "batch_id, id")
-        return
     for chosen in _chunks(sorted(set(accounts))):
-        yield from _charge_rows(session, batch_ids, chosen, "batch_id, sub_account_id, id")
+        yield from _charge_rows(session, batch_ids, chosen)
 
 
 def _chunks(items: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
@@ -118,15 +114,17 @@ def _chunks(items: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
 
 
 def _charge_rows(
-    session: Session, batch_ids: Sequence[int], accounts: Sequence[str], order: str
+    session: Session, batch_ids: Sequence[int], accounts: Sequence[str]
 ) -> Iterator[list[CustomerCharge]]:
     connection = session.connection()
     postgres = connection.dialect.name == "postgresql"
     marker = "%s" if postgres else "?"
-    where = _in_batches(batch_ids, marker)
-    if accounts:
-        where += f" AND sub_account_id IN ({', '.join([marker] * len(accounts))})"
-    sql = f"SELECT {', '.join(CUSTOMER_CHARGE_COLUMNS)} FROM charges WHERE {where} ORDER BY {order}"
+    sql = (
+        f"SELECT {', '.join(CUSTOMER_CHARGE_COLUMNS)} FROM charges "
+        f"WHERE {_in_batches(batch_ids, marker)} "
+        f"AND sub_account_id IN ({', '.join([marker] * len(accounts))}) "
+        "ORDER BY batch_id, sub_account_id, id"
+    )
     driver: Any = connection.connection.driver_connection
     # PostgreSQL: a server-side cursor, so the rows arrive a batch at a time.
     cursor = driver.cursor(name="charge_rows") if postgres else driver.cursor()

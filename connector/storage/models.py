@@ -132,12 +132,11 @@ class Charge(Base):
     """A canonical charge (FOCUS semantics), aggregated at full precision."""
 
     __tablename__ = "charges"
-    # The charges of some of a batch's accounts (one part of a build) found directly; the
-    # batch_id index stays for reading a whole batch in id order without a sort.
+    # A batch's charges, and those of some of its accounts (one part of a build), directly.
     __table_args__ = (Index("ix_charges_batch_account", "batch_id", "sub_account_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("charge_batches.id"), index=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("charge_batches.id"))
     billing_account_id: Mapped[str] = mapped_column(String(128))
     sub_account_id: Mapped[str] = mapped_column(String(128))
     charge_category: Mapped[str] = mapped_column(String(32))

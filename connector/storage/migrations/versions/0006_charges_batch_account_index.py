@@ -1,8 +1,9 @@
-"""Index charges by batch and account
+"""Index charges by batch and account, in place of the batch index
 
 A build split into parts (one per worker process) reads the charges of some of a
 batch's accounts; with the batch index alone each part read every charge of the batch.
-The batch index stays: reading a whole batch in id order needs no sort with it.
+The new index starts with batch_id, so whatever used the old one uses it instead, and
+an ingest still maintains one index.
 
 Revision ID: 0006
 Revises: 0005
@@ -17,8 +18,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_charges_batch_account", "charges", ["batch_id", "sub_account_id"])
+    with op.batch_alter_table("charges") as batch_op:
+        batch_op.create_index("ix_charges_batch_account", ["batch_id", "sub_account_id"])
+        batch_op.drop_index("ix_charges_batch_id")
 
 
 def downgrade() -> None:
-    op.drop_index("ix_charges_batch_account", table_name="charges")
+    with op.batch_alter_table("charges") as batch_op:
+        batch_op.create_index("ix_charges_batch_id", ["batch_id"])
+        batch_op.drop_index("ix_charges_batch_account")
