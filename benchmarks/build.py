@@ -9,8 +9,12 @@ inserted through ``connector.storage.bulk.insert_charges``: about 50 service cat
 per customer (2 usage types each, the detail rows), marketplace rows, and provider tax
 and credit rows that statements leave out.
 
-Timed: ``connector.pipeline.build.generate`` for each provider, summed. Per-provider
-timings go to stderr; the last line is JSON with statements per second and peak RSS.
+Timed: ``connector.pipeline.build.generate`` for each provider, summed, with the
+daemon's default ``build_workers`` (one worker process per CPU core; set
+CONNECTOR_BUILD_WORKERS=1 to build in this process only). Per-provider timings, with the
+CPU seconds of this process and of the workers, go to stderr; the last line is JSON
+with statements per second, this process's peak RSS and the peak of the summed RSS of
+this process and its workers during the timed part.
 Target: at least 1,000 statements per second (15,000 statements in at most 15 s).
 
     .venv/bin/python benchmarks/build.py [--customers 5000] [--categories 48]
