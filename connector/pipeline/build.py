@@ -219,6 +219,14 @@ def generate(
     return usage
 
 
+def _reported(made: Iterator[list]) -> Iterator[list]:
+    """``made``, with a lost worker reported as a BuildError (the CLI's exit code 5)."""
+    try:
+        yield from made
+    except build_parts.WorkerLost as exc:
+        raise BuildError(str(exc)) from None
+
+
 def _exchange_rates(config: TenantConfig) -> ExchangeRates:
     try:
         return tenant_rates(config)
@@ -329,7 +337,7 @@ def _generate(
         workers = runtime.settings.build_workers or os.cpu_count() or 1
         made_parts = build_parts.made_parts(session, runtime.db.url, parts, workers)
         position = 0
-        for part, made_part in zip(parts, made_parts, strict=True):
+        for part, made_part in zip(parts, _reported(made_parts), strict=True):
             built_round = []
             for order, made in zip(part.orders, made_part, strict=True):
                 planned_statement = todo[position]

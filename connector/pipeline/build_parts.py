@@ -21,6 +21,7 @@ import multiprocessing
 from collections import Counter, deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import groupby
@@ -77,6 +78,11 @@ class Made:
     credits: Decimal
     details: str  # the detail snapshot's stored text
     lines: list[tuple]  # bulk.line_rows
+
+
+class WorkerLost(Exception):
+    """A worker process ended before handing back its part (the part's error, if it
+    raised one, is raised as it is)."""
 
 
 _ACCOUNT = itemgetter(0)  # CustomerCharge.account_id
@@ -168,7 +174,14 @@ def made_parts(
             if len(waiting) == 2 * workers:
                 break
         while waiting:
-            made = waiting.popleft().result()
+            try:
+                made = waiting.popleft().result()
+            except BrokenProcessPool:
+                raise WorkerLost(
+                    "a statement build worker process ended before finishing its part "
+                    "(killed, or out of memory); nothing was stored. Build again, or set "
+                    "build_workers: 1 in connector.yaml to build in this process only"
+                ) from None
             part = next(ahead, None)
             if part is not None:
                 waiting.append(pool.submit(_build_in_worker, part))

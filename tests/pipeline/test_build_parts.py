@@ -7,6 +7,7 @@ statement read back is compared, Decimal for Decimal, with the pure domain funct
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from decimal import Decimal
 
@@ -15,7 +16,12 @@ from sqlalchemy import select
 
 from connector.domain.pricing import version_in_force
 from connector.pipeline import build_parts, credits
-from connector.pipeline.build import _statement_options, generate, pricebook_versions
+from connector.pipeline.build import (
+    BuildError,
+    _statement_options,
+    generate,
+    pricebook_versions,
+)
 from connector.pipeline.ingest import ingest
 from connector.storage import models as m
 from tests.pipeline.test_build_bulk_store import assert_same, oracle, read_back
@@ -76,6 +82,39 @@ def test_a_workers_failure_reaches_the_builder(two_workers) -> None:
         assert next(made) == []
         with pytest.raises(AttributeError, match="currency"):
             next(made)
+
+
+class EndsTheProcess:
+    """Unpickled in a worker, it ends that process at once, as the kernel's OOM killer
+    would."""
+
+    def __reduce__(self):
+        return (os._exit, (9,))
+
+
+def test_a_worker_that_dies_is_reported_and_nothing_is_stored(two_workers) -> None:
+    runtime = two_workers
+    ingest(runtime, "acme", "aws")
+    with runtime.db.transaction() as session:
+        batch_ids = tuple(session.scalars(select(m.ChargeBatch.id)))
+    killed = build_parts.Order("s-1", ("1",), EndsTheProcess(), None, Decimal(1))
+    part = build_parts.Part(batch_ids, [killed], upfront_apart=False, text_money=True)
+    with runtime.db.transaction() as session:
+        made = build_parts.made_parts(session, runtime.db.url, [part, part], workers=2)
+        with pytest.raises(build_parts.WorkerLost, match="build_workers: 1"):
+            next(made)
+    # Through the builder: its BuildError, and its transaction stored nothing.
+    real_parts = build_parts.parts
+
+    def with_a_killed_order(orders, *args, **kwargs):
+        return real_parts([*orders, killed], *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(build_parts, "parts", with_a_killed_order)
+        with pytest.raises(BuildError, match="ended before finishing its part"):
+            generate(runtime, "acme", "aws", OCTOBER, today=AFTER_CLOSE)
+    with runtime.db.transaction() as session:
+        assert session.scalars(select(m.Statement.id)).all() == []
 
 
 @pytest.mark.parametrize(
