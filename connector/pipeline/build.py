@@ -219,7 +219,9 @@ def generate(
     return usage
 
 
-def _reported(made: Iterator[list]) -> Iterator[list]:
+def _reported(
+    made: Iterator[list[build_parts.Made | None]],
+) -> Iterator[list[build_parts.Made | None]]:
     """``made``, with a lost worker reported as a BuildError (the CLI's exit code 5)."""
     try:
         yield from made
@@ -319,7 +321,7 @@ def _generate(
                 ),
                 p.exchange_rate,
                 p.billed,
-            )  # fmt: skip
+            )
             for p in todo
         ]
         terms = config.invoice_options
