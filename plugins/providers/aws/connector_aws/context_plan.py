@@ -32,6 +32,7 @@ from connector.contracts import BillingPeriod
 from connector_aws.columns import Header
 from connector_aws.scan_sql import (
     COUNTS,
+    GRAIN,
     ROW_BITS,
     SUMS,
     file_masks_sql,
@@ -40,19 +41,11 @@ from connector_aws.scan_sql import (
     rows_sql,
 )
 
-# The grain without the usage account and the product name.
+# The billing period and the grain, but the usage account and the product name.
 CONTEXT_KEYS = (
     "period_start",
     "period_end",
-    "payer_account",
-    "line_item_type",
-    "product_code",
-    "usage_type",
-    "billing_entity",
-    "legal_entity",
-    "currency",
-    "invoice_id",
-    "reservation_fee",
+    *(key for key in GRAIN if key not in ("usage_account", "product_name")),
 )
 
 

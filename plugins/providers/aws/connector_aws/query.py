@@ -20,7 +20,7 @@ from connector.scratch import ScratchDuckDB
 from connector_aws import context_plan
 from connector_aws.charges import Days
 from connector_aws.columns import PARQUET, Header
-from connector_aws.scan_sql import MASK_BITS, aggregation_sql, mask_count
+from connector_aws.scan_sql import GRAIN, MASK_BITS, aggregation_sql, mask_count
 
 # Required columns whose empty values (NULL) stay visible in the groups.
 REQUIRED_KEYS = (
@@ -34,19 +34,9 @@ REQUIRED_KEYS = (
 # Required value columns with the count that shows an empty one: (alias, count column).
 REQUIRED_VALUES = (("unblended_cost", "rows_with_cost"), ("usage_start", "rows_with_start"))
 
-# What many charges of a period share; see CurAggregate.charge_rows.
-CONTEXT = (
-    "payer_account",
-    "line_item_type",
-    "product_code",
-    "product_name",
-    "usage_type",
-    "billing_entity",
-    "legal_entity",
-    "currency",
-    "invoice_id",
-    "reservation_fee",
-)
+# What many charges of a period share (the grain but the usage account); see
+# CurAggregate.charge_rows.
+CONTEXT = tuple(key for key in GRAIN if key != "usage_account")
 
 # DuckDB's DATE reads "26-10-01" as the year 26: dates outside these years are refused.
 PLAUSIBLE_YEARS = (2000, 2199)
