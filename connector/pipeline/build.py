@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import os
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -22,6 +20,7 @@ from connector.domain.periods import due_date
 from connector.domain.pricing import PricebookVersion, PriceRule, version_in_force
 from connector.domain.statement import StatementOptions
 from connector.domain.totals import Adjustments, SupportTerms
+from connector.gc_pause import cycle_collector_paused
 from connector.pipeline import build_parts, build_plan, credits, purchases
 from connector.pipeline import build_store as store
 from connector.pipeline.audit import record
@@ -112,23 +111,6 @@ def _pricebook_for(
             f"{period.start}: add a version with an earlier 'effective' date"
         )
     return version
-
-
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Pause the cycle collector while a build holds millions of charge and detail values.
-
-    They are acyclic and freed by reference counting; with them all alive, each full
-    collection re-scans every one of them, which cost a large build about a quarter
-    of its time. Collection resumes (if it was on) when the build ends, however it ends.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _statement_options(
@@ -271,7 +253,7 @@ def _generate(
 
     report = BuildReport(period.key)
     generated: list[dict] = []
-    with _cyclic_gc_paused(), runtime.db.transaction() as session:
+    with cycle_collector_paused(), runtime.db.transaction() as session:
         sync_tenant(session, config)
         batch_ids = current_batch_ids(session, tenant, provider, period)
         if not batch_ids:

@@ -209,7 +209,7 @@ def _connect(url: str) -> None:
     _worker_sessions = sessionmaker(reader_engine(url))
     # A worker lives for one build, whose values are acyclic and freed by reference
     # counting; the cycle collector would re-scan the millions alive at each pass (as
-    # in the builder, see build._cyclic_gc_paused).
+    # in the builder, see connector.gc_pause).
     gc.disable()
 
 

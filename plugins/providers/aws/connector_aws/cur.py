@@ -12,9 +12,10 @@ import duckdb
 from pydantic import ValidationError
 
 from connector.contracts import BillingPeriod, ChargeBatch, PluginError, SourceDataError
+from connector.gc_pause import cycle_collector_paused
 from connector.scratch import combined_digest, file_digest
 from connector_aws import diagnose
-from connector_aws.charges import gc_paused, to_charges
+from connector_aws.charges import to_charges
 from connector_aws.columns import Header
 from connector_aws.files import find_cur_files, read_header
 from connector_aws.query import CurAggregate
@@ -89,7 +90,7 @@ def _read(headers: Sequence[Header], period: BillingPeriod | None) -> list[Charg
                 if problem is not None:
                     raise SourceDataError(diagnose.problem_message(headers, problem))
                 summaries = groups.periods()
-                with gc_paused():
+                with cycle_collector_paused():
                     charges = [to_charges(*groups.charge_rows(s.period)) for s in summaries]
         except (
             duckdb.ConversionException,
