@@ -78,20 +78,27 @@ class AwsCurProvider:
 def _read(headers: Sequence[Header], period: BillingPeriod | None) -> list[ChargeBatch]:
     """Aggregate in DuckDB, then build the charges while a second thread hashes the files.
 
-    The hashing waits for the scan: DuckDB keeps every core busy while it runs, but while
-    Python builds charges (holding the GIL) the other core is free, and hashlib releases
-    the GIL.
+    The hashing waits until the first period's groups are fetched: until then DuckDB
+    keeps every core busy (the scan, the checks and the join that numbers the groups),
+    but while Python builds charges (holding the GIL) the other core is free, and
+    hashlib releases the GIL. Started right after the scan, the hash slowed the join
+    down and the read of 5M Parquet rows took 0.13 s longer.
     """
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cur-hash") as pool:
+        digests: Iterator[str] = iter(())
         try:
             with CurAggregate(headers, period) as groups:
-                digests = pool.map(file_digest, [h.path for h in headers])
                 problem = groups.first_problem()
                 if problem is not None:
                     raise SourceDataError(diagnose.problem_message(headers, problem))
                 summaries = groups.periods()
+                charges = []
                 with cycle_collector_paused():
-                    charges = [to_charges(*groups.charge_rows(s.period)) for s in summaries]
+                    for summary in summaries:
+                        rows = groups.charge_rows(summary.period)
+                        if not charges:
+                            digests = pool.map(file_digest, [h.path for h in headers])
+                        charges.append(to_charges(*rows))
         except (
             duckdb.ConversionException,
             duckdb.InvalidInputException,
