@@ -45,32 +45,39 @@ def make_provider(runtime: Runtime, tenant: str, provider_key: str) -> Provider:
 
 
 def store_batch(session: Session, tenant: str, provider: str, batch: ChargeBatch) -> IngestResult:
-    """Store ``batch`` unless the same source hash is already stored for its period.
+    """Make ``batch`` the period's current data, storing it unless its source hash is known.
 
     A batch with a new hash supersedes the period's current one (kept for drift
-    reporting). Runs inside the caller's transaction: all of it or none.
+    reporting). A hash already stored but superseded means the provider went back
+    to that earlier version: it becomes current again. Runs inside the caller's
+    transaction: all of it or none.
     """
     period = batch.period
-    same = session.scalar(
-        select(m.ChargeBatch.id).where(
-            m.ChargeBatch.tenant_id == tenant,
-            m.ChargeBatch.provider == provider,
-            m.ChargeBatch.period_start == period.start,
-            m.ChargeBatch.source_hash == batch.source_hash,
-        )
+    this_period = (
+        m.ChargeBatch.tenant_id == tenant,
+        m.ChargeBatch.provider == provider,
+        m.ChargeBatch.period_start == period.start,
     )
-    if same is not None:
+    known = session.execute(
+        select(m.ChargeBatch.id, m.ChargeBatch.superseded_at).where(
+            *this_period, m.ChargeBatch.source_hash == batch.source_hash
+        )
+    ).one_or_none()
+    if known is not None and known.superseded_at is None:
         return IngestResult(provider, period.key, batch.source, 0, "unchanged")
     superseded = session.execute(
         update(m.ChargeBatch)
-        .where(
-            m.ChargeBatch.tenant_id == tenant,
-            m.ChargeBatch.provider == provider,
-            m.ChargeBatch.period_start == period.start,
-            m.ChargeBatch.superseded_at.is_(None),
-        )
+        .where(*this_period, m.ChargeBatch.superseded_at.is_(None))
         .values(superseded_at=utcnow())
     ).rowcount
+    status = "replaced" if superseded else "new"
+    if known is not None:
+        session.execute(
+            update(m.ChargeBatch)
+            .where(m.ChargeBatch.id == known.id)
+            .values(superseded_at=None, final=batch.final, source=batch.source)
+        )
+        return IngestResult(provider, period.key, batch.source, len(batch.charges), status)
     row = m.ChargeBatch(
         tenant_id=tenant,
         provider=provider,
@@ -85,7 +92,6 @@ def store_batch(session: Session, tenant: str, provider: str, batch: ChargeBatch
     session.add(row)
     session.flush()
     insert_charges(session, row.id, batch.charges)
-    status = "replaced" if superseded else "new"
     return IngestResult(provider, period.key, batch.source, len(batch.charges), status)
 
 
