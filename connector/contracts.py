@@ -118,6 +118,10 @@ class Provider(Protocol):
     ``name`` is what a tenant file names (``provider: aws``). ``settings_model``, when
     set, is a pydantic model that validates the tenant's provider settings, so that
     ``check-config`` reports its errors with the rest.
+
+    A class may also set ``invoice_option_settings``, a mapping of setting name to the
+    name of a tenant invoice option (``{"billing_day": "azure_billing_day"}``): the core
+    passes the option's value as that setting unless the provider's settings give it.
     """
 
     name: ClassVar[str]

@@ -30,7 +30,11 @@ class IngestResult:
 
 
 def make_provider(runtime: Runtime, tenant: str, provider_key: str) -> Provider:
-    """The tenant's configured provider plugin, instantiated with its settings."""
+    """The tenant's configured provider plugin, instantiated with its settings.
+
+    Settings the class takes from the tenant's invoice options (the Azure Billing Day)
+    are filled in where the provider's own settings leave them out.
+    """
     config = runtime.tenant(tenant)
     try:
         provider_config = config.providers[provider_key]
@@ -41,6 +45,8 @@ def make_provider(runtime: Runtime, tenant: str, provider_key: str) -> Provider:
         ) from None
     cls = runtime.plugins.providers.get(provider_config.plugin or provider_key)
     settings = resolve_references(provider_config.settings, config.base_dir)
+    for setting, option in getattr(cls, "invoice_option_settings", {}).items():
+        settings.setdefault(setting, getattr(config.invoice_options, option))
     return cls(settings, config.base_dir)
 
 

@@ -87,6 +87,8 @@ class AzureCspProvider:
 
     name: ClassVar[str] = "azure-csp"
     settings_model: ClassVar[type | None] = AzureCspSettings
+    # The tenant's invoice option is the Billing Day unless the settings name one.
+    invoice_option_settings: ClassVar[dict[str, str]] = {"billing_day": "azure_billing_day"}
 
     def __init__(self, settings: Mapping[str, Any], base_dir: Path) -> None:
         try:
