@@ -50,7 +50,9 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except SourceDataError as exc:
             fail(EXIT_DATA, str(exc))
         except (BuildError, ApprovalError, TenantNotFoundError, LookupError, ValueError) as exc:
-            fail(EXIT_BILLING, str(exc).strip("'\""))
+            # A KeyError's str() is its message in quotes; the message alone is wanted.
+            keyed = isinstance(exc, KeyError) and len(exc.args) == 1
+            fail(EXIT_BILLING, str(exc.args[0]) if keyed else str(exc))
         except PluginError as exc:
             fail(EXIT_PLUGIN, str(exc))
 

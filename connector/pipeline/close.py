@@ -37,7 +37,8 @@ def signal_close(runtime: Runtime, tenant: str, provider: str, period: BillingPe
     """An operator says the period is final (the distributor's closure email)."""
     config = runtime.tenant(tenant)
     if provider not in config.providers:
-        raise LookupError(f"tenant {tenant!r} has no provider {provider!r}")
+        known = ", ".join(sorted(config.providers)) or "none"
+        raise LookupError(f"tenant {tenant!r} has no provider {provider!r} (providers: {known})")
     with runtime.db.transaction() as session:
         sync_tenant(session, config)
         return _record(session, tenant, provider, period, "manual")
