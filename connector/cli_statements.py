@@ -162,7 +162,11 @@ def generate(
     for customer, reason in report.skipped:
         console.print(f"skipped customer {customer}: {reason}")
     for account, cost in sorted(report.unassigned.items()):
-        console.print(f"[yellow]unassigned spend[/]: account {account} billed {money(cost)}")
+        console.print(
+            f"[yellow]unassigned spend[/]: account {account} billed {money(cost)} (map it to "
+            f"a customer under customers[].accounts.{provider}, or set unassigned_spend: "
+            "block to stop builds until it is)"
+        )
 
 
 @statements.command("list")

@@ -211,6 +211,15 @@ def _reported(
         raise BuildError(str(exc)) from None
 
 
+def _exact(amount: Decimal) -> str:
+    """``amount`` in full, at least to the cent: 18.00, 7.1234567891 (the same on every
+    database, whatever scale it stores money at)."""
+    amount = amount.normalize()
+    if amount.as_tuple().exponent > -2:
+        amount = amount.quantize(Decimal("0.01"))
+    return f"{amount:f}"
+
+
 def _exchange_rates(config: TenantConfig) -> ExchangeRates:
     try:
         return tenant_rates(config)
@@ -266,10 +275,14 @@ def _generate(
             session, batch_ids, {c.id: c.accounts[provider] for _, c in customers}, claimed
         )
         if report.unassigned and config.unassigned_spend == "block":
-            accounts = ", ".join(sorted(report.unassigned))
+            accounts = ", ".join(
+                f"{account} (billed {_exact(cost)})"
+                for account, cost in sorted(report.unassigned.items())
+            )
             raise BuildError(
-                f"accounts {accounts} have spend but no customer; map them under "
-                "customers[].accounts or set unassigned_spend: report"
+                f"{provider} {period.key}: accounts {accounts} have spend but no customer, "
+                f"and the tenant file says unassigned_spend: block; map them under "
+                f"customers[].accounts.{provider} or set unassigned_spend: report"
             )
         try:
             planned = build_plan.plan(

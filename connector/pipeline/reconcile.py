@@ -228,11 +228,20 @@ def _customer(
     # Judged at full precision, so a marketplace line's rounding is not mistaken for a
     # markup; that rounding counts as margin, like the rounding of every other line.
     margin = price - cost - marketplace_exact
-    if marketplace_margin and not marketplace_exact:
-        problems.append(f"marketplace cost {marketplace_cost:f} is not billed on {label}")
-    elif marketplace_margin:
+    summary = _summary(statement)
+    stale = summary.batch_ids != current
+    then = _read_bill(session, summary.batch_ids, accounts) if stale else None
+    # Pass-through is judged against the data the statement was built from: a re-pull
+    # that changed a marketplace charge is drift (below), not a markup on the statement.
+    built_from = marketplace_cost
+    if then is not None:
+        built_from = total(then.costs[a].marketplace for a in accounts if a in then.costs)
+    passed_through = marketplace_exact - built_from
+    if passed_through and not marketplace_exact:
+        problems.append(f"marketplace cost {built_from:f} is not billed on {label}")
+    elif passed_through:
         problems.append(
-            f"marketplace margin {marketplace_margin:f} on {label} (must be 0: marketplace "
+            f"marketplace margin {passed_through:f} on {label} (must be 0: marketplace "
             "fees pass through at cost)"
         )
     if statement.currency != currency:
@@ -240,10 +249,8 @@ def _customer(
             f"{label} is in {statement.currency} but the provider bills in {currency}: "
             "margin compares different currencies"
         )
-    summary = _summary(statement)
-    stale, drift = summary.batch_ids != current, ZERO
-    if stale:
-        then = _read_bill(session, summary.batch_ids, accounts)
+    drift = ZERO
+    if then is not None:
         drift = cost + marketplace_cost - total(c.billable for c in then.costs.values())
         if drift:
             head = f"statement {label} locked"

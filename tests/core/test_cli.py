@@ -7,7 +7,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from tests.conftest import REPO
-from tests.core.conftest import build_october, run, settings_file
+from tests.core.conftest import DEMO_CUR, build_october, run, settings_file
+from tests.providers.cur_files import row, write_cur
 
 BAD_TENANT = """\
 tenant: broken
@@ -167,21 +168,44 @@ def test_ingest_of_a_malformed_cur_exits_4_naming_the_file(
 
 
 def test_regenerating_a_draft_prints_what_changed(tmp_path: Path, example_tenants: Path) -> None:
+    """Customer 1002's account ran 100.00 of EC2 (a small CUR, so by hand):
+      first:  EC2 100.00 x 1.15 = 115.00; tax 8.25 % x 115.00 = 9.4875 -> 9.49
+      global_discount 10: D = 11.50; B = 103.50; tax 8.25 % x 103.50 = 8.53875 -> 8.54
+      global_discount 20: D = 23.00; B = 92.00;  tax 8.25 % x 92.00 = 7.59
+    Each regeneration prints (or, with --json, lists) the lines whose amounts changed;
+    a regeneration that changes nothing says so."""
+    folder = tmp_path / "cur"
+    write_cur(folder / "cur-2026-10.csv", [row(account="333333333333", cost="100.0000000000")])
+    path = example_tenants / "acme.yaml"
+    path.write_text(path.read_text().replace(str(DEMO_CUR), str(folder)))
     config = str(settings_file(tmp_path, example_tenants))
     args = ["--config", config, "statements", "generate", "--tenant", "acme", "--provider",
             "aws", "--period", "2026-10", "--customer", "1002"]  # fmt: skip
     run("--config", config, "ingest", "--tenant", "acme", "--provider", "aws")
     first = json.loads(run(*args, "--json").output)
     assert first["changes"] == {}
-    path = example_tenants / "acme.yaml"
-    text = path.read_text()
-    marker = "    invoice_currency: USD\n"
-    second_customer = text.index(marker, text.index('id: "1002"'))
-    path.write_text(text[:second_customer] + marker + "    global_discount: 10\n"
-                    + text[second_customer + len(marker):])  # fmt: skip
+    assert Decimal(first["generated"][0]["total"]) == Decimal("124.49")  # 115.00 + 9.49
+
+    def set_discount(percent: int) -> None:
+        text = path.read_text().replace("    global_discount: 10\n", "")
+        marker = "    invoice_currency: USD\n"
+        at = text.index(marker, text.index('id: "1002"')) + len(marker)
+        path.write_text(text[:at] + f"    global_discount: {percent}\n" + text[at:])
+
+    set_discount(10)
+    printed = run(*args)
+    assert printed.exit_code == 0, printed.output
+    text = " ".join(printed.output.split())  # undo the console's wrapping
+    assert "customer 1002: Discount (10%): - -> -11.50 (-11.50)" in text
+    assert "customer 1002: US Sales Tax (8.25%): 9.49 -> 8.54 (-0.95)" in text
+    assert "customer 1002: Amazon Elastic Compute Cloud" not in text  # unchanged line
+
+    set_discount(20)
     second = json.loads(run(*args, "--json").output)
-    changed = {c["line"] for c in second["changes"]["1002"]}
-    assert "Discount (10%)" in changed
-    assert any(line.startswith("US Sales Tax") for line in changed)
-    printed = run(*args).output
-    assert "customer 1002: regenerated, no change" in printed
+    assert {c["line"]: (c["before"], c["after"]) for c in second["changes"]["1002"]} == {
+        "Discount (10%)": ("-11.50", None),
+        "Discount (20%)": (None, "-23.00"),
+        "US Sales Tax (8.25%)": ("8.54", "7.59"),
+    }
+    unchanged = run(*args).output
+    assert "customer 1002: regenerated, no change" in unchanged

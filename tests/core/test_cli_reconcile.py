@@ -11,7 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import REPO
-from tests.core.conftest import build_october, run
+from tests.core.conftest import DEMO_CUR, build_october, run, settings_file
+from tests.providers.cur_files import row, write_cur
 
 CUR = REPO / "connector/demo_data/aws/cur-2026-10-00001.csv"
 RECONCILE = ("reconcile", "--tenant", "acme", "--provider", "aws", "--period", "2026-10")
@@ -85,3 +86,56 @@ def test_reconcile_exits_5_when_it_does_not_tie_out(config: str, tmp_path: Path)
     result = run("--config", config, *RECONCILE)
     assert result.exit_code == 5
     assert "does not tie out" in " ".join(result.output.split())
+
+
+def test_a_repull_after_generation_shows_as_drift_in_the_csv_and_json(
+    tmp_path: Path, example_tenants: Path
+) -> None:
+    """A small CUR: customer 1001's account ran 100.00 of EC2, 1002's 10.00. The drafts
+    are generated; then AWS re-delivers October with 1001's EC2 at 103.2512345678.
+    1001's drift = cost now - cost its draft was built from
+                 = 103.2512345678 - 100.00 = 3.2512345678; 1002's is 0.
+    Regenerating the drafts takes the new data in: no drift left."""
+    folder = tmp_path / "cur"
+    cur = folder / "cur-2026-10.csv"
+
+    def deliver(cost_1001: str) -> None:
+        write_cur(cur, [
+            row(line_item_id="a", account="111111111111", cost=cost_1001),
+            row(line_item_id="b", account="333333333333", cost="10.0000000000"),
+        ])  # fmt: skip
+
+    deliver("100.0000000000")
+    path = example_tenants / "acme.yaml"
+    path.write_text(path.read_text().replace(str(DEMO_CUR), str(folder)))
+    config = str(settings_file(tmp_path, example_tenants))
+    assert build_october(config)  # ingest and generate, on the first delivery
+    deliver("103.2512345678")
+    repulled = run("--config", config, "ingest", "--tenant", "acme", "--provider", "aws")
+    assert repulled.exit_code == 0, repulled.output
+    out = tmp_path / "reports"
+
+    result = run("--config", config, *RECONCILE, "--output", str(out), "--json")
+
+    assert result.exit_code == 0, result.output  # it still ties out: drift is not a gap
+    customers = {c["customer"]: c for c in json.loads(result.output)["customers"]}
+    assert customers["1001"]["stale"] is True
+    assert Decimal(customers["1001"]["drift"]) == Decimal("3.2512345678")
+    assert Decimal(customers["1001"]["cost"]) == Decimal("103.2512345678")
+    (problem,) = customers["1001"]["problems"]
+    assert "built from older data (regenerate it)" in problem
+    assert "provider data changed by 3.2512345678" in problem
+    assert Decimal(customers["1002"]["drift"]) == 0
+    with (out / "reconcile-acme-aws-2026-10.csv").open(newline="") as handle:
+        rows = {(r["row"], r["id"]): r for r in csv.DictReader(handle)}
+    assert Decimal(rows[("customer", "1001")]["drift"]) == Decimal("3.2512345678")
+    assert "provider data changed by 3.2512345678" in rows[("customer", "1001")]["note"]
+    assert Decimal(rows[("customer", "1002")]["drift"]) == 0
+    assert Decimal(rows[("total", "")]["drift"]) == Decimal("3.2512345678")
+
+    build_october(config)  # the re-pull is ingested already: this regenerates the drafts
+    again = json.loads(run("--config", config, *RECONCILE, "--output", str(out), "--json").output)
+    assert [(c["customer"], c["stale"], Decimal(c["drift"])) for c in again["customers"]] == [
+        ("1001", False, Decimal(0)),
+        ("1002", False, Decimal(0)),
+    ]

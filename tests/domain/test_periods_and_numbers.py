@@ -28,7 +28,39 @@ def test_parse_period() -> None:
     ],
 )
 def test_due_dates(term: str, value: int, expected: dt.date) -> None:
+    """A statement issued on Friday 2026-11-06:
+    net 30:               November has 30 days: Nov 6 + 24 = Nov 30, + 6 more = Dec 6
+    on_receipt:           the issue date, Nov 6
+    day_of_next_month 31: December has 31 days: Dec 31
+    day_of_next_month 15: Dec 15
+    end_of_month 0:       the last day of the issue month: Nov 30
+    end_of_month 3:       three months on is February 2027 (not a leap year): Feb 28"""
     assert due_date(dt.date(2026, 11, 6), term, value) == expected
+
+
+@pytest.mark.parametrize(("issued", "term", "value", "expected"), [
+    (dt.date(2026, 12, 15), "net", 30, dt.date(2027, 1, 14)),
+    (dt.date(2026, 1, 30), "day_of_next_month", 31, dt.date(2026, 2, 28)),
+    (dt.date(2028, 1, 30), "day_of_next_month", 30, dt.date(2028, 2, 29)),
+    (dt.date(2026, 12, 10), "day_of_next_month", 5, dt.date(2027, 1, 5)),
+    (dt.date(2026, 12, 10), "end_of_month", 2, dt.date(2027, 2, 28)),
+    (dt.date(2028, 1, 20), "end_of_month", 1, dt.date(2028, 2, 29)),
+])  # fmt: skip
+def test_due_dates_across_month_and_year_ends(
+    issued: dt.date, term: str, value: int, expected: dt.date
+) -> None:
+    """net 30 from Dec 15: 16 days to Dec 31, 14 more: Jan 14, 2027.
+    day_of_next_month 31 from Jan 30, 2026: February 2026 has 28 days: Feb 28.
+    day_of_next_month 30 from Jan 30, 2028: February 2028 has 29 days: Feb 29.
+    day_of_next_month 5 from Dec 10, 2026: the next month is January 2027: Jan 5.
+    end_of_month 2 from Dec 10, 2026: two months on is February 2027: Feb 28.
+    end_of_month 1 from Jan 20, 2028: February of a leap year: Feb 29."""
+    assert due_date(issued, term, value) == expected
+
+
+def test_an_unknown_term_type_says_what_is_valid() -> None:
+    with pytest.raises(ValueError, match="use net, day_of_next_month, end_of_month"):
+        due_date(dt.date(2026, 11, 6), "fortnightly", 14)
 
 
 def test_business_day_close_skips_weekends_and_holidays() -> None:

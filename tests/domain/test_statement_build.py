@@ -9,7 +9,7 @@ import pytest
 
 from connector.domain.pricing import PricebookVersion, PriceRule
 from connector.domain.statement import CustomerCharge, StatementOptions, build_statement
-from connector.domain.totals import Adjustments
+from connector.domain.totals import Adjustments, SupportTerms
 
 
 def charge(
@@ -65,6 +65,11 @@ def test_rounding_adjustment_makes_lines_add_up_to_the_rounded_exact_total() -> 
 
 
 def test_markup_applies_to_services_and_marketplace_passes_through_at_cost() -> None:
+    """Pricebook: + 15 % on everything.
+    EC2 cost 100.00            -> 100.00 x 1.15 = 115.00
+    Marketplace Foxit 40.00    -> at cost, 40.00 (not 40.00 x 1.15 = 46.00)
+    Marketplace Alert Logic 0  -> a free trial, still shown at 0.00
+    total 115.00 + 40.00 + 0.00 = 155.00 (no tax configured)"""
     built = build_statement(
         [
             charge("100"),
@@ -79,9 +84,13 @@ def test_markup_applies_to_services_and_marketplace_passes_through_at_cost() -> 
     assert amounts[("marketplace", "AWS Marketplace: Foxit")] == D("40.00")
     # a free-trial marketplace line stays visible at 0.00
     assert amounts[("marketplace", "AWS Marketplace: Alert Logic")] == D("0.00")
+    assert built.total == D("155.00")
 
 
 def test_tax_is_on_non_marketplace_lines_only() -> None:
+    """No pricebook (at cost): EC2 100.00, Marketplace Foxit 40.00.
+    tax = 8.25 % x 100.00 = 8.25 (on 140.00 it would be 11.55)
+    subtotal = 100.00 + 40.00 = 140.00; total = 140.00 + 8.25 = 148.25"""
     built = build_statement(
         [charge("100"), charge("40", category="Foxit", marketplace=True)],
         None,
@@ -91,6 +100,38 @@ def test_tax_is_on_non_marketplace_lines_only() -> None:
     assert built.subtotal == D("140.00")
     assert built.total == D("148.25")
     assert built.lines[-1].description == "Sales (8.25%)"
+
+
+def test_marketplace_stays_outside_markup_discount_support_and_tax() -> None:
+    """Pricebook + 15 %, global discount 10 %, support 5 % (minimum 20.00), tax 8.25 %;
+    EC2 cost 1,000.00 and Marketplace Foxit 40.00.
+      S = 1,000.00 x 1.15 = 1,150.00
+      D = 10 % x 1,150.00 = 115.00
+      P = max(5 % x (1,150.00 - 115.00) = 51.75, 20.00) = 51.75
+      B = 1,150.00 - 115.00 + 51.75 = 1,086.75
+      tax = 8.25 % x 1,086.75 = 89.656875 -> 89.66
+      M = 40.00 at cost, in none of the above
+      total = 1,086.75 + 89.66 + 40.00 = 1,216.41"""
+    adjustments = Adjustments(
+        discount_percent=D(10),
+        support=SupportTerms([(None, D(5))], minimum_fee=D(20)),
+        tax_name="Sales",
+        tax_rate=D("0.0825"),
+    )
+    built = build_statement(
+        [charge("1000"), charge("40", service="prod-x", category="Foxit", marketplace=True)],
+        MARKUP_15,
+        StatementOptions("USD", adjustments=adjustments),
+    )
+    assert [(line.kind, line.amount) for line in built.lines] == [
+        ("service", D("1150.00")),
+        ("marketplace", D("40.00")),
+        ("discount", D("-115.00")),
+        ("support", D("51.75")),
+        ("tax", D("89.66")),
+    ]
+    assert built.tax == D("89.66")
+    assert built.total == D("1216.41") == sum(line.amount for line in built.lines)
 
 
 def test_marketplace_left_out_when_not_included() -> None:
@@ -114,6 +155,7 @@ def test_provider_tax_and_credits_are_not_copied_onto_statements() -> None:
 
 
 def test_grouping_by_cloud_account_gives_account_lines() -> None:
+    """No pricebook: account 111 ran 1.00, account 222 ran 2.00 of EC2: one line each."""
     built = build_statement(
         [charge("1", account="111"), charge("2", account="222")],
         None,
@@ -123,6 +165,40 @@ def test_grouping_by_cloud_account_gives_account_lines() -> None:
         ("111", D("1.00")),
         ("222", D("2.00")),
     ]
+
+
+def test_grouping_by_cloud_account_rounds_each_account_and_category_once() -> None:
+    """Pricebook + 15 %. Account 111: EC2 1.004 + 1.004 (two SKUs), Marketplace Foxit
+    3.00; account 222: EC2 2.00, S3 0.50.
+    Grouped by account (services first, by account then category; marketplace last):
+      111 · Amazon EC2   (1.004 + 1.004) x 1.15 = 2.3092 -> 2.31
+      222 · Amazon EC2   2.00 x 1.15            = 2.30
+      222 · Amazon S3    0.50 x 1.15 = 0.575    -> 0.58
+      111 · AWS Marketplace: Foxit at cost        3.00      total 8.19
+    By product type instead: Amazon EC2 (2.008 + 2.00) x 1.15 = 4.6092 -> 4.61,
+    Amazon S3 0.58, Foxit 3.00: total 8.19 as well."""
+    charges = [
+        charge("1.004", account="111"),
+        charge("1.004", account="111", sku="EBS"),
+        charge("3", account="111", service="prod-x", category="Foxit", marketplace=True),
+        charge("2", account="222"),
+        charge("0.5", account="222", service="AmazonS3", category="Amazon S3"),
+    ]
+    grouped = build_statement(charges, MARKUP_15, StatementOptions("USD", group_by_account=True))
+    assert [(line.description, line.account_id, line.amount) for line in grouped.lines] == [
+        ("111 · Amazon EC2", "111", D("2.31")),
+        ("222 · Amazon EC2", "222", D("2.30")),
+        ("222 · Amazon S3", "222", D("0.58")),
+        ("111 · AWS Marketplace: Foxit", "111", D("3.00")),
+    ]
+    assert grouped.total == D("8.19")
+    by_type = build_statement(charges, MARKUP_15, StatementOptions("USD"))
+    assert [(line.description, line.amount) for line in by_type.lines] == [
+        ("Amazon EC2", D("4.61")),
+        ("Amazon S3", D("0.58")),
+        ("AWS Marketplace: Foxit", D("3.00")),
+    ]
+    assert by_type.total == D("8.19")
 
 
 @pytest.mark.parametrize(("currency", "expected"), [("JPY", D("1235")), ("BHD", D("1234.568"))])

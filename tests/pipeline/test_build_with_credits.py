@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 from connector.config.tenant import SupportPlan, SupportTier
 from connector.domain.money import total
@@ -10,6 +11,7 @@ from connector.pipeline import credits
 from connector.pipeline.build import delete_draft, generate
 from connector.pipeline.ingest import ingest
 from tests.pipeline.test_month_end_to_end import AFTER_CLOSE, OCTOBER
+from tests.providers.cur_files import row, write_cur
 
 
 def build(runtime, customer: str = "1002", **overrides):
@@ -52,11 +54,31 @@ def test_regenerating_a_draft_returns_its_credits_before_applying_again(runtime)
     assert balance(runtime) == Decimal("0.00")
 
 
-def test_discount_and_support_plan_lines(runtime) -> None:
-    """Customer 1003 (tax exempt): S is the sum of its service lines (the rounding line
-    included), D = 10% of S, P = max(5% of (S - D), 100.00) = 100.00 for this small
-    bill; the marketplace lines stay outside both."""
+def deliver_october(runtime, tmp_path: Path, account: str, ec2_cost: str) -> None:
+    """A small CUR: ``account`` ran ``ec2_cost`` of EC2, 200.00 of S3 and 12.45 of a
+    Marketplace product (Datadog Pro)."""
+    write_cur(tmp_path / "cur/cur-2026-10.csv", [
+        row(line_item_id="a", account=account, cost=ec2_cost),
+        row(line_item_id="b", account=account, cost="200.0000000000", product="AmazonS3",
+            product_name="Amazon Simple Storage Service", usage_type="USE1-Requests-Tier1"),
+        row(line_item_id="c", account=account, cost="12.4500000000", entity="AWS Marketplace",
+            product="prod-datadog", product_name="Datadog Pro", legal="Datadog, Inc."),
+    ])  # fmt: skip
+    runtime.tenants["acme"].providers["aws"].settings["path"] = str(tmp_path / "cur")
     ingest(runtime, "acme", "aws")
+
+
+def test_discount_then_the_support_plans_minimum_fee(runtime, tmp_path: Path) -> None:
+    """Customer 1003 (tax exempt) on a "basic" plan (5 %, minimum 100.00) with a 10 %
+    global discount; its account ran EC2 600.00, S3 200.00, Marketplace 12.45.
+      EC2  600.00 x 1.15 = 690.00
+      S3   200.00 x 0.95 = 190.00          S = 880.00
+      discount D = 10 % x 880.00 = 88.00
+      support  P = max(5 % x (880.00 - 88.00) = 39.60, 100.00) = 100.00
+      B = 880.00 - 88.00 + 100.00 = 892.00
+      Marketplace M = 12.45, outside S, D and P; exempt: no tax
+      total = 892.00 + 12.45 = 904.45"""
+    deliver_october(runtime, tmp_path, "444444444444", "600.0000000000")
     config = runtime.tenants["acme"]
     config.support_plans.append(
         SupportPlan(id="basic", tiers=[SupportTier(percent=Decimal(5))],
@@ -64,11 +86,40 @@ def test_discount_and_support_plan_lines(runtime) -> None:
     )  # fmt: skip
     customer = config.customer("1003")
     customer.support_plan, customer.global_discount = "basic", Decimal(10)
+
     statement = build(runtime, customer="1003")
-    lines = {line.kind: line.amount for line in statement.lines}
-    subtotal = total(
-        line.amount for line in statement.lines if line.kind in ("service", "rounding")
-    )
-    assert lines["discount"] == -(subtotal / 10).quantize(Decimal("0.01"))
-    assert lines["support"] == Decimal("100.00")
-    assert statement.total == total(line.amount for line in statement.lines)
+
+    assert [(line.kind, line.description, line.amount) for line in statement.lines] == [
+        ("service", "Amazon Elastic Compute Cloud", Decimal("690.00")),
+        ("service", "Amazon Simple Storage Service", Decimal("190.00")),
+        ("marketplace", "AWS Marketplace: Datadog Pro", Decimal("12.45")),
+        ("discount", "Discount (10%)", Decimal("-88.00")),
+        ("support", "Support plan", Decimal("100.00")),
+    ]
+    assert statement.tax == Decimal("0.00")
+    assert statement.total == Decimal("904.45") == total(line.amount for line in statement.lines)
+
+
+def test_support_tiers_on_the_discounted_subtotal_with_tax_on_top(runtime, tmp_path) -> None:
+    """Customer 1001 (taxed 8.25 %) on the tenant's "business" plan (10 % of the first
+    10,000, 5 % of the rest, minimum 100.00) with a 10 % global discount; its account
+    ran EC2 12,000.00, S3 200.00, Marketplace 12.45.
+      EC2  12,000.00 x 1.15 = 13,800.00
+      S3      200.00 x 0.95 =    190.00          S = 13,990.00
+      discount D = 10 % x 13,990.00 = 1,399.00;  S - D = 12,591.00
+      support  P = 10 % x 10,000.00 + 5 % x 2,591.00 = 1,000.00 + 129.55 = 1,129.55
+      B = 13,990.00 - 1,399.00 + 1,129.55 = 13,720.55
+      tax = 8.25 % x 13,720.55 = 1,131.945375 -> 1,131.95 (Marketplace not taxed)
+      total = 13,720.55 + 1,131.95 + 12.45 = 14,864.95"""
+    deliver_october(runtime, tmp_path, "111111111111", "12000.0000000000")
+    customer = runtime.tenants["acme"].customer("1001")
+    customer.support_plan, customer.global_discount = "business", Decimal(10)
+
+    statement = build(runtime, customer="1001")
+
+    amounts = {line.kind: line.amount for line in statement.lines}
+    assert amounts["discount"] == Decimal("-1399.00")
+    assert amounts["support"] == Decimal("1129.55")
+    assert amounts["marketplace"] == Decimal("12.45")
+    assert amounts["tax"] == statement.tax == Decimal("1131.95")
+    assert statement.total == Decimal("14864.95") == total(line.amount for line in statement.lines)

@@ -22,6 +22,8 @@ from connector.pipeline.ingest import ingest
 from connector.pipeline.reconcile import ReconcileError, reconcile
 from connector.storage import models as m
 from tests.conftest import REPO
+from tests.providers.cur_files import row as cur_row
+from tests.providers.cur_files import write_cur
 
 OCTOBER = parse_period("2026-10")
 AFTER_CLOSE = dt.date(2026, 11, 6)
@@ -207,3 +209,56 @@ def test_charges_changed_in_the_database_do_not_tie_out(runtime) -> None:
 def test_nothing_ingested_says_what_to_run(runtime) -> None:
     with pytest.raises(ReconcileError, match="connector ingest --tenant acme --provider aws"):
         reconcile(runtime, "acme", "aws", OCTOBER)
+
+
+DATADOG = {"entity": "AWS Marketplace", "product": "prod-datadog",
+           "product_name": "Datadog Pro", "legal": "Datadog, Inc."}  # fmt: skip
+
+
+def deliver_small_october(runtime, folder: Path, marketplace_cost: str) -> None:
+    """Customer 1001's account ran 100.00 of EC2 and ``marketplace_cost`` of Datadog Pro."""
+    write_cur(folder / "cur-2026-10.csv", [
+        cur_row(line_item_id="a", account="111111111111", cost="100.0000000000"),
+        cur_row(line_item_id="b", account="111111111111", cost=marketplace_cost, **DATADOG),
+    ])  # fmt: skip
+    runtime.tenants["acme"].providers["aws"].settings["path"] = str(folder)
+    ingest(runtime, "acme", "aws")
+
+
+def test_a_repulled_marketplace_charge_is_drift_not_a_marketplace_markup(
+    runtime, tmp_path: Path
+) -> None:
+    """Regression: the draft passed Datadog Pro through at its cost then, 30.00; AWS
+    re-delivers it at 31.50. That is drift of 31.50 - 30.00 = 1.50, and only drift: the
+    statement did not mark marketplace fees up, so no "marketplace margin" problem. The
+    margins against today's cost still add up: marketplace 30.00 - 31.50 = -1.50, and
+    margin = price 145.00 (115.00 + 30.00) - cost 100.00 - marketplace 30.00 = 15.00."""
+    deliver_small_october(runtime, tmp_path / "cur", "30.0000000000")
+    generate(runtime, "acme", "aws", OCTOBER, today=AFTER_CLOSE)
+    deliver_small_october(runtime, tmp_path / "cur", "31.5000000000")
+
+    result = reconcile(runtime, "acme", "aws", OCTOBER)
+
+    (customer,) = result.customers
+    assert customer.stale and customer.drift == Decimal("1.50")
+    (problem,) = customer.problems
+    assert "built from older data (regenerate it)" in problem
+    assert "provider data changed by 1.5" in problem
+    assert customer.marketplace_margin == Decimal("-1.50")
+    assert customer.margin == Decimal("15.00")
+    assert result.ties_out
+
+
+def test_marketplace_cost_left_off_a_statement_is_flagged(runtime, tmp_path: Path) -> None:
+    """Built without marketplace fees (a run's include_marketplace_fees: false), the
+    30.00 of Datadog Pro the reseller was billed is on no statement: reported."""
+    deliver_small_october(runtime, tmp_path / "cur", "30.0000000000")
+    generate(runtime, "acme", "aws", OCTOBER, overrides={"include_marketplace_fees": False},
+             today=AFTER_CLOSE)  # fmt: skip
+
+    result = reconcile(runtime, "acme", "aws", OCTOBER)
+
+    (customer,) = result.customers
+    assert not customer.stale and customer.marketplace_margin == Decimal("-30.00")
+    (problem,) = customer.problems
+    assert problem.startswith("marketplace cost 30.00") and "is not billed on draft" in problem
