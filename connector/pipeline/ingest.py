@@ -55,8 +55,9 @@ def store_batch(session: Session, tenant: str, provider: str, batch: ChargeBatch
 
     A batch with a new hash supersedes the period's current one (kept for drift
     reporting). A hash already stored but superseded means the provider went back
-    to that earlier version: it becomes current again. Runs inside the caller's
-    transaction: all of it or none.
+    to that earlier version: it becomes current again. The same data newly said final
+    (a setting turned on) only updates the flag. Runs inside the caller's transaction:
+    all of it or none.
     """
     period = batch.period
     this_period = (
@@ -65,11 +66,15 @@ def store_batch(session: Session, tenant: str, provider: str, batch: ChargeBatch
         m.ChargeBatch.period_start == period.start,
     )
     known = session.execute(
-        select(m.ChargeBatch.id, m.ChargeBatch.superseded_at).where(
+        select(m.ChargeBatch.id, m.ChargeBatch.superseded_at, m.ChargeBatch.final).where(
             *this_period, m.ChargeBatch.source_hash == batch.source_hash
         )
     ).one_or_none()
     if known is not None and known.superseded_at is None:
+        if known.final != batch.final:  # the same data, now (or no longer) said final
+            session.execute(
+                update(m.ChargeBatch).where(m.ChargeBatch.id == known.id).values(final=batch.final)
+            )
         return IngestResult(provider, period.key, batch.source, 0, "unchanged")
     superseded = session.execute(
         update(m.ChargeBatch)

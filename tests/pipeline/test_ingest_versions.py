@@ -5,6 +5,7 @@ The AWS folder is rewritten between ingests, as a re-delivered report would be.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,11 +13,12 @@ import pytest
 from sqlalchemy import select
 
 from connector.contracts import SourceDataError
-from connector.pipeline.ingest import ingest
+from connector.pipeline.ingest import ingest, make_provider, store_batch
 from connector.storage import models as m
 from tests.pipeline.conftest import CUR
 
 FIRST_COST = "2.5978187600"  # demo00001's lineItem/UnblendedCost
+INVOICE_ID = "EUINUS26-000123"
 
 
 def deliver(runtime, folder: Path, text: str) -> None:
@@ -101,3 +103,23 @@ def test_new_line_item_ids_alone_change_no_charge(runtime, tmp_path) -> None:
     assert [r.status for r in ingest(runtime, "acme", "aws")] == ["replaced"]
     _, total_after, charges_after = current(runtime)
     assert (total_after, charges_after) == (total_before, charges_before)
+
+
+def test_the_same_data_said_final_later_turns_the_period_final(runtime, tmp_path) -> None:
+    """Bytes unchanged, but the provider now says the period is final (for Azure: the
+    tenant turns ``final: true`` on): nothing new is stored, the flag is."""
+    folder = tmp_path / "cur"
+    deliver(runtime, folder, CUR.read_text().replace(INVOICE_ID, ""))
+    assert [r.status for r in ingest(runtime, "acme", "aws")] == ["new"]
+
+    def final() -> bool:
+        with runtime.db.transaction() as session:
+            return session.scalars(select(m.ChargeBatch.final)).one()
+
+    assert final() is False
+    provider = make_provider(runtime, "acme", "aws")
+    (batch,) = provider.fetch()
+    with runtime.db.transaction() as session:
+        result = store_batch(session, "acme", "aws", replace(batch, final=True))
+    assert result.status == "unchanged"
+    assert final() is True

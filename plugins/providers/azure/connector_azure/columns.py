@@ -52,6 +52,10 @@ COLUMNS: tuple[Column, ...] = (
     Column(("PaygCostInBillingCurrency",), "payg_cost", DECIMAL),
     Column(("PublisherType",), "publisher_type"),
     Column(("PublisherName",), "publisher_name"),
+    # MCA: filled once the invoice exists (finality, the charge's invoice id).
+    Column(("InvoiceId",), "invoice_id"),
+    # Reservation / SavingsPlan usage with a cost marks an amortized-cost export.
+    Column(("PricingModel",), "pricing_model"),
 )
 BY_ALIAS = {c.alias: c for c in COLUMNS}
 REQUIRED = tuple(c for c in COLUMNS if c.required)

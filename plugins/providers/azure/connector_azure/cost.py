@@ -18,8 +18,8 @@ from connector.contracts import (
     PluginError,
     SourceDataError,
 )
-from connector.scratch import combined_digest, file_digest
 from connector_azure import diagnose
+from connector_azure.amortized import amortized_message
 from connector_azure.charge_types import charge_category, publisher
 from connector_azure.columns import Header
 from connector_azure.files import find_files, read_header
@@ -32,10 +32,11 @@ class AzureCostProvider:
     """Reads Azure EA and MCA cost-details exports (actual cost, ``.csv`` / ``.csv.gz``).
 
     All matching files are read in one DuckDB pass and aggregated to one canonical charge
-    per billing account, subscription, charge type, meter category, meter (SKU), currency
-    and publisher, with costs summed exactly as DECIMAL(38,12). One batch per billing
-    period, by the tenant's Billing Day; ``final`` is the ``final`` setting, since
-    actual-cost exports carry no invoice id.
+    per billing account, subscription, charge type, meter category, meter (SKU), currency,
+    publisher and invoice id, with costs summed exactly as DECIMAL(38,12). One batch per
+    billing period, by the tenant's Billing Day. A period is ``final`` when every row of
+    it carries an invoice id (MCA's ``InvoiceId``, filled once the invoice exists), else
+    when the ``final`` setting says so. Amortized-cost exports are refused.
     """
 
     name: ClassVar[str] = "azure"
@@ -54,9 +55,11 @@ class AzureCostProvider:
     def fetch(self, period: BillingPeriod | None = None) -> Iterator[ChargeBatch]:
         """Yield one batch per billing period found (only ``period`` when given).
 
-        ``source`` lists the files holding the period's rows; ``source_hash`` is a sha256
-        over those files' own sha256s in path order. Raises :class:`SourceDataError`
-        naming file, line, column and value for bad data.
+        ``source`` lists the files holding the period's rows; ``source_hash`` is made from
+        the period's rows as read (see :meth:`CostAggregate.period_contents`), so the same
+        rows in another order or split into other files give the same hash. Raises
+        :class:`SourceDataError` naming file, line, column and value for bad data, and
+        for an amortized-cost export; then no batch is yielded.
         """
         files = find_files(self.folder, self.settings.pattern)
         if not files:
@@ -72,13 +75,21 @@ class AzureCostProvider:
                     raise SourceDataError(
                         message or f"{_names(headers)}: a row has an invalid required value"
                     )
+                for file_no in groups.amortized_files():
+                    _refuse_amortized(headers[file_no])
                 periods = {day: period_of(day, self.settings.billing_day) for day in groups.days()}
                 if period is not None:
                     periods = {day: p for day, p in periods.items() if p == period}
                 groups.assign_periods(periods)
                 files = groups.files_by_period()
+                contents = groups.period_contents()
                 rows = groups.charge_rows()
-        except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
+        except (
+            duckdb.ConversionException,
+            duckdb.InvalidInputException,
+            duckdb.IOException,
+        ) as exc:
+            # IOException: a cut-off gzip stream, among others; the diagnosis tells.
             raise _explain(headers, exc) from None
         except duckdb.Error as exc:  # not the data: memory, disk, permissions
             raise PluginError(f"{_names(headers)}: reading the exports failed: {exc}") from None
@@ -88,14 +99,13 @@ class AzureCostProvider:
             start, end = row[0], row[1]
             ends[start] = end
             charges.setdefault(start, []).append(_charge(row[2:]))
-        digests = [file_digest(h.path) for h in headers]
         return [
             ChargeBatch(
                 period=BillingPeriod(start, ends[start]),
                 source=", ".join(str(headers[i].path) for i in files[start]),
-                source_hash=combined_digest(digests[i] for i in files[start]),
+                source_hash=contents[start].content_hash,
                 charges=period_charges,
-                final=self.settings.final,
+                final=self.settings.final or contents[start].invoiced,
             )
             for start, period_charges in sorted(charges.items())
         ]
@@ -111,6 +121,7 @@ def _charge(row: Sequence[Any]) -> CanonicalCharge:
         currency,
         publisher_type,
         publisher_name,
+        invoice_id,
         billed,
         listed,
         quantity,
@@ -135,12 +146,20 @@ def _charge(row: Sequence[Any]) -> CanonicalCharge:
         charge_class=charge_class,
         publisher=publisher_label,
         is_marketplace=is_marketplace,
+        invoice_id=invoice_id or None,
         line_item_type=charge_type,
     )
 
 
 def _names(headers: Sequence[Header]) -> str:
     return ", ".join(str(h.path) for h in headers)
+
+
+def _refuse_amortized(header: Header) -> None:
+    message = amortized_message(header)
+    raise SourceDataError(
+        message or f"{header.path}: this looks like an amortized-cost export, not actual cost"
+    )
 
 
 def _explain(headers: Sequence[Header], exc: duckdb.Error) -> PluginError:
@@ -151,5 +170,7 @@ def _explain(headers: Sequence[Header], exc: duckdb.Error) -> PluginError:
         return PluginError(f"{_names(headers)}: reading the exports failed: {error}")
     if message is not None:
         return SourceDataError(message)
+    if isinstance(exc, duckdb.IOException):  # the files read fine here: not the data
+        return PluginError(f"{_names(headers)}: reading the exports failed: {exc}")
     detail = " ".join(str(exc).splitlines()[:3])
     return SourceDataError(f"{_names(headers)}: DuckDB could not read the export: {detail}")

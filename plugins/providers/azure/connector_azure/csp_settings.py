@@ -15,7 +15,8 @@ class AzureCspSettings(BaseModel):
     unless absolute. ``pattern`` is a glob below it; matching ``.csv``, ``.csv.gz``,
     ``.json``, ``.jsonl``, ``.json.gz`` and ``.jsonl.gz`` files are read.
 
-    ``billing_day`` is the tenant's Azure Billing Day D (1..31, default 31). A period is
+    ``billing_day`` is the tenant's Azure Billing Day D (given by the core from
+    ``invoice_options.azure_billing_day`` unless set here) (1..31, default 31). A period is
     final when every row in it carries an ``InvoiceNumber`` (billed reconciliation files
     always do); ``final: true`` marks every period final regardless.
     """
@@ -25,7 +26,13 @@ class AzureCspSettings(BaseModel):
     path: str = Field(description="folder of Partner Center invoice reconciliation files")
     pattern: str = Field(default="**/*", description="glob below path selecting the files")
     billing_day: int = Field(
-        default=31, ge=1, le=31, description="Azure Billing Day: the day a period ends (1..31)"
+        default=31,
+        ge=1,
+        le=31,
+        description=(
+            "Azure Billing Day: the day a period ends (1..31); default: the tenant's "
+            "invoice_options.azure_billing_day"
+        ),
     )
     final: bool = Field(
         default=False, description="treat every period as invoiced, even rows without InvoiceNumber"

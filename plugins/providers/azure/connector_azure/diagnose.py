@@ -2,6 +2,10 @@
 
 Runs only after DuckDB rejected a file or flagged a row: the happy path never reads a row
 in Python. Lines are physical lines of the file, the header being line 1.
+
+Damaged gzip data can decompress to garbage before the stream fails its check; a bad row
+in a ``.gz`` file is therefore reported as the damage it comes from when the stream does
+not read to its end.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from pathlib import Path
 
 from connector.contracts import SourceDataError
 from connector_azure.columns import BY_ALIAS, COLUMNS, DATE, DECIMAL, Header
-from connector_azure.files import open_binary
+from connector_azure.files import is_gzip, open_binary
 from connector_azure.values import (
     EXPECTED_CURRENCY,
     EXPECTED_DATE,
@@ -31,12 +35,37 @@ EXPECTED_TEXT = {
 }
 
 
+GZIP_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
+
+
+def damaged_gzip(path: Path, exc: BaseException, after_line: int | None = None) -> SourceDataError:
+    """The error for a ``.gz`` file that is cut off or corrupt (after ``after_line``)."""
+    where = f"after line {after_line} " if after_line is not None else ""
+    return SourceDataError(
+        f"{path}: truncated or corrupt gzip file: the data is cut off or damaged {where}"
+        f"({exc}); nothing was ingested: download the export again"
+    )
+
+
+def check_gzip_whole(path: Path) -> None:
+    """Raise the damage of a ``.gz`` file whose stream does not read to its end."""
+    if not is_gzip(path):
+        return
+    try:
+        with open_binary(path) as raw:
+            while raw.read(1 << 20):
+                pass
+    except GZIP_ERRORS as exc:
+        raise damaged_gzip(path, exc) from None
+
+
 def _lines(path: Path) -> Iterator[str]:
     with open_binary(path) as raw:
         for number, line in enumerate(raw, start=1):
             try:
                 yield line.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError as exc:
+                check_gzip_whole(path)
                 raise SourceDataError(
                     f"{path}: line {number} is not UTF-8 text (byte {exc.start + 1} of the "
                     f"line); Azure cost-details exports are UTF-8 CSV"
@@ -54,6 +83,7 @@ def rows(header: Header) -> Iterator[tuple[int, list[str]]]:
             if start == 1:
                 continue
             if len(row) != len(header.names):
+                check_gzip_whole(path)
                 raise SourceDataError(
                     f"{path}: line {start} has {len(row)} fields but the header has "
                     f"{len(header.names)}; every row needs one value per column "
@@ -61,15 +91,13 @@ def rows(header: Header) -> Iterator[tuple[int, list[str]]]:
                 )
             yield start, row
     except csv.Error as exc:
+        check_gzip_whole(path)
         raise SourceDataError(
             f"{path}: line {previous_end + 1} is not valid CSV ({exc}); values with commas, "
             f"quotes or line breaks must be enclosed in double quotes"
         ) from None
-    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        raise SourceDataError(
-            f"{path}: the gzip data is cut off or corrupt after line {previous_end} ({exc}); "
-            f"download the export again"
-        ) from None
+    except GZIP_ERRORS as exc:
+        raise damaged_gzip(path, exc, after_line=previous_end) from None
 
 
 def _problem(header: Header, row: list[str]) -> tuple[str, str, str] | None:
@@ -110,6 +138,7 @@ def find_bad_value(headers: Sequence[Header]) -> str | None:
         for line, row in rows(header):
             problem = _problem(header, row)
             if problem is not None:
+                check_gzip_whole(header.path)
                 alias, value, what = problem
                 shown = "empty" if not value.strip() else repr(value)
                 return (

@@ -48,7 +48,8 @@ def read_header(path: Path) -> Header:
         names = next(csv.reader([first.decode("utf-8-sig")], strict=True), None)
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         raise SourceDataError(
-            f"{path}: not a gzip file ({exc}); a .csv.gz export must be gzip-compressed CSV"
+            f"{path}: not a gzip file, or a truncated or corrupt one ({exc}); a .csv.gz "
+            f"export must be complete gzip-compressed CSV: download it again"
         ) from None
     except UnicodeDecodeError:
         raise SourceDataError(

@@ -5,17 +5,24 @@ SQL (DECIMAL(38,12) money, DATE dates) and the rows grouped by file, day and cha
 into a temporary table. Periods are assigned to the (few) distinct days in Python
 (:func:`connector_azure.periods.period_of`) and joined back: the files are not read again.
 A row breaking a rule sets ``bad`` on its group; Python then finds and names the line.
+A row only an amortized-cost export has sets ``amortized`` the same way.
+
+A period's content hash is taken from its day groups, not from the files' bytes: the same
+rows give the same hash in any order and however the export split them into files.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import duckdb
 
 from connector.contracts import BillingPeriod
 from connector.scratch import ScratchDuckDB
+from connector_azure.amortized import sql_amortized_row
 from connector_azure.columns import COLUMNS, Header
 from connector_azure.values import sql_currency_ok, sql_date, sql_decimal
 
@@ -28,7 +35,11 @@ GRAIN = (
     "currency",
     "publisher_type",
     "publisher_name",
+    "invoice_id",
 )
+# Changing how the content hash is made changes every stored hash: keep it as it is.
+HASH_VERSION = "azure-cost/1"
+LOW_64 = (1 << 64) - 1
 
 
 def _literal(text: str) -> str:
@@ -67,6 +78,13 @@ def _scan(header: Header, file_no: int) -> str:
         WHEN {_text(sub)} <> '' OR {_text(name)} <> '' THEN {_text(sub)} || {_text(name)}
         ELSE {_text(part)} END"""
     service = f"coalesce(nullif({_text(raw['meter_category'])}, ''), {_text(raw['product'])})"
+    amortized = (
+        sql_amortized_row(
+            _text(raw["charge_type"]), _text(raw["pricing_model"]), sql_decimal(raw["cost"])
+        )
+        if header.has("pricing_model")
+        else "false"
+    )
     compression = "gzip" if header.path.name.lower().endswith(".gz") else "none"
     return f"""
     SELECT {file_no} AS file_no,
@@ -79,10 +97,12 @@ def _scan(header: Header, file_no: int) -> str:
         {_text(raw["currency"])} AS currency,
         {_text(raw["publisher_type"])} AS publisher_type,
         {_text(raw["publisher_name"])} AS publisher_name,
+        {_text(raw["invoice_id"])} AS invoice_id,
         {sql_decimal(raw["cost"])} AS cost,
         {list_row} AS list_row,
         {sql_decimal(raw["quantity"])} AS quantity,
-        ({" OR ".join(checks)}) AS bad
+        ({" OR ".join(checks)}) AS bad,
+        {amortized} AS amortized
     FROM read_csv({_literal(str(header.path))}, header = true, auto_detect = false,
         delim = ',', quote = '"', escape = '"', compression = {_literal(compression)},
         columns = {{{spec}}})"""
@@ -98,7 +118,9 @@ def aggregation_sql(headers: Sequence[Header]) -> str:
         sum(CASE WHEN list_row IS NULL OR list_row = 0 THEN cost ELSE list_row END)
             AS list_cost,
         coalesce(sum(quantity), 0) AS quantity,
-        bool_or(bad) AS bad
+        count(*) AS row_count,
+        bool_or(bad) AS bad,
+        bool_or(amortized) AS amortized
     FROM ({scans}) AS rows
     GROUP BY ALL
     """
@@ -132,6 +154,13 @@ class CostAggregate:
 
     def has_bad_rows(self) -> bool:
         return self.con.execute("SELECT 1 FROM day_groups WHERE bad LIMIT 1").fetchone() is not None
+
+    def amortized_files(self) -> list[int]:
+        """The files holding a row only an amortized-cost export has."""
+        rows = self.con.execute(
+            "SELECT DISTINCT file_no FROM day_groups WHERE amortized ORDER BY file_no"
+        ).fetchall()
+        return [row[0] for row in rows]
 
     def days(self) -> list[dt.date]:
         rows = self.con.execute("SELECT DISTINCT charge_date FROM day_groups").fetchall()
@@ -169,3 +198,57 @@ class CostAggregate:
             GROUP BY ALL
             ORDER BY ALL
         """).fetchall()
+
+    def period_contents(self) -> dict[dt.date, PeriodContent]:
+        """Per period (by start): its content hash and whether every row has an invoice id.
+
+        The hash sums a 128-bit digest (md5) of each day group of the period, all files
+        merged: day, grain, sums and row count. Sums do not depend on order, so rows
+        reordered or split into other files give the same hash; any change to what is
+        ingested (a cost, a day, an invoice id, a row more or less) changes it. Columns
+        the plugin does not read (tags, resource ids) do not count.
+        """
+        grain = ", ".join(GRAIN)
+        if len(self.headers) == 1:  # one file: its day groups are already merged
+            days = f"""SELECT p.period_start, charge_date, {grain}, billed_cost, list_cost,
+                    quantity, row_count
+                FROM day_groups g JOIN day_periods p USING (charge_date)"""
+        else:
+            days = f"""SELECT p.period_start, charge_date, {grain},
+                    sum(billed_cost) AS billed_cost, sum(list_cost) AS list_cost,
+                    sum(quantity) AS quantity, sum(row_count) AS row_count
+                FROM day_groups g JOIN day_periods p USING (charge_date)
+                GROUP BY ALL"""
+        key = ", ".join(
+            ["charge_date::VARCHAR", *GRAIN, "billed_cost::VARCHAR", "list_cost::VARCHAR",
+             "quantity::VARCHAR", "row_count::VARCHAR"]
+        )  # fmt: skip
+        # The two 64-bit halves are summed apart: a sum of 128-bit numbers could overflow.
+        rows = self.con.execute(f"""
+            WITH days AS ({days}),
+            keyed AS (
+                SELECT period_start, invoice_id, md5_number(concat_ws(chr(31), {key})) AS h
+                FROM days
+            )
+            SELECT period_start, count(*), sum((h >> 64)::UBIGINT),
+                sum((h & {LOW_64})::UBIGINT), bool_and(invoice_id <> '')
+            FROM keyed
+            GROUP BY period_start
+        """).fetchall()
+        return {
+            start: PeriodContent(
+                content_hash=hashlib.sha256(
+                    f"{HASH_VERSION}:{groups}:{high}:{low}".encode("ascii")
+                ).hexdigest(),
+                invoiced=bool(invoiced),
+            )
+            for start, groups, high, low, invoiced in rows
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodContent:
+    """What a period's rows say beyond its charges."""
+
+    content_hash: str  # the same for the same rows, in any order or split
+    invoiced: bool  # every row carries an invoice id (MCA, once invoiced)

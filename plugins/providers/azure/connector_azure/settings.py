@@ -14,10 +14,12 @@ class AzureSettings(BaseModel):
     example), relative to the tenant file's folder unless absolute. ``pattern`` is a glob
     below it; matching files ending in ``.csv`` or ``.csv.gz`` are read.
 
-    ``billing_day`` is the tenant's Azure Billing Day D: a period ends on day D (clamped to
+    ``billing_day`` is the tenant's Azure Billing Day D (given by the core from
+    ``invoice_options.azure_billing_day`` unless set here): a period ends on day D (clamped to
     the month's length) and starts the day after the previous one ended. ``final`` says the
-    invoice exists for the data in the folder: actual-cost exports carry no invoice id, so
-    otherwise Azure periods close by the operator's signal or after the business days.
+    invoice exists for the data in the folder. A period whose rows all carry an MCA
+    ``InvoiceId`` is final anyway; EA exports carry none, so without the setting their
+    periods close by the operator's signal or after the business days.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -25,9 +27,19 @@ class AzureSettings(BaseModel):
     path: str = Field(description="folder of Azure cost-details exports (.csv / .csv.gz)")
     pattern: str = Field(default="**/*.csv*", description="glob below path selecting the files")
     billing_day: int = Field(
-        default=31, ge=1, le=31, description="Azure Billing Day: the day a period ends (1..31)"
+        default=31,
+        ge=1,
+        le=31,
+        description=(
+            "Azure Billing Day: the day a period ends (1..31); default: the tenant's "
+            "invoice_options.azure_billing_day"
+        ),
     )
-    final: bool = Field(default=False, description="the invoice exists for the files in the folder")
+    final: bool = Field(
+        default=False,
+        description="the invoice exists for the files in the folder (periods whose rows all "
+        "carry an InvoiceId are final anyway)",
+    )
 
     @field_validator("path")
     @classmethod
