@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import holidays
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -76,6 +77,16 @@ IdText = Annotated[str, BeforeValidator(_id_input)]
 AccountId = Annotated[str, BeforeValidator(_account_id_input)]
 
 
+def holiday_country(code: str) -> str:
+    """``code`` if the holidays package has a calendar for it."""
+    if code not in holidays.list_supported_countries():
+        raise ValueError(
+            f"{code!r} is not a country with a holiday calendar: use an ISO 3166 code such "
+            "as US, GB, DE"
+        )
+    return code
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -129,6 +140,16 @@ class Profile(_Model):
     address: list[str] = []
     tax_id: str | None = None
     logo: str | None = Field(None, description="Image path, relative to the tenant file.")
+    country: str = Field(
+        "US",
+        description="ISO 3166 code of your country: its public holidays are skipped when "
+        "counting the business days to a period's close.",
+    )
+
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, value: str) -> str:
+        return holiday_country(value)
 
 
 class InvoiceOptions(_Model):
@@ -185,7 +206,14 @@ class CloseRule(_Model):
     """When a period counts as closed if the provider has not said so already."""
 
     business_days: int = Field(5, ge=0)
-    country: str = "US"
+    country: str | None = Field(
+        None, description="ISO 3166 code whose holidays count; default: profile.country."
+    )
+
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, value: str | None) -> str | None:
+        return None if value is None else holiday_country(value)
 
 
 class ProviderConfig(_Model):
@@ -428,6 +456,10 @@ class TenantConfig(_Model):
             if plan.id == plan_id:
                 return plan
         raise KeyError(f"tenant {self.tenant!r} has no support plan {plan_id!r}")
+
+    def close_country(self, provider: str) -> str:
+        """The country whose holidays the business-day close of ``provider`` skips."""
+        return self.providers[provider].close.country or self.profile.country
 
     def tax_rate(self, name: str) -> TaxRate:
         """The tax rate with this name; ``KeyError`` names it when there is none."""

@@ -51,7 +51,8 @@ def detect_close(
 
     Returns the reason it is closed for, or None while it is still open.
     """
-    rule = runtime.tenant(tenant).providers[provider].close
+    config = runtime.tenant(tenant)
+    rule, country = config.providers[provider].close, config.close_country(provider)
     with runtime.db.transaction() as session:
         reason = closed_reason(session, tenant, provider, period)
         if reason is not None:
@@ -66,6 +67,6 @@ def detect_close(
         )
         if final:
             return _record(session, tenant, provider, period, "provider")
-        if today >= closes_on(period.end, rule.business_days, rule.country):
+        if today >= closes_on(period.end, rule.business_days, country):
             return _record(session, tenant, provider, period, "business-days")
     return None

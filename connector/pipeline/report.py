@@ -146,8 +146,9 @@ def _closed_by(
         return reason
     if final:
         return "provider"
-    rule = runtime.tenant(tenant).providers[provider].close
-    if as_of >= closes_on(period.end, rule.business_days, rule.country):
+    config = runtime.tenant(tenant)
+    rule = config.providers[provider].close
+    if as_of >= closes_on(period.end, rule.business_days, config.close_country(provider)):
         return "business-days"
     return None
 

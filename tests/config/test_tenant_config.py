@@ -423,3 +423,22 @@ def test_load_tenants_reports_every_file_and_duplicate_slugs(tmp_path):
         ("c.yaml", 1, "tenant"),
     ]
     assert "also defined in" in caught.value.issues[0].message
+
+
+def test_a_country_without_a_holiday_calendar_is_refused_where_it_is_written(tmp_path):
+    text = BASE.replace("  name: Demo Reseller\n", "  name: Demo Reseller\n  country: UK-ish\n")
+    text = text.replace("  aws: {}\n", "  aws: {close: {country: XX}}\n")
+    issues = issues_of(write(tmp_path, text))
+    assert [(i.line, i.key) for i in issues] == [
+        (4, "profile.country"),
+        (6, "providers.aws.close.country"),
+    ]
+    assert "'XX' is not a country with a holiday calendar" in issues[1].message
+    assert "ISO 3166 code such as US, GB, DE" in issues[0].message
+
+
+def test_the_close_country_defaults_to_the_profiles(tmp_path):
+    text = BASE.replace("  name: Demo Reseller\n", "  name: Demo Reseller\n  country: DE\n")
+    tenant = load_tenant(write(tmp_path, text))
+    assert tenant.close_country("aws") == "DE"
+    assert load_tenant(write(tmp_path, BASE, "plain.yaml")).close_country("aws") == "US"
