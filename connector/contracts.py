@@ -18,6 +18,8 @@ from typing import Any, ClassVar, NamedTuple, Protocol, runtime_checkable
 
 import pluggy
 
+from connector.domain.money import quantum
+
 PROJECT_NAME = "billing_connector"
 ENTRY_POINT_GROUP = "billing_connector"
 
@@ -30,6 +32,16 @@ class PluginError(Exception):
 
 class SourceDataError(PluginError):
     """Provider data is malformed: the message names the file, line and field."""
+
+
+def minor_unit(currency: str) -> Decimal:
+    """The currency's ISO 4217 minor unit: ``0.01`` for USD, ``1`` for JPY, ``0.001`` for BHD.
+
+    Take it from the currency, never from how an amount happens to be written:
+    PostgreSQL hands every stored amount back at NUMERIC(38, 12)'s scale
+    (``12.300000000000``).
+    """
+    return quantum(currency)
 
 
 # ---------------------------------------------------------------------------

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from connector.contracts import StatementLine
-from connector.domain.money import ZERO, round_money, total
+from connector.domain.money import ZERO, quantum, round_money, total
 
 HUNDRED = Decimal(100)
 # Line kinds that make up the taxable base B (marketplace and credits are not in it).
@@ -103,7 +103,10 @@ def apply_adjustments(
     base = subtotal - out.discount + out.support
     taxed = [line.amount for line in (*priced, *out.lines) if line.kind in TAXED_KINDS]
     rate, per_line = adj.tax_rate, adj.tax_rounding == "line"
-    available = max(adj.credit_available, ZERO)
+    # A grant may hold up to 10 decimal places, but a credit line, like every line, is
+    # in whole minor units: only those are applied (rounded down, so never more than
+    # the balance) and the fraction stays in the balance for later statements.
+    available = max(adj.credit_available, ZERO).quantize(quantum(currency), ROUND_DOWN)
     if adj.credits_before_tax:
         before = min(available, max(base, ZERO))
         if rate is not None:

@@ -101,10 +101,12 @@ def test_tax_rounded_per_line_or_per_statement() -> None:
 
 
 money = st.decimals(min_value=0, max_value=100000, places=2, allow_nan=False)
+# A grant takes up to 10 decimal places (credits.parse_amount), so a balance may too.
+balance = money | st.decimals(min_value=0, max_value=1000, places=10, allow_nan=False)
 
 
 @given(
-    st.lists(money, min_size=1, max_size=8), money, money,
+    st.lists(money, min_size=1, max_size=8), money, balance,
     st.decimals(min_value=0, max_value=100, places=1), st.booleans(), st.booleans(),
     st.sampled_from([None, D("0.0825"), D("0.2")]), st.sampled_from(["line", "statement"]),
 )  # fmt: skip
@@ -150,3 +152,26 @@ def test_credits_covering_the_base_leave_no_negative_tax_when_rounded_per_line()
     )  # fmt: skip
     assert (out.credits, out.tax) == (D("0.12"), D("0.00"))
     assert total(line.amount for line in [*lines, *out.lines]) == D("0.00")
+
+
+def test_a_balance_finer_than_a_cent_is_applied_in_whole_cents_and_the_rest_kept() -> None:
+    """Regression (found by the ERP-total property): a grant may carry up to 10 decimal
+    places, and the whole balance used to become the credit line (-0.0000000001 on a
+    0.01 statement: a total of 0.0099999999 no ERP can hold). Only whole cents are
+    applied, rounded down so never more than the balance; the fraction stays.
+
+    After tax, K = 10.125: tax 10% of 1,000 = 100.00; C = 10.12 (not 10.13);
+    due = 1000 + 100 + 50 - 10.12 = 1,139.88.
+    Before tax, K = 300.019: C1 = 300.01; tax = 10% of 699.99 = 69.999 -> 70.00;
+    due = 1000 - 300.01 + 70.00 + 50 = 819.99.
+    """
+    after = apply_adjustments(SERVICES, Adjustments(credit_available=D("10.125"), **TAX), "USD")
+    before = apply_adjustments(
+        SERVICES,
+        Adjustments(credit_available=D("300.019"), credits_before_tax=True, **TAX),
+        "USD",
+    )
+    assert (after.credits, after.tax) == (D("10.12"), D("100.00"))
+    assert total(line.amount for line in [*SERVICES, *after.lines]) == D("1139.88")
+    assert (before.credits, before.tax) == (D("300.01"), D("70.00"))
+    assert total(line.amount for line in [*SERVICES, *before.lines]) == D("819.99")

@@ -108,7 +108,7 @@ def test_bulk_stored_statements_read_back_as_built(runtime, db_url, group_by_acc
             select(m.CreditEntry).where(m.CreditEntry.kind == credits.APPLICATION)
         ).all()
         assert [(a.customer_id, a.statement_id, a.amount) for a in applied] == [
-            ("1002", generated["1002"].id, Decimal("100.0000000001"))
+            ("1002", generated["1002"].id, Decimal("100.00"))
         ]
         audit = session.scalars(
             select(m.AuditEntry)

@@ -63,7 +63,7 @@ def test_statements_built_by_workers_are_those_one_process_builds(two_workers, d
         applied = session.scalars(
             select(m.CreditEntry.amount).where(m.CreditEntry.kind == credits.APPLICATION)
         ).all()
-        assert applied == [Decimal("100.0000000001")]  # given back, then applied once
+        assert applied == [Decimal("100.00")]  # given back, then applied once, in whole cents
 
 
 def test_a_workers_failure_reaches_the_builder(two_workers) -> None:

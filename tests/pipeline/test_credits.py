@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from connector.domain.statement import CustomerCharge, StatementOptions, build_statement
+from connector.domain.totals import Adjustments, SupportTerms
 from connector.pipeline.credits import (
     CreditBalance,
     CreditError,
@@ -288,3 +291,105 @@ def test_credits_are_conserved(ledger_db: Database, steps: list[tuple]) -> None:
         if row is not None:
             assert row.granted == granted == row.applied + row.balance
             assert row.applied == applied
+
+
+charges = st.lists(
+    st.builds(
+        CustomerCharge,
+        account_id=st.sampled_from(["111", "222"]),
+        service_name=st.just("svc"),
+        service_category=st.sampled_from(["Amazon EC2", "Amazon S3", "AWS Lambda"]),
+        sku=st.just("a"),
+        line_item_type=st.just("Usage"),
+        charge_category=st.just("Usage"),
+        is_marketplace=st.booleans(),
+        cost=st.decimals(min_value=0, max_value=2000, places=10),
+        list_cost=st.just(D(0)),
+        quantity=st.just(D(1)),
+    ),
+    max_size=12,
+)
+run_options = st.builds(
+    StatementOptions,
+    currency=st.just("USD"),
+    group_by_account=st.booleans(),
+    include_marketplace=st.booleans(),
+    add_rounding_adjustments=st.booleans(),
+    adjustments=st.builds(
+        Adjustments,
+        discount_percent=st.decimals(min_value=0, max_value=30, places=1),
+        support=st.none() | st.just(SupportTerms([(D(1000), D(10)), (None, D(5))], D(25))),
+        credits_before_tax=st.booleans(),
+        credits_for_marketplace=st.booleans(),
+        tax_name=st.just("Tax"),
+        tax_rate=st.sampled_from([None, D("0.0825"), D("0.2")]),
+        tax_rounding=st.sampled_from(["statement", "line"]),
+    ),
+)
+# A grant is a positive amount of up to 10 decimal places (parse_amount).
+grants = st.lists(
+    st.decimals(min_value=D("0.01"), max_value=D("3000"), places=2)
+    | st.decimals(min_value=D("0.0000000001"), max_value=D("50"), places=10),
+    min_size=1,
+    max_size=3,
+)
+
+
+def eligible(lines, adj: Adjustments, tax: Decimal) -> Decimal:
+    """What credits may pay on a statement, from its lines (DESIGN.md, "Order of
+    calculation"): the taxable base B, plus the tax when credits come after it, plus the
+    marketplace fees M when credits may pay them; never below zero."""
+    base = sum((x.amount for x in lines if x.kind in ("service", "rounding", "discount",
+                                                       "support")), D(0))  # fmt: skip
+    marketplace = sum((x.amount for x in lines if x.kind == "marketplace"), D(0))
+    amount = max(base, D(0)) if adj.credits_before_tax else base + tax
+    return max(amount + (marketplace if adj.credits_for_marketplace else D(0)), D(0))
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    grants=grants,
+    statements=st.lists(st.tuples(charges, run_options), min_size=1, max_size=4),
+    deleted=st.sets(st.integers(0, 3), max_size=2),
+)
+def test_built_statements_never_spend_more_credit_than_the_balance(
+    ledger_db: Database, grants: list[Decimal], statements: list[tuple], deleted: set[int]
+) -> None:
+    """Statements built one after another against one customer's ledger, each with the
+    balance left as its credit: each applies min(balance in whole cents, what it may
+    pay), never more than the balance nor than its eligible amount, and is never due a
+    negative total; the balance never goes negative; deleting drafts gives their credit
+    back; throughout, Σ grants = Σ applied + balance."""
+    customer = f"c{next(CUSTOMER_NUMBERS)}"
+    with ledger_db.transaction() as session:
+        session.add(m.Customer(tenant_id="t", id=customer, name="C", invoice_currency="USD"))
+        session.add_all(
+            m.CreditEntry(tenant_id="t", customer_id=customer, kind="grant", amount=amount,
+                          currency="USD", comment="x", created_by="h")
+            for amount in grants
+        )  # fmt: skip
+    granted = sum(grants, D(0))
+    for number, (bill, options) in enumerate(statements):
+        statement = f"{customer}-s{number}"
+        with ledger_db.transaction() as session:
+            lock_customer(session, "t", customer)
+            left = balance(session, "t", customer, "USD")
+            adj = dataclasses.replace(options.adjustments, credit_available=left)
+            built = build_statement(bill, None, dataclasses.replace(options, adjustments=adj))
+            payable = eligible(built.lines, adj, built.tax)
+            cents = left.quantize(D("0.01"), ROUND_DOWN)
+            assert built.credits == min(cents, payable)
+            assert D(0) <= built.credits <= left and built.credits <= payable
+            assert built.total >= 0
+            apply_credit(session, "t", customer, "USD", statement, built.credits, "h")
+        if number in deleted:  # the draft is deleted: its credit comes back
+            with ledger_db.transaction() as session:
+                assert release(session, statement) == built.credits
+        with ledger_db.transaction() as session:
+            now = balance(session, "t", customer, "USD")
+            [row] = [b for b in balances(session, "t") if b.customer_id == customer]
+        assert now >= 0
+        assert now == left - (D(0) if number in deleted else built.credits)
+        assert row.granted == granted == row.applied + row.balance

@@ -6,12 +6,6 @@ from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 
-def quantum_of(amount: Decimal) -> Decimal:
-    """The minor unit a quantized amount is expressed in: ``0.01`` for ``12.30``, ``1`` for JPY."""
-    exponent = amount.as_tuple().exponent
-    return Decimal(1).scaleb(exponent) if isinstance(exponent, int) and exponent < 0 else Decimal(1)
-
-
 def allocate(amount: Decimal, weights: Sequence[Decimal], quantum: Decimal) -> list[Decimal]:
     """``amount`` split in proportion to ``weights``, each share rounded half-up to ``quantum``.
 

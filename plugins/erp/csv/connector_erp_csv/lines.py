@@ -13,6 +13,7 @@ Shared by every template, so Xero's and QuickBooks' files follow the same rules:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -53,18 +54,43 @@ def plain(amount: Decimal) -> str:
     return format(abs(amount) if amount.is_zero() else amount, "f")
 
 
+def in_minor_unit(amount: Decimal, quantum: Decimal, document: StatementDocument,
+                  what: str) -> Decimal:  # fmt: skip
+    """``amount`` written in ``quantum`` (PostgreSQL's ``12.300000000000`` -> ``12.30``);
+    PluginError if that would change it, since the import would then hold another amount."""
+    written = amount.quantize(quantum)
+    if written != amount:
+        raise PluginError(
+            f"statement {document.number}: {what} is {amount.normalize():f} "
+            f"{document.currency}, finer than the currency's minor unit {quantum}; the "
+            "import would round it"
+        )
+    return written
+
+
 def invoice_lines(document: StatementDocument, erp: str, quantum: Decimal) -> list[InvoiceLine]:
     """The non-tax lines of ``document`` in statement order, each with its tax share.
 
-    Tax shares are rounded to ``quantum`` and add up to ``document.tax`` exactly. Raises
-    PluginError, naming ``erp``, when there is nothing to export, when the lines plus tax
-    are not the total, or when there is tax but no taxed line to carry it.
+    Line amounts are written in ``quantum`` (the currency's minor unit); tax shares are
+    rounded to it and add up to ``document.tax`` exactly. Raises PluginError, naming
+    ``erp``, when there is nothing to export, when an amount is finer than ``quantum``,
+    when the lines plus tax are not the total, or when there is tax but no taxed line
+    to carry it.
     """
     lines = sorted(
-        (line for line in document.lines if line.kind != "tax"), key=lambda line: line.position
+        (
+            dataclasses.replace(
+                line,
+                amount=in_minor_unit(line.amount, quantum, document, f"line {line.position}"),
+            )
+            for line in document.lines
+            if line.kind != "tax"
+        ),
+        key=lambda line: line.position,
     )
     if not lines:
         raise PluginError(f"statement {document.number} has no lines to export")
+    in_minor_unit(document.tax, quantum, document, "tax")
     computed = sum_decimals(line.amount for line in lines) + document.tax
     if computed != document.total:
         raise PluginError(

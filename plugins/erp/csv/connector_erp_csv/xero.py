@@ -16,9 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from connector.contracts import StatementDocument
-from connector_erp_csv.allocation import quantum_of
-from connector_erp_csv.lines import invoice_lines, plain
+from connector.contracts import StatementDocument, minor_unit
+from connector_erp_csv.lines import in_minor_unit, invoice_lines, plain
 from connector_erp_csv.settings import InvoiceMapping
 
 # Column for column Xero's template, asterisks (its required columns) included.
@@ -74,7 +73,8 @@ class XeroTemplate:
 
     def rows(self, document: StatementDocument, mapping: InvoiceMapping) -> list[tuple[str, ...]]:
         """One row per non-tax line; raises PluginError if Xero's total would differ."""
-        lines = invoice_lines(document, "Xero", quantum_of(document.total))
+        unit = minor_unit(document.currency)
+        lines = invoice_lines(document, "Xero", unit)
         # Xero repeats the invoice's fields on each of its rows. POCity, PORegion,
         # POPostalCode and POCountry stay empty: Party holds a free-form address.
         invoice = {
@@ -85,7 +85,7 @@ class XeroTemplate:
             "Reference": f"{document.provider} {document.period.key}",
             "*InvoiceDate": document.issue_date.strftime(mapping.date_pattern),
             "*DueDate": document.due_date.strftime(mapping.date_pattern),
-            "Total": plain(document.total),
+            "Total": plain(in_minor_unit(document.total, unit, document, "total")),
             "InventoryItemCode": mapping.item_code,
             "Currency": document.currency,
         }

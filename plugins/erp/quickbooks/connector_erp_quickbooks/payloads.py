@@ -17,11 +17,18 @@ The sink still reads the total back and compares.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from connector.contracts import PluginError, StatementDocument, StatementLine, sum_decimals
+from connector.contracts import (
+    PluginError,
+    StatementDocument,
+    StatementLine,
+    minor_unit,
+    sum_decimals,
+)
 from connector_erp_quickbooks.settings import InvoiceMapping, QuickBooksSettings
 
 MAX_DOC_NUMBER = 21  # QuickBooks' DocNumber limit
@@ -30,6 +37,7 @@ MAX_DESCRIPTION = 4000  # Line.Description
 MAX_ADDRESS_LINES = 5  # PhysicalAddress Line1..Line5
 # Exchange rates go to QuickBooks with the 7 decimal places its rate fields keep.
 RATE_QUANTUM = Decimal("1E-7")
+CENT = Decimal("0.01")
 # Lines the core computes the customer's tax on: the priced lines, discount, support fee
 # and rounding adjustment; marketplace pass-through never. Credits may or may not be in
 # the base ("include credits for tax calculations"): see :func:`taxed_lines`.
@@ -38,10 +46,31 @@ US_TAXABLE, US_NON_TAXABLE = "TAX", "NON"
 INVOICE, CREDIT_MEMO = "Invoice", "CreditMemo"
 
 
-def quantum_of(amount: Decimal) -> Decimal:
-    """The minor unit a quantized amount is expressed in: ``0.01`` for ``12.30``."""
-    exponent = amount.as_tuple().exponent
-    return Decimal(1).scaleb(exponent) if isinstance(exponent, int) and exponent < 0 else Decimal(1)
+def in_minor_units(document: StatementDocument) -> StatementDocument:
+    """``document`` with its lines, tax and total written in the currency's minor unit
+    (``12.300000000000`` -> ``12.30``); PluginError naming the first amount that would
+    change, since QuickBooks would then book another amount."""
+    unit = minor_unit(document.currency)
+
+    def written(amount: Decimal, what: str) -> Decimal:
+        kept = amount.quantize(unit)
+        if kept != amount:
+            raise PluginError(
+                f"statement {document.number}: {what} is {amount.normalize():f} "
+                f"{document.currency}, finer than the currency's minor unit {unit}; "
+                "QuickBooks would round it"
+            )
+        return kept
+
+    return dataclasses.replace(
+        document,
+        lines=[
+            dataclasses.replace(line, amount=written(line.amount, f"line {line.position}"))
+            for line in document.lines
+        ],
+        tax=written(document.tax, "tax"),
+        total=written(document.total, "total"),
+    )
 
 
 def invoice_lines(document: StatementDocument) -> list[StatementLine]:
@@ -71,10 +100,14 @@ def taxed_lines(
     candidates = [base + credits, base] if credits else [base]
     if document.tax_rate is None:
         return set(candidates[0]), False
-    quantum = quantum_of(document.total)
+    # QuickBooks rounds the tax it computes once per rate, on the lines' total; whether
+    # to the currency's minor unit or to the 2 decimals it keeps for amounts in every
+    # currency is not documented (they differ for JPY), so it is trusted with the tax
+    # only when both give ours.
+    units = {minor_unit(document.currency), CENT}
     for candidate in candidates:
         amount = sum_decimals(lines[i].amount for i in candidate) * document.tax_rate
-        if amount.quantize(quantum, ROUND_HALF_UP) == document.tax:
+        if all(amount.quantize(unit, ROUND_HALF_UP) == document.tax for unit in units):
             return set(candidate), True
     return set(candidates[0]), False
 
@@ -154,6 +187,7 @@ def invoice_payload(
     Raises PluginError when QuickBooks' transaction could not equal the statement.
     """
     number = check_doc_number(document)
+    document = in_minor_units(document)
     credit = entity_of(document) == CREDIT_MEMO
     sign = Decimal(-1) if credit else Decimal(1)
     lines = invoice_lines(document)
@@ -264,7 +298,7 @@ def _tax_detail(
     detail: dict[str, Any] = {"TaxRateRef": _ref(mapping.tax_rate_ref), "NetAmountTaxable": base}
     if document.tax_rate is not None:
         detail["PercentBased"] = True
-        detail["TaxPercent"] = document.tax_rate * 100
+        detail["TaxPercent"] = (document.tax_rate * 100).normalize()
     tax = document.tax * sign
     tax_line = {"Amount": tax, "DetailType": "TaxLineDetail", "TaxLineDetail": detail}
     return {"TotalTax": tax, "TaxLine": [tax_line]}

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
-from connector.contracts import PluginError, StatementDocument, StatementLine
+from connector.contracts import PluginError, StatementDocument, StatementLine, minor_unit
 
 #: Significant digits a float carries through a decimal round trip without loss.
 FLOAT_EXACT_DIGITS = 15
@@ -27,10 +27,22 @@ UNIT_4DP = Decimal("0.0001")
 TAXED_KINDS = frozenset({"service", "discount", "support", "rounding"})
 
 
-def quantum_of(amount: Decimal) -> Decimal:
-    """The minor unit a quantized amount is expressed in: ``0.01`` for ``12.30``, ``1`` for JPY."""
-    exponent = amount.as_tuple().exponent
-    return Decimal(1).scaleb(exponent) if isinstance(exponent, int) and exponent < 0 else Decimal(1)
+def in_minor_units(document: StatementDocument) -> Decimal:
+    """``document``'s minor unit, once every amount Xero will hold is known to be whole in it.
+
+    Raises PluginError naming the first amount that is not (Xero would round it).
+    """
+    unit = minor_unit(document.currency)
+    amounts = [(f"line {line.position}", line.amount) for line in document.lines]
+    amounts += [("tax", document.tax), ("total", document.total)]
+    for what, amount in amounts:
+        if amount != amount.quantize(unit):
+            raise PluginError(
+                f"statement {document.number}: {what} is {amount.normalize():f} "
+                f"{document.currency}, finer than the currency's minor unit {unit}; "
+                "Xero would round it"
+            )
+    return unit
 
 
 def allocate(amount: Decimal, weights: Sequence[Decimal], quantum: Decimal) -> list[Decimal]:
@@ -86,7 +98,7 @@ def tax_shares(document: StatementDocument, lines: Sequence[StatementLine]) -> d
             f"(kinds {', '.join(sorted(TAXED_KINDS))}) to carry it in Xero"
         )
     weights = [lines[index].amount for index in taxed]
-    shares = allocate(document.tax, weights, quantum_of(document.total))
+    shares = allocate(document.tax, weights, minor_unit(document.currency))
     return dict(zip(taxed, shares, strict=True))
 
 

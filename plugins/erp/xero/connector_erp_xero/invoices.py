@@ -30,7 +30,7 @@ from xero_python.accounting.models import (
 )
 
 from connector.contracts import PluginError, StatementDocument, StatementLine, sum_decimals
-from connector_erp_xero.amounts import exact, quantum_of, tax_shares, unit_price
+from connector_erp_xero.amounts import exact, in_minor_units, tax_shares, unit_price
 from connector_erp_xero.settings import InvoiceMapping
 
 INVOICE_TYPE = "ACCREC"
@@ -83,7 +83,7 @@ def build_invoice(
             f"{document.tax} make {computed}, not the total {document.total}; "
             "Xero would hold a different invoice"
         )
-    quantum = quantum_of(document.total)
+    quantum = in_minor_units(document)
     shares = tax_shares(document, lines)
     zero = Decimal(0).quantize(quantum)
     tracking = [LineItemTracking(name=name, option=option) for name, option in mapping.tracking]

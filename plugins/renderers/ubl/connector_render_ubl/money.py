@@ -4,26 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from connector.contracts import PluginError
+from connector.contracts import PluginError, minor_unit
 
-# ISO 4217 currencies whose minor unit is not 2. The core keeps the same table in
-# connector.domain.money, which plugins may not import (they see connector.contracts
-# only), and the document does not carry the minor unit; so it is repeated here.
-_MINOR_UNITS = {
-    **dict.fromkeys(
-        ("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI"),
-        0,
-    ),
-    **dict.fromkeys(("VND", "VUV", "XAF", "XOF", "XPF"), 0),
-    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
-    **dict.fromkeys(("CLF", "UYW"), 4),
-}
 HUNDRED = Decimal(100)
 
 
 def minor_units(currency: str) -> int:
     """Decimal places of ``currency`` (JPY 0, USD 2, BHD 3)."""
-    return _MINOR_UNITS.get(currency.upper(), 2)
+    return -minor_unit(currency).as_tuple().exponent
 
 
 def amount_text(amount: Decimal, currency: str, what: str) -> str:
