@@ -6,6 +6,8 @@ from pathlib import PurePath
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from connector_azure.settings import billing_day_field
+
 
 class AzureCspSettings(BaseModel):
     """Where one tenant's Partner Center reconciliation files are, and how periods run.
@@ -25,15 +27,7 @@ class AzureCspSettings(BaseModel):
 
     path: str = Field(description="folder of Partner Center invoice reconciliation files")
     pattern: str = Field(default="**/*", description="glob below path selecting the files")
-    billing_day: int = Field(
-        default=31,
-        ge=1,
-        le=31,
-        description=(
-            "Azure Billing Day: the day a period ends (1..31); default: the tenant's "
-            "invoice_options.azure_billing_day"
-        ),
-    )
+    billing_day: int = billing_day_field()
     final: bool = Field(
         default=False, description="treat every period as invoiced, even rows without InvoiceNumber"
     )

@@ -3,8 +3,23 @@
 from __future__ import annotations
 
 from pathlib import PurePath
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+def billing_day_field() -> Any:
+    """The ``billing_day`` setting both Azure providers take (the core fills it in from
+    the tenant's ``invoice_options.azure_billing_day`` when it is left out)."""
+    return Field(
+        default=31,
+        ge=1,
+        le=31,
+        description=(
+            "Azure Billing Day: the day a period ends (1..31); default: the tenant's "
+            "invoice_options.azure_billing_day"
+        ),
+    )
 
 
 class AzureSettings(BaseModel):
@@ -26,15 +41,7 @@ class AzureSettings(BaseModel):
 
     path: str = Field(description="folder of Azure cost-details exports (.csv / .csv.gz)")
     pattern: str = Field(default="**/*.csv*", description="glob below path selecting the files")
-    billing_day: int = Field(
-        default=31,
-        ge=1,
-        le=31,
-        description=(
-            "Azure Billing Day: the day a period ends (1..31); default: the tenant's "
-            "invoice_options.azure_billing_day"
-        ),
-    )
+    billing_day: int = billing_day_field()
     final: bool = Field(
         default=False,
         description="the invoice exists for the files in the folder (periods whose rows all "
