@@ -31,6 +31,10 @@ from connector.pipeline.tenants import sync_tenant
 from connector.storage import models as m
 from connector.storage.ids import uuid7
 
+# A customer whose charges this run leaves off statements entirely (provider tax,
+# credits not passed on, marketplace fees without "include marketplace fees").
+NOTHING_TO_BILL = "nothing to bill: this run's options leave every charge off the statement"
+
 
 class BuildError(Exception):
     """Statements cannot be built; the message says what to fix and where."""
@@ -339,9 +343,11 @@ def _generate(
             for order, made in zip(part.orders, made_part, strict=True):
                 planned_statement = todo[position]
                 position += 1
-                if made is None:
-                    continue  # a purchase build found nothing left to bill
                 customer = planned_statement.customer
+                if made is None:  # a purchase build found nothing left to bill, or
+                    if kind == USAGE:  # nothing the customer is billed for is on it
+                        report.skipped.append((customer.id, NOTHING_TO_BILL))
+                    continue
                 available = balances.get(customer.id, Decimal(0))
                 if not Decimal(0) <= made.credits <= available:  # as credits.apply_credit
                     raise credits.CreditError(

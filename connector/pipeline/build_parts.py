@@ -122,6 +122,9 @@ def build_part(session: Session, part: Part) -> list[Made | None]:
             charges = purchases.without_upfront(charges)
         charges = convert(charges, order.exchange_rate)
         built = build_statement(charges, order.pricebook, order.options)
+        if not built.lines:  # every charge is left off statements by this run's options
+            made.append(None)
+            continue
         made.append(
             Made(
                 order.statement_id,
