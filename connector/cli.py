@@ -59,6 +59,7 @@ def main(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
         format="%(levelname)s %(name)s: %(message)s",
     )
     ctx.obj = State(config_path)
+    ctx.call_on_close(ctx.obj.close)
 
 
 # --------------------------------------------------------------------------- plugins

@@ -69,6 +69,13 @@ class State:
             self._runtime = open_runtime(load_settings(self.config_path))
         return self._runtime
 
+    def close(self) -> None:
+        """Close the database connections the command opened (its pool would keep them
+        open until garbage-collected: on PostgreSQL, server connections)."""
+        if self._runtime is not None:
+            self._runtime.db.dispose()
+            self._runtime = None
+
 
 pass_state = click.make_pass_decorator(State)
 
