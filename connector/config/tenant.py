@@ -247,9 +247,15 @@ class PricebookRule(_Model):
 
 
 class PricebookVersion(_Model):
-    """The rules in force from ``effective`` until the next version's date."""
+    """The rules in force from ``effective`` until the next version's date.
 
-    effective: dt.date
+    A period is priced by the version in force on its first day: a version effective
+    mid-period prices the periods that start after it.
+    """
+
+    effective: dt.date = Field(
+        description="First day of the rules; a period uses the version in force on its first day."
+    )
     rules: list[PricebookRule] = []
 
 
