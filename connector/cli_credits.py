@@ -55,7 +55,8 @@ def add(
     state: State, tenant: str, customer: str, amount: str, comment: str, currency: str | None
 ) -> None:
     """Grant a credit to a customer; it pays their next statements until used up."""
-    from connector.pipeline.credits import balance, grant, tidy
+    from connector.domain.money import tidy
+    from connector.pipeline.credits import balance, grant
 
     runtime = state.runtime()
     entry = grant(runtime, tenant, customer, amount, comment, _actor(), currency)

@@ -20,6 +20,7 @@ from connector.cli_support import (
     tenant_option,
 )
 from connector.domain.diff import diff_lines
+from connector.domain.money import tidy
 from connector.pipeline.periods import in_month, resolve_period
 from connector.storage import models as m
 
@@ -33,9 +34,10 @@ def _summary(s: m.Statement) -> dict:
         "period": f"{s.period_start:%Y-%m}",
         "status": s.status,
         "currency": s.currency,
-        "subtotal": str(s.subtotal),
-        "tax": str(s.tax),
-        "total": str(s.total),
+        # Fixed-point in the currency's minor unit (PostgreSQL gives 12 places).
+        "subtotal": format(tidy(s.subtotal, s.currency), "f"),
+        "tax": format(tidy(s.tax, s.currency), "f"),
+        "total": format(tidy(s.total, s.currency), "f"),
         "revision": s.revision,
         "pricebook_version": s.pricebook_version,
         "kind": s.kind,

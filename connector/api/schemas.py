@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from connector.pipeline.credits import tidy
+from connector.domain.money import tidy
 from connector.storage import models as m
 
 Status = Literal["Draft", "Open", "Past Due", "Closed", "Void"]

@@ -58,3 +58,14 @@ def round_money(amount: Decimal, currency: str, mode: str = "half_up") -> Decima
 def total(amounts: Iterable[Decimal]) -> Decimal:
     """Exact sum; Decimal zero for nothing."""
     return sum(amounts, ZERO)
+
+
+def tidy(amount: Decimal, currency: str) -> Decimal:
+    """``amount`` in the currency's minor units when that loses nothing, else as is.
+
+    PostgreSQL hands amounts back with 12 decimal places and SQLite as they were
+    stored; statements, balances and messages read the same on both without hiding a
+    digit.
+    """
+    cents = amount.quantize(quantum(currency))
+    return cents if cents == amount else amount.normalize()

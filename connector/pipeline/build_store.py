@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from connector.contracts import BillingPeriod
-from connector.domain.money import ZERO
+from connector.domain.money import ZERO, tidy
 from connector.pipeline.build_parts import Made
-from connector.pipeline.credits import APPLICATION, GRANT, CreditError, tidy
+from connector.pipeline.credits import APPLICATION, GRANT, CreditError
 from connector.storage import bulk
 from connector.storage import models as m
 from connector.storage.db import Database

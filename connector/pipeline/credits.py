@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlalchemy import ScalarResult, delete, select
 from sqlalchemy.orm import Session
 
-from connector.domain.money import ZERO, quantum
+from connector.domain.money import ZERO, tidy
 from connector.pipeline.audit import record
 from connector.pipeline.runtime import Runtime
 from connector.pipeline.tenants import sync_tenant
@@ -43,16 +43,6 @@ class CreditBalance:
     granted: Decimal
     applied: Decimal
     balance: Decimal
-
-
-def tidy(amount: Decimal, currency: str) -> Decimal:
-    """``amount`` in the currency's minor units when that loses nothing, else as is.
-
-    PostgreSQL hands amounts back with 12 decimal places and SQLite as they were
-    stored; balances and messages read the same on both without hiding a digit.
-    """
-    cents = amount.quantize(quantum(currency))
-    return cents if cents == amount else amount.normalize()
 
 
 def parse_amount(text: str) -> Decimal:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from decimal import Decimal
 from typing import TypeVar
 
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload, undefer
 
 from connector.config.tenant import TenantConfig
 from connector.contracts import BillingPeriod, Party, StatementDocument, StatementLine
+from connector.domain.money import tidy
 from connector.storage import models as m
 
 # Statement ids per IN list: far below SQLite's and PostgreSQL's parameter limits.
@@ -39,9 +40,15 @@ def _copy(value_type: type[T], row: object) -> T:
 
 
 def statement_document(config: TenantConfig, statement: m.Statement) -> StatementDocument:
-    """Everything a renderer or sink needs about ``statement``, as plain values."""
+    """Everything a renderer or sink needs about ``statement``, as plain values.
+
+    Line amounts, subtotal, tax and total are in the currency's minor unit (``323.08``),
+    as they were built: PostgreSQL gives them back at NUMERIC(38, 12)'s scale
+    (``323.080000000000``), which renderers would print as it is.
+    """
     customer = config.customer(statement.customer_id)
     invoice = config.invoice_options
+    currency = statement.currency
     return StatementDocument(
         statement_id=statement.id,
         revision=statement.revision,
@@ -62,11 +69,14 @@ def statement_document(config: TenantConfig, statement: m.Statement) -> Statemen
             tax_id=customer.tax_id,
         ),
         customer_id=customer.id,
-        lines=[_copy(StatementLine, line) for line in statement.lines],
+        lines=[
+            replace(line, amount=tidy(line.amount, currency))
+            for line in (_copy(StatementLine, row) for row in statement.lines)
+        ],
         details=statement.details,
-        subtotal=statement.subtotal,
-        tax=statement.tax,
-        total=statement.total,
+        subtotal=tidy(statement.subtotal, currency),
+        tax=tidy(statement.tax, currency),
+        total=tidy(statement.total, currency),
         # A credit note carries its own ("Credit note for ACME-01001: ...").
         notes=statement.options.get("notes") or invoice.notes,
         pricebook_version=statement.pricebook_version,

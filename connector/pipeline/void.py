@@ -23,9 +23,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connector.contracts import StatementApproved
+from connector.domain.money import tidy
 from connector.pipeline.approve import find_statements, idempotency_key, take_number
 from connector.pipeline.audit import record
-from connector.pipeline.credits import APPLICATION, add_grant, tidy
+from connector.pipeline.credits import APPLICATION, add_grant
 from connector.pipeline.lifecycle import VOID, VOIDABLE, LifecycleError
 from connector.pipeline.runtime import Runtime
 from connector.pipeline.tenants import lock_tenant

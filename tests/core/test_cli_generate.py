@@ -114,6 +114,10 @@ def test_generate_uses_the_tenant_defaults(config: str) -> None:
     assert Decimal(statement["total"]) == Decimal("30.00")
     assert balance(config) == Decimal("14.94")
     assert Decimal(built["1002"]["total"]) == Decimal("12.45")
+    # As stored and read back, written in cents on both databases (PostgreSQL gives 12
+    # places).
+    listed = run("--config", config, "statements", "list", "--tenant", "acme", "--json")
+    assert sorted(s["total"] for s in json.loads(listed.output)) == ["12.45", "30.00"]
 
 
 def test_customer_limits_the_run_to_the_named_customers(config: str) -> None:
