@@ -11,14 +11,12 @@ not read to its end.
 from __future__ import annotations
 
 import csv
-import gzip
-import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from connector.contracts import SourceDataError
 from connector_azure.columns import BY_ALIAS, COLUMNS, DATE, DECIMAL, Header
-from connector_azure.files import is_gzip, open_binary
+from connector_azure.files import GZIP_ERRORS, is_gzip, open_binary
 from connector_azure.values import (
     EXPECTED_CURRENCY,
     EXPECTED_DATE,
@@ -33,9 +31,6 @@ EXPECTED_TEXT = {
     "charge_type": "a charge type such as Usage, Purchase, Refund or Tax",
     "currency": EXPECTED_CURRENCY,
 }
-
-
-GZIP_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
 
 
 def damaged_gzip(path: Path, exc: BaseException, after_line: int | None = None) -> SourceDataError:

@@ -11,6 +11,9 @@ from typing import BinaryIO
 from connector.contracts import SourceDataError
 from connector_azure.columns import Header, parse_header
 
+# What reading a cut-off or corrupt .gz file raises.
+GZIP_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
+
 READ_SUFFIXES = (".csv", ".csv.gz")
 MAX_HEADER_BYTES = 1 << 22
 
@@ -46,7 +49,7 @@ def read_header(path: Path) -> Header:
         with open_binary(path) as raw:
             first = raw.readline(MAX_HEADER_BYTES)
         names = next(csv.reader([first.decode("utf-8-sig")], strict=True), None)
-    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+    except GZIP_ERRORS as exc:
         raise SourceDataError(
             f"{path}: not a gzip file, or a truncated or corrupt one ({exc}); a .csv.gz "
             f"export must be complete gzip-compressed CSV: download it again"
