@@ -6,7 +6,9 @@ the minimum) -> B = S - D + P. Marketplace pass-through M is never discounted, n
 in the support base and never taxed. With credit balance K and tax rate r:
 
 - credits before tax: C1 = min(K, B); tax = r(B - C1); C2 = min(K - C1, M) when credits
-  may pay marketplace fees, else 0; due = B - C1 + tax + M - C2.
+  may pay marketplace fees, else 0; due = B - C1 + tax + M - C2. Rounded per line, the
+  credit pays the taxed lines in order and each is taxed on what is left of it
+  (:func:`net_of_credit`), so a base the credits cancel carries no tax.
 - credits after tax:  tax = rB; C = min(K, B + tax + (M if credits may pay marketplace
   fees else 0)); due = B + tax + M - C.
 
@@ -80,6 +82,27 @@ def _tax(amounts: Sequence[Decimal], rate: Decimal, per_line: bool, cur: str, mo
     return round_money(total(amounts) * rate, cur, mode)
 
 
+def net_of_credit(amounts: Sequence[Decimal], credit: Decimal) -> list[Decimal]:
+    """The taxed lines' amounts left once ``credit`` (at most their sum) has paid them.
+
+    Rounded per line, a credit taxed as a line of its own does not cancel the tax of
+    the lines it pays: ten lines of 0.10 at 5% carry 0.01 of tax each (0.005 rounded
+    up), the 1.00 credit -0.05, and a fully credited statement would still be taxed
+    0.05. So the credit pays the lines instead: the negative lines (a discount, a
+    refund) and the credit are taken from the positive lines in statement order, and
+    each line's tax is then on what is left of it. Those amounts add up to B - C1, a
+    line the credit paid in full carries no tax, and a base the credits cancelled
+    carries none at all (seed 004: a $0.00 statement).
+    """
+    pool = credit - total(a for a in amounts if a < ZERO)
+    left = []
+    for amount in amounts:
+        take = min(pool, amount) if amount > ZERO else ZERO
+        pool -= take
+        left.append(max(amount - take, ZERO))
+    return left
+
+
 def apply_adjustments(
     priced: Sequence[StatementLine], adj: Adjustments, currency: str, mode: str = "half_up"
 ) -> Totals:
@@ -110,10 +133,14 @@ def apply_adjustments(
     if adj.credits_before_tax:
         before = min(available, max(base, ZERO))
         if rate is not None:
-            # Rounded per line, the credit's own (negative) tax can outweigh lines whose
-            # tax rounds to nothing (0.06 + 0.06 at 8.25%: 0.00 + 0.00 - 0.01); tax is
-            # never negative, so a base the credits cover carries none.
-            out.tax = max(_tax([*taxed, -before], rate, per_line, currency, mode), ZERO)
+            # Per statement: r(B - C1), rounded once. Per line: each line's tax on what
+            # the credit left of it (see net_of_credit).
+            if not per_line:
+                out.tax = _tax([*taxed, -before], rate, per_line, currency, mode)
+            elif before:
+                out.tax = _tax(net_of_credit(taxed, before), rate, per_line, currency, mode)
+            else:
+                out.tax = _tax(taxed, rate, per_line, currency, mode)
         after = min(available - before, marketplace) if adj.credits_for_marketplace else ZERO
         out.credits = before + after
     else:

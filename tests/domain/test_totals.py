@@ -175,3 +175,69 @@ def test_a_balance_finer_than_a_cent_is_applied_in_whole_cents_and_the_rest_kept
     assert total(line.amount for line in [*SERVICES, *after.lines]) == D("1139.88")
     assert (before.credits, before.tax) == (D("300.01"), D("70.00"))
     assert total(line.amount for line in [*SERVICES, *before.lines]) == D("819.99")
+
+
+TEN_NICKELS = [StatementLine(i, "service", f"s{i}", D("0.05")) for i in range(1, 11)]
+PER_LINE_BEFORE_TAX = {"credits_before_tax": True, "tax_rounding": "line", **TAX}
+
+
+def test_a_fully_credited_statement_carries_no_tax_when_rounded_per_line() -> None:
+    """Regression (issue 17, defect 1): ten lines of 0.05 at 10%, tax per line, credits
+    before tax covering the whole 0.50. Each line's tax 0.005 rounds up to 0.01, the
+    credit taxed as a line of its own took back only -0.05: tax 0.05 and 0.05 due on a
+    fully credited bill. Seed 004: a $0.00 statement; DESIGN: tax = r(B - C1) = 0."""
+    out = apply_adjustments(TEN_NICKELS, Adjustments(credit_available=D("5.00"),
+                                                     **PER_LINE_BEFORE_TAX), "USD")  # fmt: skip
+    assert (out.credits, out.tax) == (D("0.50"), D("0.00"))
+    assert total(line.amount for line in [*TEN_NICKELS, *out.lines]) == D("0.00")
+
+
+def test_a_fully_credited_statement_with_credits_for_marketplace_is_0_00_with_credit_left() -> None:
+    """The same ten lines and 3.00 of marketplace; credits may pay marketplace fees and
+    the balance is 10.00: C1 = 0.50, tax 0.00, C2 = 3.00, due 0.00 and 6.50 left (the
+    statement was 0.01 with credit left over)."""
+    lines = [*TEN_NICKELS, StatementLine(11, "marketplace", "AWS Marketplace: X", D("3.00"))]
+    out = apply_adjustments(
+        lines,
+        Adjustments(credit_available=D("10.00"), credits_for_marketplace=True,
+                    **PER_LINE_BEFORE_TAX),
+        "USD",
+    )  # fmt: skip
+    assert (out.credits, out.tax) == (D("3.50"), D("0.00"))
+    assert total(line.amount for line in [*lines, *out.lines]) == D("0.00")
+
+
+def test_a_partial_credit_pays_lines_in_order_and_the_rest_is_taxed_per_line() -> None:
+    """Ten lines of 0.05 at 10%, a 20% discount (-0.10, B = 0.40) and 0.33 of credit
+    before tax. The discount and the credit are taken from the lines in order: 0.10 + 0.33 = 0.43
+    pays lines 1-8 (0.40) and 0.03 of line 9; line 9 keeps 0.02 (tax 0.002 -> 0.00),
+    line 10 keeps 0.05 (tax 0.005 -> 0.01): tax 0.01 on the 0.07 left, as r(B - C1) =
+    0.007 -> 0.01 per statement."""
+    out = apply_adjustments(
+        TEN_NICKELS,
+        Adjustments(discount_percent=D(20), credit_available=D("0.33"), **PER_LINE_BEFORE_TAX),
+        "USD",
+    )
+    assert (out.discount, out.credits, out.tax) == (D("0.10"), D("0.33"), D("0.01"))
+    assert total(line.amount for line in [*TEN_NICKELS, *out.lines]) == D("0.08")
+
+
+@given(st.lists(money, min_size=1, max_size=12), balance, st.sampled_from(["USD", "JPY", "BHD"]),
+       st.sampled_from([D("0.0825"), D("0.2"), D("0.05")]))  # fmt: skip
+def test_per_line_tax_never_taxes_what_credits_paid(amounts, credit, currency, rate) -> None:
+    """Per line, credits before tax: the tax is the sum of each line's rounded tax on
+    what the credit left of it, so it is within half a minor unit per line of r(B - C1),
+    and exactly zero when the credit covers the base."""
+    cur = {"USD": D("0.01"), "JPY": D(1), "BHD": D("0.001")}[currency]
+    lines = [StatementLine(i, "service", f"s{i}", a.quantize(cur)) for i, a in enumerate(amounts)]
+    out = apply_adjustments(
+        lines,
+        Adjustments(credit_available=credit, credits_before_tax=True, tax_name="Tax",
+                    tax_rate=rate, tax_rounding="line"),
+        currency,
+    )  # fmt: skip
+    base = total(line.amount for line in lines)
+    assert out.credits == min(credit.quantize(cur, rounding="ROUND_DOWN"), base)
+    assert abs(out.tax - rate * (base - out.credits)) <= len(lines) * cur / 2
+    if out.credits == base:
+        assert out.tax == 0
