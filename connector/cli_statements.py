@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -10,6 +11,7 @@ from sqlalchemy import select
 
 from connector.cli_support import (
     State,
+    cli_actor,
     console,
     handle_errors,
     money,
@@ -65,7 +67,8 @@ def _table(statements: list[m.Statement]) -> Table:
 def _draft_lines(runtime, tenant: str, provider: str, start) -> dict[str, list]:  # type: ignore[no-untyped-def]
     """Each customer's Draft lines for the period, to show what a regeneration changed."""
     query = (
-        select(m.Statement.customer_id, m.StatementLine.description, m.StatementLine.amount)
+        select(m.Statement.customer_id, m.Statement.currency, m.StatementLine.description,
+               m.StatementLine.amount)
         .join(m.StatementLine, m.StatementLine.statement_id == m.Statement.id)
         .where(m.Statement.tenant_id == tenant, m.Statement.provider == provider,
                m.Statement.period_start == start, m.Statement.status == "Draft",
@@ -73,9 +76,20 @@ def _draft_lines(runtime, tenant: str, provider: str, start) -> dict[str, list]:
     )  # fmt: skip
     lines: dict[str, list] = {}
     with runtime.db.transaction() as session:
-        for customer, description, amount in session.execute(query):
-            lines.setdefault(customer, []).append((description, amount))
+        for customer, currency, description, amount in session.execute(query):
+            # In the minor unit, as on SQLite: PostgreSQL gives 12 places.
+            lines.setdefault(customer, []).append((description, tidy(amount, currency)))
     return lines
+
+
+def _amount(value: object) -> str:
+    """A line's amount in a regeneration's diff; '-' where the line is not there (a
+    $0.00 line is there)."""
+    return "-" if value is None else str(value)
+
+
+def _setting(value: object) -> str:
+    return "-" if value is None else json.dumps(value)
 
 
 @click.group()
@@ -100,6 +114,13 @@ def statements() -> None:
     help="Build statements of upfront reservation and savings-plan purchases not billed "
     "yet, before the period closes (invoice_options.aws_ri_purchase: immediately).",
 )
+@click.option(
+    "--reprice-with-current-config",
+    "reprice",
+    is_flag=True,
+    help="Reprice a closed period with today's tenant file instead of the configuration "
+    "recorded when it closed; prints what changed and records it in the audit trail.",
+)
 @click.option("--json", "as_json", is_flag=True)
 @pass_state
 @handle_errors
@@ -114,9 +135,14 @@ def generate(
     no_marketplace: bool,
     credits_for_marketplace: bool,
     purchases: bool,
+    reprice: bool,
     as_json: bool,
 ) -> None:
-    """Build Draft statements for a closed period (replacing earlier Drafts)."""
+    """Build Draft statements for a closed period (replacing earlier Drafts).
+
+    A closed period is priced by the configuration recorded when it closed: later edits
+    of the tenant file apply from the next period on, unless --reprice-with-current-config.
+    """
     from connector.pipeline.build import generate as run_generate
 
     overrides = {
@@ -134,7 +160,7 @@ def generate(
     before = _draft_lines(runtime, tenant, provider, billing_period.start)
     report = run_generate(
         runtime, tenant, provider, billing_period, customers or None, overrides,
-        kind="purchase" if purchases else "usage",
+        kind="purchase" if purchases else "usage", reprice=reprice, actor=cli_actor(),
     )  # fmt: skip
     after = _draft_lines(runtime, tenant, provider, billing_period.start)
     changes = {c: diff_lines(before[c], after.get(c, [])) for c in before}
@@ -149,17 +175,29 @@ def generate(
                         for x in found]
                     for c, found in changes.items()
                 },
+                "repriced": [
+                    {"setting": c.setting, "before": c.before, "after": c.after}
+                    for c in report.repriced
+                ],
             }
         )  # fmt: skip
         return
+    if reprice:
+        console.print(f"repriced {period} with today's configuration: "
+                      f"{len(report.repriced) or 'no'} settings changed")  # fmt: skip
+    for change in report.repriced:
+        console.print(
+            f"  {change.setting}: {_setting(change.before)} -> {_setting(change.after)}",
+            markup=False, highlight=False,
+        )  # fmt: skip
     console.print(_table(report.generated))
     for customer, found in sorted(changes.items()):
         if not found:
             console.print(f"customer {customer}: regenerated, no change")
         for change in found:
             console.print(
-                f"customer {customer}: {change.description}: {change.before or '-'} -> "
-                f"{change.after or '-'} ({change.delta:+})"
+                f"customer {customer}: {change.description}: {_amount(change.before)} -> "
+                f"{_amount(change.after)} ({change.delta:+})"
             )
     for customer, reason in report.skipped:
         console.print(f"skipped customer {customer}: {reason}")
@@ -261,7 +299,11 @@ def show(state: State, tenant: str, statement: str, as_json: bool) -> None:
 def approve(
     state: State, tenant: str, ids: tuple[str, ...], approve_all: bool, provider: str | None
 ) -> None:
-    """Approve Drafts: they become Open and get the next invoice numbers."""
+    """Approve Drafts: they become Open and get the next invoice numbers.
+
+    Numbers follow the period (oldest first), then customer id, then provider, kind and
+    part, whatever order the ids are given in.
+    """
     from connector.pipeline.approve import approve as run_approve
 
     if not ids and not approve_all:

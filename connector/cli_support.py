@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import sys
 from collections.abc import Callable
@@ -26,6 +27,15 @@ EXIT_CONFIG, EXIT_DATABASE, EXIT_DATA, EXIT_BILLING, EXIT_PLUGIN = 1, 3, 4, 5, 6
 
 console = Console()
 err_console = Console(stderr=True)
+
+
+def cli_actor() -> str:
+    """Who the audit trail names for a command: the login name is the best the command
+    line knows."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
 
 
 def fail(code: int, message: str) -> None:

@@ -12,19 +12,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connector.config.errors import ConfigError
-from connector.config.rates import tenant_rates
 from connector.config.tenant import Customer, GenerationOptions, TenantConfig
 from connector.contracts import BillingPeriod, StatementGenerated
-from connector.domain.currency import ExchangeRates
 from connector.domain.periods import due_date
 from connector.domain.pricing import PricebookVersion, PriceRule, version_in_force
 from connector.domain.statement import StatementOptions
 from connector.domain.totals import Adjustments, SupportTerms
 from connector.gc_pause import cycle_collector_paused
-from connector.pipeline import build_parts, build_plan, credits, purchases
+from connector.pipeline import build_parts, build_plan, credits, period_config, purchases
 from connector.pipeline import build_store as store
 from connector.pipeline.audit import record
 from connector.pipeline.close import detect_close
+from connector.pipeline.documents import printed_options
 from connector.pipeline.purchases import PURCHASE, USAGE
 from connector.pipeline.runtime import Runtime
 from connector.pipeline.tenants import sync_tenant
@@ -47,6 +46,8 @@ class BuildReport:
     generated: Sequence[m.Statement] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (customer, reason)
     unassigned: dict[str, Decimal] = field(default_factory=dict)  # account -> billed cost
+    # What an explicit reprice of a closed period changed in its configuration.
+    repriced: list[period_config.Change] = field(default_factory=list)
 
 
 def current_batch_ids(
@@ -166,6 +167,9 @@ def generate(
     overrides: dict | None = None,
     today: dt.date | None = None,
     kind: str = USAGE,
+    *,
+    reprice: bool = False,
+    actor: str = "connector",
 ) -> BuildReport:
     """Build Draft statements for a closed period, all of them or none.
 
@@ -174,6 +178,10 @@ def generate(
     builds the statements of upfront purchases not yet billed (see
     :mod:`connector.pipeline.purchases`), closed period or not; a usage build under
     that policy builds them first, and leaves them out of the usage statements.
+
+    A closed period is priced by the configuration recorded when it closed
+    (:mod:`connector.pipeline.period_config`); ``reprice=True`` is the operator saying
+    it should be repriced with today's tenant file, audited under ``actor``.
     """
     config = runtime.tenant(tenant)
     today = today or dt.date.today()
@@ -187,7 +195,9 @@ def generate(
                 "invoice_options.aws_ri_purchase: immediately in the tenant file to bill "
                 "them as they appear"
             )
-        return _generate(runtime, config, provider, period, customer_ids, overrides, today, kind)
+        return _generate(
+            runtime, config, provider, period, customer_ids, overrides, today, kind, reprice, actor
+        )
     if detect_close(runtime, tenant, provider, period, today) is None:
         raise BuildError(
             f"period {period.key} of {provider} is not closed for tenant {tenant!r}: wait for "
@@ -197,11 +207,16 @@ def generate(
     report = None
     if immediate:
         report = _generate(
-            runtime, config, provider, period, customer_ids, overrides, today, PURCHASE
-        )
-    usage = _generate(runtime, config, provider, period, customer_ids, overrides, today, USAGE)
+            runtime, config, provider, period, customer_ids, overrides, today, PURCHASE,
+            reprice, actor,
+        )  # fmt: skip
+        reprice = False  # done, and audited once
+    usage = _generate(
+        runtime, config, provider, period, customer_ids, overrides, today, USAGE, reprice, actor
+    )
     if report is not None:
         usage.generated = [*report.generated, *usage.generated]
+        usage.repriced = report.repriced or usage.repriced
     return usage
 
 
@@ -224,13 +239,6 @@ def _exact(amount: Decimal) -> str:
     return f"{amount:f}"
 
 
-def _exchange_rates(config: TenantConfig) -> ExchangeRates:
-    try:
-        return tenant_rates(config)
-    except ConfigError as exc:
-        raise BuildError(str(exc)) from None
-
-
 def _generate(
     runtime: Runtime,
     config: TenantConfig,
@@ -240,34 +248,45 @@ def _generate(
     overrides: dict | None,
     today: dt.date,
     kind: str,
+    reprice: bool = False,
+    actor: str = "connector",
 ) -> BuildReport:
     tenant = config.tenant
-    options = config.generation.model_copy(update=overrides or {})
     wanted = set(customer_ids) if customer_ids else None
-    customers = [
-        (index, c)
-        for index, c in enumerate(config.customers)
-        if provider in c.accounts and (wanted is None or c.id in wanted)
-    ]
-    if wanted is not None and (missing := wanted - {c.id for _, c in customers}):
+    if wanted is not None and (
+        missing := wanted - {c.id for c in config.customers if provider in c.accounts}
+    ):
         raise BuildError(
             f"no customer with {provider} accounts has ID {', '.join(sorted(missing))}"
         )
-    errors, pricebooks, versions = [], {}, {}
-    for index, customer in customers:
-        try:
-            pricebooks[customer.id] = _pricebook_for(
-                config, customer, index, provider, period, versions
-            )
-        except BuildError as exc:
-            errors.append(str(exc))
-    if errors:
-        raise BuildError("\n".join(errors))
-
     report = BuildReport(period.key)
     generated: list[dict] = []
     with cycle_collector_paused(), runtime.db.transaction() as session:
         sync_tenant(session, config)
+        try:
+            priced = period_config.frozen_config(
+                session, config, provider, period, reprice=reprice, actor=actor
+            )
+        except ConfigError as exc:
+            raise BuildError(str(exc)) from None
+        # A closed period is priced as it was when it closed (period_config).
+        config, report.repriced = priced.config, priced.repriced
+        options = config.generation.model_copy(update=overrides or {})
+        customers = [
+            (index, c)
+            for index, c in enumerate(config.customers)
+            if provider in c.accounts and (wanted is None or c.id in wanted)
+        ]
+        errors, pricebooks, versions = [], {}, {}
+        for index, customer in customers:
+            try:
+                pricebooks[customer.id] = _pricebook_for(
+                    config, customer, index, provider, period, versions
+                )
+            except BuildError as exc:
+                errors.append(str(exc))
+        if errors:
+            raise BuildError("\n".join(errors))
         batch_ids = current_batch_ids(session, tenant, provider, period)
         if not batch_ids:
             raise BuildError(
@@ -291,7 +310,7 @@ def _generate(
         try:
             planned = build_plan.plan(
                 session, tenant, provider, period, [c for _, c in customers], currencies,
-                _exchange_rates(config), kind=kind,
+                priced.rates, kind=kind,
             )  # fmt: skip
         except build_plan.PlanError as exc:
             raise BuildError(str(exc)) from None
@@ -366,7 +385,8 @@ def _generate(
                     exchange_rate=planned_statement.exchange_rate,
                     tax_name=adjustments.tax_name, tax_rate=adjustments.tax_rate,
                     issue_date=today, due_date=due, pricebook_version=order.pricebook.label,
-                    batch_ids=batch_ids, options=dumped,
+                    batch_ids=batch_ids,
+                    options={**dumped, **printed_options(config, customer.id)},
                 )  # fmt: skip
                 audit = {
                     "customer": customer.id,

@@ -7,8 +7,10 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from connector.config.tenant import TenantConfig
 from connector.contracts import BillingPeriod
 from connector.domain.business_days import closes_on
+from connector.pipeline import period_config
 from connector.pipeline.runtime import Runtime
 from connector.pipeline.tenants import sync_tenant
 from connector.storage import models as m
@@ -22,14 +24,18 @@ def closed_reason(
 
 
 def _record(
-    session: Session, tenant: str, provider: str, period: BillingPeriod, reason: str
+    session: Session, config: TenantConfig, provider: str, period: BillingPeriod, reason: str
 ) -> str:
-    existing = closed_reason(session, tenant, provider, period)
+    """Close the period, recording what prices it (a closed month stays closed)."""
+    existing = closed_reason(session, config.tenant, provider, period)
     if existing is not None:
         return existing
     session.add(
-        m.PeriodClose(tenant_id=tenant, provider=provider, period_start=period.start, reason=reason)
-    )
+        m.PeriodClose(
+            tenant_id=config.tenant, provider=provider, period_start=period.start, reason=reason,
+            config=period_config.take(config, period),
+        )
+    )  # fmt: skip
     return reason
 
 
@@ -41,7 +47,7 @@ def signal_close(runtime: Runtime, tenant: str, provider: str, period: BillingPe
         raise LookupError(f"tenant {tenant!r} has no provider {provider!r} (providers: {known})")
     with runtime.db.transaction() as session:
         sync_tenant(session, config)
-        return _record(session, tenant, provider, period, "manual")
+        return _record(session, config, provider, period, "manual")
 
 
 def detect_close(
@@ -66,7 +72,7 @@ def detect_close(
             )
         )
         if final:
-            return _record(session, tenant, provider, period, "provider")
+            return _record(session, config, provider, period, "provider")
         if today >= closes_on(period.end, rule.business_days, country):
-            return _record(session, tenant, provider, period, "business-days")
+            return _record(session, config, provider, period, "business-days")
     return None

@@ -34,6 +34,35 @@ def reseller_party(config: TenantConfig) -> Party:
     )
 
 
+def payment_method(config: TenantConfig, customer_id: str) -> str | None:
+    """The payment method a statement prints: none unless ``show_payment_method`` is on;
+    then the customer's own, else the tenant-wide ``invoice_options.payment_method``.
+
+    Every renderer prints what the document carries, so deciding it once here keeps the
+    PDF, HTML and UBL in agreement.
+    """
+    invoice = config.invoice_options
+    if not invoice.show_payment_method:
+        return None
+    return config.customer(customer_id).payment_method or invoice.payment_method
+
+
+def _custom_fields(config: TenantConfig) -> dict[str, str]:
+    invoice = config.invoice_options
+    return dict(invoice.custom_fields) if invoice.custom_fields_in_header else {}
+
+
+def printed_options(config: TenantConfig, customer_id: str) -> dict[str, object]:
+    """What a statement prints from the invoice options, recorded when it is built: a
+    closed period's statements keep the notes, header fields and payment method its
+    configuration had (pipeline.period_config), whenever they are rendered."""
+    return {
+        "notes": config.invoice_options.notes,
+        "custom_fields": _custom_fields(config),
+        "payment_method": payment_method(config, customer_id),
+    }
+
+
 def _copy(value_type: type[T], row: object) -> T:
     """A contract value from the stored row with the same field names."""
     return value_type(**{f.name: getattr(row, f.name) for f in fields(value_type)})
@@ -49,6 +78,7 @@ def statement_document(config: TenantConfig, statement: m.Statement) -> Statemen
     customer = config.customer(statement.customer_id)
     invoice = config.invoice_options
     currency = statement.currency
+    printed = statement.options
     return StatementDocument(
         statement_id=statement.id,
         revision=statement.revision,
@@ -77,12 +107,13 @@ def statement_document(config: TenantConfig, statement: m.Statement) -> Statemen
         subtotal=tidy(statement.subtotal, currency),
         tax=tidy(statement.tax, currency),
         total=tidy(statement.total, currency),
-        # A credit note carries its own ("Credit note for ACME-01001: ...").
-        notes=statement.options.get("notes") or invoice.notes,
+        # What the statement was built with (a credit note carries its own notes, "Credit
+        # note for ACME-01001: ..."); statements built before it was recorded, today's.
+        notes=printed.get("notes", invoice.notes),
         pricebook_version=statement.pricebook_version,
         erp_mappings={**config.erp.mappings, **customer.erp},
-        custom_fields=dict(invoice.custom_fields) if invoice.custom_fields_in_header else {},
-        payment_method=customer.payment_method if invoice.show_payment_method else None,
+        custom_fields=printed.get("custom_fields", _custom_fields(config)),
+        payment_method=printed.get("payment_method", payment_method(config, customer.id)),
         tax_name=statement.tax_name,
         tax_rate=statement.tax_rate,
         billing_currency=statement.billing_currency,

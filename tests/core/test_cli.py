@@ -193,7 +193,9 @@ def test_regenerating_a_draft_prints_what_changed(tmp_path: Path, example_tenant
         path.write_text(text[:at] + f"    global_discount: {percent}\n" + text[at:])
 
     set_discount(10)
-    printed = run(*args)
+    # October closed at the first build: the edit reprices it only when asked to.
+    assert json.loads(run(*args, "--json").output)["changes"] == {"1002": []}
+    printed = run(*args, "--reprice-with-current-config")
     assert printed.exit_code == 0, printed.output
     text = " ".join(printed.output.split())  # undo the console's wrapping
     assert "customer 1002: Discount (10%): - -> -11.50 (-11.50)" in text
@@ -201,7 +203,7 @@ def test_regenerating_a_draft_prints_what_changed(tmp_path: Path, example_tenant
     assert "customer 1002: Amazon Elastic Compute Cloud" not in text  # unchanged line
 
     set_discount(20)
-    second = json.loads(run(*args, "--json").output)
+    second = json.loads(run(*args, "--reprice-with-current-config", "--json").output)
     assert {c["line"]: (c["before"], c["after"]) for c in second["changes"]["1002"]} == {
         "Discount (10%)": ("-11.50", None),
         "Discount (20%)": (None, "-23.00"),

@@ -21,9 +21,9 @@ S3 = {"product": "AmazonS3", "product_name": "Amazon Simple Storage Service",
       "usage_type": "USE1-TimedStorage-ByteHrs"}  # fmt: skip
 
 
-def rebuild(runtime, period=OCTOBER, today=AFTER_CLOSE):
+def rebuild(runtime, period=OCTOBER, today=AFTER_CLOSE, reprice=False):
     (statement,) = generate(runtime, "acme", "aws", period, customer_ids=["1001"],
-                            today=today).generated  # fmt: skip
+                            today=today, reprice=reprice).generated  # fmt: skip
     return statement
 
 
@@ -55,7 +55,8 @@ def deliver_october_and_november(runtime, tmp_path: Path) -> None:
 def test_a_change_after_close_applies_from_the_next_period(runtime) -> None:
     """October closed on 2026-11-06 with aws-standard@2026-01-01 (15% markup).
     A 50% markup dated 2026-11-10 (after the close) leaves October's regenerated draft
-    identical; dated 2026-10-01 it would have changed it (the control)."""
+    identical; dated 2026-10-01 it changes it only when the operator reprices the
+    closed period with today's file (the control)."""
     ingest(runtime, "acme", "aws")
     before = rebuild(runtime)
     add_version(runtime, dt.date(2026, 11, 10), 50)
@@ -64,7 +65,8 @@ def test_a_change_after_close_applies_from_the_next_period(runtime) -> None:
     assert after.pricebook_version == before.pricebook_version == "aws-standard@2026-01-01"
 
     add_version(runtime, dt.date(2026, 10, 1), 50)
-    control = rebuild(runtime)
+    assert rebuild(runtime).total == before.total  # October closed before it was added
+    control = rebuild(runtime, reprice=True)
     assert control.pricebook_version == "aws-standard@2026-10-01"
     assert control.total > before.total
 
