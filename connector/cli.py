@@ -26,6 +26,7 @@ from connector.cli_support import (
     EXIT_PLUGIN,
     State,
     console,
+    err_console,
     handle_errors,
     money,
     pass_state,
@@ -34,6 +35,7 @@ from connector.cli_support import (
     provider_option,
     tenant_option,
 )
+from connector.config.errors import ConfigError
 from connector.config.loader import load_tenants, tenant_json_schema
 from connector.config.settings import load_settings
 from connector.domain.periods import parse_period
@@ -112,11 +114,38 @@ def check_config(state: State) -> None:
 
     settings = load_settings(state.config_path)
     tenants = load_tenants(Path(settings.tenants_dir), plugin_settings_model(load_plugins()))
+    _check_closed_periods(settings, tenants)
     for tenant in tenants:
         console.print(
             f"[green]ok[/] {tenant.tenant}: {len(tenant.customers)} customers, "
             f"providers {', '.join(tenant.providers)}, ERP sink {tenant.erp.sink}"
         )
+
+
+def _check_closed_periods(settings, tenants) -> None:  # type: ignore[no-untyped-def]
+    """Pricebook versions edited in place after they priced approved statements.
+
+    Needs the database; a SQLite file not made yet has nothing to check, and an
+    unreachable database is said, not taken for a bad tenant file.
+    """
+    from connector.pipeline.period_config import edited_version_issues
+    from connector.storage.db import Database, DatabaseError
+
+    url = settings.database_url
+    if url.startswith("sqlite") and not Path(url.split("///", 1)[-1].split("?")[0]).exists():
+        return
+    try:
+        db = Database(url)
+    except DatabaseError as exc:
+        err_console.print(f"[yellow]warning[/]: closed periods not checked: {exc}")
+        return
+    try:
+        with db.transaction() as session:
+            issues = edited_version_issues(session, tenants, Path(settings.tenants_dir))
+    finally:
+        db.dispose()
+    if issues:
+        raise ConfigError(issues)
 
 
 @main.group()

@@ -22,16 +22,20 @@ trail keeps who did it and every setting that changed.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from connector.config.errors import ConfigError
+from connector.config.errors import ConfigError, ConfigIssue
 from connector.config.rates import tenant_rates
 from connector.config.tenant import TenantConfig
+from connector.config.yamlfile import read_yaml
 from connector.contracts import BillingPeriod
 from connector.domain.currency import ExchangeRates
 from connector.pipeline.audit import record
@@ -183,3 +187,91 @@ def frozen_config(
     return PeriodConfig(
         as_recorded(config, recorded), recorded_rates(config, recorded, period), changed
     )
+
+
+@dataclass(frozen=True, slots=True)
+class EditedVersion:
+    """A pricebook version whose rules differ from those it priced approved statements
+    with: it was edited in place after their period closed."""
+
+    pricebook: int  # index in the tenant file's pricebooks
+    version: int | None  # index in its versions; None when the version was removed
+    label: str  # id@effective, as statements record it
+    periods: list[str]  # the closed periods it priced
+    numbers: list[str]  # the approved statements it priced
+
+
+def edited_versions(session: Session, config: TenantConfig) -> list[EditedVersion]:
+    """Every version of the tenant file that no longer has the rules it priced approved
+    statements with (check-config reports them: the fix is a new version)."""
+    used: dict[tuple[str, dt.date], dict[str, list[str]]] = {}
+    for provider, start, label, number in session.execute(
+        select(m.Statement.provider, m.Statement.period_start, m.Statement.pricebook_version,
+               m.Statement.number)
+        .where(m.Statement.tenant_id == config.tenant, m.Statement.number.is_not(None),
+               m.Statement.pricebook_version.is_not(None))
+        .order_by(m.Statement.number)
+    ):  # fmt: skip
+        used.setdefault((provider, start), {}).setdefault(label, []).append(number)
+    today = {
+        f"{book.id}@{version.effective.isoformat()}": (b, v, version.model_dump(mode="json"))
+        for b, book in enumerate(config.pricebooks)
+        for v, version in enumerate(book.versions)
+    }
+    found: dict[str, EditedVersion] = {}
+    closes = session.scalars(
+        select(m.PeriodClose).where(
+            m.PeriodClose.tenant_id == config.tenant, m.PeriodClose.config.is_not(None)
+        )
+    )
+    for close in closes:
+        labels = used.get((close.provider, close.period_start), {})
+        for b, book in enumerate(close.config.get("pricebooks", [])):
+            for version in book["versions"]:
+                label = f"{book['id']}@{version['effective']}"
+                if label not in labels or today.get(label, (0, 0, None))[2] == version:
+                    continue
+                where = today.get(label)
+                edited = found.setdefault(label, EditedVersion(
+                    where[0] if where else _index(config, book["id"], b),
+                    where[1] if where else None, label, [], [],
+                ))  # fmt: skip
+                edited.periods.append(f"{close.period_start:%Y-%m}")
+                edited.numbers.extend(labels[label])
+    return list(found.values())
+
+
+def _index(config: TenantConfig, pricebook_id: str, fallback: int) -> int:
+    ids = [book.id for book in config.pricebooks]
+    return ids.index(pricebook_id) if pricebook_id in ids else fallback
+
+
+def edited_version_issues(
+    session: Session, tenants: list[TenantConfig], tenants_dir: Path
+) -> list[ConfigIssue]:
+    """:func:`edited_versions` of each tenant as check-config issues, at the version's
+    line in its tenant file in ``tenants_dir``."""
+    issues = []
+    paths = {}
+    for path in sorted([*tenants_dir.glob("*.yaml"), *tenants_dir.glob("*.yml")]):
+        doc, _ = read_yaml(path)
+        if doc is not None and isinstance(doc.data, Mapping):
+            paths[str(doc.data.get("tenant"))] = (path, doc)
+    for config in tenants:
+        edited = edited_versions(session, config)
+        if not edited or config.tenant not in paths:
+            continue
+        path, doc = paths[config.tenant]
+        for e in edited:
+            loc: tuple[str | int, ...] = ("pricebooks", e.pricebook)
+            if e.version is not None:
+                loc += ("versions", e.version)
+            message = (
+                f"version {e.label} priced approved statements {', '.join(e.numbers)} "
+                f"(closed {', '.join(sorted(set(e.periods)))}) with other rules than it has "
+                "now; a closed period keeps the rules it closed with, so this edit changes "
+                "nothing it billed: put the new rules in a new version with a later "
+                "'effective' date instead of editing this one"
+            )
+            issues.append(doc.issue(loc, message))
+    return issues

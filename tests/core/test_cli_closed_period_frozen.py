@@ -189,3 +189,38 @@ def test_a_closed_period_rebuilt_after_every_pricing_edit_is_byte_identical(
         rt.db.dispose()
     # And the reprice is what October is priced by from now on.
     assert generate(config, "2026-10")["changes"] == {"1001": [], "1002": [], "1003": []}
+
+
+def test_check_config_reports_a_version_edited_after_it_priced_approved_statements(
+    db_url: str, tmp_path: Path, tenant_file: Path
+) -> None:
+    """October is approved (ACME-01001..01003) with aws-standard@2026-01-01's 15 %
+    markup. Editing that version in place is reported at its line, with the statements
+    it priced and the fix; the same change as a new version is fine. An edit before
+    anything was approved is not reported (a Draft is rebuilt at will)."""
+    config = settings_file(tmp_path, tenant_file.parent, db_url)
+    cli(config, "ingest", "--tenant", "acme", "--provider", "aws")
+    generate(config, "2026-10")
+    original = tenant_file.read_text()
+    tenant_file.write_text(original.replace("            percent: 15\n", "            percent: 40\n"))
+    assert run("--config", str(config), "check-config").exit_code == 0  # only Drafts yet
+
+    tenant_file.write_text(original)
+    cli(config, "statements", "approve", "--tenant", "acme", "--all")
+    tenant_file.write_text(original.replace("            percent: 15\n", "            percent: 40\n"))
+    result = run("--config", str(config), "check-config")
+    assert result.exit_code == 1
+    text = " ".join(result.output.split())
+    line = next(i for i, t in enumerate(original.splitlines(), 1) if "- effective: 2026-01-01" in t)
+    assert f"acme.yaml:{line}: pricebooks[0].versions[0]: version aws-standard@2026-01-01" in text
+    assert "ACME-01001, ACME-01002, ACME-01003" in text and "(closed 2026-10)" in text
+    assert "new version with a later 'effective' date" in text
+
+    new_version = original.replace(
+        "    versions:\n",
+        "    versions:\n      - effective: 2026-11-01\n        rules:\n"
+        "          - {adjust: markup, percent: 40, basis: cost}\n",
+        1,
+    )
+    tenant_file.write_text(new_version)
+    assert run("--config", str(config), "check-config").exit_code == 0
