@@ -202,12 +202,13 @@ def test_check_config_reports_a_version_edited_after_it_priced_approved_statemen
     cli(config, "ingest", "--tenant", "acme", "--provider", "aws")
     generate(config, "2026-10")
     original = tenant_file.read_text()
-    tenant_file.write_text(original.replace("            percent: 15\n", "            percent: 40\n"))
+    edited = original.replace("            percent: 15\n", "            percent: 40\n")
+    tenant_file.write_text(edited)
     assert run("--config", str(config), "check-config").exit_code == 0  # only Drafts yet
 
     tenant_file.write_text(original)
     cli(config, "statements", "approve", "--tenant", "acme", "--all")
-    tenant_file.write_text(original.replace("            percent: 15\n", "            percent: 40\n"))
+    tenant_file.write_text(edited)
     result = run("--config", str(config), "check-config")
     assert result.exit_code == 1
     text = " ".join(result.output.split())
