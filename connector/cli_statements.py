@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -10,9 +11,11 @@ from rich.table import Table
 from sqlalchemy import select
 
 from connector.cli_support import (
+    EXIT_BILLING,
     State,
     cli_actor,
     console,
+    err_console,
     handle_errors,
     money,
     pass_state,
@@ -169,6 +172,7 @@ def generate(
             {
                 "generated": [_summary(s) for s in report.generated],
                 "skipped": [{"customer": c, "reason": r} for c, r in report.skipped],
+                "failed": [{"customer": c, "reason": r} for c, r in report.failed],
                 "unassigned": {a: str(v) for a, v in report.unassigned.items()},
                 "changes": {
                     c: [{"line": x.description, "before": x.before, "after": x.after}
@@ -181,6 +185,7 @@ def generate(
                 ],
             }
         )  # fmt: skip
+        _exit_if_failed(report.failed)
         return
     if reprice:
         console.print(f"repriced {period} with today's configuration: "
@@ -201,12 +206,22 @@ def generate(
             )
     for customer, reason in report.skipped:
         console.print(f"skipped customer {customer}: {reason}")
+    for customer, reason in report.failed:
+        err_console.print(f"[bold red]not built[/]: customer {customer}: ", end="")
+        err_console.print(reason, markup=False, highlight=False, soft_wrap=True)
     for account, cost in sorted(report.unassigned.items()):
         console.print(
             f"[yellow]unassigned spend[/]: account {account} billed {money(cost)} (map it to "
             f"a customer under customers[].accounts.{provider}, or set unassigned_spend: "
             "block to stop builds until it is)"
         )
+    _exit_if_failed(report.failed)
+
+
+def _exit_if_failed(failed: list[tuple[str, str]]) -> None:
+    """The others were built and stored; the exit code still says some were not."""
+    if failed:
+        sys.exit(EXIT_BILLING)
 
 
 @statements.command("list")

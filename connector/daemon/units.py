@@ -206,6 +206,8 @@ def _billing(ctx: WorkContext, tenant: str, provider: str) -> None:
                 log.info("period closed (%s): %d Draft(s) built", reason, built)
                 for account, cost in sorted(report.unassigned.items()):
                     log.warning("unassigned spend: account %s billed %s", account, cost)
+                for customer, reason in report.failed:
+                    log.error("customer %s not built: %s", customer, reason)
             ctx.checkpoint()
             approved += _auto_approve(ctx, tenant, provider, period)
     if approved:

@@ -46,6 +46,8 @@ class BuildReport:
     generated: Sequence[m.Statement] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (customer, reason)
     unassigned: dict[str, Decimal] = field(default_factory=dict)  # account -> billed cost
+    # Customers that could not be built, and what fixes each; the others were built.
+    failed: list[tuple[str, str]] = field(default_factory=list)
     # What an explicit reprice of a closed period changed in its configuration.
     repriced: list[period_config.Change] = field(default_factory=list)
 
@@ -171,7 +173,11 @@ def generate(
     reprice: bool = False,
     actor: str = "connector",
 ) -> BuildReport:
-    """Build Draft statements for a closed period, all of them or none.
+    """Build Draft statements for a closed period.
+
+    The statements built are stored together or not at all. A customer that cannot be
+    built (no pricebook, no exchange rate) is in the report's ``failed`` with what to
+    fix, and the others are built; when none can be, :class:`BuildError` says why.
 
     A Draft already there is replaced by a new revision; an approved statement is
     left alone (it is corrected by a credit note, never rebuilt). ``kind="purchase"``
@@ -217,6 +223,7 @@ def generate(
     if report is not None:
         usage.generated = [*report.generated, *usage.generated]
         usage.repriced = report.repriced or usage.repriced
+        usage.failed = [*report.failed, *(f for f in usage.failed if f not in report.failed)]
     return usage
 
 
@@ -277,16 +284,16 @@ def _generate(
             for index, c in enumerate(config.customers)
             if provider in c.accounts and (wanted is None or c.id in wanted)
         ]
-        errors, pricebooks, versions = [], {}, {}
+        pricebooks, versions = {}, {}
         for index, customer in customers:
             try:
                 pricebooks[customer.id] = _pricebook_for(
                     config, customer, index, provider, period, versions
                 )
             except BuildError as exc:
-                errors.append(str(exc))
-        if errors:
-            raise BuildError("\n".join(errors))
+                # One customer's gap must not stop the others' statements.
+                report.failed.append((customer.id, str(exc)))
+        customers = [(index, c) for index, c in customers if c.id in pricebooks]
         batch_ids = current_batch_ids(session, tenant, provider, period)
         if not batch_ids:
             raise BuildError(
@@ -314,6 +321,9 @@ def _generate(
             )  # fmt: skip
         except build_plan.PlanError as exc:
             raise BuildError(str(exc)) from None
+        report.failed += planned.failed
+        if report.failed and not planned.statements:
+            raise BuildError("\n".join(reason for _, reason in report.failed))
         report.skipped = planned.skipped
         todo = planned.statements
         # Drafts being rebuilt give their credit back before balances are read.

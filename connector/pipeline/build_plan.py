@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
@@ -45,6 +45,7 @@ class Plan:
     statements: list[Planned]
     rebuilt: list[str]  # ids of the Drafts the new statements replace
     skipped: list[tuple[str, str]]  # (customer, reason)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (customer, what to fix)
 
 
 def _rate(
@@ -81,7 +82,8 @@ def plan(
     *,
     kind: str,
 ) -> Plan:
-    """The statements of a ``kind`` build; every conversion problem is reported at once.
+    """The statements of a ``kind`` build; a customer whose charges cannot be converted
+    is in ``failed`` with what to fix, and the others are planned.
 
     :param currencies: the billing currencies of each customer's charges, by customer
         id; a customer without charges is not in it.
@@ -91,7 +93,6 @@ def plan(
         stored_purchases = purchases.stored_purchases(session, tenant, provider, period)
     else:
         stored = store.stored_statements(session, tenant, provider, period)
-    errors = []
     for customer in customers:
         found = currencies.get(customer.id)
         billed = None
@@ -122,9 +123,7 @@ def plan(
         try:
             source, rate = _rate(customer, provider, period, found, rates)
         except PlanError as exc:
-            errors.append(str(exc))
+            result.failed.append((customer.id, str(exc)))
             continue
         result.statements.append(Planned(customer, revision, part, source, rate, billed))
-    if errors:
-        raise PlanError("\n".join(errors))
     return result

@@ -211,3 +211,36 @@ def test_regenerating_a_draft_prints_what_changed(tmp_path: Path, example_tenant
     }
     unchanged = run(*args).output
     assert "customer 1002: regenerated, no change" in unchanged
+
+
+def test_generate_builds_the_others_and_exits_5_when_one_customer_cannot_be_built(
+    tmp_path: Path, example_tenants: Path
+) -> None:
+    """Regression (issue 18): customer 1002 without its AWS pricebook stopped the whole
+    build. Now 1001 and 1003 get their Drafts, 1002 is named with the seeds' error and
+    the YAML key, and the exit code (5) says not everything was built."""
+    path = example_tenants / "acme.yaml"
+    text = path.read_text()
+    start = text.index('id: "1002"')
+    at = text.index("      aws: aws-standard\n", start)
+    text = text[:at] + text[at + len("      aws: aws-standard\n") :]
+    path.write_text(
+        text.replace("    pricebooks:\n    accounts:", "    pricebooks: {}\n    accounts:")
+    )
+    config = str(settings_file(tmp_path, example_tenants))
+    run("--config", config, "ingest", "--tenant", "acme", "--provider", "aws")
+    args = ["--config", config, "statements", "generate", "--tenant", "acme", "--provider",
+            "aws", "--period", "2026-10"]  # fmt: skip
+    printed = run(*args)
+    assert printed.exit_code == 5, printed.output
+    text = " ".join(printed.output.split())
+    assert (
+        "not built: customer 1002: The customer with ID #1002 does not have the currency "
+        "USD enabled" in text
+    )
+    listed = json.loads(run("--config", config, "statements", "list", "--tenant", "acme",
+                            "--json").output)  # fmt: skip
+    assert sorted(s["customer"] for s in listed) == ["1001", "1003"]
+    as_json = run(*args, "--json")
+    assert as_json.exit_code == 5
+    assert [f["customer"] for f in json.loads(as_json.output)["failed"]] == ["1002"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -148,14 +149,29 @@ def test_an_open_period_is_not_built(runtime, tmp_path: Path) -> None:
         assert session.scalars(select(m.Statement)).all() == []
 
 
-def test_a_customer_without_a_pricebook_gets_the_seeds_error(runtime) -> None:
+def test_a_customer_without_a_pricebook_gets_the_seeds_error_and_the_others_are_built(
+    runtime,
+) -> None:
+    """Regression (issue 18): one customer's missing pricebook failed the whole tenant's
+    build, and nobody got a statement. 1002 is reported with the seeds' error and the
+    YAML key that fixes it; 1001 and 1003 get their Drafts."""
     ingest(runtime, "acme", "aws")
     runtime.tenants["acme"].customers[1].pricebooks.clear()
-    with pytest.raises(
-        BuildError,
-        match=r"The customer with ID #1002 does not have the currency "
-        r"USD enabled: add a pricebook .*customers\[1\]",
-    ):
+    report = generate(runtime, "acme", "aws", OCTOBER, today=AFTER_CLOSE)
+    ((customer, reason),) = report.failed
+    assert customer == "1002"
+    assert re.match(r"The customer with ID #1002 does not have the currency USD enabled: add "
+                    r"a pricebook .*customers\[1\]", reason)  # fmt: skip
+    assert sorted(s.customer_id for s in report.generated) == ["1001", "1003"]
+    with runtime.db.transaction() as session:
+        assert sorted(session.scalars(select(m.Statement.customer_id))) == ["1001", "1003"]
+
+
+def test_when_no_customer_can_be_built_the_build_fails_and_stores_nothing(runtime) -> None:
+    ingest(runtime, "acme", "aws")
+    for customer in runtime.tenants["acme"].customers:
+        customer.pricebooks.clear()
+    with pytest.raises(BuildError, match=r"#1001 .*\n.*#1002 .*\n.*#1003"):
         generate(runtime, "acme", "aws", OCTOBER, today=AFTER_CLOSE)
     with runtime.db.transaction() as session:
         assert session.scalars(select(m.Statement)).all() == []
