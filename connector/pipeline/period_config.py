@@ -67,11 +67,12 @@ def take(config: TenantConfig, period: BillingPeriod) -> dict[str, Any]:
         rates = tenant_rates(config).rates
     except ConfigError:
         rates = {}  # a broken rates file is reported by check-config and by the build
-    data[RATES] = [
-        [source, target, str(rate)]
+    # "USD/EUR": "0.9215": one unit of the first is that many of the second.
+    data[RATES] = {
+        f"{source}/{target}": str(rate)
         for (key, source, target), rate in sorted(rates.items())
         if key == period.key
-    ]
+    }
     return data
 
 
@@ -104,7 +105,10 @@ def recorded_rates(
     config: TenantConfig, recorded: Mapping[str, Any], period: BillingPeriod
 ) -> ExchangeRates:
     """The period's rates as recorded at the close; a pair missing then, from today's file."""
-    rates = {(period.key, s, t): Decimal(rate) for s, t, rate in recorded.get(RATES, [])}
+    rates = {
+        (period.key, *pair.split("/")): Decimal(rate)
+        for pair, rate in recorded.get(RATES, {}).items()
+    }
     try:
         today = tenant_rates(config)
     except ConfigError:

@@ -233,3 +233,23 @@ def test_end_of_month_policy_bills_purchases_with_the_period(tmp_path, db_url) -
     (statement,) = generate(runtime, "globex", "aws", OCTOBER, today=AFTER_CLOSE).generated
     runtime.db.dispose()
     assert statement.kind == "usage" and statement.total == Decimal("1650.00")
+
+
+def test_a_closed_period_keeps_the_rate_it_closed_with(eur, tmp_path) -> None:
+    """October closes with USD->EUR 0.9215. A corrected rates file (0.95) leaves the
+    rebuilt Draft as it was; only an explicit reprice takes 0.95: 100.00 USD x 0.95 =
+    95.00 EUR, +10 % = 104.50, VAT 20 % = 20.90."""
+    store(eur, "v1", charge("Compute", "100.00"))
+    signal_close(eur, "globex", "aws", OCTOBER)
+    first = generate(eur, "globex", "aws", OCTOBER, today=AFTER_CLOSE).generated[0]
+    assert first.exchange_rate == Decimal("0.9215")
+    (tmp_path / "tenants/rates.csv").write_text("period,from,to,rate\n2026-10,USD,EUR,0.95\n")
+    again = generate(eur, "globex", "aws", OCTOBER, today=AFTER_CLOSE).generated[0]
+    assert (again.exchange_rate, again.total) == (first.exchange_rate, first.total)
+    repriced = generate(eur, "globex", "aws", OCTOBER, today=AFTER_CLOSE, reprice=True)
+    (statement,) = repriced.generated
+    assert statement.exchange_rate == Decimal("0.95")
+    assert (statement.subtotal, statement.tax) == (Decimal("104.50"), Decimal("20.90"))
+    assert ["exchange_rates.USD/EUR", "0.9215", "0.95"] in [
+        [c.setting, c.before, c.after] for c in repriced.repriced
+    ]
