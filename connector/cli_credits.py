@@ -48,23 +48,52 @@ def credits() -> None:
     required=True,
     help="Which cloud account and what the credit is for (combined credits: how they add up).",
 )
-@click.option("--currency", help="ISO 4217 code [the customer's invoice currency].")
+@click.option(
+    "--currency",
+    help="ISO 4217 code; must be the customer's invoice currency [that currency].",
+)
+@click.option(
+    "--idempotency-key",
+    help="Any unique text, e.g. a ticket id or UUID: running the command again with the "
+    "same key grants nothing more and prints the first grant.",
+)
 @pass_state
 @handle_errors
 def add(
-    state: State, tenant: str, customer: str, amount: str, comment: str, currency: str | None
+    state: State,
+    tenant: str,
+    customer: str,
+    amount: str,
+    comment: str,
+    currency: str | None,
+    idempotency_key: str | None,
 ) -> None:
-    """Grant a credit to a customer; it pays their next statements until used up."""
+    """Grant a credit to a customer; it pays their next statements until used up.
+
+    The amount may have no more decimals than the currency has (2 for USD, none for
+    JPY). Retrying with the same --idempotency-key applies the credit once; the same
+    key with a different amount, currency, customer or comment is refused.
+    """
     from connector.domain.money import tidy
-    from connector.pipeline.credits import balance, grant
+    from connector.pipeline.credits import grant_credit
 
     runtime = state.runtime()
-    entry = grant(runtime, tenant, customer, amount, comment, _actor(), currency)
-    with runtime.db.transaction() as session:
-        left = balance(session, tenant, entry.customer_id, entry.currency)
+    granted = grant_credit(
+        runtime, tenant, customer, amount, comment, _actor(), currency, idempotency_key
+    )
+    entry = granted.entry
+    amount_text = f"{money(tidy(entry.amount, entry.currency))} {entry.currency}"
+    left = f"{money(granted.balance)} {entry.currency}"
+    if granted.replayed:
+        console.print(
+            f"already granted under idempotency key {idempotency_key}: {amount_text} to "
+            f"customer {entry.customer_id} (entry {entry.id}); nothing granted now; balance "
+            f"after that grant {left}",
+            highlight=False,
+        )
+        return
     console.print(
-        f"granted {money(tidy(entry.amount, entry.currency))} {entry.currency} to customer "
-        f"{entry.customer_id}; balance {money(left)} {entry.currency}",
+        f"granted {amount_text} to customer {entry.customer_id}; balance {left}",
         highlight=False,
     )
 

@@ -22,13 +22,15 @@ from connector.cli_support import (
 )
 from connector.pipeline.periods import resolve_period
 
-# Money columns of the report rows shown in the table; notes are printed below it.
+# Money columns of the report rows shown in the table, with the row's column naming
+# their currency (the provider's for costs, the statement's for prices); notes are
+# printed below the table.
 MONEY_COLUMNS = (
-    ("billed_cost", "billed cost"),
-    ("price", "price"),
-    ("margin", "margin"),
-    ("total", "statement total"),
-    ("drift", "drift"),
+    ("billed_cost", "billed cost", "cost_currency"),
+    ("price", "price", "currency"),
+    ("margin", "margin", "currency"),
+    ("total", "statement total", "currency"),
+    ("drift", "drift", "cost_currency"),
 )
 
 
@@ -38,7 +40,17 @@ def _label(row: dict) -> str:
         return f"{row['id']} {row['name']}"
     if kind in {"unassigned", "provider"}:
         return f"{kind} {row['id']}"
+    if kind == "total":
+        return f"total {row.get('cost_currency') or row.get('currency')}"
     return kind
+
+
+def _amount(row: dict, key: str, currency_key: str) -> str:
+    # Each amount carries its currency code: one table can hold USD costs and EUR prices.
+    value = row.get(key)
+    if value is None or (key == "drift" and not value):
+        return ""  # only statements built from older data have drift
+    return f"{money(value)} {row.get(currency_key) or ''}".rstrip()
 
 
 def _statement(row: dict) -> str:
@@ -54,17 +66,15 @@ def _table(rows: list[dict], title: str) -> Table:
     table = Table(title=title)
     table.add_column("", overflow="fold")
     table.add_column("statement", overflow="fold")
-    for _, heading in MONEY_COLUMNS:
+    for _, heading, _ in MONEY_COLUMNS:
         table.add_column(heading, justify="right", overflow="fold")
-    for row in rows:
-        amounts = [row.get(key) for key, _ in MONEY_COLUMNS]
-        if not row.get("drift"):
-            amounts[-1] = None  # only statements built from older data have drift
+    for row, following in zip(rows, [*rows[1:], None], strict=True):
+        last_total = row["row"] == "total" and (following is None or following["row"] != "total")
         table.add_row(
             _label(row),
             _statement(row),
-            *("" if v is None else money(v) for v in amounts),
-            end_section=row["row"] == "total",
+            *(_amount(row, key, currency) for key, _, currency in MONEY_COLUMNS),
+            end_section=last_total,
         )
     return table
 
@@ -88,6 +98,8 @@ def reconcile(
 
     Shows cost, price and margin per customer, unassigned accounts, provider tax and
     credits, rounding and drift, and whether it all ties out to the provider's total.
+    Costs are in the provider's currency, prices in each statement's; totals are per
+    currency, and a margin across currencies uses the statement's recorded rate.
     Exits 5 when it does not tie out.
     """
     from connector.pipeline.reconcile import reconcile as run_reconcile
@@ -101,18 +113,20 @@ def reconcile(
     if as_json:
         print_json(to_dict(result))
     else:
-        title = f"{provider} {result.period} reconciliation, tenant {tenant} ({result.currency})"
+        title = f"{provider} {result.period} reconciliation, tenant {tenant}"
         table = _table(report_rows(result), title)
         console.print(table)
-        console.print(
-            f"rounding: adjustment lines {money(result.rounding)}, lines vs full precision "
-            f"{money(result.rounding_difference)}"
-        )
+        for currency, adjustment in result.rounding.items():
+            console.print(
+                f"rounding ({currency}): adjustment lines {money(adjustment)}, lines vs full "
+                f"precision {money(result.rounding_difference[currency])}"
+            )
         for problem in result.problems:
             console.print(f"[yellow]problem[/]: {problem}", highlight=False)
         if result.ties_out:
             console.print(
-                f"[green]ties out[/]: provider total {money(result.provider_total)} = "
+                f"[green]ties out[/]: provider total {money(result.provider_total)} "
+                f"{result.currency} = "
                 "customers + unassigned + provider tax and credits"
             )
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 from sqlalchemy import text
 
 from connector.api.auth import any_key, operator, runtime_of, staff
@@ -92,24 +92,49 @@ def list_credits(
     "/credits",
     status_code=201,
     response_model=CreditGrant,
-    responses=responses(401, 403, 404, 422),
+    responses=responses(401, 403, 404, 409, 422),
     summary="Grant a customer credit",
 )
-def add_credit(runtime: RuntimeDep, who: Operator, body: CreditGrantRequest) -> CreditGrant:
-    """The amount is text such as "150.00"; commas, signs and zero answer 422 with the reason."""
+def add_credit(
+    runtime: RuntimeDep,
+    who: Operator,
+    body: CreditGrantRequest,
+    response: Response,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Send the same key when retrying a grant: it is applied once, and "
+            "the retry answers what the first request answered (with `Idempotent-Replayed: "
+            "true`). The same key with a different body answers 409.",
+            examples=["0b4f3a52-6a1e-4c2b-9d0f-2f1e5c7a9b31"],
+        ),
+    ] = None,
+) -> CreditGrant:
+    """The amount is text such as "150.00"; commas, signs, zero, more decimals than the
+    currency has, and a currency other than the customer's invoice currency answer 422
+    with the reason."""
     config = runtime.tenant(who.tenant)
     _customer(config, body.customer)
-    entry = credits.grant(
-        runtime, who.tenant, body.customer, body.amount, body.comment, who.actor, body.currency
+    granted = credits.grant_credit(
+        runtime,
+        who.tenant,
+        body.customer,
+        body.amount,
+        body.comment,
+        who.actor,
+        body.currency,
+        idempotency_key,
     )
-    with runtime.db.transaction() as session:
-        left = credits.balance(session, who.tenant, entry.customer_id, entry.currency)
+    if granted.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    entry = granted.entry
     return CreditGrant(
         entry=entry.id,
         customer=entry.customer_id,
         amount=money(entry.amount, entry.currency),
         currency=entry.currency,
-        balance=money(left, entry.currency),
+        balance=money(granted.balance, entry.currency),
     )
 
 

@@ -18,7 +18,7 @@ from connector.config.errors import ConfigError
 from connector.domain.currency import MissingRate
 from connector.pipeline.approve import ApprovalError
 from connector.pipeline.build import BuildError
-from connector.pipeline.credits import CreditError
+from connector.pipeline.credits import CreditError, IdempotencyConflict
 from connector.pipeline.lifecycle import LifecycleError
 from connector.pipeline.reconcile import ReconcileError
 from connector.registries import UnknownPluginError
@@ -62,6 +62,7 @@ _STATUS: list[tuple[type[BaseException], int]] = [
     (BuildError, 409),
     (LifecycleError, 409),
     (Conflict, 409),
+    (IdempotencyConflict, 409),  # a CreditError, but the request itself is valid
     (CreditError, 422),
     (MissingRate, 422),
     (UnknownPluginError, 422),
@@ -100,7 +101,8 @@ def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         401: "No key, a malformed, unknown or revoked key.",
         403: "The key's scope does not allow this.",
         404: "No such thing for this key's tenant (or, for a customer key, its customer).",
-        409: "Not allowed in the statement's current status.",
+        409: "Not allowed in the thing's current state (a statement's status; an "
+        "idempotency key already used for a different request).",
         422: "Invalid input; `detail` says which field and what would be valid.",
     }
     return {code: {"model": ErrorBody, "description": described[code]} for code in codes}

@@ -126,7 +126,11 @@ def download(
 def approve_some(
     runtime: RuntimeDep, who: Operator, body: ApproveRequest
 ) -> list[StatementSummary]:
-    """Each becomes Open with the next invoice number and is queued for the ERP."""
+    """Each becomes Open with the next invoice number and is queued for the ERP.
+
+    Numbers follow period start, then customer id, provider, kind and part, whatever
+    the order of ``ids``; the answer lists the statements in that order.
+    """
     with runtime.db.transaction() as session:
         ids = [s.id for s in get_all_visible(session, who, body.ids)]
     approved = approve(runtime, who.tenant, ids, who.actor)
@@ -142,6 +146,7 @@ def approve_some(
 def approve_all(
     runtime: RuntimeDep, who: Operator, body: ApproveAllRequest | None = None
 ) -> list[StatementSummary]:
+    """Numbered by period start, then customer id, provider, kind and part."""
     provider = body.provider if body is not None else None
     approved = approve(runtime, who.tenant, None, who.actor, provider)
     return [StatementSummary.of(s) for s in approved]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy import select
@@ -47,6 +48,23 @@ def find_statements(session: Session, tenant: str, ids: Sequence[str]) -> list[m
     return [by_ref[ident] for ident in ids]
 
 
+def numbering_order(statement: m.Statement) -> tuple[dt.date, str, str, str, int]:
+    """The order approval hands out numbers in: period, then customer, provider, kind, part.
+
+    Invoice numbers are read as a timeline: a customer's October must never carry a
+    higher number than its November because of how ids were listed or typed. Ties
+    (same period and customer) go by provider, then kind ("purchase" before "usage":
+    upfront fees are billed as they appear, before the month's statement), then part.
+    """
+    return (
+        statement.period_start,
+        statement.customer_id,
+        statement.provider,
+        statement.kind,
+        statement.part,
+    )
+
+
 def take_number(row: m.Tenant, fmt: str) -> str:
     """The next invoice number of the locked tenant ``row``; the counter moves on by one."""
     number = format_invoice_number(fmt, row.next_invoice_number)
@@ -64,7 +82,9 @@ def approve(
     """Approve the given Drafts (all Drafts of the tenant, or of ``provider``, when ids is None).
 
     Numbers come from the tenant row, locked for the transaction, so approvals by
-    several processes at once stay unique and gapless.
+    several processes at once stay unique and gapless. They follow
+    :func:`numbering_order` (period start, customer id, provider, kind, part), whatever
+    order ``ids`` are given or stored in; the statements are returned in that order.
     """
     config = runtime.tenant(tenant)
     with runtime.db.transaction() as session:
@@ -79,11 +99,11 @@ def approve(
             )
             if provider:
                 query = query.where(m.Statement.provider == provider)
-            statements = list(
-                session.scalars(query.order_by(m.Statement.provider, m.Statement.customer_id))
-            )
+            statements = list(session.scalars(query))
         else:
-            statements = find_statements(session, tenant, ids)
+            # The same statement named twice (by id and by number) is approved once.
+            statements = list({s.id: s for s in find_statements(session, tenant, ids)}.values())
+        statements.sort(key=numbering_order)
         not_drafts = [s.number or s.id for s in statements if s.status != "Draft"]
         if not_drafts:
             raise ApprovalError(

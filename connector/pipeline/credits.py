@@ -11,11 +11,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import ScalarResult, delete, select
 from sqlalchemy.orm import Session
 
-from connector.domain.money import ZERO, tidy
+from connector.config.tenant import Customer
+from connector.domain.iso4217 import NOT_MONEY, is_currency
+from connector.domain.money import ZERO, minor_units, quantum, tidy
 from connector.pipeline.audit import record
 from connector.pipeline.runtime import Runtime
 from connector.pipeline.tenants import sync_tenant
@@ -30,10 +33,32 @@ MAX_WHOLE_DIGITS = 15
 _PLAIN = re.compile(r"[0-9]+(\.[0-9]+)?")
 _THOUSANDS = re.compile(r"[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?")
 _CURRENCY = re.compile(r"[A-Z]{3}")
+# Idempotency keys as clients send them (UUIDs, "grant-2026-10-0042"): printable ASCII,
+# short enough for the audit trail's subject column, where they are stored.
+_KEY = re.compile(r"[!-~]{1,128}")
+# The audit action whose subject is a grant's idempotency key (see ``_replay``).
+KEYED_GRANT = "credit.grant-key"
 
 
 class CreditError(ValueError):
     """A credit cannot be granted or applied; the message says why and what to write."""
+
+
+class IdempotencyConflict(CreditError):
+    """An idempotency key already used for a different grant."""
+
+
+@dataclass(frozen=True, slots=True)
+class Granted:
+    """A grant as made, or as first made when its idempotency key was seen before.
+
+    ``balance`` is the customer's balance in ``entry.currency`` right after the grant:
+    a replay answers what the first request answered.
+    """
+
+    entry: m.CreditEntry
+    balance: Decimal
+    replayed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +129,98 @@ def add_grant(
     return entry
 
 
-def grant(
+def check_currency(customer: Customer, currency: str | None) -> str:
+    """The currency a credit for ``customer`` is granted in: its invoice currency.
+
+    A statement uses credit in its own currency only, and the build converts none
+    (``build_store.credit_balances`` reads the invoice currency's ledger), so a credit
+    in any other currency would sit unused forever: it is refused, naming the one that
+    would work.
+    """
+    code = (currency or customer.invoice_currency).strip().upper()
+    if code in NOT_MONEY:
+        raise CreditError(
+            f"currency {code!r} is an ISO 4217 code without a minor unit (metal, bond "
+            f"unit or test code), not money; grant the credit in {customer.invoice_currency}"
+        )
+    if not _CURRENCY.fullmatch(code) or not is_currency(code):
+        raise CreditError(
+            f"currency {code!r} is not an ISO 4217 currency code; customer {customer.id} is "
+            f"invoiced in {customer.invoice_currency}"
+        )
+    if code != customer.invoice_currency:
+        raise CreditError(
+            f"currency {code}: customer {customer.id} is invoiced in "
+            f"{customer.invoice_currency}, and credits are applied in the statement's currency "
+            f"without conversion; grant the credit in {customer.invoice_currency}"
+        )
+    return code
+
+
+def check_minor_units(amount: Decimal, text: str, currency: str) -> None:
+    """Refuse an amount finer than ``currency``'s minor unit (0.001 USD, 1.5 JPY):
+    no statement can carry it, so it could never be paid out as granted."""
+    if amount == amount.quantize(quantum(currency)):
+        return
+    places = minor_units(currency)
+    allowed = "no decimal places" if places == 0 else f"at most {places} decimal places"
+    example = Decimal(150).quantize(quantum(currency))
+    raise CreditError(
+        f"credit amount {text.strip()!r} is finer than {currency}'s minor unit: {currency} "
+        f"amounts have {allowed}, like {example:f}"
+    )
+
+
+def check_idempotency_key(key: str) -> str:
+    """A client's idempotency key, refused when it could not be stored as given."""
+    if not _KEY.fullmatch(key):
+        raise CreditError(
+            f"idempotency key {key[:40]!r}: 1 to 128 printable ASCII characters without "
+            "spaces, like a UUID"
+        )
+    return key
+
+
+def _request(customer_id: str, amount: Decimal, currency: str, comment: str) -> dict[str, str]:
+    # What makes two grants the same: amounts by value (150 is 150.00).
+    plain = format(amount.normalize(), "f")
+    return {"customer": customer_id, "amount": plain, "currency": currency, "comment": comment}
+
+
+def _replay(session: Session, tenant: str, key: str, request: dict[str, str]) -> Granted | None:
+    """The grant first made under ``key``, or None; a different request is refused.
+
+    Keys are kept in the audit trail (an entry of action ``credit.grant-key`` whose
+    subject is the key), written in the grant's own transaction: the credit ledger has
+    no column for them. Callers hold the tenant row's lock, so two requests with the
+    same key cannot both miss here.
+    """
+    first = session.scalars(
+        select(m.AuditEntry)
+        .where(
+            m.AuditEntry.tenant_id == tenant,
+            m.AuditEntry.action == KEYED_GRANT,
+            m.AuditEntry.subject == key,
+        )
+        .order_by(m.AuditEntry.id)
+    ).first()
+    if first is None:
+        return None
+    detail: dict[str, Any] = first.detail
+    if detail["request"] != request:
+        differs = sorted(k for k in request if detail["request"].get(k) != request[k])
+        raise IdempotencyConflict(
+            f"idempotency key {key!r} was already used for another credit grant ("
+            f"{', '.join(differs)} differ); send the same request again to get its result, "
+            "or use a new key for a new grant"
+        )
+    entry = session.get(m.CreditEntry, detail["entry"])
+    if entry is None:  # the ledger never deletes grants; refuse rather than grant again
+        raise IdempotencyConflict(f"idempotency key {key!r}: its grant is no longer stored")
+    return Granted(entry, Decimal(detail["balance"]), replayed=True)
+
+
+def grant_credit(
     runtime: Runtime,
     tenant: str,
     customer_id: str,
@@ -112,11 +228,15 @@ def grant(
     comment: str,
     actor: str,
     currency: str | None = None,
-) -> m.CreditEntry:
+    idempotency_key: str | None = None,
+) -> Granted:
     """Grant a customer credit (the seeds' "Add Credit"), audited, in one transaction.
 
-    The currency defaults to the customer's invoice currency: statements are in that
-    currency, so only a credit in it can ever be applied.
+    The currency defaults to the customer's invoice currency, and must be it: statements
+    are in that currency and use only credit in it. The amount must fit its minor unit.
+    With ``idempotency_key``, a retried grant is applied once: the same key with the
+    same request gives back the first grant (``replayed``), with a different request
+    raises :class:`IdempotencyConflict`.
     """
     config = runtime.tenant(tenant)
     try:
@@ -128,13 +248,20 @@ def grant(
         raise CreditError(
             "a comment is required: say which cloud account and what the credit is for"
         )
-    currency = (currency or customer.invoice_currency).strip().upper()
-    if not _CURRENCY.fullmatch(currency):
-        raise CreditError(f"currency {currency!r} is not an ISO 4217 code such as USD")
+    currency = check_currency(customer, currency)
+    check_minor_units(amount, amount_text, currency)
+    key = None if idempotency_key is None else check_idempotency_key(idempotency_key)
+    request = _request(customer.id, amount, currency, comment.strip())
     with runtime.db.transaction() as session:
         # The ledger's foreign key needs the tenant row; customers come along with it.
+        # sync_tenant also locks the tenant row, which serialises grants with one key.
         sync_tenant(session, config)
+        if key is not None:
+            replayed = _replay(session, tenant, key, request)
+            if replayed is not None:
+                return replayed
         entry = add_grant(session, tenant, customer.id, amount, currency, comment.strip(), actor)
+        left = balance(session, tenant, customer.id, currency)
         record(
             session,
             tenant,
@@ -143,7 +270,26 @@ def grant(
             f"customer:{customer.id}",
             {"entry": entry.id, "amount": str(amount), "currency": currency, "comment": comment},
         )
-    return entry
+        if key is not None:
+            detail = {"entry": entry.id, "request": request, "balance": str(left)}
+            record(session, tenant, actor, KEYED_GRANT, key, detail)
+    return Granted(entry, left)
+
+
+def grant(
+    runtime: Runtime,
+    tenant: str,
+    customer_id: str,
+    amount_text: str,
+    comment: str,
+    actor: str,
+    currency: str | None = None,
+    idempotency_key: str | None = None,
+) -> m.CreditEntry:
+    """:func:`grant_credit`, for callers that need only the ledger entry."""
+    return grant_credit(
+        runtime, tenant, customer_id, amount_text, comment, actor, currency, idempotency_key
+    ).entry
 
 
 def lock_customer(session: Session, tenant: str, customer_id: str) -> None:

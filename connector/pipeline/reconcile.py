@@ -4,6 +4,11 @@ Read-only. Splits the provider's bill by charge category, attributes billable ch
 to customers or unassigned accounts, compares each customer's cost with the price on
 their statement (margin, rounding) and shows drift since generation. It ties out when
 the provider total equals customers' plus unassigned billable cost plus Tax and Credit.
+
+Costs are in the provider's billing currency, prices in each statement's currency.
+Amounts in different currencies are never added together: a margin is computed only
+when the statement records the exchange rate from the billing currency, and the
+report's totals are per currency.
 """
 
 from __future__ import annotations
@@ -57,12 +62,19 @@ class CustomerReconciliation:
     ``rounding_difference`` is Σ price lines minus Σ full-precision detail prices.
     ``drift`` is current billable cost minus the cost of the batches the statement was
     built from (zero when it was built from the current ones).
+
+    Costs and drift are in ``cost_currency`` (the provider's billing currency); price,
+    margins and rounding in the statement's ``currency``. When the two differ, margins
+    use the cost converted at the statement's recorded ``exchange_rate``; with no rate
+    recorded they are None and price and cost stand apart.
     """
 
     customer_id: str
     name: str
     cost: Decimal
     marketplace_cost: Decimal
+    cost_currency: str = ""
+    exchange_rate: Decimal | None = None
     statement: StatementSummary | None = None
     price_by_kind: Mapping[str, Decimal] = field(default_factory=dict)
     price: Decimal | None = None
@@ -78,6 +90,11 @@ class CustomerReconciliation:
     def billable_cost(self) -> Decimal:
         """Everything the provider billed for this customer's accounts that is billable."""
         return self.cost + self.marketplace_cost
+
+    @property
+    def currency(self) -> str | None:
+        """The currency of price, margins and rounding: the statement's (None without one)."""
+        return self.statement.currency if self.statement else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,14 +138,14 @@ class Reconciliation:
         return {k: v for k, v in self.by_category.items() if k not in BILLABLE_CATEGORIES}
 
     @property
-    def rounding(self) -> Decimal:
-        """Σ ``Rounding adjustment`` lines of the period's statements."""
-        return total(c.rounding for c in self.customers)
+    def rounding(self) -> Mapping[str, Decimal]:
+        """Σ ``Rounding adjustment`` lines of the period's statements, per statement currency."""
+        return _per_currency((c.currency, c.rounding) for c in self.customers)
 
     @property
-    def rounding_difference(self) -> Decimal:
-        """Σ price lines minus Σ full-precision prices, over the period's statements."""
-        return total(c.rounding_difference for c in self.customers)
+    def rounding_difference(self) -> Mapping[str, Decimal]:
+        """Σ price lines minus Σ full-precision prices, per statement currency."""
+        return _per_currency((c.currency, c.rounding_difference) for c in self.customers)
 
     @property
     def difference(self) -> Decimal:
@@ -142,6 +159,15 @@ class Reconciliation:
         # The ingested total is summed from the provider's charges before they are
         # stored, so it also catches charges lost or altered on the way to the database.
         return self.difference == 0 and self.provider_total == self.ingested_total
+
+
+def _per_currency(amounts: Iterable[tuple[str | None, Decimal]]) -> dict[str, Decimal]:
+    """Amounts summed per currency (None: no statement, nothing to sum), codes sorted."""
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    for currency, amount in amounts:
+        if currency is not None:
+            sums[currency] += amount
+    return dict(sorted(sums.items()))
 
 
 @dataclass(slots=True)
@@ -215,7 +241,9 @@ def _customer(
     statement = billed[0] if billed else None
     if statement is None:
         problems = ("not generated",) if cost or marketplace_cost else ()
-        return CustomerReconciliation(customer_id, name, cost, marketplace_cost, problems=problems)
+        return CustomerReconciliation(
+            customer_id, name, cost, marketplace_cost, currency, problems=problems
+        )
     label = statement.number or f"draft {statement.id[:8]}"
     problems = []
     by_kind: dict[str, Decimal] = defaultdict(Decimal)
@@ -224,10 +252,14 @@ def _customer(
         by_kind[line.kind] += line.amount
     price = total(by_kind.get(kind, ZERO) for kind in PRICE_KINDS)
     marketplace_exact = total(d.price for d in details if d.is_marketplace)
-    marketplace_margin = marketplace_exact - marketplace_cost
-    # Judged at full precision, so a marketplace line's rounding is not mistaken for a
-    # markup; that rounding counts as margin, like the rounding of every other line.
-    margin = price - cost - marketplace_exact
+    rate = _recorded_rate(statement, currency)
+    margin = marketplace_margin = None
+    if rate is not None:
+        # In the statement's currency, the cost converted as the build converted it.
+        marketplace_margin = marketplace_exact - marketplace_cost * rate
+        # Judged at full precision, so a marketplace line's rounding is not mistaken for
+        # a markup; that rounding counts as margin, like the rounding of every other line.
+        margin = price - cost * rate - marketplace_exact
     summary = _summary(statement)
     stale = summary.batch_ids != current
     then = _read_bill(session, summary.batch_ids, accounts) if stale else None
@@ -236,18 +268,19 @@ def _customer(
     built_from = marketplace_cost
     if then is not None:
         built_from = total(then.costs[a].marketplace for a in accounts if a in then.costs)
-    passed_through = marketplace_exact - built_from
+    passed_through = None if rate is None else marketplace_exact - built_from * rate
     if passed_through and not marketplace_exact:
-        problems.append(f"marketplace cost {built_from:f} is not billed on {label}")
+        problems.append(f"marketplace cost {built_from:f} {currency} is not billed on {label}")
     elif passed_through:
         problems.append(
-            f"marketplace margin {passed_through:f} on {label} (must be 0: marketplace "
-            "fees pass through at cost)"
+            f"marketplace margin {passed_through:f} {statement.currency} on {label} (must be "
+            "0: marketplace fees pass through at cost)"
         )
-    if statement.currency != currency:
+    if rate is None:
         problems.append(
-            f"{label} is in {statement.currency} but the provider bills in {currency}: "
-            "margin compares different currencies"
+            f"{label} is in {statement.currency} but the provider bills in {currency} and "
+            f"no {currency}->{statement.currency} exchange rate is recorded on it: no "
+            "margin; price and cost are shown apart, each in its own currency"
         )
     drift = ZERO
     if then is not None:
@@ -262,6 +295,8 @@ def _customer(
         name=name,
         cost=cost,
         marketplace_cost=marketplace_cost,
+        cost_currency=currency,
+        exchange_rate=rate,
         statement=summary,
         price_by_kind=dict(sorted(by_kind.items())),
         price=price,
@@ -273,6 +308,16 @@ def _customer(
         drift=drift,
         problems=tuple(problems),
     )
+
+
+def _recorded_rate(statement: m.Statement, currency: str) -> Decimal | None:
+    """The rate from the billing ``currency`` into the statement's, as recorded on it
+    (1 for the same currency); None when nothing recorded relates the two."""
+    if statement.currency == currency:
+        return Decimal(1)
+    if statement.billing_currency == currency and statement.exchange_rate is not None:
+        return statement.exchange_rate
+    return None
 
 
 def reconcile(

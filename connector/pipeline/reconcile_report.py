@@ -1,4 +1,10 @@
-"""Reconciliation as rows (for the CSV and the CLI table), as JSON, and as files."""
+"""Reconciliation as rows (for the CSV and the CLI table), as JSON, and as files.
+
+Every amount is in the currency of its column group: cost columns (``billed_cost``,
+``cost``, ``marketplace_cost``, ``drift``) in ``cost_currency``, the provider's billing
+currency; the rest in ``currency``, the statement's. Totals are one row per currency,
+never a sum across currencies.
+"""
 
 from __future__ import annotations
 
@@ -19,9 +25,11 @@ COLUMNS = (
     "name",
     "statement",
     "status",
+    "cost_currency",
     "billed_cost",
     "cost",
     "marketplace_cost",
+    "currency",
     "price",
     "margin",
     "marketplace_margin",
@@ -36,9 +44,41 @@ COLUMNS = (
 
 Row = dict[str, Any]
 
+# In the provider's billing currency (``cost_currency``); every other amount column is
+# in the statement's (``currency``).
+COST_COLUMNS = ("billed_cost", "cost", "marketplace_cost", "drift")
+PRICE_COLUMNS = (
+    "price",
+    "margin",
+    "marketplace_margin",
+    "subtotal",
+    "tax",
+    "total",
+    "rounding",
+    "rounding_difference",
+)
 
-def _sum(values: list[Decimal | None]) -> Decimal:
-    return total(v for v in values if v is not None)
+
+def _sum(values: list[Decimal | None]) -> Decimal | None:
+    present = [v for v in values if v is not None]
+    return total(present) if present else None
+
+
+def _totals(rows: list[Row]) -> list[Row]:
+    """One ``total`` row per currency: cost columns summed over the rows whose costs
+    are in it, price columns over the rows whose statements are; blank where none are."""
+    codes = {r.get("cost_currency") for r in rows} | {r.get("currency") for r in rows}
+    totals = []
+    for code in sorted(c for c in codes if c):
+        costs = [r for r in rows if r.get("cost_currency") == code]
+        prices = [r for r in rows if r.get("currency") == code]
+        row: Row = {"row": "total", "name": f"attributed ({code})"}
+        row["cost_currency"] = code if costs else None
+        row["currency"] = code if prices else None
+        row |= {column: _sum([r.get(column) for r in costs]) for column in COST_COLUMNS}
+        row |= {column: _sum([r.get(column) for r in prices]) for column in PRICE_COLUMNS}
+        totals.append(row)
+    return totals
 
 
 def _customer_row(c: CustomerReconciliation) -> Row:
@@ -49,6 +89,8 @@ def _customer_row(c: CustomerReconciliation) -> Row:
         "name": c.name,
         "statement": (s.number or f"draft {s.id[:8]}") if s else "",
         "status": s.status if s else "not generated",
+        "cost_currency": c.cost_currency,
+        "currency": c.currency,
         "billed_cost": c.billable_cost,
         "cost": c.cost,
         "marketplace_cost": c.marketplace_cost,
@@ -65,16 +107,15 @@ def _customer_row(c: CustomerReconciliation) -> Row:
     }
 
 
-def report_rows(rec: Reconciliation) -> list[Row]:
-    """One row per customer, unassigned account and unbilled provider category, then
-    a totals row and the provider's own total; ``billed_cost`` adds up to the latter.
-    """
+def _party_rows(rec: Reconciliation) -> list[Row]:
+    """One row per customer, unassigned account and unbilled provider category."""
     rows = [_customer_row(c) for c in rec.customers]
     rows += [
         {
             "row": "unassigned",
             "id": a.account_id,
             "name": "no customer",
+            "cost_currency": rec.currency,
             "billed_cost": a.billable_cost,
             "note": f"billed {a.billed_cost:f} in all categories; map the account to a customer",
         }
@@ -85,21 +126,27 @@ def report_rows(rec: Reconciliation) -> list[Row]:
             "row": "provider",
             "id": category,
             "name": f"provider {category.lower()} (the reseller's, never on statements)",
+            "cost_currency": rec.currency,
             "billed_cost": amount,
         }
         for category, amount in rec.non_billable.items()
     ]
-    summed = {
-        column: _sum([r.get(column) for r in rows])
-        for column in COLUMNS
-        if column not in {"row", "id", "name", "statement", "status", "note"}
-    }
-    rows.append({"row": "total", "name": "attributed", **summed})
+    return rows
+
+
+def report_rows(rec: Reconciliation) -> list[Row]:
+    """One row per customer, unassigned account and unbilled provider category, then
+    a totals row per currency and the provider's own total; the ``billed_cost`` of the
+    total in the provider's currency adds up to the latter.
+    """
+    rows = _party_rows(rec)
+    rows += _totals(rows)
     verdict = "ties out" if rec.ties_out else "DOES NOT TIE OUT"
     rows.append(
         {
             "row": "provider total",
             "name": f"billed to the reseller ({rec.currency})",
+            "cost_currency": rec.currency,
             "billed_cost": rec.provider_total,
             "note": f"difference {rec.difference:f}; {verdict}",
         }
@@ -138,6 +185,7 @@ def to_dict(rec: Reconciliation) -> dict[str, Any]:
             {
                 "customer": c.customer_id,
                 "name": c.name,
+                "cost_currency": c.cost_currency,
                 "cost": _money(c.cost),
                 "marketplace_cost": _money(c.marketplace_cost),
                 "billable_cost": _money(c.billable_cost),
@@ -154,6 +202,8 @@ def to_dict(rec: Reconciliation) -> dict[str, Any]:
                     "total": _money(s.total),
                     "batch_ids": list(s.batch_ids),
                 },
+                "currency": c.currency,
+                "exchange_rate": _money(c.exchange_rate),
                 "price": _money(c.price),
                 "price_by_kind": {k: _money(v) for k, v in c.price_by_kind.items()},
                 "margin": _money(c.margin),
@@ -185,9 +235,19 @@ def to_dict(rec: Reconciliation) -> dict[str, Any]:
             }
             for a in rec.unassigned
         ],
+        "totals": [
+            {
+                "currency": row["cost_currency"] or row["currency"],
+                **{column: _money(row[column]) for column in (*COST_COLUMNS, *PRICE_COLUMNS)},
+            }
+            for row in _totals(_party_rows(rec))
+        ],
         "rounding": {
-            "adjustment_lines": _money(rec.rounding),
-            "difference": _money(rec.rounding_difference),
+            currency: {
+                "adjustment_lines": _money(amount),
+                "difference": _money(rec.rounding_difference[currency]),
+            }
+            for currency, amount in rec.rounding.items()
         },
         "tie_out": {
             "provider_total": _money(rec.provider_total),

@@ -228,3 +228,55 @@ def test_reports_are_served_as_the_cli_makes_them_and_bad_ranges_are_422(client,
     forbidden = client.get("/v1/reports", params={"provider": "aws"},
                            headers=auth(keys.customer))  # fmt: skip
     assert forbidden.status_code == 403
+
+
+def test_a_credit_grant_retried_with_the_same_idempotency_key_is_applied_once(
+    client, keys, runtime
+) -> None:
+    """Regression: POST /v1/credits sent twice with one Idempotency-Key granted twice.
+    The retry answers the first answer (201, same entry and balance), marked replayed."""
+    body = {"customer": "1001", "amount": "150.00", "comment": "October outage"}
+    headers = {**auth(keys.operator), "Idempotency-Key": "0b4f3a52-retry"}
+    first = client.post("/v1/credits", json=body, headers=headers)
+    again = client.post("/v1/credits", json=body, headers=headers)
+
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    (listed,) = client.get("/v1/credits", headers=auth(keys.read)).json()
+    assert listed["granted"] == "150.00"
+
+
+def test_an_idempotency_key_reused_with_a_different_body_is_409(client, keys) -> None:
+    headers = {**auth(keys.operator), "Idempotency-Key": "k-1"}
+    body = {"customer": "1001", "amount": "150.00", "comment": "October outage"}
+    assert client.post("/v1/credits", json=body, headers=headers).status_code == 201
+
+    other = client.post("/v1/credits", json=body | {"amount": "15.00"}, headers=headers)
+
+    assert other.status_code == 409
+    detail = other.json()["detail"]
+    assert "idempotency key 'k-1' was already used for another credit grant" in detail
+    assert "(amount differ)" in detail
+    (listed,) = client.get("/v1/credits", headers=auth(keys.read)).json()
+    assert listed["granted"] == "150.00"
+
+
+def test_a_credit_in_no_iso_currency_or_not_the_invoice_currency_or_too_fine_is_422(
+    client, keys
+) -> None:
+    reasons = {
+        ("10", "XYZ"): "currency 'XYZ' is not an ISO 4217 currency code",
+        ("10", "EUR"): "customer 1001 is invoiced in USD",
+        ("0.001", None): "'0.001' is finer than USD's minor unit",
+    }
+    for (amount, currency), reason in reasons.items():
+        answer = client.post(
+            "/v1/credits",
+            json={"customer": "1001", "amount": amount, "comment": "x", "currency": currency},
+            headers=auth(keys.operator),
+        )
+        assert answer.status_code == 422, (amount, currency)
+        assert reason in answer.json()["detail"], (amount, currency)
+    assert client.get("/v1/credits", headers=auth(keys.read)).json() == []

@@ -236,6 +236,25 @@ def test_approving_several_is_all_or_none(client, keys, runtime) -> None:
     assert empty.status_code == 422
 
 
+def test_approving_several_numbers_them_by_customer_not_by_the_order_sent(
+    client, keys, runtime
+) -> None:
+    """Regression: numbers followed the order of ``ids``; they follow period start,
+    then customer id (all three are October's), and the answer lists them so."""
+    ids = statement_ids(runtime, "acme")
+    answer = client.post(
+        "/v1/statements/approve",
+        json={"ids": [ids["1003"], ids["1001"], ids["1002"]]},
+        headers=auth(keys.operator),
+    )
+    assert answer.status_code == 200
+    assert [(s["customer"], s["number"]) for s in answer.json()] == [
+        ("1001", "ACME-01001"),
+        ("1002", "ACME-01002"),
+        ("1003", "ACME-01003"),
+    ]
+
+
 def test_approve_all_approves_every_draft_of_the_tenant_only(client, keys, runtime) -> None:
     answer = client.post("/v1/statements/approve-all", headers=auth(keys.operator))
     assert answer.status_code == 200

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import sqlalchemy as sa
 
 from tests.core.conftest import build_october, run
 
@@ -12,6 +13,9 @@ from tests.core.conftest import build_october, run
 @pytest.fixture
 def config(example_config: str) -> str:
     return example_config
+
+
+ADD = ("credits", "add", "--tenant", "acme", "--customer", "1001", "--comment", "AWS credit")
 
 
 def add(config: str, customer: str, amount: str, comment: str = "AWS credit, 111111111111"):
@@ -64,9 +68,15 @@ def test_credits_add_refuses_a_blank_comment_and_an_unknown_customer(config: str
     assert unknown.exit_code == 5 and "tenant acme has no customer 9999" in unknown.output
 
 
-def test_credits_list_json_gives_plain_amounts_per_customer(config: str) -> None:
-    """1001: 100 + 50.25 = 150.25 granted; 1003: 0.0000000001 granted (no exponent)."""
-    add(config, "1003", "0.0000000001")
+def test_credits_list_json_gives_plain_amounts_per_customer(config: str, tmp_path) -> None:
+    """1001: 100 + 50.25 = 150.25 granted; 1003: 0.0000000001 granted (no exponent), a
+    grant finer than a cent as the ledger may hold it from before such grants were
+    refused (written to the database directly)."""
+    add(config, "1003", "1")
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'c.db'}")
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE credit_entries SET amount = '0.0000000001'"))
+    engine.dispose()
     add(config, "1001", "100")
     add(config, "1001", "50.25")
     listed = run("--config", config, "credits", "list", "--tenant", "acme", "--json")
@@ -134,3 +144,38 @@ def test_statements_set_status_legal_and_illegal(config: str) -> None:
         ).exit_code
         == 2
     )
+
+
+def test_credits_add_with_the_same_idempotency_key_grants_once(config: str) -> None:
+    """Regression: a retried `credits add` granted the credit again."""
+    args = ("--idempotency-key", "ticket-4711")
+    first = run("--config", config, *ADD, "--amount", "150.00", *args)
+    again = run("--config", config, *ADD, "--amount", "150.00", *args)
+    assert first.exit_code == again.exit_code == 0, again.output
+    assert "granted 150.00 USD to customer 1001; balance 150.00 USD" in first.output
+    text = " ".join(again.output.split())
+    assert "already granted under idempotency key ticket-4711" in text
+    assert "nothing granted now" in text
+
+    listed = run("--config", config, "credits", "list", "--tenant", "acme", "--json")
+    assert [c["granted"] for c in json.loads(listed.output)] == ["150.00"]
+
+    other = run("--config", config, *ADD, "--amount", "15.00", *args)
+    assert other.exit_code == 5
+    assert "was already used for another credit grant" in " ".join(other.output.split())
+
+
+@pytest.mark.parametrize(
+    ("options", "reason"),
+    [
+        (("--amount", "10", "--currency", "XYZ"), "currency 'XYZ' is not an ISO 4217"),
+        (("--amount", "10", "--currency", "EUR"), "customer 1001 is invoiced in USD"),
+        (("--amount", "0.001"), "'0.001' is finer than USD's minor unit"),
+    ],
+)
+def test_credits_add_refuses_a_bad_currency_or_a_too_fine_amount_with_exit_5(
+    config: str, options: tuple[str, ...], reason: str
+) -> None:
+    result = run("--config", config, *ADD, *options)
+    assert result.exit_code == 5
+    assert reason in " ".join(result.output.split())

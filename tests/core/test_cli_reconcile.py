@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from tests.conftest import REPO
 from tests.core.conftest import DEMO_CUR, build_october, run, settings_file
+from tests.pipeline.test_reconcile_currencies import eur_customer_tenant
 from tests.providers.cur_files import row, write_cur
 
 CUR = REPO / "connector/demo_data/aws/cur-2026-10-00001.csv"
@@ -139,3 +140,31 @@ def test_a_repull_after_generation_shows_as_drift_in_the_csv_and_json(
         ("1001", False, Decimal(0)),
         ("1002", False, Decimal(0)),
     ]
+
+
+def test_the_table_csv_and_json_total_each_currency_apart(tmp_path: Path) -> None:
+    """Regression: with 1003 invoiced in EUR, the total row summed its EUR price into
+    the USD totals. The table shows a total per currency and each amount's currency
+    (amounts as in tests/pipeline/test_reconcile_currencies.py)."""
+    tenants = eur_customer_tenant(tmp_path / "tenants")
+    config = str(settings_file(tmp_path, tenants))
+    assert build_october(config)
+    out = tmp_path / "reports"
+
+    table = run("--config", config, *RECONCILE, "--output", str(out))
+
+    assert table.exit_code == 0, table.output
+    text = " ".join(table.output.split())
+    assert "total USD" in text and "total EUR" in text
+    assert "221.16" in text and "EUR" in text  # each amount names its currency
+    assert "336.16" not in text  # 115.00 USD + 221.16 EUR, the sum across currencies
+    assert "rounding (EUR): adjustment lines -0.01" in text
+    with (out / "reconcile-acme-aws-2026-10.csv").open(newline="") as handle:
+        totals = {r["name"]: r for r in csv.DictReader(handle) if r["row"] == "total"}
+    assert Decimal(totals["attributed (USD)"]["price"]) == Decimal("115.00")
+    assert Decimal(totals["attributed (EUR)"]["price"]) == Decimal("221.16")
+    document = json.loads(run("--config", config, *RECONCILE, "--json").output)
+    assert {t["currency"]: Decimal(t["price"]) for t in document["totals"]} == {
+        "EUR": Decimal("221.16"),
+        "USD": Decimal("115.00"),
+    }

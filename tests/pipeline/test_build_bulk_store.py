@@ -25,6 +25,7 @@ from connector.pipeline.build import (
 )
 from connector.pipeline.ingest import ingest
 from connector.storage import models as m
+from tests.pipeline.legacy_credits import store_grant
 from tests.pipeline.test_month_end_to_end import AFTER_CLOSE, OCTOBER
 
 LINE_FIELDS = ("position", "kind", "description", "amount", "cost", "service_category",
@@ -86,7 +87,7 @@ def test_bulk_stored_statements_read_back_as_built(runtime, db_url, group_by_acc
     config = runtime.tenants["acme"]
     config.invoice_options.group_by_cloud_account = group_by_account
     ingest(runtime, "acme", "aws")
-    credits.grant(runtime, "acme", "1002", "100.0000000001", "promo", "test")
+    store_grant(runtime, "1002", "100.0000000001")  # finer than a cent
 
     report = generate(runtime, "acme", "aws", OCTOBER, today=AFTER_CLOSE)
     generated = {s.customer_id: s for s in report.generated}

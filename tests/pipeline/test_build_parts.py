@@ -24,6 +24,7 @@ from connector.pipeline.build import (
 )
 from connector.pipeline.ingest import ingest
 from connector.storage import models as m
+from tests.pipeline.legacy_credits import store_grant
 from tests.pipeline.test_build_bulk_store import assert_same, oracle, read_back
 from tests.pipeline.test_currency_and_purchases import (
     ACCOUNT,
@@ -45,7 +46,7 @@ def two_workers(runtime, monkeypatch):
 def test_statements_built_by_workers_are_those_one_process_builds(two_workers, db_url) -> None:
     runtime = two_workers
     ingest(runtime, "acme", "aws")
-    credits.grant(runtime, "acme", "1002", "100.0000000001", "promo", "test")
+    store_grant(runtime, "1002", "100.0000000001")  # finer than a cent
     report = generate(runtime, "acme", "aws", OCTOBER, today=AFTER_CLOSE)
     # In the tenant file's order, each once, whichever worker finished first.
     assert [s.customer_id for s in report.generated] == ["1001", "1002", "1003"]

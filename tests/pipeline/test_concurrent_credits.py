@@ -29,6 +29,7 @@ from connector.pipeline.runtime import open_runtime
 from connector.storage import models as m
 from tests.conftest import REPO
 from tests.pipeline.conftest import CUR
+from tests.pipeline.legacy_credits import store_grant
 from tests.pipeline.test_month_end_to_end import AFTER_CLOSE, OCTOBER
 
 PROVIDERS = ("aws", "aws-b")
@@ -104,7 +105,7 @@ def test_two_processes_building_against_one_balance_never_overdraw_it(
     for provider in PROVIDERS:
         ingest(runtime, "acme", provider)
     for customer, amount in GRANTS.items():
-        credits.grant(runtime, "acme", customer, amount, "promo credit", "test")
+        store_grant(runtime, customer, amount, "promo credit")  # 1002's is sub-cent
 
     context = multiprocessing.get_context("spawn")
     start, seen = context.Barrier(len(PROVIDERS), timeout=120), context.Queue()
