@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 from decimal import Decimal
 
 import click
@@ -10,6 +9,7 @@ from rich.table import Table
 
 from connector.cli_support import (
     State,
+    cli_actor,
     console,
     handle_errors,
     money,
@@ -17,14 +17,6 @@ from connector.cli_support import (
     print_json,
     tenant_option,
 )
-
-
-def _actor() -> str:
-    # A grant records who made it; the login name is the best the command line knows.
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
 
 
 def _plain(amount: Decimal) -> str:
@@ -79,7 +71,7 @@ def add(
 
     runtime = state.runtime()
     granted = grant_credit(
-        runtime, tenant, customer, amount, comment, _actor(), currency, idempotency_key
+        runtime, tenant, customer, amount, comment, cli_actor(), currency, idempotency_key
     )
     entry = granted.entry
     amount_text = f"{money(tidy(entry.amount, entry.currency))} {entry.currency}"
