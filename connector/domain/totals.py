@@ -142,7 +142,9 @@ def apply_adjustments(
             else:
                 out.tax = _tax(taxed, rate, per_line, currency, mode)
         after = min(available - before, marketplace) if adj.credits_for_marketplace else ZERO
-        out.credits = before + after
+        # A marketplace refund (M < 0) takes back part of C1, as the after-tax formula
+        # nets it in B + tax + M; an application is never below zero.
+        out.credits = max(before + after, ZERO)
     else:
         if rate is not None:
             out.tax = _tax(taxed, rate, per_line, currency, mode)

@@ -241,3 +241,28 @@ def test_per_line_tax_never_taxes_what_credits_paid(amounts, credit, currency, r
     assert abs(out.tax - rate * (base - out.credits)) <= len(lines) * cur / 2
     if out.credits == base:
         assert out.tax == 0
+
+
+def test_a_marketplace_refund_takes_no_negative_credit_before_tax() -> None:
+    """Regression (found by the differential search): credits before tax and for
+    marketplace, a -1.00 marketplace refund and no credit: C2 = min(K - C1, M) was -1.00,
+    a negative credit the build refused, so nobody's statement was built."""
+    lines = [StatementLine(1, "marketplace", "AWS Marketplace: Datadog Pro", D("-1.00"))]
+    out = apply_adjustments(
+        lines, Adjustments(credits_before_tax=True, credits_for_marketplace=True), "USD"
+    )
+    assert out.credits == D("0.00") and out.lines == []
+
+
+def test_a_marketplace_refund_nets_against_credits_before_tax_as_after_tax() -> None:
+    """10.00 of EC2, a -4.00 marketplace refund, 100.00 of credit that may pay
+    marketplace fees: C1 = 10.00, C2 = min(90.00, -4.00) = -4.00, so 6.00 is applied
+    and the statement is 10.00 - 4.00 - 6.00 = 0.00, as credits after tax give
+    C = min(100.00, 10.00 - 4.00) = 6.00."""
+    lines = [StatementLine(1, "service", "EC2", D("10.00")),
+             StatementLine(2, "marketplace", "AWS Marketplace: X", D("-4.00"))]  # fmt: skip
+    for before in (True, False):
+        out = apply_adjustments(lines, Adjustments(
+            credit_available=D(100), credits_before_tax=before, credits_for_marketplace=True,
+        ), "USD")  # fmt: skip
+        assert out.credits == D("6.00")
