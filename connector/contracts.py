@@ -8,9 +8,11 @@ to it as one of these values.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -24,6 +26,7 @@ PROJECT_NAME = "billing_connector"
 ENTRY_POINT_GROUP = "billing_connector"
 
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+_log = logging.getLogger(__name__)
 
 
 class PluginError(Exception):
@@ -104,6 +107,110 @@ class CanonicalCharge:
     #: One-time purchases (upfront reservation and savings-plan fees) may be billed
     #: before the period closes (the tenant's "AWS RI purchase: immediately").
     charge_frequency: str | None = None
+
+
+#: The longest text the core stores in each text field of a :class:`CanonicalCharge`
+#: (its storage columns are this long on every database; PostgreSQL refuses longer text,
+#: SQLite would keep it). Providers check their values with :func:`charge_text_problem`.
+CHARGE_TEXT_LIMITS: Mapping[str, int] = {
+    "billing_account_id": 128,
+    "sub_account_id": 128,
+    "charge_category": 32,
+    "charge_class": 32,
+    "service_name": 200,
+    "service_category": 200,
+    "sku": 300,
+    "publisher": 200,
+    "billing_currency": 3,
+    "invoice_id": 128,
+    "line_item_type": 64,
+    "charge_frequency": 16,
+}
+#: Descriptive names (a product's, a seller's) that are cut to their limit, with a
+#: warning, rather than refused: they only label a statement line, and a reseller cannot
+#: make the provider shorten them, so refusing would block billing for a label. Every
+#: other field is an identifier (account, SKU / usage type, invoice, service that
+#: pricebook rules match on): cut, two different ones could merge into one charge and be
+#: priced by the wrong rule, so an over-long one is refused.
+TRUNCATED_CHARGE_TEXT: frozenset[str] = frozenset({"service_category", "publisher"})
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def charge_text_problem(field_name: str, value: str | None) -> str | None:
+    """Why ``value`` cannot be stored as the charge's ``field_name``, or ``None``.
+
+    Refused: a NUL or other control character (tab, line feed and carriage return
+    are allowed: a quoted CSV value may hold them), on every field, and a value longer
+    than :data:`CHARGE_TEXT_LIMITS` on fields not in :data:`TRUNCATED_CHARGE_TEXT`.
+    The reason says what would be valid; the caller adds file, line and column.
+    """
+    if not value:
+        return None
+    control = _CONTROL.search(value)
+    if control is not None:
+        return (
+            f"holds the control character U+{ord(control.group()):04X} at position "
+            f"{control.start() + 1}; it must be printable text"
+        )
+    limit = CHARGE_TEXT_LIMITS.get(field_name)
+    if limit is not None and len(value) > limit and field_name not in TRUNCATED_CHARGE_TEXT:
+        return f"is {len(value)} characters long; it must be at most {limit}"
+    return None
+
+
+def fit_charge_text(field_name: str, value: str) -> str:
+    """``value`` cut to the field's limit (for :data:`TRUNCATED_CHARGE_TEXT` fields),
+    ending in an ellipsis so a reader sees it was cut."""
+    limit = CHARGE_TEXT_LIMITS[field_name]
+    return value if len(value) <= limit else value[: limit - 1] + "\u2026"
+
+
+def checked_text(field_name: str, value: str, where: Callable[[], str]) -> str:
+    """``value`` as it can be stored in the charge's ``field_name``.
+
+    :param where: names the value's origin, e.g. ``"cur.csv: line 7, column
+        lineItem/UsageType"``; called only when there is something to report.
+    Raises :class:`SourceDataError` for a refused value (:func:`charge_text_problem`);
+    cuts an over-long descriptive name, logging a warning that says where it came from.
+    """
+    problem = charge_text_problem(field_name, value)
+    if problem is not None:
+        raise SourceDataError(f"{where()} {problem}")
+    fitted = value
+    if field_name in TRUNCATED_CHARGE_TEXT:
+        fitted = fit_charge_text(field_name, value)
+        if fitted != value:
+            _log.warning(
+                "%s is %d characters long; statements show its first %d (a %s is stored "
+                "up to %d characters)",
+                where(), len(value), CHARGE_TEXT_LIMITS[field_name] - 1, field_name,
+                CHARGE_TEXT_LIMITS[field_name],
+            )  # fmt: skip
+    return fitted
+
+
+def checked_charges(
+    charges: Iterable[CanonicalCharge], where: Callable[[str, str], str]
+) -> list[CanonicalCharge]:
+    """``charges`` with every text field checked by :func:`checked_text` (each distinct
+    value once); ``where(field_name, value)`` names where a value came from."""
+    fields = tuple(CHARGE_TEXT_LIMITS)
+    seen: dict[tuple[str, str], str] = {}
+    result = []
+    for charge in charges:
+        changes = {}
+        for name in fields:
+            value = getattr(charge, name)
+            if not value:
+                continue
+            key = (name, value)
+            fitted = seen.get(key)
+            if fitted is None:
+                fitted = seen[key] = checked_text(name, value, lambda n=name, v=value: where(n, v))
+            if fitted is not value and fitted != value:
+                changes[name] = fitted
+        result.append(replace(charge, **changes) if changes else charge)
+    return result
 
 
 @dataclass(frozen=True, slots=True)

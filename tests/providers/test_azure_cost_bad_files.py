@@ -118,10 +118,12 @@ def test_empty_file_is_refused_naming_it(tmp_path, name, content):
     )
 
 
-def test_header_only_export_is_valid_and_has_no_period(tmp_path):
-    """A month without usage exports just the header: nothing to bill, nothing wrong."""
+def test_header_only_export_is_refused_as_having_no_data_rows(tmp_path):
+    """Issue 18: an export holding only its header is an incomplete or failed export
+    (it would otherwise silently bill nothing), never a month without usage."""
     write_csv(tmp_path / "oct.csv", [])
-    assert list(AzureCostProvider({"path": str(tmp_path)}, tmp_path).fetch()) == []
+    with pytest.raises(SourceDataError, match=r"no data rows in .*oct\.csv"):
+        list(AzureCostProvider({"path": str(tmp_path)}, tmp_path).fetch())
 
 
 # ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from connector.contracts import SourceDataError
+from connector.file_formats import looks_like, unrecognised
 
 DECIMAL = "DECIMAL(38,12)"  # 12 places: CUR costs carry up to 10, both survive exactly
 # Only the date of a CUR date-time is used (2026-10-01T00:00:00Z -> 2026-10-01), and
@@ -173,9 +174,8 @@ def parse_header(
         (missing_legacy, REQUIRED) if flavour == LEGACY else (missing_snake, REQUIRED_SNAKE)
     )
     if len(missing) == len(required):
-        start = ",".join(names[:3]) + ("..." if len(names) > 3 else "")
-        looks_like = other_format(names)
-        what = f"it looks like {looks_like}" if looks_like else f"it starts {start!r}"
+        other = other_format(names) or looks_like(names)
+        what = f"it looks like {other}" if other else unrecognised(names, f"a {flavour}", missing)
         raise SourceDataError(
             f"{shown}: {where} is not an AWS Cost and Usage Report header ({what}); a legacy "
             f"CUR has columns such as bill/PayerAccountId,lineItem/UsageAccountId and a "

@@ -1,4 +1,13 @@
-"""The ``aws`` provider: Cost and Usage Report files (a folder, or S3) -> charge batches."""
+"""The ``aws`` provider: Cost and Usage Report files (a folder, or S3) -> charge batches.
+
+A cut-off report is refused, with the evidence each form offers: a plain ``.csv`` that
+does not end with a line break, whose last row is short or leaves a quote open
+(``connector.file_formats.check_csv_end``, last 64 KB only); a ``.csv.gz`` whose gzip
+trailer is missing; a ``.parquet`` without its footer; an S3 manifest naming a key that
+is not there. A plain ``.csv`` cut exactly at a line end cannot be detected: the legacy
+manifest lists report keys without sizes or row counts, and a folder has no manifest at
+all. A file holding only its header is "no data rows".
+"""
 
 from __future__ import annotations
 
@@ -21,6 +30,7 @@ from connector_aws.files import find_cur_files, read_header
 from connector_aws.query import CurAggregate
 from connector_aws.s3 import download_report
 from connector_aws.settings import AwsSettings
+from connector_aws.text_checks import checked_contexts
 
 
 class AwsCurProvider:
@@ -95,10 +105,11 @@ def _read(headers: Sequence[Header], period: BillingPeriod | None) -> list[Charg
                 charges = []
                 with cycle_collector_paused():
                     for summary in summaries:
-                        rows = groups.charge_rows(summary.period)
+                        contexts, accounts, days, rows = groups.charge_rows(summary.period)
+                        contexts, accounts = checked_contexts(headers, contexts, accounts)
                         if not charges:
                             digests = pool.map(file_digest, [h.path for h in headers])
-                        charges.append(to_charges(*rows))
+                        charges.append(to_charges(contexts, accounts, days, rows))
         except (
             duckdb.ConversionException,
             duckdb.InvalidInputException,

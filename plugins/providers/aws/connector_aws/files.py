@@ -11,12 +11,14 @@ from typing import BinaryIO
 import duckdb
 
 from connector.contracts import SourceDataError
+from connector.file_formats import check_csv_end, check_has_data_row
 from connector_aws.columns import CSV, PARQUET, Header, parse_header
 
 READ_SUFFIXES = (".csv", ".csv.gz", ".parquet")
 PARQUET_MAGIC = b"PAR1"
 GZIP_MAGIC = b"\x1f\x8b"
-MAX_HEADER_BYTES = 1 << 22  # real CUR headers with every tag column stay far below 4 MiB
+MAX_HEADER_BYTES = 1 << 22
+WHAT = "a Cost and Usage Report file"  # real CUR headers with every tag column stay far below 4 MiB
 
 
 def is_gzip(path: Path) -> bool:
@@ -70,11 +72,17 @@ def read_header(path: Path, label: str = "") -> Header:
     if is_parquet(path):
         return read_parquet_schema(path, label)
     shown = label or str(path)
+    no_rows: SourceDataError | None = None
     try:
         with open_binary(path) as raw:
             # Only the first line is decoded, so a bad byte further down is reported by
             # the row checks with its own line number, not blamed on the header.
             first = raw.readline(MAX_HEADER_BYTES)
+            if is_gzip(path):
+                try:  # a plain file's end is checked below, from its last bytes
+                    check_has_data_row(raw, shown, WHAT)
+                except SourceDataError as exc:
+                    no_rows = exc
         names = next(csv.reader([first.decode("utf-8-sig")], strict=True), None)
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         raise SourceDataError(
@@ -91,7 +99,16 @@ def read_header(path: Path, label: str = "") -> Header:
             f"identity/LineItemId,bill/PayerAccountId,... (legacy) or "
             f"bill_payer_account_id,... (CUR 2.0)"
         )
-    return parse_header(path, names, label=label, kind=CSV)
+    header = parse_header(path, names, label=label, kind=CSV)
+    if no_rows is not None:
+        raise no_rows
+    if not is_gzip(path):
+        # A .gz file's trailer proves it whole (DuckDB checks it); a plain file's end
+        # is the evidence. A file cut exactly at a line end cannot be told from a whole
+        # one: no local evidence exists for that (the legacy manifest lists report keys
+        # without sizes or row counts).
+        check_csv_end(path, len(names), WHAT, shown)
+    return header
 
 
 def read_parquet_schema(path: Path, label: str = "") -> Header:

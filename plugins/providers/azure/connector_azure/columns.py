@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from connector.contracts import SourceDataError
-from connector.file_formats import AZURE_COST, looks_like
+from connector.file_formats import AZURE_COST, looks_like, unrecognised
 
 DECIMAL = "DECIMAL(38,12)"
 DATE = "DATE"
@@ -98,11 +98,9 @@ def parse_header(path: Path, names: Sequence[str]) -> Header:
             f"move it out of the azure provider's folder (or narrow its pattern)"
         )
     if len(missing) == len(REQUIRED):
-        shown = ",".join(names[:3]) + ("..." if len(names) > 3 else "")
         raise SourceDataError(
-            f"{path}: line 1 is not an Azure cost-details header (it starts {shown!r}); an "
-            f"EA or MCA actual-cost export has columns such as BillingAccountId, "
-            f"SubscriptionId, Date, MeterCategory, CostInBillingCurrency"
+            f"{path}: line 1 is not an Azure cost-details header: "
+            f"{unrecognised(names, 'an EA or MCA actual-cost export', missing)}"
         )
     if missing:
         raise SourceDataError(

@@ -1,10 +1,19 @@
-"""The ``azure`` provider: a folder of EA / MCA cost-details exports -> charge batches."""
+"""The ``azure`` provider: a folder of EA / MCA cost-details exports -> charge batches.
+
+A cut-off export is refused: a plain CSV not ending with a line break, or whose last row
+is short or leaves a quote open; a ``.gz`` without its trailer; and, where the export
+wrote a ``manifest.json`` beside its parts (partitioned exports), a part missing, of
+another byte count or holding another number of rows than it lists. Without a manifest
+(the classic single-file export), a CSV cut exactly at a line end cannot be told from a
+complete one. An export holding only its header is "no data rows".
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -17,12 +26,20 @@ from connector.contracts import (
     ChargeBatch,
     PluginError,
     SourceDataError,
+    checked_charges,
+)
+from connector.file_formats import (
+    ManifestBlob,
+    check_azure_manifests,
+    check_row_count,
+    locate_text,
+    no_data_rows,
 )
 from connector_azure import diagnose
 from connector_azure.amortized import amortized_message
 from connector_azure.charge_types import charge_category, publisher
 from connector_azure.columns import Header
-from connector_azure.files import find_files, read_header
+from connector_azure.files import WHAT, find_files, read_header
 from connector_azure.periods import ONE_DAY, period_of
 from connector_azure.query import CostAggregate
 from connector_azure.settings import AzureSettings
@@ -64,12 +81,24 @@ class AzureCostProvider:
         files = find_files(self.folder, self.settings.pattern)
         if not files:
             return
+        listed = check_azure_manifests(files, WHAT)
         headers = [read_header(path) for path in files]
-        yield from self._read(headers, period)
+        yield from self._read(headers, period, listed)
 
-    def _read(self, headers: Sequence[Header], period: BillingPeriod | None) -> list[ChargeBatch]:
+    def _read(
+        self,
+        headers: Sequence[Header],
+        period: BillingPeriod | None,
+        listed: Mapping[Path, ManifestBlob],
+    ) -> list[ChargeBatch]:
         try:
             with CostAggregate(headers) as groups:
+                file_rows = groups.file_rows()
+                for file_no, header in enumerate(headers):
+                    rows_read = file_rows.get(file_no, 0)
+                    check_row_count(header.path, rows_read, listed.get(header.path), WHAT)
+                    if not rows_read:  # only blank lines after the header
+                        raise no_data_rows(str(header.path), WHAT)
                 if groups.has_bad_rows():
                     message = diagnose.find_bad_value(headers)
                     raise SourceDataError(
@@ -99,6 +128,8 @@ class AzureCostProvider:
             start, end = row[0], row[1]
             ends[start] = end
             charges.setdefault(start, []).append(_charge(row[2:]))
+        where = partial(_where, headers)
+        charges = {start: checked_charges(found, where) for start, found in charges.items()}
         return [
             ChargeBatch(
                 period=BillingPeriod(start, ends[start]),
@@ -149,6 +180,35 @@ def _charge(row: Sequence[Any]) -> CanonicalCharge:
         invoice_id=invoice_id or None,
         line_item_type=charge_type,
     )
+
+
+# Charge field -> the columns its text comes from (see query._scan).
+TEXT_SOURCES = {
+    "billing_account_id": ("billing_account",),
+    "sub_account_id": ("subscription",),
+    "service_name": ("meter_category", "product"),
+    "service_category": ("meter_category", "product"),
+    "sku": ("meter_subcategory", "meter_name", "part_number"),
+    "publisher": ("publisher_name", "publisher_type"),
+    "invoice_id": ("invoice_id",),
+    "line_item_type": ("charge_type",),
+}
+
+
+def _where(headers: Sequence[Header], field_name: str, value: str) -> str:
+    """File, line and column a charge's text ``value`` came from (re-reads the files)."""
+    aliases = TEXT_SOURCES.get(field_name, ())
+    for header in headers:
+        named = (
+            (line, {a: row[p] for a, p in header.positions.items()})
+            for line, row in diagnose.rows(header)
+        )
+        found = locate_text(named, value, aliases)
+        if found is not None:
+            line, alias = found
+            return f"{header.path}: line {line}, column {header.column_name(alias)}"
+    columns = " / ".join(headers[0].column_name(a) for a in aliases) or field_name
+    return f"{_names(headers)}: a row's {columns}"
 
 
 def _names(headers: Sequence[Header]) -> str:

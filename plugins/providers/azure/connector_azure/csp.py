@@ -1,4 +1,11 @@
-"""The ``azure-csp`` provider: Partner Center invoice reconciliation files -> charge batches."""
+"""The ``azure-csp`` provider: Partner Center invoice reconciliation files -> charge batches.
+
+Every file is read whole in Python, so a cut-off one is refused by what is left of it: a
+last line without a line break (Partner Center ends CSV and JSON lines files with one), a
+short last row or an open quote (the csv module), a gzip stream without its trailer. A
+file cut exactly at a line end cannot be detected: neither the portal's CSV nor the API's
+JSON lines carry a row count here. A file holding only its header is "no data rows".
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,7 @@ import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -19,7 +27,10 @@ from connector.contracts import (
     ChargeCategory,
     PluginError,
     SourceDataError,
+    checked_charges,
 )
+from connector.file_formats import locate_text
+from connector_azure.csp_fields import as_text
 from connector_azure.csp_files import find_files, read_records
 from connector_azure.csp_rows import KEY_BITS, CspRow, check_row
 from connector_azure.csp_settings import AzureCspSettings
@@ -149,12 +160,15 @@ class AzureCspProvider:
                     period=billing_period,
                     source=", ".join(str(files[i]) for i in file_nos),
                     source_hash=_content_hash(content[p] for p in places),
-                    charges=[
-                        _charge(g, s, billing_period)
-                        for g, s in sorted(
-                            charges[billing_period].items(), key=lambda item: _order(item[0])
-                        )
-                    ],
+                    charges=checked_charges(
+                        (
+                            _charge(g, s, billing_period)
+                            for g, s in sorted(
+                                charges[billing_period].items(), key=lambda item: _order(item[0])
+                            )
+                        ),
+                        partial(_where, files),
+                    ),
                     # Billed reconciliation rows always carry the invoice number.
                     final=self.settings.final or all(kind == "invoice" for kind, _ in places),
                 )  # fmt: skip
@@ -212,6 +226,37 @@ def _charge(grain: Grain, sums: _Sums, period: BillingPeriod) -> CanonicalCharge
         line_item_type=line_item_type,
         charge_frequency=frequency,
     )
+
+
+# Charge field -> the fields its text comes from (see csp_rows.check_row).
+TEXT_SOURCES = {
+    "billing_account_id": ("partner",),
+    "sub_account_id": ("customer",),
+    "service_name": ("product_name", "sku_name", "product_id"),
+    "service_category": ("product_name", "sku_name", "product_id"),
+    "sku": ("sku_name", "sku_id", "product_id"),
+    "publisher": ("publisher_name",),
+    "invoice_id": ("invoice",),
+    "line_item_type": ("charge_type",),
+}
+
+
+def _where(files: list[Path], field_name: str, value: str) -> str:
+    """File, line and field a charge's text ``value`` came from (re-reads the files)."""
+    aliases = TEXT_SOURCES.get(field_name, ())
+    for path in files:
+        layouts = {}
+
+        def named(path: Path = path, layouts: dict = layouts) -> Iterator[tuple[int, dict]]:
+            for line, layout, record in read_records(path):
+                layouts["layout"] = layout
+                yield line, {alias: as_text(raw) for alias, raw in record.items()}
+
+        found = locate_text(named(), value, aliases)
+        if found is not None:
+            line, alias = found
+            return f"{path}: line {line}, field {layouts['layout'].name(alias)}"
+    return f"{', '.join(map(str, files))}: a row's {field_name}"
 
 
 def _content_hash(parts: Iterator[_Content]) -> str:

@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from connector.contracts import SourceDataError
-from connector.file_formats import AZURE_CSP, looks_like
+from connector.file_formats import AZURE_CSP, looks_like, unrecognised
 
 TEXT, DECIMAL, DATE, CURRENCY = "text", "decimal", "date", "currency"
 
@@ -119,11 +119,9 @@ def resolve(path: Path, names: Sequence[str], where: str = "line 1 (the header)"
                 f"file; move it out of the azure-csp provider's folder (or narrow its pattern)"
             )
         if len(missing) == len(REQUIRED):
-            shown = ",".join(names[:3]) + ("..." if len(names) > 3 else "")
             raise SourceDataError(
-                f"{path}: {where} is not a Partner Center invoice reconciliation header (it "
-                f"starts {shown!r}); a reconciliation file has fields such as PartnerId, "
-                f"CustomerId, InvoiceNumber, ChargeType, Subtotal"
+                f"{path}: {where} is not a Partner Center invoice reconciliation header: "
+                f"{unrecognised(names, 'a reconciliation file', missing)}"
             )
         raise SourceDataError(
             f"{path}: {where} lacks the required field(s) {', '.join(missing)}; a Partner "

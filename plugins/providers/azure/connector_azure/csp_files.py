@@ -17,12 +17,14 @@ from pathlib import Path
 from typing import BinaryIO
 
 from connector.contracts import SourceDataError
+from connector.file_formats import no_data_rows
 from connector_azure.csp_fields import REQUIRED, Layout, resolve
 
 CSV_SUFFIXES = (".csv", ".csv.gz")
 JSON_SUFFIXES = (".json", ".jsonl", ".json.gz", ".jsonl.gz")
 READ_SUFFIXES = CSV_SUFFIXES + JSON_SUFFIXES
 GZIP_MAGIC = b"\x1f\x8b"
+WHAT = "a reconciliation file"
 
 Record = dict[str, object]
 
@@ -64,12 +66,22 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
         with _open(path) as raw:
             for number, line in enumerate(raw, start=1):  # noqa: B007
                 try:
-                    yield number, line.decode("utf-8-sig" if number == 1 else "utf-8")
+                    text = line.decode("utf-8-sig" if number == 1 else "utf-8")
                 except UnicodeDecodeError as exc:
                     raise SourceDataError(
                         f"{path}: line {number} is not UTF-8 text (byte {exc.start + 1} of the "
                         f"line); Partner Center reconciliation files are UTF-8"
                     ) from None
+                if not line.endswith(b"\n"):
+                    # Partner Center ends every file with a line break (CSV and JSON
+                    # lines alike): without one, the last row was cut while written or
+                    # copied, even where what is left of it still parses.
+                    raise SourceDataError(
+                        f"{path}: line {number} is cut off: the file does not end with a line "
+                        f"break, which every complete reconciliation file has; the file was "
+                        f"still being written or copied: nothing was ingested, copy it again"
+                    )
+                yield number, text
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         where = f"after line {number}" if number else "at its start"
         raise SourceDataError(
@@ -96,7 +108,7 @@ def _csv_records(path: Path) -> Iterator[tuple[int, Layout, Record]]:
     reader = csv.reader((line for _, line in _lines(path)), strict=True)
     layout: Layout | None = None
     positions: list[tuple[str, int]] = []
-    previous_end = 0
+    previous_end = rows = 0
     try:
         for row in reader:
             start, previous_end = previous_end + 1, reader.line_num
@@ -118,7 +130,10 @@ def _csv_records(path: Path) -> Iterator[tuple[int, Layout, Record]]:
                     f"{len(layout.names)}; every row needs one value per column (quote values "
                     f"that contain commas)"
                 )
+            rows += 1
             yield start, layout, {alias: row[i] for alias, i in positions}
+        if layout is not None and not rows:
+            raise no_data_rows(str(path), WHAT)
     except csv.Error as exc:
         raise SourceDataError(
             f"{path}: line {previous_end + 1} is not valid CSV ({exc}); values with commas, "
@@ -158,3 +173,5 @@ def _json_records(path: Path) -> Iterator[tuple[int, Layout, Record]]:
                 f"record has; every record must carry the same fields"
             )
         yield number, layout, {alias: value.get(key) for alias, key in layout.keys.items()}
+    if layout is None:  # blank lines only
+        raise no_data_rows(str(path), "a reconciliation file (JSON lines)")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from connector.contracts import SourceDataError
+from connector.file_formats import check_csv_end, check_has_data_row
 from connector_azure.columns import Header, parse_header
 
 # What reading a cut-off or corrupt .gz file raises.
@@ -16,6 +17,7 @@ GZIP_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
 
 READ_SUFFIXES = (".csv", ".csv.gz")
 MAX_HEADER_BYTES = 1 << 22
+WHAT = "an Azure cost-details export"
 
 
 def is_gzip(path: Path) -> bool:
@@ -45,9 +47,15 @@ def open_binary(path: Path) -> BinaryIO:
 
 def read_header(path: Path) -> Header:
     """Read and check the header line of one export file."""
+    no_rows: SourceDataError | None = None
     try:
         with open_binary(path) as raw:
             first = raw.readline(MAX_HEADER_BYTES)
+            if is_gzip(path):
+                try:  # a plain file's end is checked below, from its last bytes
+                    check_has_data_row(raw, str(path), WHAT)
+                except SourceDataError as exc:
+                    no_rows = exc
         names = next(csv.reader([first.decode("utf-8-sig")], strict=True), None)
     except GZIP_ERRORS as exc:
         raise SourceDataError(
@@ -65,4 +73,9 @@ def read_header(path: Path) -> Header:
             f"{path}: the file is empty; an Azure cost-details export starts with a header "
             f"line such as BillingAccountId,BillingAccountName,..."
         )
-    return parse_header(path, names)
+    header = parse_header(path, names)
+    if no_rows is not None:
+        raise no_rows
+    if not is_gzip(path):  # a .gz file's trailer proves it whole; DuckDB checks it
+        check_csv_end(path, len(names), WHAT)
+    return header

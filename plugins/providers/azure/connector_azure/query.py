@@ -152,6 +152,13 @@ class CostAggregate:
         assert self._con is not None, "use CostAggregate as a context manager"
         return self._con
 
+    def file_rows(self) -> dict[int, int]:
+        """How many data rows each file holds, by file number (files without any absent)."""
+        rows = self.con.execute(
+            "SELECT file_no, sum(row_count) FROM day_groups GROUP BY file_no"
+        ).fetchall()
+        return {file_no: int(count) for file_no, count in rows}
+
     def has_bad_rows(self) -> bool:
         return self.con.execute("SELECT 1 FROM day_groups WHERE bad LIMIT 1").fetchone() is not None
 

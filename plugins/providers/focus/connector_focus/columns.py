@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from connector.contracts import SourceDataError
-from connector.file_formats import FOCUS, looks_like
+from connector.file_formats import FOCUS, looks_like, unrecognised
 
 TEXT, DECIMAL, DATE, CURRENCY = "text", "decimal", "date", "currency"
 CATEGORY, CHARGE_CLASS, FREQUENCY = "category", "class", "frequency"
@@ -94,11 +94,9 @@ def parse_header(path: Path, names: Sequence[str], parquet: bool) -> Header:
             f"provider's folder (or narrow its pattern)"
         )
     if len(missing) == len(REQUIRED):
-        shown = ",".join(names[:3]) + ("..." if len(names) > 3 else "")
         raise SourceDataError(
-            f"{path}: {where} is not a FOCUS header (it starts {shown!r}); a FOCUS 1.0-1.2 "
-            f"export has columns such as BillingAccountId, ChargeCategory, BilledCost, "
-            f"BillingPeriodStart"
+            f"{path}: {where} is not a FOCUS header: "
+            f"{unrecognised(names, 'a FOCUS 1.0-1.2 export', missing)}"
         )
     raise SourceDataError(
         f"{path}: {where} lacks the required column(s) {', '.join(missing)}; a FOCUS export "

@@ -107,6 +107,11 @@ def _problem(header: Header, row: dict[str, str | None]) -> str | None:
     return None
 
 
+def rows(header: Header) -> Iterator[tuple[str, dict[str, str | None]]]:
+    """``("line 7" / "row 6", {alias: raw value})`` for every data row of one file."""
+    return _parquet_rows(header) if header.parquet else _csv_rows(header)
+
+
 def find_bad_value(headers: Sequence[Header]) -> str | None:
     """The message for the first bad value over all files, or ``None`` if none is found.
 

@@ -11,6 +11,7 @@ from typing import BinaryIO
 import duckdb
 
 from connector.contracts import SourceDataError
+from connector.file_formats import check_csv_end, check_has_data_row
 from connector_focus.columns import Header, parse_header
 
 CSV_SUFFIXES = (".csv", ".csv.gz")
@@ -18,6 +19,7 @@ PARQUET_SUFFIX = ".parquet"
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
 MAX_HEADER_BYTES = 1 << 22
+WHAT = "a FOCUS export"
 
 
 def is_parquet(path: Path) -> bool:
@@ -59,9 +61,15 @@ def read_header(path: Path) -> Header:
 
 
 def _csv_header(path: Path) -> Header:
+    no_rows: SourceDataError | None = None
     try:
         with open_binary(path) as raw:
             first = raw.readline(MAX_HEADER_BYTES)
+            if is_gzip(path):
+                try:  # a plain file's end is checked below, from its last bytes
+                    check_has_data_row(raw, str(path), WHAT)
+                except SourceDataError as exc:
+                    no_rows = exc
         names = next(csv.reader([first.decode("utf-8-sig")], strict=True), None)
     except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
         raise SourceDataError(
@@ -77,7 +85,12 @@ def _csv_header(path: Path) -> Header:
             f"{path}: the file is empty; a FOCUS CSV export starts with a header line such "
             f"as BillingAccountId,BillingAccountName,BilledCost,..."
         )
-    return parse_header(path, names, parquet=False)
+    header = parse_header(path, names, parquet=False)
+    if no_rows is not None:
+        raise no_rows
+    if not is_gzip(path):  # a .gz file's trailer proves it whole; DuckDB checks it
+        check_csv_end(path, len(names), WHAT)
+    return header
 
 
 def _parquet_header(path: Path) -> Header:

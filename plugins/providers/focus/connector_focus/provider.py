@@ -1,10 +1,19 @@
-"""The ``focus`` provider: a folder of FOCUS 1.0-1.2 exports -> charge batches."""
+"""The ``focus`` provider: a folder of FOCUS 1.0-1.2 exports -> charge batches.
+
+A cut-off export is refused: a plain CSV not ending with a line break, or whose last row
+is short or leaves a quote open; a ``.gz`` without its trailer; a Parquet file without
+its footer; and, where the export has an Azure-style ``manifest.json`` beside it, a file
+missing, of another byte count or holding another number of rows than it lists. Without a
+manifest, a plain CSV cut exactly at a line end cannot be told from a complete one.
+A CSV holding only its header is "no data rows".
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -18,11 +27,19 @@ from connector.contracts import (
     ChargeCategory,
     PluginError,
     SourceDataError,
+    checked_charges,
+)
+from connector.file_formats import (
+    ManifestBlob,
+    check_azure_manifests,
+    check_row_count,
+    locate_text,
+    no_data_rows,
 )
 from connector.scratch import combined_digest, file_digest
 from connector_focus import diagnose
 from connector_focus.columns import Header
-from connector_focus.files import find_files, read_header
+from connector_focus.files import WHAT, find_files, read_header
 from connector_focus.query import FocusAggregate
 from connector_focus.settings import FocusSettings
 
@@ -59,12 +76,25 @@ class FocusProvider:
         """
         files = find_files(self.folder, self.settings.pattern)
         if files:
+            listed = check_azure_manifests(files, WHAT)
             headers = [read_header(path) for path in files]
-            yield from self._read(headers, period)
+            yield from self._read(headers, period, listed)
 
-    def _read(self, headers: Sequence[Header], wanted: BillingPeriod | None) -> list[ChargeBatch]:
+    def _read(
+        self,
+        headers: Sequence[Header],
+        wanted: BillingPeriod | None,
+        listed: Mapping[Path, ManifestBlob],
+    ) -> list[ChargeBatch]:
         try:
             with FocusAggregate(headers) as groups:
+                file_rows = groups.file_rows()
+                for file_no, header in enumerate(headers):
+                    rows_read = file_rows.get(file_no, 0)
+                    # Azure's FOCUS exports carry a manifest.json with row counts.
+                    check_row_count(header.path, rows_read, listed.get(header.path), WHAT)
+                    if not rows_read and not header.parquet:  # only blank lines
+                        raise no_data_rows(str(header.path), WHAT)
                 if groups.has_bad_rows():
                     message = diagnose.find_bad_value(headers)
                     raise SourceDataError(
@@ -96,7 +126,9 @@ class FocusProvider:
                     period=billing_period,
                     source=", ".join(str(headers[n].path) for n in file_nos),
                     source_hash=combined_digest(digests[n] for n in file_nos),
-                    charges=[_charge(row, billing_period) for row in rows],
+                    charges=checked_charges(
+                        (_charge(row, billing_period) for row in rows), partial(_where, headers)
+                    ),
                     final=self.settings.final or bool(invoiced),
                 )
             )
@@ -142,6 +174,30 @@ def _charge(row: Sequence[Any], period: BillingPeriod) -> CanonicalCharge:
         line_item_type=line_item_type,
         charge_frequency=frequency,
     )
+
+
+# Charge field -> the columns its text comes from (see query._scan).
+TEXT_SOURCES = {
+    "billing_account_id": ("billing_account",),
+    "sub_account_id": ("sub_account",),
+    "service_name": ("service_name",),
+    "service_category": ("service_category", "service_name"),
+    "sku": ("sku_id", "sku_price_id"),
+    "publisher": ("service_provider_name", "publisher_name", "provider_name",
+                  "invoice_issuer_name"),
+    "invoice_id": ("invoice_id",),
+}  # fmt: skip
+
+
+def _where(headers: Sequence[Header], field_name: str, value: str) -> str:
+    """File, line and column a charge's text ``value`` came from (re-reads the files)."""
+    aliases = TEXT_SOURCES.get(field_name, ())
+    for header in headers:
+        found = locate_text(diagnose.rows(header), value, aliases)
+        if found is not None:
+            line, alias = found
+            return f"{header.path}: {line}, column {header.column_name(alias)}"
+    return f"{_names(headers)}: a row's {field_name}"
 
 
 def _names(headers: Sequence[Header]) -> str:

@@ -140,7 +140,7 @@ def aggregation_sql(headers: Sequence[Header]) -> str:
     SELECT file_no, period_start, period_end, {", ".join(GRAIN)},
         sum(billed) AS billed, sum(listed) AS listed, coalesce(sum(quantity), 0) AS quantity,
         min(charge_start) AS charge_start, max(charge_end) AS charge_end,
-        bool_or(bad) AS bad
+        bool_or(bad) AS bad, count(*) AS row_count
     FROM ({scans}) AS focus_rows
     GROUP BY ALL
     """
@@ -172,6 +172,13 @@ class FocusAggregate:
     def con(self) -> duckdb.DuckDBPyConnection:
         assert self._con is not None, "use FocusAggregate as a context manager"
         return self._con
+
+    def file_rows(self) -> dict[int, int]:
+        """How many data rows each file holds, by file number (files without any absent)."""
+        rows = self.con.execute(
+            "SELECT file_no, sum(row_count) FROM focus_groups GROUP BY file_no"
+        ).fetchall()
+        return {file_no: int(count) for file_no, count in rows}
 
     def has_bad_rows(self) -> bool:
         found = self.con.execute("SELECT 1 FROM focus_groups WHERE bad LIMIT 1").fetchone()

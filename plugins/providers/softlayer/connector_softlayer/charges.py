@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
-from connector.contracts import BillingPeriod, CanonicalCharge, ChargeCategory
+from connector.contracts import BillingPeriod, CanonicalCharge, ChargeCategory, checked_charges
 from connector_softlayer.records import Fee, Invoice, Item
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,22 @@ def item_charges(
         category, charge_class = _category(invoice, recurring)
         frequency = _frequency(recurring, item)
         charges.append(charge(category, Decimal(0), frequency, charge_class, "recurringFee"))
-    return charges
+    # The API's text is checked where it enters, as the file providers check theirs.
+    return checked_charges(charges, lambda name, _value: _text_origin(invoice, item, name))
+
+
+# Charge field -> the API property of an invoice item it comes from (see records).
+TEXT_SOURCES = {
+    "service_name": "category.name",
+    "service_category": "the top-level item's category.name",
+    "sku": "categoryCode",
+    "invoice_id": "the invoice id",
+}
+
+
+def _text_origin(invoice: Invoice, item: Item, field_name: str) -> str:
+    source = TEXT_SOURCES.get(field_name, field_name)
+    return f"SoftLayer invoice {invoice.id}, item {item.id}, {source}"
 
 
 def _grain(charge: CanonicalCharge) -> CanonicalCharge:
