@@ -135,7 +135,7 @@ def _check_closed_periods(settings, tenants) -> None:  # type: ignore[no-untyped
     if url.startswith("sqlite") and not Path(url.split("///", 1)[-1].split("?")[0]).exists():
         return
     try:
-        db = Database(url)
+        db = Database(url, timeouts=settings.database_timeouts.timeouts())
     except DatabaseError as exc:
         err_console.print(f"[yellow]warning[/]: closed periods not checked: {exc}")
         return
@@ -170,7 +170,7 @@ def db() -> None:
 def db_upgrade(state: State) -> None:
     """Apply database migrations (also done on every start)."""
     settings = load_settings(state.config_path)
-    Database(settings.database_url).dispose()
+    Database(settings.database_url, timeouts=settings.database_timeouts.timeouts()).dispose()
     console.print("database is at the latest schema")
 
 

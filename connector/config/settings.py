@@ -28,6 +28,7 @@ from pydantic_settings import (
 from connector.config.errors import ConfigError, ConfigIssue
 from connector.config.loader import describe_error
 from connector.config.yamlfile import YamlDocument, dotted, read_yaml
+from connector.storage.db import DatabaseTimeouts
 
 ENV_PREFIX = "CONNECTOR_"
 ENV_NESTED_DELIMITER = "__"
@@ -60,6 +61,61 @@ class ScheduleSettings(BaseModel):
     shutdown_seconds: int = Field(
         25, ge=1, le=300, description="SIGTERM to exit; keep below systemd's TimeoutStopSec."
     )
+
+
+_DB = DatabaseTimeouts()  # one set of defaults, whichever way the database is opened
+
+
+class DatabaseTimeoutSettings(BaseModel):
+    """How long the database may keep the daemon waiting (0: no limit).
+
+    Without them a silent network partition blocks PostgreSQL calls for ~15 minutes.
+    The statement limit must outlast the longest legitimate statement (one of a bulk
+    ingest or a build); migrations run without the statement and lock limits. A value
+    the database URL sets itself (``?connect_timeout=``, ``options=-c ...``) wins.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    connect_seconds: int = Field(
+        _DB.connect_seconds, ge=0, description="PostgreSQL: connecting to the server."
+    )
+    statement_seconds: float = Field(
+        _DB.statement_seconds, ge=0, description="PostgreSQL: one statement (statement_timeout)."
+    )
+    lock_seconds: float = Field(
+        _DB.lock_seconds,
+        ge=0,
+        description="PostgreSQL: waiting for a row or table lock (lock_timeout).",
+    )
+    idle_in_transaction_seconds: float = Field(
+        _DB.idle_in_transaction_seconds,
+        ge=0,
+        description="PostgreSQL: a transaction left idle before the server ends it.",
+    )
+    keepalive_idle_seconds: int = Field(
+        _DB.keepalive_idle_seconds,
+        ge=0,
+        description="PostgreSQL: TCP keepalive probes after this much silence.",
+    )
+    keepalive_interval_seconds: int = Field(
+        _DB.keepalive_interval_seconds, ge=1, description="Between keepalive probes."
+    )
+    keepalive_count: int = Field(
+        _DB.keepalive_count, ge=1, description="Unanswered probes that drop the link."
+    )
+    tcp_user_timeout_seconds: float = Field(
+        _DB.tcp_user_timeout_seconds,
+        ge=0,
+        description="PostgreSQL: data sent and not acknowledged for this long.",
+    )
+    sqlite_busy_seconds: float = Field(
+        _DB.sqlite_busy_seconds, ge=0, description="SQLite: waiting for a writer."
+    )
+
+    def timeouts(self) -> DatabaseTimeouts:
+        """What :class:`~connector.storage.db.Database` takes."""
+        return DatabaseTimeouts(**self.model_dump())
 
 
 class SmtpSettings(BaseModel):
@@ -109,6 +165,7 @@ class DaemonSettings(BaseSettings):
     )
 
     database_url: str = "sqlite:///connector.db"
+    database_timeouts: DatabaseTimeoutSettings = Field(default_factory=DatabaseTimeoutSettings)
     tenants_dir: Path = Path("tenants")
     output_dir: Path = Path("out")
     secrets_dir: Path | None = None

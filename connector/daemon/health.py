@@ -10,6 +10,8 @@ import json
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -19,14 +21,63 @@ log = logging.getLogger(__name__)
 #: () -> (ok, details): liveness (the loop is turning) and readiness (can do work).
 Probe = Callable[[], tuple[bool, dict]]
 
+#: Seconds a probe may take before the answer is 503: an orchestrator's probe timeout
+#: is typically 1 s, and a silent network partition would block a database check for
+#: as long as the kernel retransmits.
+PROBE_SECONDS = 1.0
+
+
+class BoundedProbe:
+    """``probe`` run in its own thread, answered within ``seconds`` whatever it does.
+
+    A check still running when the next request comes is joined, not started again:
+    a database that stopped answering holds one thread, not one per request.
+    """
+
+    def __init__(self, probe: Probe, seconds: float = PROBE_SECONDS) -> None:
+        self._probe, self.seconds = probe, seconds
+        self._lock = threading.Lock()
+        self._running: Future[tuple[bool, dict]] | None = None
+
+    def __call__(self) -> tuple[bool, dict]:
+        with self._lock:
+            if self._running is None or self._running.done():
+                self._running = Future()
+                threading.Thread(
+                    target=self._run, args=(self._running,), name="health-probe", daemon=True
+                ).start()
+            running = self._running
+        try:
+            return running.result(timeout=self.seconds)
+        except FutureTimeout:
+            return False, {"reason": f"no answer within {self.seconds:g} s"}
+
+    def _run(self, future: Future[tuple[bool, dict]]) -> None:
+        try:
+            future.set_result(self._probe())
+        except BaseException as exc:  # the handler turns it into "not ok"
+            future.set_exception(exc)
+
 
 class HealthServer:
-    """Serves the probes and the registry on ``host:port`` (port 0: any free port)."""
+    """Serves the probes and the registry on ``host:port`` (port 0: any free port).
+
+    :param probe_seconds: a probe that takes longer is answered 503 (see BoundedProbe).
+    """
 
     def __init__(
-        self, host: str, port: int, registry: CollectorRegistry, live: Probe, ready: Probe
+        self,
+        host: str,
+        port: int,
+        registry: CollectorRegistry,
+        live: Probe,
+        ready: Probe,
+        probe_seconds: float = PROBE_SECONDS,
     ) -> None:
-        routes = {"/healthz": live, "/readyz": ready}
+        routes = {
+            "/healthz": BoundedProbe(live, probe_seconds),
+            "/readyz": BoundedProbe(ready, probe_seconds),
+        }
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (the http.server API)

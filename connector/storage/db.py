@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -20,6 +23,77 @@ class DatabaseError(Exception):
     """The database cannot be used; the message says which URL and what to check."""
 
 
+@dataclass(frozen=True, slots=True)
+class DatabaseTimeouts:
+    """How long the database may keep us waiting; 0 turns a limit off.
+
+    A silent network partition (packets dropped, not refused) otherwise blocks a
+    PostgreSQL call for as long as the kernel retransmits (about 15 minutes): the
+    connect timeout bounds a new connection, TCP keepalives and the TCP user timeout
+    notice a peer that went away during a call, and the server-side limits end a
+    statement, a wait for a lock, or a transaction left idle by a vanished client.
+    The statement limit is generous on purpose: one statement of a bulk ingest or
+    of a build may legitimately take minutes. A URL that sets any of these itself
+    (``?connect_timeout=5``, ``options=-c statement_timeout=0``) keeps its own value.
+
+    :param sqlite_busy_seconds: SQLite: how long to wait for another writer's lock.
+    """
+
+    connect_seconds: int = 10
+    statement_seconds: float = 600
+    lock_seconds: float = 300
+    idle_in_transaction_seconds: float = 3600
+    keepalive_idle_seconds: int = 30
+    keepalive_interval_seconds: int = 10
+    keepalive_count: int = 3
+    tcp_user_timeout_seconds: float = 60
+    sqlite_busy_seconds: float = 30
+
+
+# The server-side limits, each a PostgreSQL setting in milliseconds.
+_SERVER_LIMITS = {
+    "statement_timeout": "statement_seconds",
+    "lock_timeout": "lock_seconds",
+    "idle_in_transaction_session_timeout": "idle_in_transaction_seconds",
+}
+
+
+def _sets(options: str, name: str) -> bool:
+    """Whether libpq ``options`` (``-c name=v``, ``-cname=v``, ``--name=v``) set ``name``."""
+    return re.search(rf"(?:^|\s)(?:-c\s*|--){re.escape(name)}\s*=", options) is not None
+
+
+def postgres_connect_args(url: URL, timeouts: DatabaseTimeouts) -> dict[str, Any]:
+    """psycopg connect arguments applying ``timeouts``, merged with the URL's own.
+
+    What the URL's query sets wins; its ``options`` (e.g. ``-csearch_path=...``) are
+    kept, and only the limits they do not set are appended to them. SQLAlchemy gives
+    ``connect_args`` precedence over the URL, hence the merge here.
+    """
+    query = {key: value for key, value in url.query.items() if isinstance(value, str)}
+    wanted: dict[str, Any] = {
+        "connect_timeout": timeouts.connect_seconds,
+        "tcp_user_timeout": int(timeouts.tcp_user_timeout_seconds * 1000),
+    }
+    if timeouts.keepalive_idle_seconds > 0:
+        wanted |= {
+            "keepalives": 1,
+            "keepalives_idle": timeouts.keepalive_idle_seconds,
+            "keepalives_interval": timeouts.keepalive_interval_seconds,
+            "keepalives_count": timeouts.keepalive_count,
+        }
+    args = {key: value for key, value in wanted.items() if key not in url.query}
+    options = query.get("options", "")
+    extra = [
+        f"-c {name}={int(getattr(timeouts, field) * 1000)}"
+        for name, field in _SERVER_LIMITS.items()
+        if not _sets(options, name)
+    ]
+    if extra:
+        args["options"] = " ".join([options, *extra]) if options else " ".join(extra)
+    return args
+
+
 def _redacted(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
@@ -27,14 +101,17 @@ def _redacted(url: str) -> str:
         return url
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-    # Let SQLAlchemy's "begin" event issue BEGIN itself (see _sqlite_begin).
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
+def _sqlite_pragmas(busy_ms: int):  # type: ignore[no-untyped-def]
+    def on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # Let SQLAlchemy's "begin" event issue BEGIN itself (see _sqlite_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        cursor.close()
+
+    return on_connect
 
 
 def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
@@ -48,21 +125,29 @@ def _with_driver(url: URL) -> URL:
     return url.set(drivername="postgresql+psycopg") if url.drivername == "postgresql" else url
 
 
-def reader_engine(url: str) -> Engine:
+def _engine(url: URL, timeouts: DatabaseTimeouts, **kwargs: Any) -> Engine:
+    if url.get_backend_name() == "postgresql":
+        kwargs["connect_args"] = postgres_connect_args(url, timeouts)
+    return create_engine(url, **kwargs)
+
+
+def reader_engine(url: str, timeouts: DatabaseTimeouts | None = None) -> Engine:
     """An engine that only reads ``url`` (already shown to work by create_db_engine).
 
     Its transactions take no lock: on SQLite, the daemon's engine begins each one with
     the write lock, which a process reading beside a writer must not wait for.
     """
-    return create_engine(_with_driver(make_url(url)))
+    return _engine(_with_driver(make_url(url)), timeouts or DatabaseTimeouts())
 
 
-def create_db_engine(url: str) -> Engine:
-    """An engine for ``url`` that has been shown to connect.
+def create_db_engine(url: str, timeouts: DatabaseTimeouts | None = None) -> Engine:
+    """An engine for ``url`` that has been shown to connect, with ``timeouts`` (default:
+    :class:`DatabaseTimeouts`'s) applied to every connection.
 
     Raises DatabaseError naming the (password-redacted) URL when it is malformed or
-    the server cannot be reached.
+    the server cannot be reached (within the connect timeout).
     """
+    timeouts = timeouts or DatabaseTimeouts()
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -74,13 +159,14 @@ def create_db_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     try:
-        engine = create_engine(parsed, pool_pre_ping=True)
+        engine = _engine(parsed, timeouts, pool_pre_ping=True)
     except ModuleNotFoundError as exc:
         raise DatabaseError(
             f"no driver for {_redacted(url)}: install it with pip install 'psycopg[binary]'"
         ) from exc
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        busy_ms = int(timeouts.sqlite_busy_seconds * 1000)
+        event.listen(engine, "connect", _sqlite_pragmas(busy_ms))
         event.listen(engine, "begin", _sqlite_begin)
     try:
         with engine.connect() as conn:
@@ -127,14 +213,33 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 class Database:
-    """An engine with its session factory, migrated to the latest schema."""
+    """An engine with its session factory, migrated to the latest schema.
 
-    def __init__(self, url: str, migrate: bool = True) -> None:
+    :param timeouts: the limits of every connection (default: DatabaseTimeouts()).
+    """
+
+    def __init__(
+        self, url: str, migrate: bool = True, timeouts: DatabaseTimeouts | None = None
+    ) -> None:
         self.url = url
-        self.engine = create_db_engine(url)
+        self.timeouts = timeouts or DatabaseTimeouts()
+        self.engine = create_db_engine(url, self.timeouts)
         if migrate:
-            upgrade(self.engine)
+            self._migrate()
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def _migrate(self) -> None:
+        if self.dialect != "postgresql":
+            upgrade(self.engine)
+            return
+        # A migration may rewrite a large table, and replicas starting beside the one
+        # migrating wait for its advisory lock: neither limit may cut them short.
+        unlimited = replace(self.timeouts, statement_seconds=0, lock_seconds=0)
+        migrator = create_db_engine(self.url, unlimited)
+        try:
+            upgrade(migrator)
+        finally:
+            migrator.dispose()
 
     @property
     def dialect(self) -> str:

@@ -18,6 +18,7 @@ Answer = tuple[int, str]
 LISTED = re.compile(
     r"select \* from (\w+) where Active in \(true, false\) and Id in \((.*)\) MAXRESULTS 1000$"
 )
+ACTIVE = re.compile(r"select \* from (\w+) where Active = true MAXRESULTS 1000$")
 PAYMENTS = re.compile(r"select \* from Payment where Id in \((.*)\) MAXRESULTS 1000$")
 
 
@@ -88,6 +89,10 @@ class QuickBooksLists:
             else:
                 known = self.lists[entity]
             found = [{"Id": i, "Active": known[i]} for i in sorted(wanted) if i in known]
+            return 200, dumps({"QueryResponse": {entity: found} if found else {}})
+        if match := ACTIVE.match(select):
+            entity = match.group(1)
+            found = [{"Id": i, "Active": True} for i, a in sorted(self.lists[entity].items()) if a]
             return 200, dumps({"QueryResponse": {entity: found} if found else {}})
         if match := PAYMENTS.match(select):
             wanted = set(quoted(match.group(1)))

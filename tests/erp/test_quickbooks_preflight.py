@@ -46,16 +46,18 @@ def in_gbp(document, **fields):
 
 
 def test_all_mappings_present_gives_no_gaps_and_new_customers_are_not_gaps(qbo):
-    """Item 1 exists; the customer does not, which a push creates by name."""
+    """Item 1 and the US transaction tax code 5 exist; the customer does not, which a
+    push creates by name."""
     worker = Worker(qbo, fresh_store())
 
     assert worker.sink.preflight(statements(3)) == []
     assert qbo.queries == [
         "select * from Item where Active in (true, false) and Id in ('1') MAXRESULTS 1000",
+        "select * from TaxCode where Active in (true, false) and Id in ('5') MAXRESULTS 1000",
         "select * from Preferences",
     ]
     assert qbo.writes() == [] and qbo.customers == {}
-    assert worker.limiter.acquired == 2
+    assert worker.limiter.acquired == 3
 
 
 def test_every_gap_is_found_in_one_call_and_nothing_is_written(vat_qbo):
@@ -78,7 +80,8 @@ def test_every_gap_is_found_in_one_call_and_nothing_is_written(vat_qbo):
         f"inactive in QuickBooks; {ITEMS}",
         f"erp mapping 'item_ref.marketplace' of customer CUST-1001 '99': QuickBooks has no "
         f"product/service with id 99; {ITEMS}",
-        f"erp.settings.exempt_tax_code '22': QuickBooks has no tax code with id 22; {TAXES}",
+        "erp.settings.exempt_tax_code '22': QuickBooks has no tax code with id 22 (the "
+        f"company's active tax codes: 20, 21); {TAXES}",
         "erp.settings.terms_ref '3': QuickBooks has no payment terms with id 3; see Settings > "
         "All lists > Terms",
         "erp mapping 'customer_ref' of customer CUST-1001 '404': QuickBooks has no customer "
@@ -88,8 +91,9 @@ def test_every_gap_is_found_in_one_call_and_nothing_is_written(vat_qbo):
         "Advanced > Currency and add EUR",
     ]
     assert vat_qbo.writes() == []
-    # Items, tax codes, terms, customers, preferences: one query each, all limited.
-    assert len(vat_qbo.queries) == 5 and worker.limiter.acquired == 5
+    # Items, tax codes (and the active ones, for the message), terms, customers,
+    # preferences: one query each, all limited.
+    assert len(vat_qbo.queries) == 6 and worker.limiter.acquired == 6
 
 
 def test_a_foreign_currency_must_be_in_the_company_currency_list(qbo):
@@ -146,7 +150,7 @@ def test_inactive_tax_codes_are_gaps_only_where_the_lines_use_them(vat_qbo):
     assert worker.sink.preflight([services_only]) == []
     assert worker.sink.preflight([with_marketplace]) == [
         f"erp.settings.exempt_tax_code '21': the tax code with id 21 is inactive in "
-        f"QuickBooks; {TAXES}"
+        f"QuickBooks (the company's active tax codes: 20); {TAXES}"
     ]
 
 

@@ -1,8 +1,10 @@
 """What the QuickBooks company lacks for a push: the sink's ``preflight``.
 
-Only queries (reads): the items, tax codes and rates (outside the US), terms and mapped
-customers the statements' invoices would refer to, by id, inactive ones included so
-that "inactive" can be told from "missing"; and the company's currency preferences.
+Only queries (reads): the items, tax codes (a US company's one transaction code, or
+the lines' codes elsewhere), tax rates (outside the US), terms and mapped customers the
+statements' invoices would refer to, by id, inactive ones included so that "inactive"
+can be told from "missing"; and the company's currency preferences. A tax code gap
+lists the company's active tax codes.
 Every gap is returned, one message each, naming where the value was set:
 ``erp.settings.<key>``, or ``erp mapping '<key>' of customer <id>`` when the customer's
 ``erp_mappings`` set it. Customers found or created by name are not gaps: a push
@@ -19,7 +21,14 @@ from typing import Any
 from quickbooks.utils import build_choose_clause
 
 from connector.contracts import PluginError, StatementDocument
-from connector_erp_quickbooks.payloads import INVOICE, entity_of, invoice_lines, invoice_payload
+from connector_erp_quickbooks.payloads import (
+    INVOICE,
+    US_NON_TAXABLE,
+    US_TAXABLE,
+    entity_of,
+    invoice_lines,
+    invoice_payload,
+)
 from connector_erp_quickbooks.payments import PER_QUERY
 from connector_erp_quickbooks.settings import InvoiceMapping, QuickBooksSettings, resolve_mapping
 from connector_erp_quickbooks.transport import QuickBooksClient
@@ -32,6 +41,7 @@ ENTITIES = {
     "Term": ("payment terms", "Settings > All lists > Terms"),
     "Customer": ("customer", "Sales > Customers"),
 }
+US_LINE_CODES = (US_TAXABLE, US_NON_TAXABLE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +78,7 @@ def find_gaps(
         _collect(document, mapping, settings, payload, uses)
         currencies.setdefault(document.currency, []).append(document.number or "")
     for entity, wanted in uses.items():
-        _check_refs(client, entity, wanted, gaps)
+        _check_refs(client, settings, entity, wanted, gaps)
     _check_currencies(client, settings, currencies, gaps)
     return list(gaps)
 
@@ -86,7 +96,14 @@ def _collect(
         else:
             where = source_of(document, "item_ref")
         uses["Item"][Use(mapping.item_for(kind), where)] = None
-    if not settings.us_company:
+    if settings.us_company:
+        # A US invoice carries one transaction tax code (TxnTaxDetail.TxnTaxCodeRef, from
+        # tax_code) when it has tax; its lines carry TAX/NON, which are not list ids.
+        detail = (payload or {}).get("TxnTaxDetail", {})
+        taxed = detail.get("TxnTaxCodeRef") if payload is not None else document.tax != 0
+        if mapping.tax_code and taxed:
+            uses["TaxCode"][Use(mapping.tax_code, source_of(document, "tax_code"))] = None
+    else:
         # The codes the lines carry; all the mapped ones when the payload could not be built.
         lines = (payload or {}).get("Line", [])
         used = {line["SalesItemLineDetail"]["TaxCodeRef"]["value"] for line in lines}
@@ -104,9 +121,14 @@ def _collect(
 
 
 def _check_refs(
-    client: QuickBooksClient, entity: str, uses: dict[Use, None], gaps: dict[str, None]
+    client: QuickBooksClient,
+    settings: QuickBooksSettings,
+    entity: str,
+    uses: dict[Use, None],
+    gaps: dict[str, None],
 ) -> None:
-    """Each used id of ``entity`` must exist and be active."""
+    """Each used id of ``entity`` must exist and be active; a tax code gap also names
+    the codes the company has, so the fix needs no trip to QuickBooks."""
     if not uses:
         return
     ids = sorted({use.value for use in uses})
@@ -119,14 +141,36 @@ def _check_refs(
         for record in answer.get("QueryResponse", {}).get(entity, []):
             active[str(record.get("Id"))] = record.get("Active", True) is not False
     what, where = ENTITIES[entity]
+    problems: dict[Use, str] = {}
     for use in uses:
         if use.value not in active:
-            problem = f"QuickBooks has no {what} with id {use.value}"
+            problems[use] = f"QuickBooks has no {what} with id {use.value}"
         elif not active[use.value]:
-            problem = f"the {what} with id {use.value} is inactive in QuickBooks"
-        else:
-            continue
+            problems[use] = f"the {what} with id {use.value} is inactive in QuickBooks"
+    if problems and entity == "TaxCode":
+        valid = _active_tax_codes(client, settings)
+        listed = (
+            f"the company's active tax codes: {', '.join(valid)}"
+            if valid
+            else "the company has no active tax code"
+        )
+        problems = {use: f"{problem} ({listed})" for use, problem in problems.items()}
+    for use, problem in problems.items():
         gaps[f"{use.source} '{use.value}': {problem}; see {where}"] = None
+
+
+def _active_tax_codes(client: QuickBooksClient, settings: QuickBooksSettings) -> list[str]:
+    """The company's active tax codes as ``id (name)``, by id."""
+    answer = client.query("select * from TaxCode where Active = true MAXRESULTS 1000")
+    codes = []
+    for record in answer.get("QueryResponse", {}).get("TaxCode", []):
+        code = str(record.get("Id"))
+        # TAX and NON are a US company's line codes, never a transaction's tax code.
+        if settings.us_company and code in US_LINE_CODES:
+            continue
+        name = record.get("Name")
+        codes.append((code, f"{code} ({name})" if name and name != code else code))
+    return [text for _code, text in sorted(codes)]
 
 
 def _check_currencies(
