@@ -1,0 +1,1 @@
+"""A reference model of the statement rules, checked against the real pipeline."""
