@@ -75,8 +75,20 @@ class State:
         self._runtime: Runtime | None = None
 
     def runtime(self) -> Runtime:
+        """Settings, database, plugins and every good tenant file.
+
+        A command names its tenant; another tenant's broken file must not stop it, so
+        that file is only named in a warning (asking for its own tenant is the error).
+        """
         if self._runtime is None:
             self._runtime = open_runtime(load_settings(self.config_path))
+            for path, skipped in sorted(self._runtime.skipped.items()):
+                err_console.print("[yellow]warning[/]:", end=" ")
+                err_console.print(
+                    f"tenant file {path} skipped: {len(skipped.issues)} configuration "
+                    "problem(s), listed by `connector check-config`",
+                    markup=False, highlight=False, soft_wrap=True,
+                )  # fmt: skip
         return self._runtime
 
     def close(self) -> None:

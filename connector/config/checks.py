@@ -206,6 +206,47 @@ def _check_customers(
             )
 
 
+def billing_problems(data: Mapping[str, Any]) -> list[Problem]:
+    """What lets the tenant load but stops a customer's statements, as ``(loc, message)``.
+
+    A customer with accounts for a provider and no pricebook for it cannot be priced:
+    the build names it with the seeds' error and builds the other customers, so the
+    tenant still loads; ``check-config`` reports it, at the customer, with the key
+    that fixes it. Unknown providers and pricebooks are cross-reference problems.
+    """
+    providers = _mapping(data.get("providers"))
+    books_of: dict[str, list[str]] = {}
+    for _, book in _items(data.get("pricebooks")):
+        book_id, provider = _text(book.get("id")), book.get("provider")
+        if book_id is not None and isinstance(provider, str):
+            books_of.setdefault(provider, []).append(book_id)
+    problems: list[Problem] = []
+    for i, customer in _items(data.get("customers")):
+        priced = _mapping(customer.get("pricebooks")) or {}
+        accounts = _mapping(customer.get("accounts")) or {}
+        for key, account_ids in accounts.items():
+            if not isinstance(account_ids, list) or not account_ids or key in priced:
+                continue
+            if providers is not None and key not in providers:
+                continue  # an unknown provider is reported as such
+            plugin = _mapping(providers.get(key)) if providers is not None else None
+            plugin_name = plugin.get("plugin") if plugin is not None else None
+            found = books_of.get(str(key), []) + books_of.get(str(plugin_name), [])
+            candidates = list(dict.fromkeys(found))
+            example = candidates[0] if candidates else "<pricebook id>"
+            customer_id = _text(customer.get("id")) or "?"
+            problems.append(
+                (
+                    ("customers", i),
+                    f"customer {customer_id} has {key} accounts but no pricebook for {key!r}, "
+                    f"so its {key} statements cannot be built: add "
+                    f"customers[{i}].pricebooks.{key}: {example} "
+                    f"(pricebooks for {key}: {_listing(candidates)})",
+                )
+            )
+    return problems
+
+
 def _unknown_provider(key: Any, plugins: dict[str, str]) -> str:
     return (
         f"{key!r} is not one of this tenant's providers ({_listing(plugins)}); "

@@ -4,6 +4,14 @@ A problem is reported as ``file:line: key: message``: YAML syntax, duplicate key
 every validation error of the tenant models, broken cross-references (duplicate ids,
 an account mapped to two customers, unknown pricebooks, providers and tax rates) and
 the provider and ERP plugins' own settings.
+
+Each file is loaded on its own (:func:`load_tenant_files`): a command or a daemon
+serving one tenant works whatever state another tenant's file is in, while
+``check-config`` (:func:`load_tenants`) refuses the directory if any file has a
+problem. A few problems stop one customer's statements rather than the whole tenant
+(:func:`~connector.config.checks.billing_problems`, such as accounts with no pricebook
+for their provider): the build reports that customer and builds the others, and only
+``check-config`` refuses them, so they are fixed before the build finds them.
 """
 
 from __future__ import annotations
@@ -12,17 +20,18 @@ import difflib
 import re
 import types
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from connector.config.checks import cross_reference_problems
+from connector.config.checks import billing_problems, cross_reference_problems
 from connector.config.errors import ConfigError, ConfigIssue
 from connector.config.rates import load_rates
 from connector.config.references import masked_references
 from connector.config.tenant import CROSS_REFERENCE_ERROR, INLINE_SECRET_MESSAGE, TenantConfig
-from connector.config.yamlfile import Loc, YamlDocument, read_yaml
+from connector.config.yamlfile import InvalidDate, Loc, YamlDocument, read_yaml
 
 #: ``(kind, plugin_name) -> settings model or None``; kind is "provider" or "sink".
 PluginSettingsLookup = Callable[[Literal["provider", "sink"], str], type[BaseModel] | None]
@@ -118,6 +127,8 @@ def describe_error(error: Mapping[str, Any], model: type[BaseModel]) -> str:
         owner = _model_at(model, loc)
         keys = f" with the keys {', '.join(_keys_of(owner))}" if owner else ""
         return f"expected a mapping{keys}; {_describe(value)}"
+    if isinstance(value, InvalidDate):
+        return f"{value} is not a calendar date ({value.reason}); expected a date like 2026-01-01"
     if kind in _EXPECTED:
         text = _EXPECTED[kind]
         if kind == "string_type" and isinstance(value, bool):
@@ -231,8 +242,12 @@ def _plugin_settings_issues(
 
 
 def _load(
-    path: Path, lookup: PluginSettingsLookup | None
+    path: Path, lookup: PluginSettingsLookup | None, complete: bool = False
 ) -> tuple[TenantConfig | None, YamlDocument | None, list[ConfigIssue]]:
+    """The tenant in ``path`` (``None`` when it has a problem), its document, its problems.
+
+    :param complete: also report what stops single customers' statements only.
+    """
     doc, issues = read_yaml(path)
     if doc is None:
         return None, None, issues
@@ -259,6 +274,8 @@ def _load(
         skip = [CROSS_REFERENCE_ERROR] if problems else []
         issues.extend(issues_from_validation_error(exc, doc, TenantConfig, skip_types=skip))
     issues.extend(doc.issue(loc, message) for loc, message in problems)
+    if complete:
+        issues.extend(doc.issue(loc, message) for loc, message in billing_problems(data))
     issues.extend(_plugin_settings_issues(data, doc, lookup, base_dir))
     if tenant is not None and (rates := tenant.exchange_rates_path) is not None:
         try:
@@ -269,7 +286,10 @@ def _load(
 
 
 def load_tenant(
-    path: str | Path, plugin_settings_model: PluginSettingsLookup | None = None
+    path: str | Path,
+    plugin_settings_model: PluginSettingsLookup | None = None,
+    *,
+    complete: bool = False,
 ) -> TenantConfig:
     """Read and validate one tenant file.
 
@@ -277,12 +297,93 @@ def load_tenant(
         ``"provider"`` or ``"sink"``; when given, each provider's and the ERP sink's
         ``settings`` are validated with the returned model (an exception it raises,
         such as an unknown plugin, is reported as a problem of the plugin's name).
+    :param complete: also refuse what stops single customers' statements only, as
+        ``check-config`` does.
     :raises ConfigError: listing every problem in the file.
     """
-    tenant, _, issues = _load(Path(path), plugin_settings_model)
+    tenant, _, issues = _load(Path(path), plugin_settings_model, complete)
     if issues or tenant is None:
         raise ConfigError(issues)
     return tenant
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedTenantFile:
+    """A tenant file left out for its problems; the others are served without it.
+
+    :param tenant: the slug the file names under ``tenant:``, when it names one.
+    """
+
+    path: Path
+    tenant: str | None
+    issues: list[ConfigIssue]
+
+    def claims(self, name: str) -> bool:
+        """Whether a command for tenant ``name`` would have been served by this file."""
+        return name == self.tenant or (self.tenant is None and name == self.path.stem)
+
+
+@dataclass(slots=True)
+class TenantFiles:
+    """The tenant files of a directory, each loaded on its own."""
+
+    tenants: dict[str, TenantConfig] = field(default_factory=dict)
+    skipped: dict[Path, SkippedTenantFile] = field(default_factory=dict)
+
+    @property
+    def issues(self) -> list[ConfigIssue]:
+        """Every problem of every skipped file."""
+        return [issue for file in self.skipped.values() for issue in file.issues]
+
+
+def _named_slug(doc: YamlDocument | None) -> str | None:
+    data = doc.data if doc is not None else None
+    slug = data.get("tenant") if isinstance(data, Mapping) else None
+    return slug if isinstance(slug, str) else None
+
+
+def load_tenant_files(
+    directory: str | Path,
+    plugin_settings_model: PluginSettingsLookup | None = None,
+    *,
+    complete: bool = False,
+) -> TenantFiles:
+    """Every ``*.yaml`` (and ``*.yml``) tenant file in ``directory``, each on its own.
+
+    A file with any problem is skipped with all of them (:class:`SkippedTenantFile`),
+    as is a second file claiming a slug an earlier file (by name) already has; any
+    other file is loaded. Nothing a file contains raises.
+
+    :param complete: also skip files with problems that stop single customers'
+        statements only (``check-config``).
+    :raises ConfigError: the directory does not exist (no tenant could be served).
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ConfigError([ConfigIssue(str(directory), None, "", "tenants directory not found")])
+    files = TenantFiles()
+    owners: dict[str, Path] = {}
+    for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
+        try:
+            tenant, doc, issues = _load(path, plugin_settings_model, complete)
+        except Exception as exc:  # a bug here must cost one tenant, not every tenant
+            issue = ConfigIssue(
+                str(path), None, "", f"cannot be checked: {type(exc).__name__}: {exc}"
+            )
+            files.skipped[path] = SkippedTenantFile(path, None, [issue])
+            continue
+        if tenant is None or doc is None:
+            files.skipped[path] = SkippedTenantFile(path, _named_slug(doc), issues)
+            continue
+        if tenant.tenant in owners:
+            issue = doc.issue(
+                ("tenant",), f"tenant {tenant.tenant!r} is also defined in {owners[tenant.tenant]}"
+            )
+            files.skipped[path] = SkippedTenantFile(path, None, [issue])
+            continue
+        owners[tenant.tenant] = path
+        files.tenants[tenant.tenant] = tenant
+    return files
 
 
 def load_tenants(
@@ -290,34 +391,16 @@ def load_tenants(
 ) -> list[TenantConfig]:
     """Load every ``*.yaml`` (and ``*.yml``) tenant file in ``directory``, by file name.
 
+    This is ``check-config``'s view: it also refuses what would stop single
+    customers' statements (see :func:`load_tenant_files` for serving the good files).
+
     :raises ConfigError: listing every problem of every file, including two files
         that claim the same tenant slug.
     """
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise ConfigError([ConfigIssue(str(directory), None, "", "tenants directory not found")])
-    paths = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
-    tenants: list[TenantConfig] = []
-    issues: list[ConfigIssue] = []
-    owners: dict[str, Path] = {}
-    for path in paths:
-        tenant, doc, file_issues = _load(path, plugin_settings_model)
-        issues.extend(file_issues)
-        if tenant is None or doc is None:
-            continue
-        if tenant.tenant in owners:
-            issues.append(
-                doc.issue(
-                    ("tenant",),
-                    f"tenant {tenant.tenant!r} is also defined in {owners[tenant.tenant]}",
-                )
-            )
-            continue
-        owners[tenant.tenant] = path
-        tenants.append(tenant)
-    if issues:
-        raise ConfigError(issues)
-    return tenants
+    files = load_tenant_files(directory, plugin_settings_model, complete=True)
+    if files.skipped:
+        raise ConfigError(files.issues)
+    return list(files.tenants.values())
 
 
 def tenant_json_schema() -> dict[str, Any]:

@@ -1,8 +1,13 @@
 """The tenant file: one reseller's profile, options, providers, pricebooks and customers.
 
 Every model forbids unknown keys, so a misspelt option is an error rather than a
-silently ignored default. Money and percentages are ``Decimal``: YAML numbers are read
-through ``str()`` so ``0.1`` stays exactly ``Decimal("0.1")``.
+silently ignored default. Money and percentages are ``Decimal``, written as whole
+numbers (``15``) or quoted (``"0.0825"``): an unquoted ``0.2`` is a YAML float, a binary
+fraction that only looks exact, so it is refused with the quoted form to write instead.
+
+Text that is stored or printed (names, ids, addresses, notes) holds no control
+characters (only ``notes`` may span lines) and fits the database column it is stored
+in, so a file ``check-config`` passes never fails later at a tenant's sync.
 """
 
 from __future__ import annotations
@@ -12,10 +17,12 @@ import os
 import re
 from decimal import Decimal
 from pathlib import Path
+from string import Formatter
 from typing import Annotated, Any, Literal
 
 import holidays
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -41,15 +48,66 @@ CROSS_REFERENCE_ERROR = "tenant_cross_reference"
 _TENANT_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
+# The lengths of the columns in connector.storage.models that tenant text is stored in
+# (tests/config/test_tenant_file_text.py keeps them equal): too long, PostgreSQL refuses
+# the row at the tenant's sync, and every command for the tenant fails.
+TENANT_NAME_LENGTH = 200  # tenants.name <- profile.name
+CUSTOMER_ID_LENGTH = 64  # customers.id, statements.customer_id, credit_entries.customer_id
+CUSTOMER_NAME_LENGTH = 200  # customers.name
+PROVIDER_KEY_LENGTH = 64  # provider_accounts.provider, statements.provider, period_closes
+ACCOUNT_ID_LENGTH = 128  # provider_accounts.account_id
+TAX_NAME_LENGTH = 100  # statements.tax_name
+PRICEBOOK_LABEL_LENGTH = 100  # statements.pricebook_version: "<pricebook id>@YYYY-MM-DD"
+ID_LENGTH = 64  # pricebook and support plan ids, like customer ids
 
-def _decimal_input(value: Any) -> Any:
+# C0 and C1 controls (NUL among them: PostgreSQL text cannot hold it) and the Unicode
+# line and paragraph separators; text that may span lines keeps tab and newline.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_IN_LINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _plain_text(max_length: int | None = None, *, lines: bool = False) -> AfterValidator:
+    """Refuse control characters (but newline and tab when ``lines``) and, when given,
+    text longer than ``max_length``."""
+    pattern = _CONTROL_IN_LINES if lines else _CONTROL
+    allowed = "only line breaks and tabs are allowed" if lines else "it must be one plain line"
+
+    def check(value: str) -> str:
+        found = pattern.search(value)
+        if found is not None:
+            raise PydanticCustomError(
+                "text_control_character",
+                "contains the control character U+{code} (character {position}); {allowed}: "
+                "remove it (in double quotes, a \\ escape such as \\0 or \\t writes one)",
+                {"code": f"{ord(found.group()):04X}", "position": found.start() + 1,
+                 "allowed": allowed},
+            )  # fmt: skip
+        if max_length is not None and len(value) > max_length:
+            raise PydanticCustomError(
+                "text_too_long",
+                "is {length} characters long; at most {max_length} fit where it is stored",
+                {"length": len(value), "max_length": max_length},
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+def _decimal_input(value: Any, info: ValidationInfo) -> Any:
     # bool is an int subclass: `yes` in YAML must not become a percentage of 1.
     if isinstance(value, bool):
         raise PydanticCustomError("decimal_type", "expected a number, not true/false")
-    # A YAML float has already lost nothing its repr shows; str() keeps 0.1 as "0.1"
-    # instead of Decimal(0.1) = 0.1000000000000000055511151231257827...
+    # A YAML float is a binary fraction: 0.1 is 0.1000000000000000055511151231257827...
+    # Reading it through str() would hide that the file asked for something inexact,
+    # and 1e-7 or 12345678901234567.5 already differ; exact money is written as text.
     if isinstance(value, float):
-        return str(value)
+        key = info.field_name or "amount"
+        raise PydanticCustomError(
+            "decimal_from_float",
+            "an unquoted {value} is a floating-point number, not an exact amount: write it "
+            'in quotes, e.g. {key}: "{value}" (whole numbers such as 15 need no quotes)',
+            {"value": repr(value), "key": key},
+        )
     return value
 
 
@@ -73,8 +131,80 @@ def _account_id_input(value: Any) -> Any:
 
 
 DecimalValue = Annotated[Decimal, BeforeValidator(_decimal_input)]
-IdText = Annotated[str, BeforeValidator(_id_input)]
-AccountId = Annotated[str, BeforeValidator(_account_id_input)]
+IdText = Annotated[str, BeforeValidator(_id_input), _plain_text(ID_LENGTH)]
+CustomerId = Annotated[str, BeforeValidator(_id_input), _plain_text(CUSTOMER_ID_LENGTH)]
+PricebookId = Annotated[
+    str, BeforeValidator(_id_input), _plain_text(PRICEBOOK_LABEL_LENGTH - len("@2026-01-01"))
+]
+AccountId = Annotated[str, BeforeValidator(_account_id_input), _plain_text(ACCOUNT_ID_LENGTH)]
+ProviderKey = Annotated[str, _plain_text(PROVIDER_KEY_LENGTH)]
+#: Printed text on one line (addresses are lists of them).
+Line = Annotated[str, _plain_text()]
+
+
+# What may follow "{number:": fill and alignment, sign, zero padding, width, thousands
+# separator, and the integer type d. Precision and float types (e, f, g, %) would make
+# several numbers print alike, and every approval after the first would fail.
+_INTEGER_SPEC = re.compile(r"^(?:.?[<>=^])?[+\- ]?0?\d*[,_]?d?$")
+# Invoice numbers whose formats are checked to differ: the next thousand from the
+# file's next number, the first thousand, and both sides of every power of ten (where
+# padding and widths change).
+_SAMPLE_SPAN = 1000
+
+
+def _number_sample(start: int) -> list[int]:
+    powers = [10**k + d for k in range(1, 16) for d in (-1, 0, 1)]
+    return sorted({*range(start, start + _SAMPLE_SPAN), *range(1, _SAMPLE_SPAN), *powers})
+
+
+def invoice_number_format(fmt: str, next_number: int = 1) -> str:
+    """``fmt`` if it numbers invoices one-to-one within the stored length, else why not.
+
+    It must use ``{number}`` with an integer format, give different text for different
+    numbers (checked on a sample), and keep the next thousand numbers from
+    ``next_number`` within :data:`MAX_INVOICE_NUMBER_LENGTH` characters.
+
+    :raises ValueError: saying what is wrong and what would be valid.
+    """
+    example = 'e.g. "INV-{number}" or "INV-{number:05d}"'
+    try:
+        specs = [(f, spec, conv) for _, f, spec, conv in Formatter().parse(fmt) if f is not None]
+    except ValueError as exc:
+        raise ValueError(f"is not a valid format ({exc}); {example}") from None
+    if not specs:
+        raise ValueError(f"must contain {{number}}, {example}")
+    for name, spec, conversion in specs:
+        if name != "number":
+            raise ValueError(f"only the {{number}} placeholder is available, not {{{name}}}")
+        if conversion is not None or not _INTEGER_SPEC.match(spec or ""):
+            shown = f"!{conversion}" if conversion else ""
+            shown += f":{spec}" if spec else ""
+            raise ValueError(
+                f"{{number{shown}}} is not a decimal integer format such as {{number}}, "
+                "{number:d} or {number:05d}; other formats can print different invoice "
+                "numbers alike"
+            )
+    seen: dict[str, int] = {}
+    for number in _number_sample(next_number):
+        try:
+            text = fmt.format(number=number)
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise ValueError(f"cannot format invoice number {number} with it: {exc}") from None
+        if text in seen:
+            raise ValueError(
+                f"gives {text!r} for both {seen[text]} and {number}: invoice numbers must "
+                f"differ; {example}"
+            )
+        seen[text] = number
+    for number in (next_number, next_number + _SAMPLE_SPAN - 1):
+        text = fmt.format(number=number)
+        if len(text) > MAX_INVOICE_NUMBER_LENGTH:
+            raise ValueError(
+                f"gives {text!r} ({len(text)} characters) for invoice number {number}; "
+                f"QuickBooks accepts invoice numbers (DocNumber) of at most "
+                f"{MAX_INVOICE_NUMBER_LENGTH} characters, and so does the statement's number"
+            )
+    return fmt
 
 
 def holiday_country(code: str) -> str:
@@ -134,11 +264,11 @@ class SecretRef(_Model):
 class Profile(_Model):
     """The reseller as printed on every statement."""
 
-    name: str
-    email: str | None = None
-    phone: str | None = None
-    address: list[str] = []
-    tax_id: str | None = None
+    name: Annotated[str, _plain_text(TENANT_NAME_LENGTH)]
+    email: Line | None = None
+    phone: Line | None = None
+    address: list[Line] = Field([], description="One printed line per entry.")
+    tax_id: Line | None = None
     logo: str | None = Field(None, description="Image path, relative to the tenant file.")
     country: str = Field(
         "US",
@@ -161,13 +291,19 @@ class InvoiceOptions(_Model):
     next_invoice_number: int = Field(1, ge=1)
     invoice_number_format: str = "{number}"
     aws_ri_purchase: Literal["end_of_month", "immediately"] = "end_of_month"
-    notes: str | None = None
+    notes: Annotated[str, _plain_text(lines=True)] | None = Field(
+        None, description="Printed on statements; may span several lines (tabs allowed)."
+    )
     include_credits_for_tax: bool = False
     custom_fields_in_header: bool = False
-    custom_fields: dict[str, str] = {}
+    custom_fields: dict[Line, Line] = {}
     group_by_cloud_account: bool = False
-    show_payment_method: bool = False
-    payment_method: str | None = None
+    show_payment_method: bool = Field(
+        False, description="Print a payment method on statements (the customer's own first)."
+    )
+    payment_method: Line | None = Field(
+        None, description="Printed for customers without their own payment_method."
+    )
     add_rounding_adjustments: bool = False
     rounding: Literal["half_up", "half_even"] = "half_up"
     tax_rounding: Literal["statement", "line"] = Field(
@@ -177,20 +313,7 @@ class InvoiceOptions(_Model):
     @field_validator("invoice_number_format")
     @classmethod
     def _check_format(cls, fmt: str, info: ValidationInfo) -> str:
-        if "{number" not in fmt:
-            raise ValueError('must contain {number}, e.g. "INV-{number:05d}"')
-        try:
-            sample = fmt.format(number=info.data.get("next_invoice_number", 1))
-        except (KeyError, IndexError):
-            raise ValueError("only the {number} placeholder is available") from None
-        except ValueError as exc:
-            raise ValueError(f"cannot format an invoice number with it: {exc}") from None
-        if len(sample) > MAX_INVOICE_NUMBER_LENGTH:
-            raise ValueError(
-                f"gives {sample!r} ({len(sample)} characters); QuickBooks accepts invoice "
-                f"numbers (DocNumber) of at most {MAX_INVOICE_NUMBER_LENGTH} characters"
-            )
-        return fmt
+        return invoice_number_format(fmt, info.data.get("next_invoice_number", 1))
 
 
 class GenerationOptions(_Model):
@@ -262,7 +385,7 @@ class PricebookVersion(_Model):
 class Pricebook(_Model):
     """A customer's prices for one provider, versioned by effective date."""
 
-    id: IdText
+    id: PricebookId
     provider: str
     versions: list[PricebookVersion] = Field(min_length=1)
 
@@ -280,9 +403,9 @@ class Pricebook(_Model):
 class TaxRate(_Model):
     """A named sales tax rate, e.g. ``0.0825`` for 8.25 %."""
 
-    name: str
+    name: Annotated[str, _plain_text(TAX_NAME_LENGTH)]
     rate: DecimalValue = Field(ge=0, lt=1)
-    erp_tax_code: str | None = None
+    erp_tax_code: Line | None = None
 
 
 class SupportTier(_Model):
@@ -314,23 +437,23 @@ class SupportPlan(_Model):
 class Customer(_Model):
     """One end customer: contact details, currency, pricebooks and cloud accounts."""
 
-    id: IdText
-    name: str
-    email: str | None = None
-    phone: str | None = None
-    address: list[str] = []
-    tax_id: str | None = None
+    id: CustomerId
+    name: Annotated[str, _plain_text(CUSTOMER_NAME_LENGTH)]
+    email: Line | None = None
+    phone: Line | None = None
+    address: list[Line] = Field([], description="One printed line per entry.")
+    tax_id: Line | None = None
     invoice_currency: str
-    pricebooks: dict[str, IdText] = Field({}, description="Provider key -> pricebook id.")
+    pricebooks: dict[str, PricebookId] = Field({}, description="Provider key -> pricebook id.")
     accounts: dict[str, list[AccountId]] = Field({}, description="Provider key -> accounts.")
     tax: str | None = Field(None, description="A tax_rates name.")
     tax_exempt: bool = False
-    payment_method: str | None = None
+    payment_method: Line | None = None
     support_plan: str | None = Field(None, description="A support_plans id.")
     global_discount: DecimalValue = Field(
         Decimal(0), ge=0, le=100, description="Percent off the non-marketplace subtotal."
     )
-    erp: dict[str, str] = {}
+    erp: dict[str, Line] = {}
 
     @field_validator("invoice_currency")
     @classmethod
@@ -353,7 +476,7 @@ class DaemonPolicy(_Model):
     email_templates: str | None = Field(
         None, description="Folder (beside this file) overriding the email templates."
     )
-    email_from: str | None = None
+    email_from: Line | None = None
     portal_url: str | None = Field(None, description="A link printed in the email.")
 
     def approves(self, total: Decimal) -> bool:
@@ -368,7 +491,7 @@ class ErpConfig(_Model):
 
     sink: str
     settings: dict[str, Any] = {}
-    mappings: dict[str, str] = {}
+    mappings: dict[str, Line] = {}
 
 
 class TenantConfig(_Model):
@@ -378,7 +501,7 @@ class TenantConfig(_Model):
     profile: Profile
     invoice_options: InvoiceOptions = Field(default_factory=InvoiceOptions)
     generation: GenerationOptions = Field(default_factory=GenerationOptions)
-    providers: dict[str, ProviderConfig]
+    providers: dict[ProviderKey, ProviderConfig]
     pricebooks: list[Pricebook] = []
     customers: list[Customer] = []
     tax_rates: list[TaxRate] = []

@@ -5,6 +5,13 @@ of two equal keys. Here the document is composed into nodes first (which carry t
 marks), checked for duplicate keys, and only then constructed into plain data; the
 nodes stay around to map a key path such as ``customers[2].accounts.aws[0]`` back to
 its line.
+
+A tenant file is written by people and read by a daemon serving other tenants too, so
+nothing in it may crash or exhaust the reader: an unquoted date that names no day
+(``2026-02-30``) is kept as its text for validation to refuse at its line, and nesting
+deeper than :data:`MAX_DEPTH` or aliases expanding to more than :data:`MAX_ALIAS_NODES`
+values (a "billion laughs" of a few hundred bytes) stop the composer at the offending
+line, before anything is built from the nodes.
 """
 
 from __future__ import annotations
@@ -21,10 +28,132 @@ from connector.config.errors import ConfigIssue
 Loc = tuple[str | int, ...]
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+#: Deepest nesting of mappings and lists, aliases expanded. A tenant file needs about
+#: eight levels; far deeper is a mistake or an attack (PyYAML composes recursively).
+MAX_DEPTH = 50
+#: Values that all the aliases of one file may stand for, nested aliases expanded: room
+#: for a shared block in every one of thousands of customers, not for an exponential
+#: alias chain that would take the validation to gigabytes.
+MAX_ALIAS_NODES = 50_000
+
+
+class InvalidDate(str):
+    """The text of an unquoted YAML date that names no calendar day, e.g. ``2026-02-30``.
+
+    PyYAML raises a bare ``ValueError`` for it, with no file or line; kept as text, it
+    reaches the model, which refuses it at its key and line together with every other
+    problem of the file (and a free-form setting keeps the text as written).
+    """
+
+    reason: str
+
+    def __new__(cls, text: str, reason: str) -> InvalidDate:
+        value = super().__new__(cls, text)
+        value.reason = reason
+        return value
+
+
+class LimitExceeded(yaml.MarkedYAMLError):
+    """Nesting or alias expansion beyond what a tenant file may use (not a syntax error)."""
+
+
+def _too_deep() -> str:
+    return (
+        f"nested more than {MAX_DEPTH} levels deep; a tenant file needs far fewer, so look "
+        "for an unclosed [ or { or a runaway indentation"
+    )
 
 
 class _Loader(yaml.SafeLoader):
-    """Safe loading only: tenant files never construct arbitrary Python objects."""
+    """Safe loading only: tenant files never construct arbitrary Python objects.
+
+    Composition is bounded (see :data:`MAX_DEPTH` and :data:`MAX_ALIAS_NODES`): every
+    node's size and height with aliases expanded is computed as it is composed, so an
+    alias is measured once, in constant time, when it is met.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._alias_nodes = 0
+        # id(node) -> (values it expands to, levels it spans), for composed nodes.
+        self._measure: dict[int, tuple[int, int]] = {}
+
+    def fetch_flow_collection_start(self, token_class: type[yaml.Token]) -> None:
+        # The scanner looks ahead through every open [ or { for a possible key, in time
+        # quadratic in their number: stop before the composer would see the depth.
+        if self.flow_level >= MAX_DEPTH:
+            raise LimitExceeded(None, None, _too_deep(), self.get_mark())
+        super().fetch_flow_collection_start(token_class)
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            node = super().compose_node(parent, index)
+            self._check_alias(event, node)
+            return node
+        event = self.peek_event()
+        if self._depth >= MAX_DEPTH:
+            raise LimitExceeded(None, None, _too_deep(), event.start_mark)
+        self._depth += 1
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        else:
+            children = []
+        measured = [self._measure[id(child)] for child in children]
+        self._measure[id(node)] = (
+            1 + sum(size for size, _ in measured),
+            1 + max((height for _, height in measured), default=0),
+        )
+        return node
+
+    def _check_alias(self, event: yaml.AliasEvent, node: yaml.Node) -> None:
+        measured = self._measure.get(id(node))
+        if measured is None:  # its anchor is still open: the alias is inside its own block
+            raise LimitExceeded(
+                None,
+                None,
+                f"alias *{event.anchor} is inside the block it refers to, which would make "
+                "the block contain itself forever; refer to it after the block ends",
+                event.start_mark,
+            )
+        size, height = measured
+        if self._depth + height > MAX_DEPTH:
+            raise LimitExceeded(
+                None,
+                None,
+                f"alias *{event.anchor} here nests values more than {MAX_DEPTH} levels deep",
+                event.start_mark,
+            )
+        self._alias_nodes += size
+        if self._alias_nodes > MAX_ALIAS_NODES:
+            raise LimitExceeded(
+                None,
+                None,
+                f"alias *{event.anchor} stands for {size:,} values, and the aliases up to "
+                f"here for {self._alias_nodes:,}; a tenant file's aliases may stand for at "
+                f"most {MAX_ALIAS_NODES:,} in all: write the values out, or alias smaller "
+                "blocks",
+                event.start_mark,
+            )
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        """A date or time as SafeLoader builds it; a day that does not exist stays text."""
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError) as exc:
+            return InvalidDate(str(node.value), str(exc))
+
+
+_Loader.add_constructor(_TIMESTAMP_TAG, _Loader.construct_yaml_timestamp)
 
 
 def dotted(loc: Loc) -> str:
@@ -132,6 +261,9 @@ def _duplicate_keys(file: str, root: yaml.Node) -> list[ConfigIssue]:
 
 
 def _syntax_issue(file: str, exc: yaml.YAMLError) -> ConfigIssue:
+    if isinstance(exc, LimitExceeded):
+        mark = exc.problem_mark
+        return ConfigIssue(file, mark.line + 1 if mark else None, "", str(exc.problem))
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         text = exc.problem or "invalid YAML"
@@ -157,6 +289,10 @@ def parse_yaml(text: str, file: str) -> tuple[YamlDocument | None, list[ConfigIs
         data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
         return None, [_syntax_issue(file, exc)]
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        # Whatever else PyYAML's constructors raise: still this file's problem, never
+        # a crash of a command that serves other tenants too.
+        return None, [ConfigIssue(file, None, "", f"cannot read the YAML: {exc}")]
     finally:
         loader.dispose()
     return YamlDocument(file, data, root), issues

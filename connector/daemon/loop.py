@@ -121,7 +121,9 @@ class Daemon:
             self._lock.acquire()
         try:
             host = self._host or load_plugins()
-            db = Database(self.settings.database_url)
+            db = Database(
+                self.settings.database_url, timeouts=self.settings.database_timeouts.timeouts()
+            )
             self.runtime = Runtime(self.settings, db, host, {})
             self.leases = LeaseBook(db, self.replica, self.clock)
             self.reload_tenants()
@@ -170,11 +172,16 @@ class Daemon:
             self._lock = None
 
     def reload_tenants(self) -> None:
-        """Re-read the tenant files: good ones are served, broken ones logged."""
+        """Re-read the tenant files: good ones are served; broken ones are logged,
+        listed on ``/readyz`` and counted in ``connector_tenant_file_problems``."""
         assert self.runtime is not None
         loaded = load_tenants_isolated(self.settings.tenants_dir, self.runtime.plugins)
         self.runtime.tenants = loaded.tenants
+        self.runtime.skipped = loaded.skipped
         self.metrics.tenants.set(len(loaded.tenants))
+        self.metrics.tenant_files_skipped(
+            {path.name: len(skipped.issues) for path, skipped in loaded.skipped.items()}
+        )
         if self._redactor is not None:
             smtp = self.options.smtp
             extra = [os.environ.get(smtp.password_env, "")] if smtp.password_env else []
@@ -241,7 +248,10 @@ class Daemon:
             return False, {**details, "reason": "stopping" if self.stopping else "starting"}
         with self.runtime.db.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-        return True, {**details, "tenants": len(self.runtime.tenants)}
+        # A skipped tenant file does not make the replica unready: the others are served.
+        skipped = {path.name: len(s.issues) for path, s in sorted(self.runtime.skipped.items())}
+        return True, {**details, "tenants": len(self.runtime.tenants),
+                      "skipped_tenant_files": skipped}  # fmt: skip
 
     # ------------------------------------------------------------------ work
 

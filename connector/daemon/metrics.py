@@ -129,9 +129,21 @@ class Metrics:
         self.leader = Gauge("connector_leader", "1 while this replica is the clock leader.",
                             registry=r)  # fmt: skip
         self.tenants = Gauge("connector_tenants", "Tenants loaded.", registry=r)
+        # One series per tenant file left out, cleared on every reload: alert on > 0.
+        self.tenant_file_problems = Gauge(
+            "connector_tenant_file_problems",
+            "Problems of each tenant file skipped at the last reload (its tenant is not served).",
+            ["file"], registry=r,
+        )  # fmt: skip
         self.refresh = RefreshAgeCollector(clock)
         r.register(self.refresh)
         r.register(DatabaseCollector(db))
+
+    def tenant_files_skipped(self, problems: dict[str, int]) -> None:
+        """Replace the skipped files' series with ``problems`` (file name -> count)."""
+        self.tenant_file_problems.clear()
+        for file, count in problems.items():
+            self.tenant_file_problems.labels(file).set(count)
 
     def time_pass(self) -> _Timer:
         return _Timer(self.loop_duration)

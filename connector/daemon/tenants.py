@@ -2,8 +2,10 @@
 
 ``connector check-config`` refuses the whole directory when any file is wrong, which is
 right for an operator at a terminal; a running daemon instead serves every tenant
-whose file is good and logs (with every problem) the ones that are not, retrying them
-when it reloads the directory.
+whose file is good and reports the ones that are not (each problem in the log, the
+files on ``/readyz`` and in ``connector_tenant_file_problems``), retrying them when it
+reloads the directory. Whatever a file contains, loading it never raises: only a
+missing tenants directory stops the daemon (exit code 1, a configuration error).
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from connector.config.errors import ConfigError, ConfigIssue
-from connector.config.loader import load_tenant
+from connector.config.loader import SkippedTenantFile, load_tenant_files
 from connector.config.tenant import TenantConfig
+from connector.daemon.logs import log_context
 from connector.pipeline.runtime import plugin_settings_model
 from connector.plugins import PluginHost
 
@@ -24,7 +26,7 @@ log = logging.getLogger(__name__)
 @dataclass(slots=True)
 class LoadedTenants:
     tenants: dict[str, TenantConfig] = field(default_factory=dict)
-    broken: dict[Path, str] = field(default_factory=dict)  # file -> problems
+    skipped: dict[Path, SkippedTenantFile] = field(default_factory=dict)
 
 
 def load_tenants_isolated(directory: Path, host: PluginHost) -> LoadedTenants:
@@ -32,23 +34,10 @@ def load_tenants_isolated(directory: Path, host: PluginHost) -> LoadedTenants:
 
     :raises ConfigError: the directory itself does not exist (nothing could run).
     """
-    if not directory.is_dir():
-        raise ConfigError([ConfigIssue(str(directory), None, "", "tenants directory not found")])
-    lookup = plugin_settings_model(host)
-    loaded = LoadedTenants()
-    owners: dict[str, Path] = {}
-    for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
-        try:
-            tenant = load_tenant(path, lookup)
-        except ConfigError as exc:
-            loaded.broken[path] = str(exc)
-            log.error("tenant file %s skipped, %d problem(s):\n%s", path, len(exc.issues), exc)
-            continue
-        if tenant.tenant in owners:
-            other = owners[tenant.tenant]
-            loaded.broken[path] = f"tenant {tenant.tenant!r} is also defined in {other}"
-            log.error("tenant file %s skipped: %s", path, loaded.broken[path])
-            continue
-        owners[tenant.tenant] = path
-        loaded.tenants[tenant.tenant] = tenant
-    return loaded
+    files = load_tenant_files(directory, plugin_settings_model(host))
+    for path, skipped in files.skipped.items():
+        problems = "\n".join(str(issue) for issue in skipped.issues)
+        with log_context(tenant=skipped.tenant):
+            log.error("tenant file %s skipped, %d problem(s):\n%s", path, len(skipped.issues),
+                      problems)  # fmt: skip
+    return LoadedTenants(files.tenants, files.skipped)

@@ -1,4 +1,9 @@
-"""What every pipeline step works with: settings, database, plugins, tenants."""
+"""What every pipeline step works with: settings, database, plugins, tenants.
+
+Tenant files are loaded each on its own: a command for one tenant runs whatever
+state another tenant's file is in, and asking for a tenant whose file has problems
+reports those problems (a configuration error), not "no such tenant".
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from connector.config.loader import load_tenants
+from connector.config.errors import ConfigError
+from connector.config.loader import SkippedTenantFile, load_tenant_files
 from connector.config.settings import DaemonSettings
 from connector.config.tenant import TenantConfig
 from connector.contracts import Event
@@ -26,15 +32,29 @@ class Runtime:
     plugins: PluginHost
     tenants: dict[str, TenantConfig]
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    #: Tenant files left out for their problems, by path.
+    skipped: dict[Path, SkippedTenantFile] = field(default_factory=dict)
 
     def tenant(self, name: str) -> TenantConfig:
+        """The tenant called ``name``.
+
+        :raises ConfigError: its file was skipped, with every problem of that file.
+        :raises TenantNotFoundError: no file names it.
+        """
         try:
             return self.tenants[name]
         except KeyError:
-            known = ", ".join(sorted(self.tenants)) or "none"
-            raise TenantNotFoundError(
-                f"no tenant {name!r} in {self.settings.tenants_dir} (tenants: {known})"
-            ) from None
+            pass
+        for file in self.skipped.values():
+            if file.claims(name):
+                raise ConfigError(file.issues)
+        known = ", ".join(sorted(self.tenants)) or "none"
+        skipped = ", ".join(str(path) for path in sorted(self.skipped))
+        raise TenantNotFoundError(
+            f"no tenant {name!r} in {self.settings.tenants_dir} (tenants: {known}"
+            + (f"; skipped for their problems: {skipped}" if skipped else "")
+            + ")"
+        )
 
     @property
     def output_dir(self) -> Path:
@@ -58,8 +78,14 @@ def plugin_settings_model(host: PluginHost):  # type: ignore[no-untyped-def]
 
 
 def open_runtime(settings: DaemonSettings, host: PluginHost | None = None) -> Runtime:
-    """Load plugins and every tenant (all errors at once), connect and migrate the database."""
+    """Load plugins and every good tenant file, connect and migrate the database.
+
+    A tenant file with problems is left out (:attr:`Runtime.skipped`); asking for its
+    tenant raises :class:`ConfigError` with all of them.
+
+    :raises ConfigError: the tenants directory does not exist.
+    """
     host = host or load_plugins()
-    tenants = load_tenants(Path(settings.tenants_dir), plugin_settings_model(host))
-    db = Database(settings.database_url)
-    return Runtime(settings, db, host, {t.tenant: t for t in tenants})
+    files = load_tenant_files(Path(settings.tenants_dir), plugin_settings_model(host))
+    db = Database(settings.database_url, timeouts=settings.database_timeouts.timeouts())
+    return Runtime(settings, db, host, files.tenants, skipped=files.skipped)

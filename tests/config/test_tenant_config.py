@@ -371,18 +371,21 @@ def test_secret_ref_resolves_a_file_relative_to_the_base_dir(tmp_path):
 # ----------------------------------------------------------------------------- decimals
 
 
-@pytest.mark.parametrize("written", ['"0.1"', "0.1"], ids=["quoted", "yaml-float"])
-def test_percent_stays_exact(tmp_path, written):
-    path = write(tmp_path, BASE.replace("percent: 10", f"percent: {written}"))
+def test_percent_stays_exact(tmp_path):
+    path = write(tmp_path, BASE.replace("percent: 10", 'percent: "0.1"'))
     percent = load_tenant(path).pricebook("aws-std").versions[0].rules[0].percent
     assert isinstance(percent, Decimal)
     assert percent == Decimal("0.1")  # Decimal(0.1) would be 0.1000000000000000055...
     assert str(percent) == "0.1"
 
 
-def test_yaml_float_tax_rate_stays_exact(tmp_path):
+def test_yaml_float_tax_rate_is_refused_with_the_quoted_form(tmp_path):
+    """Issue 18 reversed the old reading of YAML floats through str(): see
+    tests/config/test_tenant_file_money.py."""
     path = write(tmp_path, BASE.replace('rate: "0.05"', "rate: 0.0825"))
-    assert load_tenant(path).tax_rate("Sales Tax").rate == Decimal("0.0825")
+    [issue] = issues_of(path)
+    assert (issue.line, issue.key) == (18, "tax_rates[0].rate")
+    assert 'rate: "0.0825"' in issue.message
 
 
 def test_boolean_is_not_a_percentage(tmp_path):

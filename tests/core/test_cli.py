@@ -42,10 +42,13 @@ def test_check_config_reports_three_mistakes_with_lines_and_exits_1(tmp_path: Pa
     result = run("--config", str(settings_file(tmp_path, tenants)), "check-config")
     assert result.exit_code == 1
     text = " ".join(result.output.split())  # undo the console's wrapping
-    assert "3 configuration problem(s)" in text
+    assert "5 configuration problem(s)" in text
     assert "broken.yaml:4: profile.colour" in text
     assert "broken.yaml:10: invoice_options.term_value" in text
     assert "broken.yaml:21: customers[1].accounts.aws[0]" in text
+    # Issue 18: accounts with no pricebook for their provider, which the build refuses.
+    assert "broken.yaml:12: customers[0]: customer 1 has aws accounts but no pricebook" in text
+    assert "broken.yaml:17: customers[1]: customer 2 has aws accounts but no pricebook" in text
 
 
 def test_check_config_passes_the_example(tmp_path: Path, example_tenants: Path) -> None:
