@@ -24,6 +24,9 @@ from connector.daemon.singleton import DaemonAlreadyRunning
 from connector.storage.db import DatabaseError
 
 EXIT_ALREADY_RUNNING = 7
+# An error nobody foresaw (sysexits' EX_SOFTWARE): not 1, which the systemd unit reads
+# as "the configuration is wrong, do not restart"; a crash is what a restart is for.
+EXIT_CRASH = 70
 log = logging.getLogger("connector.daemon")
 
 
@@ -90,6 +93,9 @@ def run(once: bool, metrics_port: int | None, config_path: Path | None) -> None:
     except DBAPIError as exc:
         log.error("database error, the pass could not run: %s", type(exc.orig).__name__)
         code = EXIT_DATABASE
+    except Exception:
+        log.exception("the daemon stopped on an unexpected error; exit %d", EXIT_CRASH)
+        code = EXIT_CRASH
     finally:
         daemon.close()
         log.info("daemon %s stopped", daemon.replica)

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from connector.cli_daemon import EXIT_ALREADY_RUNNING, run
+from connector.cli_daemon import EXIT_ALREADY_RUNNING, EXIT_CRASH, run
 from connector.cli_support import EXIT_CONFIG
 from connector.config.settings import DaemonSettings
 from connector.config.tenant import DaemonPolicy
@@ -173,3 +173,21 @@ def test_the_units_restart_policy_stops_only_on_what_a_restart_cannot_fix() -> N
     codes = {int(c) for c in unit["Service"]["RestartPreventExitStatus"].split()}
     assert codes == {EXIT_CONFIG, EXIT_ALREADY_RUNNING}
     assert unit["Service"]["Restart"] == "on-failure"
+
+
+def test_an_unexpected_crash_exits_70_so_the_unit_restarts_it(
+    example_and_broken: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash used to exit 1, which the unit reads as a configuration error and does
+    not restart; 70 is not in RestartPreventExitStatus."""
+
+    def crash(self) -> None:  # type: ignore[no-untyped-def]
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(Daemon, "run_once", crash)
+    result = CliRunner().invoke(run, ["--once", "--config", str(example_and_broken)])
+    assert result.exit_code == EXIT_CRASH
+    assert "unexpected error" in result.output and "RuntimeError: a bug" in result.output
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.read(REPO / "deploy/billing-connector.service")
+    assert str(EXIT_CRASH) not in unit["Service"]["RestartPreventExitStatus"].split()
