@@ -59,6 +59,16 @@ class BoundedProbe:
             future.set_exception(exc)
 
 
+class _LoggingServer(ThreadingHTTPServer):
+    """socketserver prints a failed request's traceback to stderr; a daemon logs it,
+    formatted (JSON) and redacted like the rest of its log."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        log.warning("health server: a request from %s failed", client_address, exc_info=True)
+
+
 class HealthServer:
     """Serves the probes and the registry on ``host:port`` (port 0: any free port).
 
@@ -88,6 +98,7 @@ class HealthServer:
                     try:
                         ok, details = routes[path]()
                     except Exception as exc:  # a probe that fails says "not ok"
+                        log.warning("health server: %s probe failed", path, exc_info=True)
                         ok, details = False, {"error": type(exc).__name__}
                     body = json.dumps({"status": "ok" if ok else "unavailable", **details})
                     self._send(200 if ok else 503, body.encode(), "application/json")
@@ -104,7 +115,7 @@ class HealthServer:
             def log_message(self, fmt: str, *args: object) -> None:
                 log.debug("health server: " + fmt, *args)
 
-        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server = _LoggingServer((host, port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="health-http", daemon=True

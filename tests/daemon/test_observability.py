@@ -165,3 +165,37 @@ def test_logs_are_json_lines_with_ids_and_never_show_a_secret(
     pushed = [e for e in lines if e["message"].startswith("pushed NW-")]
     assert {e["tenant"] for e in pushed} == {"northwind"} and all("statement" in e for e in pushed)
     assert secret not in output and "hunter2-xyz" not in output
+
+
+def test_a_failing_request_is_logged_not_printed_to_stderr(
+    capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Regression (issue 18): a request that failed in the health server (here the
+    metrics registry raising) printed socketserver's raw traceback to stderr, outside
+    the JSON log; a probe that raised was not logged at all."""
+    from prometheus_client import CollectorRegistry
+
+    from connector.daemon.health import HealthServer
+
+    class Broken:
+        def collect(self):  # type: ignore[no-untyped-def]
+            raise RuntimeError("collector broke")
+
+    registry = CollectorRegistry()
+    registry.register(Broken())  # type: ignore[arg-type]
+
+    def probe() -> tuple[bool, dict]:
+        raise ValueError("probe broke")
+
+    server = HealthServer("127.0.0.1", 0, registry, probe, probe).start()
+    try:
+        with caplog.at_level(logging.WARNING, logger="connector.daemon.health"):
+            with pytest.raises(Exception):  # noqa: B017 (the connection is dropped)
+                _get(server.port, "/metrics")
+            status, _ = _get(server.port, "/readyz")
+    finally:
+        server.stop()
+    assert status == 503
+    assert "Traceback" not in capfd.readouterr().err
+    logged = [r for r in caplog.records if r.exc_info]
+    assert {r.exc_info[0] for r in logged} == {RuntimeError, ValueError}
