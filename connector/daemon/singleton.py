@@ -6,12 +6,18 @@ one writer at a time), so a second daemon on the same file is refused. An OS loc
 dies, even by SIGKILL, so systemd's restart after a crash is never refused for a
 lease's lifetime, and a live daemon can never lose it by missing a renewal. CLI
 commands do not take it: they may run next to the daemon, as before.
+
+A lock file is found by path, and a hard link (or a bind mount) gives the same
+database another path, so the file's identity is locked too: an open-file-description
+lock (Linux ``F_OFD_SETLK``) on one byte of the database file itself, far past the
+bytes SQLite locks, which any daemon opening that file by any name runs into.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import struct
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -31,6 +37,24 @@ def sqlite_file(url: str) -> Path | None:
     return Path(parsed.database).resolve()
 
 
+# One byte of the database file, far past SQLite's own lock bytes (from 1 GiB on):
+# locking it conflicts with no SQLite lock, only with another daemon's.
+IDENTITY_BYTE = 1 << 48
+
+
+def _ofd_lock(fd: int, kind: int) -> bool:
+    """Lock (or unlock) :data:`IDENTITY_BYTE` of ``fd``'s file; False when another holds it.
+
+    ``struct flock`` is {short type, short whence, off_t start, off_t len, pid_t pid}.
+    """
+    request = struct.pack("hhqqi4x", kind, os.SEEK_SET, IDENTITY_BYTE, 1, 0)
+    try:
+        fcntl.fcntl(fd, fcntl.F_OFD_SETLK, request)
+    except (BlockingIOError, PermissionError):
+        return False
+    return True
+
+
 class SingleDaemonLock:
     """Holds ``<database>.daemon.lock`` while the daemon runs (SQLite only)."""
 
@@ -38,6 +62,7 @@ class SingleDaemonLock:
         self.path = database.with_name(database.name + ".daemon.lock")
         self.database = database
         self._fd: int | None = None
+        self._identity: int | None = None
 
     def acquire(self) -> None:
         """Take the lock or raise :class:`DaemonAlreadyRunning` naming the holder's pid."""
@@ -48,17 +73,47 @@ class SingleDaemonLock:
         except BlockingIOError:
             holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
             os.close(fd)
-            raise DaemonAlreadyRunning(
-                f"another connector daemon (pid {holder}) is already running on the SQLite "
-                f"database {self.database}; only one daemon may use a SQLite database. Stop "
-                "it first, or move to PostgreSQL (database_url: postgresql+psycopg://...) "
-                "to run several daemons side by side."
-            ) from None
+            raise self._refusal(f"pid {holder}") from None
+        try:
+            self._identity = self._lock_identity()
+        except BaseException:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+            raise
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self._fd = fd
 
+    def _lock_identity(self) -> int | None:
+        """Lock the database file itself (whatever its name); its fd, None where the
+        platform has no open-file-description locks."""
+        if not hasattr(fcntl, "F_OFD_SETLK"):
+            return None
+        # A new database is created empty here (SQLite takes an empty file as an empty
+        # database), so that it is locked before it can be linked anywhere.
+        fd = os.open(self.database, os.O_RDWR | os.O_CREAT, 0o644)
+        if _ofd_lock(fd, fcntl.F_WRLCK):
+            return fd
+        # Closing this descriptor would drop SQLite's own (POSIX) locks on the file in
+        # this process, were it holding any; refusing to start, it holds none.
+        os.close(fd)
+        raise self._refusal("another path to the same file (a hard link)")
+
+    def _refusal(self, holder: str) -> DaemonAlreadyRunning:
+        return DaemonAlreadyRunning(
+            f"another connector daemon ({holder}) is already running on the SQLite "
+            f"database {self.database}; only one daemon may use a SQLite database. Stop "
+            "it first, or move to PostgreSQL (database_url: postgresql+psycopg://...) "
+            "to run several daemons side by side."
+        )
+
     def release(self) -> None:
+        if self._identity is not None:
+            # After the daemon closed its database connections (see Daemon.close):
+            # closing this descriptor also drops any POSIX lock of this process.
+            _ofd_lock(self._identity, fcntl.F_UNLCK)
+            os.close(self._identity)
+            self._identity = None
         if self._fd is not None:
             os.ftruncate(self._fd, 0)
             fcntl.flock(self._fd, fcntl.LOCK_UN)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from connector.contracts import StatementApproved
@@ -72,6 +72,35 @@ def take_number(row: m.Tenant, fmt: str) -> str:
     return number
 
 
+def _locked(query: Select) -> Select:
+    # Row locks in id order (two approvers cannot deadlock), and the rows re-read as
+    # they are once locked: the status checked is the status changed.
+    return (
+        query.order_by(m.Statement.id).with_for_update().execution_options(populate_existing=True)
+    )
+
+
+def _lock_statements(
+    session: Session, tenant: str, named: dict[str, m.Statement]
+) -> list[m.Statement]:
+    """``named`` (by id) locked and re-read; one deleted meanwhile is an ApprovalError."""
+    ids = sorted(named)
+    locked = [
+        statement
+        for start in range(0, len(ids), CHUNK)
+        for statement in session.scalars(
+            _locked(select(m.Statement).where(m.Statement.id.in_(ids[start : start + CHUNK])))
+        )
+    ]
+    held = {s.id for s in locked}
+    gone = [s.number or s.id for s in named.values() if s.id not in held]
+    if gone:
+        raise ApprovalError(
+            f"tenant {tenant!r} has no statement {gone[0]!r} any more (deleted meanwhile)"
+        )
+    return locked
+
+
 def approve(
     runtime: Runtime,
     tenant: str,
@@ -80,6 +109,10 @@ def approve(
     provider: str | None = None,
 ) -> list[m.Statement]:
     """Approve the given Drafts (all Drafts of the tenant, or of ``provider``, when ids is None).
+
+    Each statement is locked and re-read before its status is checked: a Draft deleted
+    or approved by someone else while this waited for the lock is refused, never
+    numbered twice or numbered after its deletion.
 
     Numbers come from the tenant row, locked for the transaction, so approvals by
     several processes at once stay unique and gapless. They follow
@@ -99,10 +132,11 @@ def approve(
             )
             if provider:
                 query = query.where(m.Statement.provider == provider)
-            statements = list(session.scalars(query))
+            statements = list(session.scalars(_locked(query)))
         else:
             # The same statement named twice (by id and by number) is approved once.
-            statements = list({s.id: s for s in find_statements(session, tenant, ids)}.values())
+            named = {s.id: s for s in find_statements(session, tenant, ids)}
+            statements = _lock_statements(session, tenant, named)
         statements.sort(key=numbering_order)
         not_drafts = [s.number or s.id for s in statements if s.status != "Draft"]
         if not_drafts:

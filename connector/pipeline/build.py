@@ -26,7 +26,7 @@ from connector.pipeline.close import detect_close
 from connector.pipeline.documents import printed_options
 from connector.pipeline.purchases import PURCHASE, USAGE
 from connector.pipeline.runtime import Runtime
-from connector.pipeline.tenants import sync_tenant
+from connector.pipeline.tenants import lock_tenant, sync_tenant
 from connector.storage import models as m
 from connector.storage.ids import uuid7
 
@@ -414,12 +414,28 @@ def _generate(
 
 
 def delete_draft(session: Session, tenant: str, statement: m.Statement, actor: str) -> None:
-    """Remove a Draft; anything approved is corrected by a credit note instead."""
-    if statement.status != "Draft":
+    """Remove a Draft; anything approved is corrected by a credit note instead.
+
+    The statement is re-read under the tenant's lock (the one approval and voiding take
+    numbers under) and its own row lock before its status is checked: a Draft approved
+    while this waited is Open by then and refused, never deleted with its number.
+    """
+    lock_tenant(session, tenant)
+    current = session.scalars(
+        select(m.Statement)
+        .where(m.Statement.id == statement.id, m.Statement.tenant_id == tenant)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if current is None:
         raise BuildError(
-            f"statement {statement.number or statement.id} is {statement.status}; "
+            f"statement {statement.id} is no longer there (deleted or rebuilt meanwhile)"
+        )
+    if current.status != "Draft":
+        raise BuildError(
+            f"statement {current.number or current.id} is {current.status}; "
             "only Drafts can be deleted (correct an Open one with a credit note)"
         )
-    credits.release(session, statement.id)
-    session.delete(statement)
-    record(session, tenant, actor, "statement.delete", statement.id, {})
+    credits.release(session, current.id)
+    session.delete(current)
+    record(session, tenant, actor, "statement.delete", current.id, {})

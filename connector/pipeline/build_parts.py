@@ -16,8 +16,15 @@ needs the builder's transaction are decided before the parts are handed out.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import gc
 import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
 from collections import Counter, deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -164,9 +171,7 @@ def made_parts(
         for part in todo:
             yield build_part(session, part)
         return
-    pool = ProcessPoolExecutor(
-        min(workers, len(todo)), mp_context=_context(), initializer=_connect, initargs=(url,)
-    )
+    pool = worker_pool(url, min(workers, len(todo)))
     try:
         waiting: deque[Future[list[Made | None]]] = deque()
         ahead = iter(todo)
@@ -193,6 +198,18 @@ def made_parts(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def worker_pool(url: str, workers: int) -> ProcessPoolExecutor:
+    """``workers`` build processes, each reading ``url``, that end when this process does.
+
+    A builder killed outright (SIGKILL, the OOM killer) runs no cleanup, and its idle
+    workers would wait on their task queue for ever, each holding a database
+    connection; so every worker watches for its builder's end and exits with it.
+    """
+    return ProcessPoolExecutor(
+        workers, mp_context=_context(), initializer=_connect, initargs=(url, os.getpid())
+    )
+
+
 def _context() -> multiprocessing.context.BaseContext:
     # Workers start from a small server process that has imported this module once:
     # quick to start, and nothing of the builder's (threads, open connections) is forked.
@@ -207,8 +224,49 @@ def _context() -> multiprocessing.context.BaseContext:
 _worker_sessions: sessionmaker | None = None
 
 
-def _connect(url: str) -> None:
+# A worker checks this often whether its builder is still there.
+WATCH_SECONDS = 0.5
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _die_with(builder: int) -> None:
+    """End this worker when ``builder`` (the process that made the pool) ends.
+
+    The worker's parent is the forkserver (or, spawned, the builder itself); the
+    forkserver exits when the builder does. On Linux the kernel kills the worker when
+    its parent goes (``PR_SET_PDEATHSIG``); everywhere, a watchdog thread exits when
+    the parent changes or the builder is gone, which also covers a parent that died
+    before the kernel was asked.
+    """
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+    def gone() -> bool:
+        if os.getppid() != parent:
+            return True
+        try:
+            os.kill(builder, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:  # it exists, though not ours to signal
+            return False
+        return False
+
+    def watch() -> None:
+        while not gone():
+            time.sleep(WATCH_SECONDS)
+        os._exit(1)
+
+    if gone():
+        os._exit(1)
+    threading.Thread(target=watch, name="builder-watch", daemon=True).start()
+
+
+def _connect(url: str, builder: int) -> None:
     global _worker_sessions
+    _die_with(builder)
     _worker_sessions = sessionmaker(reader_engine(url))
     # A worker lives for one build, whose values are acyclic and freed by reference
     # counting; the cycle collector would re-scan the millions alive at each pass (as

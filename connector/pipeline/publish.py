@@ -6,15 +6,20 @@ import datetime as dt
 import logging
 import os
 import tempfile
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, aliased
 from tenacity import RetryCallState, Retrying, wait_exponential_jitter
 
-from connector.contracts import CheckedSink, StatementPushed
-from connector.pipeline.documents import load_documents, statement_document
+from connector.config.settings import ScheduleSettings
+from connector.config.tenant import TenantConfig
+from connector.contracts import CheckedSink, StatementDocument, StatementPushed
+from connector.pipeline.documents import CHUNK, load_documents, statement_document
 from connector.pipeline.erp import make_sink, tenant_renderer
 from connector.pipeline.runtime import Runtime
 from connector.storage import models as m
@@ -35,8 +40,14 @@ def retry_delay(attempt: int) -> dt.timedelta:
     return dt.timedelta(seconds=_RETRY_WAIT(state))
 
 
-# An entry left "in flight" this long belongs to a process that died mid-push.
-IN_FLIGHT_LEASE = dt.timedelta(minutes=10)
+# The default of ``schedule.lease_seconds``: how long an entry stays "in flight" before
+# it is taken to belong to a pusher that died (the runtime's own setting is used).
+IN_FLIGHT_LEASE = dt.timedelta(seconds=ScheduleSettings().lease_seconds)
+
+
+def in_flight_lease(runtime: Runtime) -> dt.timedelta:
+    """The daemon's ``schedule.lease_seconds``: a pusher's hold on the entries it claimed."""
+    return dt.timedelta(seconds=runtime.settings.schedule.lease_seconds)
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -90,23 +101,129 @@ class PushOutcome:
     message: str
 
 
-def _due_entries(session, tenant: str) -> list[m.OutboxEntry]:  # type: ignore[no-untyped-def]
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """An outbox entry this push holds: ``attempts`` (its count once claimed) is the
+    claim's token, so a pusher whose lease ran out cannot overwrite its successor."""
+
+    entry_id: int
+    statement_id: str
+    attempts: int
+
+
+def _due(now: dt.datetime, lease: dt.timedelta, entry=m.OutboxEntry):  # type: ignore[no-untyped-def]
+    return or_(
+        entry.state == "pending",
+        (entry.state == "failed") & (entry.next_attempt_at <= now),
+        (entry.state == "in_flight") & (entry.updated_at <= now - lease),
+    )
+
+
+def _claim(session: Session, tenant: str, lease: dt.timedelta) -> list[Claim]:
+    """Mark the tenant's due entries in flight for this push alone; returns them by id.
+
+    One conditional UPDATE: PostgreSQL skips rows another pusher is claiming (``SKIP
+    LOCKED``) and re-checks "still due" on any row it had to wait for, so an entry is
+    never handed to two pushers; SQLite's ``BEGIN IMMEDIATE`` serialises the claims.
+    """
     now = utcnow()
-    return list(
-        session.scalars(
-            select(m.OutboxEntry)
-            .where(
-                m.OutboxEntry.tenant_id == tenant,
-                or_(
-                    m.OutboxEntry.state == "pending",
-                    (m.OutboxEntry.state == "failed") & (m.OutboxEntry.next_attempt_at <= now),
-                    (m.OutboxEntry.state == "in_flight")
-                    & (m.OutboxEntry.updated_at <= now - IN_FLIGHT_LEASE),
-                ),
-            )
-            .order_by(m.OutboxEntry.id)
+    other = aliased(m.OutboxEntry)
+    candidates = (
+        select(other.id)
+        .where(other.tenant_id == tenant, _due(now, lease, other))
+        .with_for_update(skip_locked=True)
+    )
+    claimed = session.execute(
+        update(m.OutboxEntry)
+        .where(m.OutboxEntry.id.in_(candidates.scalar_subquery()), _due(now, lease))
+        .values(state="in_flight", attempts=m.OutboxEntry.attempts + 1, updated_at=now)
+        .returning(m.OutboxEntry.id, m.OutboxEntry.statement_id, m.OutboxEntry.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted((Claim(*row) for row in claimed), key=lambda c: c.entry_id)
+
+
+def _held(claims: Sequence[Claim]):  # type: ignore[no-untyped-def]
+    """Rows still in flight under these claims (nobody took them over)."""
+    by_attempts: dict[int, list[int]] = {}
+    for claim in claims:
+        by_attempts.setdefault(claim.attempts, []).append(claim.entry_id)
+    return (m.OutboxEntry.state == "in_flight") & or_(
+        *(
+            (m.OutboxEntry.attempts == attempts) & m.OutboxEntry.id.in_(ids)
+            for attempts, ids in by_attempts.items()
         )
     )
+
+
+@contextmanager
+def _lease_kept(runtime: Runtime, claims: Sequence[Claim]) -> Iterator[None]:
+    """Renew the claims' lease while the sink works: a slow ERP is not a dead pusher."""
+    every = in_flight_lease(runtime).total_seconds() / 3
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(every):
+            try:
+                with runtime.db.transaction() as session:
+                    session.execute(
+                        update(m.OutboxEntry)
+                        .where(_held(claims))
+                        .values(updated_at=utcnow())
+                        .execution_options(synchronize_session=False)
+                    )
+            except Exception:  # the next renewal tries again; the lease is the backstop
+                log.warning("could not renew the outbox lease", exc_info=True)
+
+    keeper = threading.Thread(target=renew, name="outbox-lease", daemon=True)
+    keeper.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        keeper.join()
+
+
+def _documents(
+    session: Session, config: TenantConfig, claims: Sequence[Claim]
+) -> tuple[list[StatementDocument], dict[str, str]]:
+    """The claimed statements' documents, and why any cannot be delivered (by id).
+
+    A statement that is gone, still a Draft, or cannot be made into a document is a
+    problem of its entry alone: the others are delivered all the same.
+    """
+    ids = [c.statement_id for c in claims]
+    found: dict[str, tuple[str, str | None]] = {}
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        query = select(m.Statement.id, m.Statement.status, m.Statement.number)
+        found.update((i, (status, n)) for i, status, n in session.execute(query.where(
+            m.Statement.id.in_(chunk))))  # fmt: skip
+    problems = {}
+    for statement_id in ids:
+        if statement_id not in found:
+            problems[statement_id] = (
+                f"statement {statement_id} is no longer in the database: nothing to deliver"
+            )
+        elif found[statement_id][0] == "Draft":
+            problems[statement_id] = (
+                f"statement {statement_id} is a Draft: only approved statements are delivered"
+            )
+    deliverable = [i for i in ids if i not in problems]
+    try:
+        return load_documents(session, config, deliverable), problems
+    except Exception:  # one statement's fault: find which, and deliver the others
+        log.warning("a claimed statement cannot be made into a document", exc_info=True)
+    documents = []
+    for statement_id in deliverable:
+        try:
+            documents.extend(load_documents(session, config, [statement_id]))
+        except Exception as exc:
+            name = found[statement_id][1] or statement_id
+            problems[statement_id] = (
+                f"statement {name} cannot be delivered: {type(exc).__name__}: {exc}"
+            )
+    return documents, problems
 
 
 def _delivered_before(session, tenant: str) -> bool:  # type: ignore[no-untyped-def]
@@ -120,45 +237,71 @@ def _delivered_before(session, tenant: str) -> bool:  # type: ignore[no-untyped-
     )
 
 
-def _blocked(runtime: Runtime, ids: Sequence[int], gaps: Sequence[str]) -> list[PushOutcome]:
+def _blocked(runtime: Runtime, claims: Sequence[Claim], gaps: Sequence[str]) -> list[PushOutcome]:
     """Hand the entries back untouched: the ERP lacks mappings a person must add first."""
     message = "the ERP is missing mappings; nothing was sent:\n" + "\n".join(gaps)
     outcomes = []
     with runtime.db.transaction() as session:
-        for entry_id in ids:
-            entry = session.get(m.OutboxEntry, entry_id)
-            entry.state, entry.attempts, entry.last_error = "pending", entry.attempts - 1, message
-            number = session.get(m.Statement, entry.statement_id).number
-            outcomes.append(PushOutcome(entry.statement_id, number, "blocked", message))
+        session.execute(
+            update(m.OutboxEntry)
+            .where(_held(claims))
+            .values(state="pending", attempts=m.OutboxEntry.attempts - 1, last_error=message)
+            .execution_options(synchronize_session=False)
+        )
+        for claim in claims:
+            outcomes.append(
+                PushOutcome(claim.statement_id, _number(session, claim), "blocked", message)
+            )
     return outcomes
+
+
+def _number(session: Session, claim: Claim) -> str | None:
+    statement = session.get(m.Statement, claim.statement_id)
+    return None if statement is None else statement.number
+
+
+def _bury(session: Session, claim: Claim, message: str) -> PushOutcome:
+    """Mark an entry that can never be delivered as it is dead (a person looks at it)."""
+    session.execute(
+        update(m.OutboxEntry)
+        .where(m.OutboxEntry.id == claim.entry_id, _held([claim]))
+        .values(state="dead", last_error=message, next_attempt_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    log.error("outbox entry %s is dead: %s", claim.entry_id, message)
+    return PushOutcome(claim.statement_id, _number(session, claim), "dead", message)
 
 
 def push(runtime: Runtime, tenant: str) -> list[PushOutcome]:
     """Deliver the tenant's due outbox entries to its ERP sink in one batch.
 
-    Entries are marked in flight (committed) before the sink is called, so a crash
-    leaves them to be retried after the lease; sinks are idempotent per statement
-    revision, so the retry never creates a second invoice. Before the tenant's first
-    delivery, a sink that can check its ERP's mappings does (``CheckedSink``): any gap
-    and nothing is sent, every gap reported at once.
+    Entries are claimed (marked in flight, committed) before the sink is called, each by
+    one push only however many run at once; a push that dies leaves them to be claimed
+    again once its lease (``schedule.lease_seconds``) has run out, and a live one renews
+    the lease while the sink works. Sinks are idempotent per statement revision, so the
+    retry never creates a second invoice. An entry whose statement is gone or cannot be
+    delivered is marked dead and reported, and the others go on. Before the tenant's
+    first delivery, a sink that can check its ERP's mappings does (``CheckedSink``):
+    any gap and nothing is sent, every gap reported at once.
     """
     config = runtime.tenant(tenant)
     with runtime.db.transaction() as session:
-        entries = _due_entries(session, tenant)
-        for entry in entries:
-            entry.state, entry.attempts = "in_flight", entry.attempts + 1
-        ids = [e.id for e in entries]
-        documents = load_documents(session, config, [e.statement_id for e in entries])
+        claims = _claim(session, tenant, in_flight_lease(runtime))
+        documents, problems = _documents(session, config, claims)
+        buried = [_bury(session, c, problems[c.statement_id])
+                  for c in claims if c.statement_id in problems]  # fmt: skip
+        claims = [c for c in claims if c.statement_id not in problems]
         first_push = not _delivered_before(session, tenant)
-    if not ids:
-        return []
+    if not claims:
+        return buried
     try:
-        sink = make_sink(runtime, tenant)
-        if first_push and isinstance(sink, CheckedSink):
-            gaps = sink.preflight(documents)
-            if gaps:
-                return _blocked(runtime, ids, gaps)
-        results = {r.statement_id: r for r in sink.push(documents)}
+        with _lease_kept(runtime, claims):
+            sink = make_sink(runtime, tenant)
+            if first_push and isinstance(sink, CheckedSink):
+                gaps = sink.preflight(documents)
+                if gaps:
+                    return buried + _blocked(runtime, claims, gaps)
+            results = {r.statement_id: r for r in sink.push(documents)}
     except Exception as exc:  # the sink as a whole failed (or its ERP was unreachable
         # for the check): every entry is failed and retried later, not left in flight
         log.exception("sink %s failed for tenant %s", config.erp.sink, tenant)
@@ -166,23 +309,33 @@ def push(runtime: Runtime, tenant: str) -> list[PushOutcome]:
         error = f"{type(exc).__name__}: {exc}"
     else:
         error = "the sink returned no result for this statement"
-    outcomes = []
+    outcomes = buried
     with runtime.db.transaction() as session:
-        for entry_id in ids:
-            entry = session.get(m.OutboxEntry, entry_id)
-            result = results.get(entry.statement_id)
+        for claim in claims:
+            entry = session.scalars(
+                select(m.OutboxEntry)
+                .where(m.OutboxEntry.id == claim.entry_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            ).one()
+            result = results.get(claim.statement_id)
+            ours = entry.state == "in_flight" and entry.attempts == claim.attempts
             if result is not None and result.ok:
-                entry.state, entry.remote_id, entry.last_error = "delivered", result.remote_id, None
-            else:
+                # Delivered is a fact even if our lease ran out and another push holds
+                # the entry now: its own sink call finds the invoice, not a new one.
+                if entry.state != "delivered":
+                    entry.state, entry.remote_id, entry.last_error = (
+                        "delivered", result.remote_id, None
+                    )  # fmt: skip
+            elif ours:
                 entry.last_error = result.message if result is not None else error
                 permanent = result is not None and result.permanent
                 entry.state = "dead" if permanent or entry.attempts >= MAX_ATTEMPTS else "failed"
                 entry.next_attempt_at = utcnow() + retry_delay(entry.attempts)
-            statement = session.get(m.Statement, entry.statement_id)
             outcomes.append(
                 PushOutcome(
-                    entry.statement_id,
-                    statement.number,
+                    claim.statement_id,
+                    _number(session, claim),
                     entry.state,
                     entry.last_error or (result.message if result else ""),
                 )
