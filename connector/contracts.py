@@ -7,7 +7,9 @@ to it as one of these values.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -551,3 +553,41 @@ class StatementPushed(StatementEvent):
 def sum_decimals(values: Iterable[Decimal]) -> Decimal:
     """Exact sum that stays Decimal for an empty input."""
     return sum(values, Decimal(0))
+
+
+# A spreadsheet program runs a cell starting with one of these as a formula (CSV
+# injection). Text in our CSVs comes partly from third parties (marketplace product
+# names are chosen by their sellers), so text cells get a leading quote (OWASP's advice),
+# which spreadsheets and the ERPs' importers read as "this is text".
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """``value`` as one CSV cell a spreadsheet shows as written, never runs.
+
+    Numbers (``Decimal``, ``int``, ``float``) stay numbers: fixed-point, a negative
+    amount keeps its minus and a zero loses its sign (never ``-0.00``). Text starting
+    with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'``.
+    ``None`` is an empty cell and booleans are ``true``/``false``. Pass amounts as
+    numbers, not as text: ``"-12.50"`` is text and would be quoted.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(abs(value) if value.is_zero() else value, "f")
+    if isinstance(value, int | float):
+        return str(value)
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_bytes(header: Sequence[str], rows: Iterable[Iterable[object]]) -> bytes:
+    """UTF-8 CSV with ``\\n`` line endings and minimal quoting, every cell through
+    :func:`csv_cell`: the same rows always give the same bytes."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow([csv_cell(name) for name in header])
+    writer.writerows([csv_cell(value) for value in row] for row in rows)
+    return buffer.getvalue().encode("utf-8")

@@ -130,14 +130,49 @@ def _account_id_input(value: Any) -> Any:
     return value
 
 
+# Customer ids and provider keys become parts of file names (exported statements, ERP
+# import files): a safe character set keeps every one of them a single, plain name.
+_FILE_NAME_SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+FILE_NAME_SAFE_TEXT = (
+    "letters, digits, '.', '_' and '-', starting with a letter or digit, without '..' "
+    "(no '/', '\\', spaces or other characters: it becomes part of file names)"
+)
+
+
+def _file_name_safe(what: str) -> AfterValidator:
+    """Refuse text that could not be used as it is in a file name (``..``, ``/``, ``\\``)."""
+
+    def check(value: str) -> str:
+        if not _FILE_NAME_SAFE.match(value) or ".." in value:
+            raise PydanticCustomError(
+                "file_name_unsafe",
+                "{what} '{value}' is not allowed: use only {allowed}",
+                {"what": what, "value": value, "allowed": FILE_NAME_SAFE_TEXT},
+            )
+        return value
+
+    return AfterValidator(check)
+
+
 DecimalValue = Annotated[Decimal, BeforeValidator(_decimal_input)]
 IdText = Annotated[str, BeforeValidator(_id_input), _plain_text(ID_LENGTH)]
-CustomerId = Annotated[str, BeforeValidator(_id_input), _plain_text(CUSTOMER_ID_LENGTH)]
+CustomerId = Annotated[
+    str,
+    BeforeValidator(_id_input),
+    _plain_text(CUSTOMER_ID_LENGTH),
+    _file_name_safe("customer id"),
+    Field(description=f"The customer's id: {FILE_NAME_SAFE_TEXT}."),
+]
 PricebookId = Annotated[
     str, BeforeValidator(_id_input), _plain_text(PRICEBOOK_LABEL_LENGTH - len("@2026-01-01"))
 ]
 AccountId = Annotated[str, BeforeValidator(_account_id_input), _plain_text(ACCOUNT_ID_LENGTH)]
-ProviderKey = Annotated[str, _plain_text(PROVIDER_KEY_LENGTH)]
+ProviderKey = Annotated[
+    str,
+    _plain_text(PROVIDER_KEY_LENGTH),
+    _file_name_safe("provider key"),
+    Field(description=f"A provider key: {FILE_NAME_SAFE_TEXT}."),
+]
 #: Printed text on one line (addresses are lists of them).
 Line = Annotated[str, _plain_text()]
 

@@ -3,8 +3,8 @@
 ``log_context(tenant=..., provider=...)`` adds ids to every record logged inside it
 (a context variable, so each thread keeps its own). :class:`RedactingFilter` sits on
 the handler, so it sees every record that is written, whichever logger made it, and
-masks both ``key=value`` pairs whose key says "secret" and any known secret value,
-also inside tracebacks.
+masks secrets with :func:`connector.masking.mask_secrets` (known values and
+secret-looking ones), also inside tracebacks.
 """
 
 from __future__ import annotations
@@ -12,29 +12,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import re
 import sys
 import types
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from pathlib import Path
 from typing import Any
 
-from connector.config.references import is_reference
 from connector.config.settings import DaemonSettings
-from connector.config.tenant import SecretRef, TenantConfig
+from connector.config.tenant import TenantConfig
+from connector.masking import mask_secrets, tenant_secrets, usable_secrets
 
-MASK = "***"
 CONTEXT_KEYS = ("tenant", "provider", "period", "statement", "unit", "replica")
 _NO_IDS: Mapping[str, Any] = types.MappingProxyType({})
 _CONTEXT: ContextVar[Mapping[str, Any]] = ContextVar("connector_log_context", default=_NO_IDS)
-_SECRET_KEY = r"[\w.-]*(?:token|secret|password|passwd|api[_-]?key|authorization|credential)s?"
-# key=value, key: value, "key": "value" (JSON), and URLs with a user:password@.
-_KEY_VALUE = re.compile(
-    rf"""(?ix)(?P<key>["']?{_SECRET_KEY}["']?\s*[:=]\s*)(?P<quote>["']?)(?P<value>[^\s"',;}}]+)"""
-)
-_URL_PASSWORD = re.compile(r"(?P<head>[a-z][\w+.-]*://[^:/@\s]+:)(?P<value>[^@\s]+)(?=@)", re.I)
 
 
 @contextmanager
@@ -56,14 +47,10 @@ class RedactingFilter(logging.Filter):
         self.add_secrets(secrets)
 
     def add_secrets(self, secrets: Iterable[str]) -> None:
-        # Very short values would mask ordinary words; 4+ characters is still a secret.
-        self._secrets |= {s for s in secrets if s and len(s) >= 4}
+        self._secrets |= usable_secrets(secrets)
 
     def redact(self, text: str) -> str:
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            text = text.replace(secret, MASK)
-        text = _URL_PASSWORD.sub(lambda m: m["head"] + MASK, text)
-        return _KEY_VALUE.sub(lambda m: m["key"] + m["quote"] + MASK, text)
+        return mask_secrets(text, self._secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg, record.args = self.redact(record.getMessage()), None
@@ -112,20 +99,6 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
-def _reference_values(value: Any, base_dir: Path) -> Iterator[str]:
-    if is_reference(value):
-        try:
-            yield SecretRef.model_validate(dict(value)).resolve(base_dir)
-        except LookupError:
-            return
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from _reference_values(item, base_dir)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _reference_values(item, base_dir)
-
-
 def known_secrets(
     settings: DaemonSettings, tenants: Iterable[TenantConfig], extra: Iterable[str] = ()
 ) -> list[str]:
@@ -139,9 +112,7 @@ def known_secrets(
     except Exception:  # noqa: BLE001 (a malformed URL is reported elsewhere)
         pass
     for tenant in tenants:
-        for provider in tenant.providers.values():
-            found.extend(_reference_values(provider.settings, tenant.base_dir))
-        found.extend(_reference_values(tenant.erp.settings, tenant.base_dir))
+        found.extend(tenant_secrets(tenant))
     return [s for s in found if s]
 
 

@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 import smtplib
 import ssl
+import traceback
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -23,7 +24,16 @@ from email.utils import formataddr
 from pathlib import Path
 from typing import Any, Protocol
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateSyntaxError,
+    select_autoescape,
+)
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from sqlalchemy import select
 
 from connector.config.tenant import TenantConfig
@@ -107,11 +117,18 @@ class NotifyReport:
     failed: list[str] = field(default_factory=list)  # retried next run
 
 
+class EmailTemplateError(ValueError):
+    """A tenant's email template cannot be rendered; the message names file and line."""
+
+
 def templates(config: TenantConfig, override: str | None = None) -> Environment:
     """The tenant's email templates: its own folder first, then the defaults.
 
     The folder is ``override`` (relative to the tenant file), else ``email/<tenant>``
-    beside the tenant file when it exists.
+    beside the tenant file when it exists. Templates render in Jinja2's immutable
+    sandbox: they read the variables of :func:`_variables` (listed in
+    docs/security.md) and can reach no Python internals, so a tenant's template can
+    run no code; the HTML part is autoescaped.
     """
     folders = []
     default = config.base_dir / "email" / config.tenant
@@ -119,7 +136,7 @@ def templates(config: TenantConfig, override: str | None = None) -> Environment:
     if custom.is_dir():
         folders.append(FileSystemLoader(custom))
     folders.append(FileSystemLoader(DEFAULT_TEMPLATES))
-    return Environment(
+    return ImmutableSandboxedEnvironment(
         loader=ChoiceLoader(folders),
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
         undefined=StrictUndefined,
@@ -153,21 +170,46 @@ def _variables(document: StatementDocument, portal_url: str | None) -> dict[str,
     }
 
 
+def _template_line(exc: BaseException, name: str) -> str:
+    """``file, line N`` of the template an error was raised in (Jinja writes the
+    template's file and line into the traceback), else the template's name."""
+    if isinstance(exc, TemplateSyntaxError):
+        return f"{exc.filename or exc.name or name}, line {exc.lineno}"
+    where = name
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        if frame.f_code.co_filename.endswith(".j2"):
+            where = f"{frame.f_code.co_filename}, line {lineno}"
+    return where
+
+
+def _render(env: Environment, name: str, values: dict[str, Any]) -> str:
+    try:
+        return env.get_template(name).render(values)
+    except TemplateError as exc:
+        raise EmailTemplateError(
+            f"email template {_template_line(exc, name)}: {type(exc).__name__}: {exc}"
+        ) from None
+
+
 def compose(
     env: Environment, document: StatementDocument, sender: str, portal_url: str | None = None
 ) -> EmailMessage:
-    """The "New customer invoice" email for ``document`` (text and HTML alternatives)."""
+    """The "New customer invoice" email for ``document`` (text and HTML alternatives).
+
+    :raises EmailTemplateError: a template is broken or tried what the sandbox refuses
+        (``__globals__``, ``__class__``...), naming its file and line.
+    """
     values = _variables(document, portal_url)
     message = EmailMessage()
-    subject = env.get_template(f"{TEMPLATE}.subject.j2").render(values)
+    subject = _render(env, f"{TEMPLATE}.subject.j2", values)
     message["Subject"] = " ".join(subject.split())
     message["From"] = formataddr((document.reseller.name, sender))
     message["To"] = formataddr((document.customer.name, document.customer.email or ""))
     domain = sender.rpartition("@")[2] or "billing-connector"
     message["Message-ID"] = f"<statement-{document.statement_id}-r{document.revision}@{domain}>"
     message["X-Billing-Statement"] = document.number or document.statement_id
-    message.set_content(env.get_template(f"{TEMPLATE}.txt.j2").render(values))
-    message.add_alternative(env.get_template(f"{TEMPLATE}.html.j2").render(values), subtype="html")
+    message.set_content(_render(env, f"{TEMPLATE}.txt.j2", values))
+    message.add_alternative(_render(env, f"{TEMPLATE}.html.j2", values), subtype="html")
     return message
 
 

@@ -1,15 +1,24 @@
-"""Looking into the ERP outbox, and sending dead entries again once a person fixed them."""
+"""Looking into the ERP outbox, and sending dead entries again once a person fixed them.
+
+An ERP's error message may echo the request it was sent, credentials included, so
+every message is masked (:func:`connector.masking.mask_secrets` with
+:func:`known_secrets`) before it is stored in ``last_error`` and again before it is
+shown.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 
+from connector.masking import mask_secrets, tenant_secrets, token_secrets
 from connector.pipeline.audit import record
 from connector.pipeline.runtime import Runtime
+from connector.pipeline.tokens import TokenKeyError, fernet
 from connector.storage import models as m
 
 STATES = ("pending", "in_flight", "delivered", "failed", "dead")
@@ -33,6 +42,30 @@ class OutboxRow:
     updated_at: dt.datetime
 
 
+def known_secrets(runtime: Runtime, tenant: str) -> list[str]:
+    """Every secret value an ERP message of ``tenant`` could echo: the values behind its
+    secret references, its stored ERP tokens and the daemon's token key."""
+    found = [runtime.settings.token_key or ""]
+    if tenant in runtime.tenants:
+        found.extend(tenant_secrets(runtime.tenants[tenant]))
+    try:
+        cipher = fernet(runtime.settings.token_key)
+    except TokenKeyError:
+        return [s for s in found if s]
+    with runtime.db.transaction() as session:
+        stored = session.scalars(
+            select(m.ErpToken.ciphertext).where(m.ErpToken.tenant_id == tenant)
+        ).all()
+    for ciphertext in stored:
+        try:
+            token = json.loads(cipher.decrypt(ciphertext.encode()))
+        except Exception:  # noqa: BLE001 (unreadable under this key: nothing to mask)
+            continue
+        if isinstance(token, dict):
+            found.extend(token_secrets(token))
+    return [s for s in found if s]
+
+
 def entries(runtime: Runtime, tenant: str, states: Sequence[str] = ()) -> list[OutboxRow]:
     """The tenant's outbox, oldest first; only ``states`` when given."""
     query = (
@@ -44,11 +77,19 @@ def entries(runtime: Runtime, tenant: str, states: Sequence[str] = ()) -> list[O
     if states:
         query = query.where(m.OutboxEntry.state.in_(states))
     with runtime.db.transaction() as session:
-        return [
+        rows = [
             OutboxRow(e.statement_id, number, customer, e.sink, e.state, e.attempts,
                       e.next_attempt_at, e.remote_id, e.last_error, e.updated_at)
             for e, number, customer in session.execute(query)
         ]  # fmt: skip
+    if not any(row.last_error for row in rows):
+        return rows
+    # Masked again on the way out: messages stored before masking existed.
+    secrets = known_secrets(runtime, tenant)
+    return [
+        replace(row, last_error=mask_secrets(row.last_error, secrets)) if row.last_error else row
+        for row in rows
+    ]
 
 
 def retry(runtime: Runtime, tenant: str, refs: Sequence[str], actor: str) -> list[str]:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
-import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -19,9 +17,12 @@ from tenacity import RetryCallState, Retrying, wait_exponential_jitter
 from connector.config.settings import ScheduleSettings
 from connector.config.tenant import TenantConfig
 from connector.contracts import CheckedSink, StatementDocument, StatementPushed
+from connector.masking import mask_secrets
 from connector.pipeline.documents import CHUNK, load_documents, statement_document
 from connector.pipeline.erp import make_sink, tenant_renderer
+from connector.pipeline.outbox import known_secrets
 from connector.pipeline.runtime import Runtime
+from connector.safe_paths import path_under, safe_name, write_private
 from connector.storage import models as m
 from connector.storage.models import utcnow
 
@@ -51,23 +52,17 @@ def in_flight_lease(runtime: Runtime) -> dt.timedelta:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``path`` whole or not at all (temp file in the same folder, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``path`` whole or not at all, readable by its owner only (``0600``, missing
+    folders ``0700``): statements and reports are confidential."""
+    write_private(path, data)
 
 
 def statement_basename(statement: m.Statement) -> str:
+    """The statement's file name without suffix; every part taken from data is encoded
+    (:func:`safe_name`), so none can add a folder or climb out of one."""
     label = statement.number or f"draft-{statement.id[:8]}"
-    return f"{statement.provider}-{statement.period_start:%Y-%m}-{statement.customer_id}-{label}"
+    parts = (statement.provider, f"{statement.period_start:%Y-%m}", statement.customer_id, label)
+    return "-".join(safe_name(part) for part in parts)
 
 
 def export(
@@ -77,7 +72,11 @@ def export(
     formats: Sequence[str],
     out_dir: Path,
 ) -> list[Path]:
-    """Render each statement in each format into ``out_dir``; returns the paths written."""
+    """Render each statement in each format into ``out_dir``; returns the paths written.
+
+    File names are encoded and checked to stay directly in ``out_dir``; the files are
+    ``0600`` and a folder this creates ``0700``.
+    """
     config = runtime.tenant(tenant)
     renderers = runtime.plugins.renderers
     chosen = [(fmt, tenant_renderer(config, renderers.get(fmt))) for fmt in formats]  # fail first
@@ -87,7 +86,8 @@ def export(
             statement = session.get(m.Statement, statement_id)
             document = statement_document(config, statement)
             for fmt, renderer in chosen:
-                path = out_dir / f"{statement_basename(statement)}{renderers.suffix(fmt)}"
+                name = f"{statement_basename(statement)}{renderers.suffix(fmt)}"
+                path = path_under(out_dir, name)  # refuses what would land elsewhere
                 write_atomically(path, renderer.render(document, fmt))
                 written.append(path)
     return written
@@ -239,7 +239,7 @@ def _delivered_before(session, tenant: str) -> bool:  # type: ignore[no-untyped-
 
 def _blocked(runtime: Runtime, claims: Sequence[Claim], gaps: Sequence[str]) -> list[PushOutcome]:
     """Hand the entries back untouched: the ERP lacks mappings a person must add first."""
-    message = "the ERP is missing mappings; nothing was sent:\n" + "\n".join(gaps)
+    message = mask_secrets("the ERP is missing mappings; nothing was sent:\n" + "\n".join(gaps))
     outcomes = []
     with runtime.db.transaction() as session:
         session.execute(
@@ -310,6 +310,8 @@ def push(runtime: Runtime, tenant: str) -> list[PushOutcome]:
     else:
         error = "the sink returned no result for this statement"
     outcomes = buried
+    # An ERP's message may echo the request, credentials included: never stored in clear.
+    secrets = known_secrets(runtime, tenant)
     with runtime.db.transaction() as session:
         for claim in claims:
             entry = session.scalars(
@@ -328,7 +330,9 @@ def push(runtime: Runtime, tenant: str) -> list[PushOutcome]:
                         "delivered", result.remote_id, None
                     )  # fmt: skip
             elif ours:
-                entry.last_error = result.message if result is not None else error
+                entry.last_error = mask_secrets(
+                    result.message if result is not None else error, secrets
+                )
                 permanent = result is not None and result.permanent
                 entry.state = "dead" if permanent or entry.attempts >= MAX_ATTEMPTS else "failed"
                 entry.next_attempt_at = utcnow() + retry_delay(entry.attempts)
@@ -337,7 +341,7 @@ def push(runtime: Runtime, tenant: str) -> list[PushOutcome]:
                     claim.statement_id,
                     _number(session, claim),
                     entry.state,
-                    entry.last_error or (result.message if result else ""),
+                    entry.last_error or mask_secrets(result.message if result else "", secrets),
                 )
             )
     for outcome in outcomes:

@@ -8,13 +8,12 @@ never a sum across currencies.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from connector.contracts import csv_bytes
 from connector.domain.money import total
 from connector.pipeline.publish import write_atomically
 from connector.pipeline.reconcile import CustomerReconciliation, Reconciliation
@@ -154,20 +153,14 @@ def report_rows(rec: Reconciliation) -> list[Row]:
     return rows
 
 
-def _cell(value: object) -> str:
-    if isinstance(value, Decimal):
-        return f"{value:f}"
-    return "" if value is None else str(value)
-
-
 def to_csv(rec: Reconciliation) -> bytes:
-    """The rows of :func:`report_rows` as CSV, amounts at full precision."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for row in report_rows(rec):
-        writer.writerow({k: _cell(row.get(k)) for k in COLUMNS})
-    return buffer.getvalue().encode()
+    """The rows of :func:`report_rows` as CSV, amounts at full precision.
+
+    Cells are made by :func:`connector.contracts.csv_cell`: amounts (Decimals) stay
+    numbers, and text (customer names come from the tenant's files and providers) that
+    a spreadsheet would run as a formula is quoted.
+    """
+    return csv_bytes(COLUMNS, ([row.get(k) for k in COLUMNS] for row in report_rows(rec)))
 
 
 def _money(value: Decimal | None) -> str | None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from decimal import Decimal
 from typing import Any
 
+from connector.contracts import csv_bytes
 from connector.domain.report_rounding import Figures
 from connector.pipeline.report import Report, ReportRow, ReportTotal
 
@@ -109,24 +108,29 @@ def total_dict(report: Report, total: ReportTotal) -> Row:
     return out
 
 
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+NUMERIC_COLUMNS = frozenset(FIGURE_COLUMNS) - {"bill_rounded"} | {
+    "billed_cost", "billed_price_report", "billed_price_bill", "change_cost",
+    "change_price_report", "change_price_bill",
+}  # fmt: skip
+
+
+def _cell(column: str, value: object) -> object:
+    # Money is a decimal string in the row dicts (for JSON); back to a number here so
+    # csv_cell writes it as one, while every text cell is defused against formulas.
+    if column in NUMERIC_COLUMNS and isinstance(value, str):
+        return Decimal(value)
+    return value
 
 
 def to_csv(report: Report) -> bytes:
-    """The rows, then one total row per currency; amounts at full precision."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for row in report.rows:
-        writer.writerow({k: _cell(v) for k, v in row_dict(row).items()})
-    for total in report.totals:
-        writer.writerow({k: _cell(v) for k, v in total_dict(report, total).items()})
-    return buffer.getvalue().encode()
+    """The rows, then one total row per currency; amounts at full precision.
+
+    Cells are made by :func:`connector.contracts.csv_cell`: customer, service and
+    marketplace product names come from third parties, so formula-like text is quoted.
+    """
+    rows = [row_dict(row) for row in report.rows]
+    rows += [total_dict(report, total) for total in report.totals]
+    return csv_bytes(COLUMNS, ([_cell(c, row[c]) for c in COLUMNS] for row in rows))
 
 
 def to_dict(report: Report) -> dict[str, Any]:

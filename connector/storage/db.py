@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+from connector.safe_paths import PRIVATE_FILE, create_private_file
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -121,6 +124,23 @@ def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _create_private_sqlite(database: str) -> None:
+    """Create a new SQLite file ``0600`` (its new folders ``0700``) before SQLite opens it.
+
+    SQLite creates the database with the umask's mode (``0644`` under the usual 022),
+    and its ``-wal``, ``-shm`` and ``-journal`` files copy the database file's mode: made
+    private here, all of them stay readable by the owner alone. An existing database is
+    left as it is (its owner chose its mode); an empty one is new (the daemon's
+    single-instance lock creates it empty to lock it first) and is made private too.
+    """
+    if database.startswith("file:"):  # a URI filename: SQLite's to interpret
+        return
+    if not create_private_file(database):
+        path = Path(database)
+        if path.is_file() and path.stat().st_size == 0:
+            os.chmod(path, PRIVATE_FILE)
+
+
 def _with_driver(url: URL) -> URL:
     return url.set(drivername="postgresql+psycopg") if url.drivername == "postgresql" else url
 
@@ -157,7 +177,7 @@ def create_db_engine(url: str, timeouts: DatabaseTimeouts | None = None) -> Engi
         ) from exc
     parsed = _with_driver(parsed)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        _create_private_sqlite(parsed.database)
     try:
         engine = _engine(parsed, timeouts, pool_pre_ping=True)
     except ModuleNotFoundError as exc:

@@ -20,7 +20,11 @@ LOCK_NAME = ".pushed.lock"
 
 
 def to_csv_bytes(header: Sequence[str], rows: Iterable[Sequence[str]]) -> bytes:
-    """UTF-8 CSV with ``\\n`` line endings: the same rows always give the same bytes."""
+    """UTF-8 CSV with ``\\n`` line endings: the same rows always give the same bytes.
+
+    ``rows`` are cells already made by :func:`connector.contracts.csv_cell` (the
+    templates' rows), written as they are.
+    """
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)

@@ -49,11 +49,6 @@ class InvoiceLine:
         return line.description
 
 
-def plain(amount: Decimal) -> str:
-    """Fixed-point text of an amount, never ``-0.00``."""
-    return format(abs(amount) if amount.is_zero() else amount, "f")
-
-
 def in_minor_unit(amount: Decimal, quantum: Decimal, document: StatementDocument,
                   what: str) -> Decimal:  # fmt: skip
     """``amount`` written in ``quantum`` (PostgreSQL's ``12.300000000000`` -> ``12.30``);

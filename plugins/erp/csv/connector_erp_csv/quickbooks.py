@@ -41,8 +41,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import ClassVar
 
-from connector.contracts import PluginError, StatementDocument
-from connector_erp_csv.lines import invoice_lines, plain
+from connector.contracts import PluginError, StatementDocument, csv_cell
+from connector_erp_csv.lines import invoice_lines
 from connector_erp_csv.settings import InvoiceMapping
 
 QUICKBOOKS_HEADER = (
@@ -69,7 +69,7 @@ MAX_INVOICE_NUMBER = 21
 CENT = Decimal("0.01")
 
 
-def cents(amount: Decimal, document: StatementDocument, what: str) -> str:
+def cents(amount: Decimal, document: StatementDocument, what: str) -> Decimal:
     """``amount`` with exactly two decimals; PluginError if that would change it."""
     rounded = amount.quantize(CENT)
     if rounded != amount:
@@ -77,7 +77,7 @@ def cents(amount: Decimal, document: StatementDocument, what: str) -> str:
             f"statement {document.statement_id} ({document.number}): {what} {amount} has "
             "more than two decimals, which QuickBooks Online's import cannot hold"
         )
-    return plain(rounded)
+    return rounded
 
 
 def check_importable(document: StatementDocument) -> str:
@@ -108,7 +108,8 @@ class QuickBooksTemplate:
 
     def rows(self, document: StatementDocument, mapping: InvoiceMapping) -> list[tuple[str, ...]]:
         """One row per non-tax line; raises PluginError if QuickBooks could not take the
-        statement as it is (see the module's docstring)."""
+        statement as it is (see the module's docstring). Cells are as
+        :func:`connector.contracts.csv_cell` writes them (amounts numbers, text defused)."""
         number = check_importable(document)
         lines = invoice_lines(document, "QuickBooks Online", CENT)
         # QuickBooks repeats the invoice's fields on each of its rows.
@@ -127,12 +128,12 @@ class QuickBooksTemplate:
             row = {
                 **invoice,
                 "ItemDescription": line.description,
-                "ItemQuantity": "1",
+                "ItemQuantity": 1,
                 "ItemRate": amount,
                 "ItemAmount": amount,
                 "ItemTaxCode": mapping.tax_type if line.taxed else mapping.exempt_tax_type,
                 # Shares are allocated in cents, so this cannot refuse once the amounts pass.
                 "ItemTaxAmount": cents(line.tax, document, "tax share"),
             }
-            rows.append(tuple(row.get(column, "") for column in QUICKBOOKS_HEADER))
+            rows.append(tuple(csv_cell(row.get(column)) for column in QUICKBOOKS_HEADER))
         return rows

@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from connector.contracts import StatementDocument, minor_unit
-from connector_erp_csv.lines import in_minor_unit, invoice_lines, plain
+from connector.contracts import StatementDocument, csv_cell, minor_unit
+from connector_erp_csv.lines import in_minor_unit, invoice_lines
 from connector_erp_csv.settings import InvoiceMapping
 
 # Column for column Xero's template, asterisks (its required columns) included.
@@ -72,7 +72,10 @@ class XeroTemplate:
     header: ClassVar[tuple[str, ...]] = XERO_HEADER
 
     def rows(self, document: StatementDocument, mapping: InvoiceMapping) -> list[tuple[str, ...]]:
-        """One row per non-tax line; raises PluginError if Xero's total would differ."""
+        """One row per non-tax line; raises PluginError if Xero's total would differ.
+
+        Cells are as :func:`connector.contracts.csv_cell` writes them: amounts are
+        numbers, text that a spreadsheet would run as a formula is quoted."""
         unit = minor_unit(document.currency)
         lines = invoice_lines(document, "Xero", unit)
         # Xero repeats the invoice's fields on each of its rows. POCity, PORegion,
@@ -85,7 +88,7 @@ class XeroTemplate:
             "Reference": f"{document.provider} {document.period.key}",
             "*InvoiceDate": document.issue_date.strftime(mapping.date_pattern),
             "*DueDate": document.due_date.strftime(mapping.date_pattern),
-            "Total": plain(in_minor_unit(document.total, unit, document, "total")),
+            "Total": in_minor_unit(document.total, unit, document, "total"),
             "InventoryItemCode": mapping.item_code,
             "Currency": document.currency,
         }
@@ -94,11 +97,11 @@ class XeroTemplate:
             row = {
                 **invoice,
                 "*Description": line.description,
-                "*Quantity": "1",
-                "*UnitAmount": plain(line.line.amount),
+                "*Quantity": 1,
+                "*UnitAmount": line.line.amount,
                 "*AccountCode": mapping.account_code,
                 "*TaxType": mapping.tax_type if line.taxed else mapping.exempt_tax_type,
-                "TaxAmount": plain(line.tax),
+                "TaxAmount": line.tax,
             }
-            rows.append(tuple(row.get(column, "") for column in XERO_HEADER))
+            rows.append(tuple(csv_cell(row.get(column)) for column in XERO_HEADER))
         return rows

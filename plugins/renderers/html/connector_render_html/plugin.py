@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -9,13 +10,14 @@ from typing import Any, ClassVar
 from jinja2 import (
     BaseLoader,
     ChoiceLoader,
-    Environment,
     FileSystemLoader,
     PrefixLoader,
     StrictUndefined,
     TemplateError,
     TemplateSyntaxError,
 )
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from connector.contracts import ClassRegistry, PluginError, StatementDocument, hookimpl
 from connector_render_html.view import template_context
@@ -34,6 +36,17 @@ def _loader(template_dir: Path | None) -> BaseLoader:
         loaders.append(FileSystemLoader(template_dir))
     loaders += [PrefixLoader({BUILTIN_PREFIX: builtin}), builtin]
     return ChoiceLoader(loaders)
+
+
+def _template_line(exc: BaseException, fallback: Path) -> str:
+    """``file, line N`` of the template frame an error was raised in (Jinja puts the
+    template's file and line into the traceback), else ``fallback``."""
+    where = None
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        filename = frame.f_code.co_filename
+        if filename.endswith(".j2") or filename.endswith(".html"):
+            where = f"{filename}, line {lineno}"
+    return where or str(fallback)
 
 
 class HtmlRenderer:
@@ -74,7 +87,10 @@ class HtmlRenderer:
         self.template_dir = template_dir
         # Autoescape everything: customer names and product descriptions come from
         # tenant files and third-party billing data, and must never become markup.
-        self._env = Environment(
+        # A tenant's template is configuration, not code: the sandbox refuses
+        # ``__globals__``, ``__class__``, private attributes and methods that change
+        # data, so a template reads the documented variables and can run nothing.
+        self._env = ImmutableSandboxedEnvironment(
             loader=_loader(template_dir),
             autoescape=True,
             undefined=StrictUndefined,
@@ -95,6 +111,12 @@ class HtmlRenderer:
             raise PluginError(
                 f"html template {exc.filename or exc.name}, line {exc.lineno}: {exc.message}"
             ) from exc
+        except SecurityError as exc:
+            where = _template_line(exc, (self.template_dir or BUILTIN_TEMPLATES) / TEMPLATE_NAME)
+            raise PluginError(
+                f"html template {where}: refused by the template sandbox: {exc} (templates "
+                "may use only the documented variables; see the renderer's README)"
+            ) from None
         except TemplateError as exc:
             where = self.template_dir or BUILTIN_TEMPLATES
             raise PluginError(f"html template {where / TEMPLATE_NAME}: {exc}") from exc
