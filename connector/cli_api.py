@@ -141,6 +141,7 @@ def serve(state: State, host: str | None, port: int | None) -> None:
     import uvicorn
 
     from connector.api import create_app
+    from connector.api.guard import HEAD_BYTES
 
     runtime = state.runtime()
     bind = runtime.settings.api
@@ -152,4 +153,5 @@ def serve(state: State, host: str | None, port: int | None) -> None:
     )
     # Uvicorn's access log shows method, path and status; keys travel in headers,
     # which it does not log, and are never accepted in the URL.
-    uvicorn.run(create_app(runtime), host=host, port=port)
+    # HEAD_BYTES: a too-long URL is answered 414 by the app, not cut off by uvicorn.
+    uvicorn.run(create_app(runtime), host=host, port=port, h11_max_incomplete_event_size=HEAD_BYTES)

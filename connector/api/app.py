@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import Mount, Route
 
 from connector.api import billing, review, statements
 from connector.api.errors import install_handlers
+from connector.api.guard import Limits, RequestGuard
 from connector.api.sessions import SessionStore
+from connector.api.throttle import FailureThrottle
 from connector.pipeline.runtime import Runtime
 
 DESCRIPTION = """
@@ -26,15 +30,28 @@ customer's statements that are no longer Drafts, and nothing else.
 **Money** is a decimal string (`"1234.50"`), never a JSON number.
 
 **Errors** are `{"detail": "...", "errors": [...]}`: 401 no valid key, 403 scope too
-narrow, 404 unknown (or not this key's), 409 not allowed in the current status,
-422 invalid input with the reason.
+narrow, 404 unknown (or not this key's: an unknown statement, customer or provider
+answers 404 on every operation), 405 a method the path does not take (`Allow` lists
+those it does), 409 not allowed in the current status, 413 a body over 1 MiB, 414 a
+path and query over 8 KiB, 422 invalid input with the reason, 429 too many failed
+authentications from the client's address or for the key id (`Retry-After` says
+when to try again).
+
+**Limits.** The key is checked before the body is read: without a valid key nothing
+of the body is read. Ids, numbers and names are 1 to 64 characters; every other
+limit is stated on its field.
 
 The review page for people is at `/review`.
 """
 
 
-def create_app(runtime: Runtime) -> FastAPI:
-    """The app for ``runtime``: REST API under ``/v1``, ``/health``, and ``/review``."""
+def create_app(runtime: Runtime, limits: Limits | None = None) -> FastAPI:
+    """The app for ``runtime``: REST API under ``/v1``, ``/health``, and ``/review``.
+
+    :param limits: body and URL sizes and the failed-authentication throttle
+        (:class:`~connector.api.guard.Limits` by default).
+    """
+    limits = limits or Limits()
     # No /docs or /redoc: FastAPI serves them with scripts from a public CDN, which
     # would run on this origin, next to the review page's session. The document is at
     # /openapi.json for any OpenAPI viewer.
@@ -52,15 +69,53 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     app.state.review_sessions = SessionStore()
+    app.state.auth_throttle = FailureThrottle(limits.failures, limits.window)
     install_handlers(app)
     app.add_exception_handler(review.LoginRequired, review.to_login)
-    app.include_router(statements.router)
-    app.include_router(billing.router)
-    app.include_router(billing.public)
-    app.include_router(review.router)
+    routers = (statements.router, billing.router, billing.public, review.router)
+    for router in routers:
+        app.include_router(router)
     app.mount(
         "/review/static",
         StaticFiles(directory=Path(__file__).with_name("static")),
         name="review-static",
     )
+    # Every route with its full path (FastAPI keeps included routers' routes apart),
+    # for the guard to answer a wrong method with the route's own methods.
+    routes = [route for router in routers for route in router.routes]
+    routes += [route for route in app.routes if isinstance(route, Route | Mount)]
+    app.add_middleware(RequestGuard, limits=limits, throttle=app.state.auth_throttle, routes=routes)
+    _document_guard(app, limits)
     return app
+
+
+def _document_guard(app: FastAPI, limits: Limits) -> None:
+    """Add the guard's answers (413, 414, 429) to every operation of the document."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = build()
+        error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+        retry = {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "string"}}}
+        added = {
+            "413": f"The body is over {limits.max_body} bytes (the key is checked first).",
+            "414": f"The path and query are over {limits.max_target} bytes.",
+            "429": f"Over {limits.failures} failed authentications in {limits.window:g} s "
+            "from this address or for this key id.",
+        }
+        for path, operations in schema["paths"].items():
+            for operation in operations.values():
+                answers = operation.setdefault("responses", {})
+                for code, description in added.items():
+                    if code == "413" and "requestBody" not in operation:
+                        continue
+                    if code == "429" and not path.startswith("/v1/"):
+                        continue
+                    answers[code] = {"description": description, "content": error}
+                    if code == "429":
+                        answers[code]["headers"] = retry
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

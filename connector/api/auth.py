@@ -16,12 +16,12 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from starlette.concurrency import run_in_threadpool
 
 from connector.api.errors import Forbidden
+from connector.api.guard import UNAUTHORIZED
 from connector.pipeline.api_keys import Principal, verify_key
 from connector.pipeline.runtime import Runtime
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer bc_<id>_<secret>`")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="The same key.")
-UNAUTHORIZED = "a valid API key is required: send `Authorization: Bearer <key>`"
 
 OPERATOR, READ, CUSTOMER = "operator", "read", "customer"
 
@@ -35,7 +35,14 @@ async def principal(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     header: Annotated[str | None, Depends(_header)],
 ) -> Principal:
-    """The verified key making the request, or 401."""
+    """The verified key making the request, or 401.
+
+    :class:`~connector.api.guard.RequestGuard` has checked it already, before the body
+    was read, and left it in the request's state; verified again only without it.
+    """
+    checked = getattr(request.state, "principal", None)
+    if checked is not None:
+        return checked
     token = bearer.credentials if bearer is not None else header
     found = None
     if token:

@@ -10,9 +10,11 @@ from sqlalchemy import text
 
 from connector.api.auth import any_key, operator, runtime_of, staff
 from connector.api.errors import BadReportRequest, NotFound, responses
+from connector.api.queries import check_customer
 from connector.api.schemas import (
     IDENT,
     PERIOD_PATTERN,
+    RANGE_RULE,
     CloseRequest,
     CreditBalance,
     CreditGrant,
@@ -45,13 +47,6 @@ Staff = Annotated[Principal, Depends(staff)]
 Operator = Annotated[Principal, Depends(operator)]
 
 
-def _customer(config: TenantConfig, customer_id: str):  # type: ignore[no-untyped-def]
-    try:
-        return config.customer(customer_id)
-    except KeyError:
-        raise NotFound(f"tenant {config.tenant!r} has no customer {customer_id!r}") from None
-
-
 def _provider(config: TenantConfig, provider: str) -> str:
     if provider not in config.providers:
         known = ", ".join(sorted(config.providers))
@@ -72,7 +67,7 @@ def list_credits(
 ) -> list[CreditBalance]:
     config = runtime.tenant(who.tenant)
     if customer is not None:
-        _customer(config, customer)
+        check_customer(config, customer)
     with runtime.db.transaction() as session:
         rows = credits.balances(session, who.tenant)
     return [
@@ -104,6 +99,7 @@ def add_credit(
         str | None,
         Header(
             alias="Idempotency-Key",
+            max_length=200,
             description="Send the same key when retrying a grant: it is applied once, and "
             "the retry answers what the first request answered (with `Idempotent-Replayed: "
             "true`). The same key with a different body answers 409.",
@@ -115,7 +111,7 @@ def add_credit(
     currency has, and a currency other than the customer's invoice currency answer 422
     with the reason."""
     config = runtime.tenant(who.tenant)
-    _customer(config, body.customer)
+    check_customer(config, body.customer)
     granted = credits.grant_credit(
         runtime,
         who.tenant,
@@ -220,15 +216,25 @@ def report(
     provider: Annotated[str, Query(**IDENT)],
     range_: Annotated[
         str,
-        Query(alias="range", description="month-to-date, last-month, YYYY-MM or FROM..TO"),
+        Query(
+            alias="range",
+            description="month-to-date, last-month, YYYY-MM or YYYY-MM-DD..YYYY-MM-DD",
+            max_length=64,
+            json_schema_extra=RANGE_RULE,
+        ),
     ] = "month-to-date",
     by: Annotated[Literal["customer", "account", "service", "usage-type"], Query()] = "customer",
-    customer: Annotated[list[str] | None, Query(description="Only these customers.")] = None,
+    customer: Annotated[
+        list[str] | None,
+        Query(description="Only these customer ids (each must be the tenant's, else 404)."),
+    ] = None,
     pricing: Annotated[Literal["period", "latest"], Query()] = "period",
 ) -> dict[str, Any]:
     """The same report as ``connector report``: provisional for open periods."""
     config = runtime.tenant(who.tenant)
     _provider(config, provider)
+    for customer_id in customer or ():
+        check_customer(config, customer_id)
     today = dt.date.today()
     try:
         days = parse_range(range_, today)

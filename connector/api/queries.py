@@ -15,6 +15,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from connector.api.errors import NotFound
+from connector.config.tenant import TenantConfig
 from connector.pipeline.api_keys import Principal
 from connector.pipeline.periods import in_month
 from connector.storage import models as m
@@ -36,6 +37,21 @@ class StatementFilter:
     period: str | None = None
     status: str | None = None
     customer: str | None = None
+
+
+def _shown(ident: str) -> str:
+    """An id as an error message quotes it: never more than the longest valid one."""
+    return repr(ident) if len(ident) <= 64 else repr(ident[:64] + "...")
+
+
+def check_customer(config: TenantConfig, customer_id: str) -> str:
+    """``customer_id`` when the tenant has it, else :class:`NotFound`: the one answer
+    every operation gives for an unknown customer."""
+    try:
+        config.customer(customer_id)
+    except KeyError:
+        raise NotFound(f"tenant {config.tenant!r} has no customer {_shown(customer_id)}") from None
+    return customer_id
 
 
 def find_visible(
@@ -76,7 +92,7 @@ def get_visible(session: Session, principal: Principal, ident: str) -> m.Stateme
         .options(selectinload(m.Statement.lines))
     )
     if found is None:
-        raise NotFound(f"tenant {principal.tenant!r} has no statement {ident!r}")
+        raise NotFound(f"tenant {principal.tenant!r} has no statement {_shown(ident)}")
     return found
 
 

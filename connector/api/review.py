@@ -27,6 +27,7 @@ from connector.api.queries import StatementFilter, find_visible, get_all_visible
 from connector.api.rendering import render_statement
 from connector.api.schemas import CURRENCY_PATTERN, IDENT, PERIOD_PATTERN
 from connector.api.sessions import COOKIE, LOGIN_COOKIE, ReviewSession, SessionStore
+from connector.api.throttle import subjects
 from connector.domain.diff import LineChange, diff_lines
 from connector.domain.money import minor_units
 from connector.pipeline.api_keys import key_is_active, verify_key
@@ -46,6 +47,8 @@ VIEW_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
+# Referrer-Policy and (over HTTPS) Strict-Transport-Security are added to every
+# response, these pages' included, by connector.api.guard.
 HUNDRED = Decimal(100)
 
 
@@ -132,8 +135,18 @@ def login(
         return _page(
             request, "login.html", 403, login_token="", error="The form expired: reload the page."
         )
+    # The guard has refused an address locked out already; here the key id's bucket.
+    throttle = request.app.state.auth_throttle
+    found = subjects(request.client.host if request.client else None, key)
+    wait = throttle.retry_after(found)
+    if wait is not None:
+        response = _page(request, "login.html", 429, login_token="",
+                         error=f"Too many failed logins: try again in {wait} seconds.")  # fmt: skip
+        response.headers["Retry-After"] = str(wait)
+        return response
     principal = verify_key(runtime, key) if key else None
     if principal is None or principal.scope != "operator":
+        throttle.failed(found)
         token = secrets.token_urlsafe(32)
         response = _page(
             request,

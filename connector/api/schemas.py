@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,6 +26,16 @@ PERIOD_PATTERN = r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$"
 CURRENCY_PATTERN = r"^[A-Z]{3}$"
 # Ids, numbers and names in paths and filters; long enough for any we make.
 IDENT = {"min_length": 1, "max_length": 64}
+Ident = Annotated[str, Field(**IDENT)]
+# Rules the pipeline checks itself (so that its message can say what was wrong and what
+# would be valid), stated in the document but not enforced by the schema.
+COMMENT_RULE = {"minLength": 1, "pattern": r"\S"}
+AMOUNT_RULE = {"pattern": r"^[0-9]+(\.[0-9]+)?$"}
+CURRENCY_RULE = {"pattern": r"^[A-Za-z]{3}$"}
+RANGE_RULE = {
+    "pattern": r"^(month-to-date|last-month|[0-9]{4}-[0-9]{2}"
+    r"|[0-9]{4}-[0-9]{2}-[0-9]{2}\.\.[0-9]{4}-[0-9]{2}-[0-9]{2})$"
+}
 MoneyText = str
 
 
@@ -167,10 +177,10 @@ class ApproveRequest(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"ids": ["ACME-01001", "0b4f3a52"]}]}
     )
 
-    ids: list[str] = Field(
+    ids: list[Ident] = Field(
         min_length=1,
         max_length=500,
-        description="Statement ids or numbers; all are approved or none.",
+        description="Statement ids or numbers (1 to 64 characters each); all are approved or none.",
     )
 
 
@@ -215,11 +225,23 @@ class CreditGrantRequest(BaseModel):
     customer: str = Field(**IDENT)
     amount: str = Field(
         max_length=64,
-        description="A plain positive number as text, like 150.00: no commas, no sign.",
+        description="A plain number greater than zero as text, like 150.00: no commas, no "
+        "sign, no more decimals than the currency has.",
         strict=True,
+        json_schema_extra=AMOUNT_RULE,
     )
-    comment: str = Field(max_length=1000, description="Which cloud account and what for.")
-    currency: str | None = Field(None, description="ISO 4217 [invoice currency].", max_length=8)
+    comment: str = Field(
+        max_length=1000,
+        description="Which cloud account and what for; not empty or blank.",
+        json_schema_extra=COMMENT_RULE,
+    )
+    currency: str | None = Field(
+        None,
+        description="ISO 4217 code; must be the customer's invoice currency (the default): "
+        "credits are not converted.",
+        max_length=8,
+        json_schema_extra=CURRENCY_RULE,
+    )
 
 
 class CreditGrant(BaseModel):

@@ -13,7 +13,13 @@ from fastapi.responses import Response as RawResponse
 
 from connector.api.auth import any_key, operator, runtime_of
 from connector.api.errors import responses
-from connector.api.queries import StatementFilter, find_visible, get_all_visible, get_visible
+from connector.api.queries import (
+    StatementFilter,
+    check_customer,
+    find_visible,
+    get_all_visible,
+    get_visible,
+)
 from connector.api.rendering import MEDIA_TYPES, render_statement
 from connector.api.schemas import (
     CURRENCY_PATTERN,
@@ -45,7 +51,7 @@ RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 @router.get(
     "",
     response_model=StatementList,
-    responses=responses(401, 403, 422),
+    responses=responses(401, 403, 404, 422),
     summary="List statements",
 )
 def list_statements(
@@ -59,7 +65,11 @@ def list_statements(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> StatementList:
     """The key's tenant's statements, newest period first. A customer key sees only its
-    customer's statements that are no longer Drafts, whatever the filters say."""
+    customer's statements that are no longer Drafts, whatever the filters say. An
+    unknown customer answers 404, as on every other operation; to a customer key any
+    customer but its own is simply an empty list (a 404 would tell it which exist)."""
+    if customer is not None and who.scope != "customer":
+        check_customer(runtime.tenant(who.tenant), customer)
     wanted = StatementFilter(provider, period, status, customer)
     with runtime.db.transaction() as session:
         found, count = find_visible(session, who, wanted, limit, offset)
@@ -102,7 +112,8 @@ def download(
         Query(
             pattern=CURRENCY_PATTERN,
             description="Show the amounts in this currency at the period's rate from the "
-            "tenant's exchange-rates file (the statement itself is unchanged).",
+            "tenant's exchange-rates file (the statement itself is unchanged). A currency "
+            "other than the statement's needs a rate for the period there, else 422.",
             examples=["EUR"],
         ),
     ] = None,

@@ -54,6 +54,7 @@ class ApiServer:
         import uvicorn
 
         from connector.api.app import create_app
+        from connector.api.guard import HEAD_BYTES
 
         self.host, self.requested_port = host, port
         self.graceful_seconds = graceful_seconds
@@ -67,6 +68,7 @@ class ApiServer:
             lifespan="off",
             timeout_graceful_shutdown=max(1, int(graceful_seconds)),
             server_header=False,
+            h11_max_incomplete_event_size=HEAD_BYTES,
         )
         self._server = uvicorn.Server(config)
         self._socket: socket.socket | None = None
