@@ -22,6 +22,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from connector.safe_paths import private_dir
+
 
 class DaemonAlreadyRunning(RuntimeError):
     """Another daemon holds the database; the message says which and what to do."""
@@ -66,7 +68,7 @@ class SingleDaemonLock:
 
     def acquire(self) -> None:
         """Take the lock or raise :class:`DaemonAlreadyRunning` naming the holder's pid."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -91,7 +93,7 @@ class SingleDaemonLock:
             return None
         # A new database is created empty here (SQLite takes an empty file as an empty
         # database), so that it is locked before it can be linked anywhere.
-        fd = os.open(self.database, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.database, os.O_RDWR | os.O_CREAT, 0o600)  # as storage.db makes it
         if _ofd_lock(fd, fcntl.F_WRLCK):
             return fd
         # Closing this descriptor would drop SQLite's own (POSIX) locks on the file in

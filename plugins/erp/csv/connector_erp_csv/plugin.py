@@ -63,7 +63,8 @@ class CsvSink:
         Safe to call again with the same documents: those already in the ledger are
         reported with the file they went to and not written again.
         """
-        self.directory.mkdir(parents=True, exist_ok=True)
+        # Import files hold every customer's billing: the folder is its owner's only.
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         with directory_lock(self.directory):
             # Under the lock no write is in progress: any temporary file is a crashed one's.
             remove_temporaries(self.directory)
