@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from connector.contracts import StatementDocument
 
@@ -47,6 +48,18 @@ class CsvSinkSettings(BaseModel):
     tax_type: str = "Tax on Sales"
     exempt_tax_type: str = "Tax Exempt"
     date_format: Literal["yyyy-mm-dd", "dd/mm/yyyy", "mm/dd/yyyy"] = "yyyy-mm-dd"
+
+    @field_validator("output_dir")
+    @classmethod
+    def _inside_when_relative(cls, value: str) -> str:
+        # A relative folder is the tenant's place in the connector's output folder:
+        # '..' would write the import files (every customer's billing) elsewhere.
+        if not PurePath(value).is_absolute() and ".." in PurePath(value).parts:
+            raise ValueError(
+                f"{value!r} climbs out of the connector's output folder: give a folder "
+                "inside it (like erp) or an absolute path"
+            )
+        return value
 
 
 @dataclass(frozen=True, slots=True)
