@@ -25,7 +25,7 @@ from connector.cli_support import (
     tenant_option,
 )
 from connector.domain.diff import diff_lines
-from connector.domain.money import tidy
+from connector.domain.money import exact_text, tidy
 from connector.pipeline.periods import in_month, resolve_period
 from connector.storage import models as m
 
@@ -48,7 +48,8 @@ def _summary(s: m.Statement) -> dict:
         "kind": s.kind,
         "part": s.part,
         "billing_currency": s.billing_currency,
-        "exchange_rate": None if s.exchange_rate is None else str(s.exchange_rate),
+        # As the rates file gave it (PostgreSQL pads it to 12 places).
+        "exchange_rate": None if s.exchange_rate is None else f"{s.exchange_rate.normalize():f}",
     }
 
 
@@ -173,7 +174,7 @@ def generate(
                 "generated": [_summary(s) for s in report.generated],
                 "skipped": [{"customer": c, "reason": r} for c, r in report.skipped],
                 "failed": [{"customer": c, "reason": r} for c, r in report.failed],
-                "unassigned": {a: str(v) for a, v in report.unassigned.items()},
+                "unassigned": {a: exact_text(v) for a, v in report.unassigned.items()},
                 "changes": {
                     c: [{"line": x.description, "before": x.before, "after": x.after}
                         for x in found]
@@ -282,11 +283,16 @@ def show(state: State, tenant: str, statement: str, as_json: bool) -> None:
                 "position": line.position,
                 "kind": line.kind,
                 "description": line.description,
-                "amount": str(line.amount),
+                # In the minor unit on both engines (PostgreSQL gives 12 places).
+                "amount": format(tidy(line.amount, found.currency), "f"),
             }
             for line in found.lines
         ]
         summary = _summary(found)
+    try:
+        name = runtime.tenant(tenant).customer(summary["customer"]).name
+    except KeyError:  # a customer since removed from the tenant file
+        name = "customer no longer in the tenant file"
     if as_json:
         print_json({**summary, "lines": lines})
         return
@@ -295,7 +301,7 @@ def show(state: State, tenant: str, statement: str, as_json: bool) -> None:
         "kind",
         "description",
         "amount",
-        title=f"{summary['number'] or 'Draft'} · customer {summary['customer']} · "
+        title=f"{summary['number'] or 'Draft'} · {name} (customer {summary['customer']}) · "
         f"{summary['provider']} {summary['period']} · {summary['status']}",
     )
     for line in lines:

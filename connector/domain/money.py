@@ -69,3 +69,12 @@ def tidy(amount: Decimal, currency: str) -> Decimal:
     """
     cents = amount.quantize(quantum(currency))
     return cents if cents == amount else amount.normalize()
+
+
+def exact_text(amount: Decimal) -> str:
+    """``amount`` in full, at least to the cent: 18.00, 7.1234567891; the same text on
+    every database, whatever scale it stores money at (PostgreSQL: 12 places)."""
+    amount = amount.normalize()
+    if amount.as_tuple().exponent > -2:
+        amount = amount.quantize(Decimal("0.01"))
+    return f"{amount:f}"

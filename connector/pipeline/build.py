@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from connector.config.errors import ConfigError
 from connector.config.tenant import Customer, GenerationOptions, TenantConfig
 from connector.contracts import BillingPeriod, StatementGenerated
+from connector.domain.money import exact_text
 from connector.domain.periods import due_date
 from connector.domain.pricing import PricebookVersion, PriceRule, version_in_force
 from connector.domain.statement import StatementOptions
@@ -237,15 +238,6 @@ def _reported(
         raise BuildError(str(exc)) from None
 
 
-def _exact(amount: Decimal) -> str:
-    """``amount`` in full, at least to the cent: 18.00, 7.1234567891 (the same on every
-    database, whatever scale it stores money at)."""
-    amount = amount.normalize()
-    if amount.as_tuple().exponent > -2:
-        amount = amount.quantize(Decimal("0.01"))
-    return f"{amount:f}"
-
-
 def _generate(
     runtime: Runtime,
     config: TenantConfig,
@@ -306,7 +298,7 @@ def _generate(
         )
         if report.unassigned and config.unassigned_spend == "block":
             accounts = ", ".join(
-                f"{account} (billed {_exact(cost)})"
+                f"{account} (billed {exact_text(cost)})"
                 for account, cost in sorted(report.unassigned.items())
             )
             raise BuildError(
