@@ -28,7 +28,7 @@ from pydantic_settings import (
 from connector.config.errors import ConfigError, ConfigIssue
 from connector.config.loader import describe_error
 from connector.config.yamlfile import YamlDocument, dotted, read_yaml
-from connector.storage.db import DatabaseTimeouts
+from connector.storage.timeouts import DatabaseTimeouts
 
 ENV_PREFIX = "CONNECTOR_"
 ENV_NESTED_DELIMITER = "__"
