@@ -50,7 +50,7 @@ def _amount(row: dict, key: str, currency_key: str) -> str:
     value = row.get(key)
     if value is None or (key == "drift" and not value):
         return ""  # only statements built from older data have drift
-    return f"{money(value)} {row.get(currency_key) or ''}".rstrip()
+    return f"{money(value, row.get(currency_key))} {row.get(currency_key) or ''}".rstrip()
 
 
 def _statement(row: dict) -> str:

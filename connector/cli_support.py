@@ -9,24 +9,46 @@ from collections.abc import Callable
 from decimal import Decimal
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 
-from connector.config.errors import ConfigError
-from connector.config.settings import load_settings
-from connector.contracts import PluginError, SourceDataError
-from connector.pipeline.approve import ApprovalError
-from connector.pipeline.build import BuildError
-from connector.pipeline.runtime import Runtime, TenantNotFoundError, open_runtime
-from connector.pipeline.tokens import TokenKeyError
-from connector.storage.db import DatabaseError
+from connector.domain.money import exact_text, tidy
+
+# The pipeline, the storage and the settings (SQLAlchemy, pydantic ...) are imported
+# when a command runs, not when `connector --help` starts.
+if TYPE_CHECKING:
+    from connector.pipeline.runtime import Runtime
 
 EXIT_CONFIG, EXIT_DATABASE, EXIT_DATA, EXIT_BILLING, EXIT_PLUGIN = 1, 3, 4, 5, 6
 
-console = Console()
-err_console = Console(stderr=True)
+# Wide enough that no table or line is ever cut off a terminal.
+UNWRAPPED_WIDTH = 100_000
+
+
+class OutputConsole(Console):
+    """A rich console that never wraps when its output is not a terminal.
+
+    Piped to a file, a pager or a CI log, rich would wrap at 80 columns (or at the
+    width of whatever terminal stdin is), cutting numbers in two (``11,636.`` /
+    ``40``); like git and psql, lines are then as long as they need to be.
+    """
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        size = Console.size.fget(self)  # type: ignore[attr-defined]
+        if self.is_terminal or self._width is not None:
+            return size
+        return ConsoleDimensions(UNWRAPPED_WIDTH, size.height)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)  # type: ignore[attr-defined]
+
+
+console = OutputConsole()
+err_console = OutputConsole(stderr=True)
 
 
 def cli_actor() -> str:
@@ -49,6 +71,14 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from connector.config.errors import ConfigError
+        from connector.contracts import PluginError, SourceDataError
+        from connector.pipeline.approve import ApprovalError
+        from connector.pipeline.build import BuildError
+        from connector.pipeline.runtime import TenantNotFoundError
+        from connector.pipeline.tokens import TokenKeyError
+        from connector.storage.db import DatabaseError
+
         try:
             return func(*args, **kwargs)
         except ConfigError as exc:
@@ -70,8 +100,15 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class State:
-    def __init__(self, config_path: Path | None) -> None:
+    """What the ``connector`` group hands its commands.
+
+    :param migrate: whether opening the runtime migrates the database; the group
+        passes False for commands that must find it migrated already.
+    """
+
+    def __init__(self, config_path: Path | None, migrate: bool = True) -> None:
         self.config_path = config_path
+        self.migrate = migrate
         self._runtime: Runtime | None = None
 
     def runtime(self) -> Runtime:
@@ -80,8 +117,12 @@ class State:
         A command names its tenant; another tenant's broken file must not stop it, so
         that file is only named in a warning (asking for its own tenant is the error).
         """
+        from connector.config.settings import load_settings
+        from connector.pipeline.runtime import open_runtime
+
         if self._runtime is None:
-            self._runtime = open_runtime(load_settings(self.config_path))
+            settings = load_settings(self.config_path)
+            self._runtime = open_runtime(settings, migrate=self.migrate)
             for path, skipped in sorted(self._runtime.skipped.items()):
                 err_console.print("[yellow]warning[/]:", end=" ")
                 err_console.print(
@@ -102,11 +143,16 @@ class State:
 pass_state = click.make_pass_decorator(State)
 
 
-def money(value: Decimal) -> str:
-    """Statement amounts as stored; full-precision sums shown to 4 places for reading."""
+def money(value: Decimal, currency: str | None = None) -> str:
+    """An amount for a table: in the currency's minor unit when that loses nothing (to
+    the cent when no currency is given), full-precision sums to 4 places for reading.
+
+    The same text on both engines: PostgreSQL's padding (0.270000000000) never shows.
+    """
+    value = tidy(value, currency) if currency else Decimal(exact_text(value))
     if value.as_tuple().exponent < -4:
         value = value.quantize(Decimal("0.0001"))
-    return f"{value:,}"
+    return f"{value:,f}"
 
 
 def print_json(data: Any) -> None:

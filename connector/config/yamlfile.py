@@ -12,6 +12,12 @@ nothing in it may crash or exhaust the reader: an unquoted date that names no da
 deeper than :data:`MAX_DEPTH` or aliases expanding to more than :data:`MAX_ALIAS_NODES`
 values (a "billion laughs" of a few hundred bytes) stop the composer at the offending
 line, before anything is built from the nodes.
+
+Every file goes through libyaml first (PyYAML's C parser, several times faster: the
+CLI reads every tenant file on each command): its events are measured against the
+same limits in one flat loop, and only a file within them is composed. Anything else,
+a syntax error, a limit or a missing libyaml, is read again by the pure-Python loader,
+whose messages name the line, so the problems reported are the same either way.
 """
 
 from __future__ import annotations
@@ -148,12 +154,96 @@ class _Loader(yaml.SafeLoader):
     def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
         """A date or time as SafeLoader builds it; a day that does not exist stays text."""
         try:
-            return super().construct_yaml_timestamp(node)
+            return yaml.constructor.SafeConstructor.construct_yaml_timestamp(self, node)
         except (ValueError, OverflowError) as exc:
             return InvalidDate(str(node.value), str(exc))
 
 
 _Loader.add_constructor(_TIMESTAMP_TAG, _Loader.construct_yaml_timestamp)
+
+_CSafeLoader = getattr(yaml, "CSafeLoader", None)  # None when built without libyaml
+
+
+if _CSafeLoader is not None:
+
+    class _FastLoader(_CSafeLoader):  # type: ignore[misc, valid-type]
+        """libyaml's safe loader, constructing dates as :class:`_Loader` does."""
+
+        construct_yaml_timestamp = _Loader.construct_yaml_timestamp
+
+    _FastLoader.add_constructor(_TIMESTAMP_TAG, _FastLoader.construct_yaml_timestamp)
+
+
+def _within_limits(text: str) -> bool:
+    """Whether ``text``'s events stay within :data:`MAX_DEPTH` and
+    :data:`MAX_ALIAS_NODES`, measured as :class:`_Loader` measures them while composing
+    but in a flat loop over libyaml's events, so nothing recursive runs on a file
+    beyond the limits. False also for an alias it cannot measure (undefined, or inside
+    its own block): the pure-Python loader then says what is wrong.
+    """
+    loader = _FastLoader(text)
+    try:
+        # Open collections: [values they expand to, height of their tallest child].
+        stack: list[list[int]] = [[0, 0]]  # the document's own frame
+        anchors: list[str | None] = [None]
+        measured: dict[str, tuple[int, int] | None] = {}
+        alias_nodes = 0
+        while loader.check_event():
+            event = loader.get_event()
+            depth = len(stack) - 1
+            if isinstance(event, yaml.CollectionStartEvent):
+                if depth >= MAX_DEPTH:
+                    return False
+                stack.append([1, 0])
+                anchors.append(event.anchor)
+                if event.anchor is not None:
+                    measured[event.anchor] = None  # open: an alias to it is a loop
+                continue
+            if isinstance(event, yaml.CollectionEndEvent):
+                size, tallest = stack.pop()
+                height, anchor = 1 + tallest, anchors.pop()
+                if anchor is not None:
+                    measured[anchor] = (size, height)
+            elif isinstance(event, yaml.ScalarEvent):
+                if depth >= MAX_DEPTH:
+                    return False
+                size, height = 1, 1
+                if event.anchor is not None:
+                    measured[event.anchor] = (size, height)
+            elif isinstance(event, yaml.AliasEvent):
+                found = measured.get(event.anchor)
+                if found is None:
+                    return False
+                size, height = found
+                alias_nodes += size
+                if depth + height > MAX_DEPTH or alias_nodes > MAX_ALIAS_NODES:
+                    return False
+            else:  # stream and document start and end
+                continue
+            stack[-1][0] += size
+            stack[-1][1] = max(stack[-1][1], height)
+        return True
+    finally:
+        loader.dispose()
+
+
+def _parse_fast(text: str, file: str) -> tuple[YamlDocument | None, list[ConfigIssue]] | None:
+    """:func:`parse_yaml` by libyaml, or None to read ``text`` the slow way."""
+    if _CSafeLoader is None:
+        return None
+    try:
+        if not _within_limits(text):
+            return None
+        loader = _FastLoader(text)
+        try:
+            root = loader.get_single_node()
+            issues = _duplicate_keys(file, root) if root is not None else []
+            data = loader.construct_document(root) if root is not None else None
+        finally:
+            loader.dispose()
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError):
+        return None  # the pure-Python loader names the line and the problem
+    return YamlDocument(file, data, root), issues
 
 
 def dotted(loc: Loc) -> str:
@@ -282,6 +372,9 @@ def parse_yaml(text: str, file: str) -> tuple[YamlDocument | None, list[ConfigIs
     Duplicate keys are problems but do not stop parsing, so the rest of the file is
     still checked.
     """
+    fast = _parse_fast(text, file)
+    if fast is not None:
+        return fast
     loader = _Loader(text)
     try:
         root = loader.get_single_node()

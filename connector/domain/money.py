@@ -78,3 +78,19 @@ def exact_text(amount: Decimal) -> str:
     if amount.as_tuple().exponent > -2:
         amount = amount.quantize(Decimal("0.01"))
     return f"{amount:f}"
+
+
+def money_text(amount: Decimal | None, currency: str | None) -> str | None:
+    """``amount`` as fixed-point text for files and ``--json``: in the currency's minor
+    unit when that loses nothing (0.27, 0.00), else in full (0.2712345). PostgreSQL's
+    padding (0.270000000000, 0E-12) never shows, so both engines print the same bytes.
+    Strings, so no JSON reader turns an exact amount into a float. ``None`` stays None.
+    """
+    if amount is None:
+        return None
+    return f"{tidy(amount, currency) if currency else amount.normalize():f}"
+
+
+def quantity_text(value: Decimal | None) -> str | None:
+    """A quantity or rate as given, without a database's padding: 1.5, 100."""
+    return None if value is None else f"{value.normalize():f}"

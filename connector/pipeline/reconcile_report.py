@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from connector.contracts import csv_bytes
-from connector.domain.money import total
+from connector.domain.money import money_text, quantity_text, tidy, total
 from connector.pipeline.publish import write_atomically
 from connector.pipeline.reconcile import CustomerReconciliation, Reconciliation
 
@@ -86,7 +86,7 @@ def _customer_row(c: CustomerReconciliation) -> Row:
         "row": "customer",
         "id": c.customer_id,
         "name": c.name,
-        "statement": (s.number or f"draft {s.id[:8]}") if s else "",
+        "statement": (s.number or f"draft {s.id}") if s else "",
         "status": s.status if s else "not generated",
         "cost_currency": c.cost_currency,
         "currency": c.currency,
@@ -116,7 +116,8 @@ def _party_rows(rec: Reconciliation) -> list[Row]:
             "name": "no customer",
             "cost_currency": rec.currency,
             "billed_cost": a.billable_cost,
-            "note": f"billed {a.billed_cost:f} in all categories; map the account to a customer",
+            "note": f"billed {money_text(a.billed_cost, rec.currency)} in all categories; "
+            "map the account to a customer",
         }
         for a in rec.unassigned
     ]
@@ -147,10 +148,22 @@ def report_rows(rec: Reconciliation) -> list[Row]:
             "name": f"billed to the reseller ({rec.currency})",
             "cost_currency": rec.currency,
             "billed_cost": rec.provider_total,
-            "note": f"difference {rec.difference:f}; {verdict}",
+            "note": f"difference {money_text(rec.difference, rec.currency)}; {verdict}",
         }
     )
-    return rows
+    return [_tidied(row) for row in rows]
+
+
+def _tidied(row: Row) -> Row:
+    """Amounts in their column's minor unit where that loses nothing, else in full, so a
+    sum reads the same from SQLite and from PostgreSQL's NUMERIC(38, 12)."""
+    out = dict(row)
+    for columns, currency in ((COST_COLUMNS, row.get("cost_currency")),
+                              (PRICE_COLUMNS, row.get("currency"))):  # fmt: skip
+        for column in columns:
+            if out.get(column) is not None and currency:
+                out[column] = tidy(out[column], currency)
+    return out
 
 
 def to_csv(rec: Reconciliation) -> bytes:
@@ -163,25 +176,20 @@ def to_csv(rec: Reconciliation) -> bytes:
     return csv_bytes(COLUMNS, ([row.get(k) for k in COLUMNS] for row in report_rows(rec)))
 
 
-def _money(value: Decimal | None) -> str | None:
-    # Strings, so no JSON reader turns exact amounts into floats; fixed-point, so an
-    # exact zero summed from NUMERIC(38, 12) values reads 0.000000000000, not 0E-12.
-    return None if value is None else f"{value:f}"
-
-
 def to_dict(rec: Reconciliation) -> dict[str, Any]:
     """Everything in the reconciliation, money as exact decimal strings."""
     customers = []
     for c in rec.customers:
         s = c.statement
+        cost, price = c.cost_currency, c.currency
         customers.append(
             {
                 "customer": c.customer_id,
                 "name": c.name,
                 "cost_currency": c.cost_currency,
-                "cost": _money(c.cost),
-                "marketplace_cost": _money(c.marketplace_cost),
-                "billable_cost": _money(c.billable_cost),
+                "cost": money_text(c.cost, cost),
+                "marketplace_cost": money_text(c.marketplace_cost, cost),
+                "billable_cost": money_text(c.billable_cost, cost),
                 "statement": None
                 if s is None
                 else {
@@ -190,21 +198,21 @@ def to_dict(rec: Reconciliation) -> dict[str, Any]:
                     "status": s.status,
                     "revision": s.revision,
                     "currency": s.currency,
-                    "subtotal": _money(s.subtotal),
-                    "tax": _money(s.tax),
-                    "total": _money(s.total),
+                    "subtotal": money_text(s.subtotal, s.currency),
+                    "tax": money_text(s.tax, s.currency),
+                    "total": money_text(s.total, s.currency),
                     "batch_ids": list(s.batch_ids),
                 },
                 "currency": c.currency,
-                "exchange_rate": _money(c.exchange_rate),
-                "price": _money(c.price),
-                "price_by_kind": {k: _money(v) for k, v in c.price_by_kind.items()},
-                "margin": _money(c.margin),
-                "marketplace_margin": _money(c.marketplace_margin),
-                "rounding": _money(c.rounding),
-                "rounding_difference": _money(c.rounding_difference),
+                "exchange_rate": quantity_text(c.exchange_rate),
+                "price": money_text(c.price, price),
+                "price_by_kind": {k: money_text(v, price) for k, v in c.price_by_kind.items()},
+                "margin": money_text(c.margin, price),
+                "marketplace_margin": money_text(c.marketplace_margin, price),
+                "rounding": money_text(c.rounding, price),
+                "rounding_difference": money_text(c.rounding_difference, price),
                 "stale": c.stale,
-                "drift": _money(c.drift),
+                "drift": money_text(c.drift, cost),
                 "problems": list(c.problems),
             }
         )
@@ -215,39 +223,42 @@ def to_dict(rec: Reconciliation) -> dict[str, Any]:
         "currency": rec.currency,
         "batch_ids": list(rec.batch_ids),
         "provider_billed": {
-            "total": _money(rec.provider_total),
-            "ingested_total": _money(rec.ingested_total),
-            "by_category": {k: _money(v) for k, v in rec.by_category.items()},
+            "total": money_text(rec.provider_total, rec.currency),
+            "ingested_total": money_text(rec.ingested_total, rec.currency),
+            "by_category": {k: money_text(v, rec.currency) for k, v in rec.by_category.items()},
         },
         "customers": customers,
         "unassigned": [
             {
                 "account": a.account_id,
-                "billable_cost": _money(a.billable_cost),
-                "billed_cost": _money(a.billed_cost),
+                "billable_cost": money_text(a.billable_cost, rec.currency),
+                "billed_cost": money_text(a.billed_cost, rec.currency),
             }
             for a in rec.unassigned
         ],
         "totals": [
             {
                 "currency": row["cost_currency"] or row["currency"],
-                **{column: _money(row[column]) for column in (*COST_COLUMNS, *PRICE_COLUMNS)},
+                **{
+                    column: money_text(row[column], row["cost_currency"]) for column in COST_COLUMNS
+                },
+                **{column: money_text(row[column], row["currency"]) for column in PRICE_COLUMNS},
             }
             for row in _totals(_party_rows(rec))
         ],
         "rounding": {
             currency: {
-                "adjustment_lines": _money(amount),
-                "difference": _money(rec.rounding_difference[currency]),
+                "adjustment_lines": money_text(amount, currency),
+                "difference": money_text(rec.rounding_difference[currency], currency),
             }
             for currency, amount in rec.rounding.items()
         },
         "tie_out": {
-            "provider_total": _money(rec.provider_total),
-            "customers_billable_cost": _money(rec.customers_cost),
-            "unassigned_billable_cost": _money(rec.unassigned_cost),
-            "non_billable": {k: _money(v) for k, v in rec.non_billable.items()},
-            "difference": _money(rec.difference),
+            "provider_total": money_text(rec.provider_total, rec.currency),
+            "customers_billable_cost": money_text(rec.customers_cost, rec.currency),
+            "unassigned_billable_cost": money_text(rec.unassigned_cost, rec.currency),
+            "non_billable": {k: money_text(v, rec.currency) for k, v in rec.non_billable.items()},
+            "difference": money_text(rec.difference, rec.currency),
             "ties_out": rec.ties_out,
         },
         "problems": list(rec.problems),

@@ -1,4 +1,5 @@
-"""A billing report as flat rows, CSV and JSON: money as exact decimal strings."""
+"""A billing report as flat rows, CSV and JSON: money as exact decimal strings, the same
+bytes from SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from connector.contracts import csv_bytes
+from connector.domain.money import money_text, quantity_text
 from connector.domain.report_rounding import Figures
 from connector.pipeline.report import Report, ReportRow, ReportTotal
 
@@ -28,16 +30,15 @@ COLUMNS = KEY_COLUMNS + FIGURE_COLUMNS + BILLED_COLUMNS
 Row = dict[str, Any]
 
 
-def _money(value: Decimal | None) -> str | None:
-    # Fixed-point strings: no JSON reader turns them into floats, and an exact zero from
-    # NUMERIC(38, 12) reads 0.000000000000 rather than 0E-12.
-    return None if value is None else f"{value:f}"
+def figures(f: Figures, currency: str) -> Row:
+    """Both views of one row (or total), money as strings in ``currency``'s minor unit
+    where that loses nothing (see :func:`connector.domain.money.money_text`)."""
 
+    def _money(value: Decimal | None) -> str | None:
+        return money_text(value, currency)
 
-def figures(f: Figures) -> Row:
-    """Both views of one row (or total), money as strings."""
     return {
-        "quantity": _money(f.quantity),
+        "quantity": quantity_text(f.quantity),
         "cost": _money(f.cost),
         "cost_report": _money(f.cost_report),
         "price": _money(f.price),
@@ -51,9 +52,13 @@ def figures(f: Figures) -> Row:
     }
 
 
-def _billed(billed: Figures | None, change: Figures | None) -> Row:
+def _billed(billed: Figures | None, change: Figures | None, currency: str) -> Row:
     if billed is None or change is None:
         return {}
+
+    def _money(value: Decimal | None) -> str | None:
+        return money_text(value, currency)
+
     return {
         "billed_cost": _money(billed.cost),
         "billed_price_report": _money(billed.price_report),
@@ -81,17 +86,17 @@ def row_dict(row: ReportRow) -> Row:
         line_item_type=row.line_item_type,
         currency=row.currency,
         pricebook_version=row.pricebook_version,
-        **figures(row.now),
+        **figures(row.now, row.currency),
     )
     if row.statements:
         out.update(
-            statement="; ".join(s.number or f"draft {s.id[:8]}" for s in row.statements),
+            statement="; ".join(s.number or f"draft {s.id}" for s in row.statements),
             statement_status="; ".join(s.status for s in row.statements),
             billed_pricebook_version="; ".join(
                 sorted({s.pricebook_version or "" for s in row.statements})
             ),
         )
-    out.update(_billed(row.billed, row.change))
+    out.update(_billed(row.billed, row.change, row.currency))
     return out
 
 
@@ -102,9 +107,9 @@ def total_dict(report: Report, total: ReportTotal) -> Row:
         level="total",
         status="provisional" if report.provisional else "closed",
         currency=total.currency,
-        **figures(total.now),
+        **figures(total.now, total.currency),
     )
-    out.update(_billed(total.billed, total.change))
+    out.update(_billed(total.billed, total.change, total.currency))
     return out
 
 
@@ -163,18 +168,20 @@ def to_dict(report: Report) -> dict[str, Any]:
         "totals": [
             {
                 "currency": t.currency,
-                "report_view": _money(t.now.price_report),
-                "bill_view": _money(t.now.price_bill),
-                "difference": _money(t.now.view_difference),
-                "now": figures(t.now),
-                "billed": None if t.billed is None else figures(t.billed),
-                "now_of_billed": None if t.now_billed is None else figures(t.now_billed),
-                "change": None if t.change is None else figures(t.change),
+                "report_view": money_text(t.now.price_report, t.currency),
+                "bill_view": money_text(t.now.price_bill, t.currency),
+                "difference": money_text(t.now.view_difference, t.currency),
+                "now": figures(t.now, t.currency),
+                "billed": None if t.billed is None else figures(t.billed, t.currency),
+                "now_of_billed": None
+                if t.now_billed is None
+                else figures(t.now_billed, t.currency),
+                "change": None if t.change is None else figures(t.change, t.currency),
             }
             for t in report.totals
         ],
         "unassigned": [
-            {"period": p, "currency": c, "account": a, "cost": _money(v)}
+            {"period": p, "currency": c, "account": a, "cost": money_text(v, c)}
             for (p, c, a), v in sorted(report.unassigned.items())
         ],
         "problems": list(report.problems),
