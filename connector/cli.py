@@ -1,9 +1,13 @@
 """The ``connector`` command.
 
-Exit codes: 0 done; 1 configuration error; 2 usage error; 3 database unreachable;
-4 provider data rejected; 5 billing error (period open, missing pricebook, illegal
-status change); 6 plugin or ERP delivery error; 7 another daemon already runs on
-this SQLite database.
+Exit codes: 0 done; 1 configuration error; 2 usage error; 3 database unreachable, or
+its schema not this version's (run ``connector db upgrade``); 4 provider data
+rejected; 5 billing error (period open, missing pricebook, illegal status change); 6
+plugin or ERP delivery error; 7 another daemon already runs on this SQLite database.
+
+Start-up stays light: the subcommands of other modules are imported only when
+invoked (:class:`LazyGroup`), and this module imports the pipeline, the storage and
+the plugins inside the commands that use them.
 """
 
 from __future__ import annotations
@@ -15,13 +19,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from connector.cli_api import api_keys, serve
-from connector.cli_credits import credits
-from connector.cli_daemon import run
-from connector.cli_erp import erp, outbox
-from connector.cli_reconcile import reconcile
-from connector.cli_report import report
-from connector.cli_statements import statements
+from connector.cli_lazy import LazyCommand, LazyGroup
 from connector.cli_support import (
     EXIT_PLUGIN,
     State,
@@ -35,16 +33,65 @@ from connector.cli_support import (
     provider_option,
     tenant_option,
 )
-from connector.config.errors import ConfigError
-from connector.config.loader import load_tenants, tenant_json_schema
-from connector.config.settings import load_settings
-from connector.domain.periods import parse_period
-from connector.pipeline.periods import resolve_period
-from connector.plugins import load_plugins
-from connector.storage.db import Database
+
+# Subcommands kept in modules of their own, imported when invoked; their short help is
+# what `connector --help` lists (tests/core/test_startup.py holds it to the real one).
+LAZY_COMMANDS = {
+    "api-keys": LazyCommand(
+        "connector.cli_api:api_keys",
+        "Billing API keys: one tenant each, scope read, operator or customer.",
+    ),
+    "audit": LazyCommand(
+        "connector.cli_audit:audit",
+        "Who changed what, when: approvals, deletions, status changes, voids, credits, "
+        "period closes and key changes, by API key, review page, command line or daemon.",
+    ),
+    "credits": LazyCommand(
+        "connector.cli_credits:credits", "Customer credits: grant them, list balances."
+    ),
+    "erp": LazyCommand(
+        "connector.cli_erp:erp", "The tenant's accounting system: connect it, check its mappings."
+    ),
+    "outbox": LazyCommand(
+        "connector.cli_erp:outbox",
+        "Deliveries to the ERP: what is pending, delivered, failing or dead.",
+    ),
+    "reconcile": LazyCommand(
+        "connector.cli_reconcile:reconcile",
+        "Compare what the provider billed you with what your statements charge customers.",
+    ),
+    "report": LazyCommand(
+        "connector.cli_report:report",
+        "Billing report from the stored charges: cost, price and margin per customer, cloud "
+        "account, service category or usage type, in the report view (lines rounded, then "
+        "added up) and the bill view (full precision, rounded per statement line), with "
+        "statements' values as billed beside the data as it stands now.",
+    ),
+    "run": LazyCommand(
+        "connector.cli_daemon:run",
+        "Run the daemon: refresh, close, build, approve, push, notify, sync, per tenant.",
+    ),
+    "serve": LazyCommand(
+        "connector.cli_api:serve",
+        "Run the billing API and the review page (/review) until stopped.",
+    ),
+    "statements": LazyCommand(
+        "connector.cli_statements:statements",
+        "Billing statements: generate drafts, review, approve, export.",
+    ),
+}
+
+# The commands that bring the database schema up to date as they open it: the
+# long-running ones and the demo (and `db upgrade`, whose job it is). Every other
+# command finds the schema behind and says to run `connector db upgrade`, changing
+# nothing: an operator upgrades when they choose, not as a side effect of a listing.
+MIGRATING_COMMANDS = frozenset({"run", "serve", "demo"})
+
+DISTRIBUTION = "billing-connector"
 
 
-@click.group()
+@click.group(cls=LazyGroup, lazy_commands=LAZY_COMMANDS)
+@click.version_option(package_name=DISTRIBUTION, prog_name="connector")
 @click.option(
     "--config",
     "config_path",
@@ -52,7 +99,12 @@ from connector.storage.db import Database
     envvar="CONNECTOR_CONFIG",
     help="Daemon settings file [config/connector.yaml].",
 )
-@click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Log what is done (INFO) to stderr, in the settings' log_format.",
+)
 @click.pass_context
 def main(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
     """Billing Connector: provider billing data to customer statements and your ERP."""
@@ -60,7 +112,14 @@ def main(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
         level=logging.INFO if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    ctx.obj = State(config_path)
+    if verbose:  # in the settings' log_format (JSON by default), as `run` and `serve` log
+        from connector.daemon.logs import configure_verbose_logging
+
+        configure_verbose_logging(config_path)
+    # Alembic's own INFO lines ("Context impl SQLiteImpl.") only when asked for; left
+    # unset, connector.storage.db keeps them out of every log.
+    logging.getLogger("alembic").setLevel(logging.INFO if verbose else logging.NOTSET)
+    ctx.obj = State(config_path, migrate=ctx.invoked_subcommand in MIGRATING_COMMANDS)
     ctx.call_on_close(ctx.obj.close)
 
 
@@ -72,6 +131,8 @@ def main(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
 @handle_errors
 def plugins(as_json: bool) -> None:
     """List every plugin found through entry points, with its hooks and any load error."""
+    from connector.plugins import load_plugins
+
     host = load_plugins()
     records = host.pm.records
     if as_json:
@@ -110,7 +171,10 @@ def plugins(as_json: bool) -> None:
 @handle_errors
 def check_config(state: State) -> None:
     """Validate the daemon settings and every tenant file; report all problems at once."""
+    from connector.config.loader import load_tenants
+    from connector.config.settings import load_settings
     from connector.pipeline.runtime import plugin_settings_model
+    from connector.plugins import load_plugins
 
     settings = load_settings(state.config_path)
     tenants = load_tenants(Path(settings.tenants_dir), plugin_settings_model(load_plugins()))
@@ -125,9 +189,11 @@ def check_config(state: State) -> None:
 def _check_closed_periods(settings, tenants) -> None:  # type: ignore[no-untyped-def]
     """Pricebook versions edited in place after they priced approved statements.
 
-    Needs the database; a SQLite file not made yet has nothing to check, and an
-    unreachable database is said, not taken for a bad tenant file.
+    Needs the database, as it is (checking migrates nothing); a SQLite file not made
+    yet has nothing to check, and an unreachable database or one whose schema is not
+    this version's is said, not taken for a bad tenant file.
     """
+    from connector.config.errors import ConfigError
     from connector.pipeline.period_config import edited_version_issues
     from connector.storage.db import Database, DatabaseError
 
@@ -135,7 +201,7 @@ def _check_closed_periods(settings, tenants) -> None:  # type: ignore[no-untyped
     if url.startswith("sqlite") and not Path(url.split("///", 1)[-1].split("?")[0]).exists():
         return
     try:
-        db = Database(url, timeouts=settings.database_timeouts.timeouts())
+        db = Database.at_latest(url, timeouts=settings.database_timeouts.timeouts())
     except DatabaseError as exc:
         err_console.print(f"[yellow]warning[/]: closed periods not checked: {exc}")
         return
@@ -156,6 +222,8 @@ def config() -> None:
 @config.command("schema")
 def config_schema() -> None:
     """Print the JSON Schema of tenant files (for editors)."""
+    from connector.config.loader import tenant_json_schema
+
     print_json(tenant_json_schema())
 
 
@@ -168,10 +236,35 @@ def db() -> None:
 @pass_state
 @handle_errors
 def db_upgrade(state: State) -> None:
-    """Apply database migrations (also done on every start)."""
-    settings = load_settings(state.config_path)
-    Database(settings.database_url, timeouts=settings.database_timeouts.timeouts()).dispose()
-    console.print("database is at the latest schema")
+    """Create the tables, or apply the migrations this version adds.
+
+    `run`, `serve` and `demo` also do it as they start; every other command refuses a
+    database whose schema is behind, changing nothing.
+    """
+    from connector.cli_db import upgrade
+
+    upgrade(state.config_path)
+
+
+@db.command("current")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_state
+@handle_errors
+def db_current(state: State, as_json: bool) -> None:
+    """Print the schema revision the database is at and whether it is the latest."""
+    from connector.cli_db import current
+
+    current(state.config_path, as_json)
+
+
+@db.command("history")
+@pass_state
+@handle_errors
+def db_history(state: State) -> None:
+    """List this version's migrations, oldest first, marking the database's revision."""
+    from connector.cli_db import history
+
+    history(state.config_path)
 
 
 # --------------------------------------------------------------------------- pipeline
@@ -181,19 +274,64 @@ def db_upgrade(state: State) -> None:
 @tenant_option
 @provider_option
 @period_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_state
 @handle_errors
-def ingest(state: State, tenant: str, provider: str, period: str | None) -> None:
-    """Read the provider's billing data into stored charges (unchanged data is skipped)."""
-    from connector.pipeline.ingest import ingest as run_ingest
+def ingest(state: State, tenant: str, provider: str, period: str | None, as_json: bool) -> None:
+    """Read the provider's billing data into stored charges (unchanged data is skipped).
 
-    results = run_ingest(
-        state.runtime(), tenant, provider, parse_period(period) if period else None
-    )
-    table = Table("period", "status", "charges", "source")
-    for r in results:
-        table.add_row(r.period, r.status, str(r.rows), r.source)
-    console.print(table)
+    Says per period whether its data is new, unchanged or replaced, and whether the
+    period is final and why: the provider marked the data final (its invoice is
+    issued), `connector close` was signalled, or the business days after the period's
+    end have passed; else the day it closes. Progress goes to stderr: a bar on a
+    terminal, else a log line every few seconds.
+
+    Exit code 4 when the provider data is refused, nothing ingested: a file cut off, a
+    bad value, or an export with no data rows (only its header: "no data rows in
+    FILE"; usually a half-downloaded or wrong file). Finding no data at all is a
+    warning, exit code 0.
+    """
+    from connector.domain.periods import parse_period
+    from connector.pipeline.ingest import ingest as run_ingest
+    from connector.progress import progress_for
+
+    runtime = state.runtime()
+    with progress_for(err_console) as progress:
+        results = run_ingest(
+            runtime, tenant, provider, parse_period(period) if period else None, progress
+        )
+    if as_json:
+        print_json([_ingested(r) for r in results])
+    for r in results if not as_json else ():
+        state_text = "final" if r.finality.final else "not final"
+        console.print(
+            f"{r.provider} {r.period}: {r.status}, {r.charges:,} charges from {r.source}\n"
+            f"  {state_text}: {r.finality.why}",
+            markup=False, highlight=False, soft_wrap=True,
+        )  # fmt: skip
+    if not results:
+        where = f" for {period}" if period else ""
+        err_console.print(
+            f"warning: no {provider} billing data found{where} for tenant {tenant}: nothing "
+            f"was ingested (check where providers.{provider} points in the tenant file)",
+            markup=False, highlight=False, soft_wrap=True,
+        )  # fmt: skip
+
+
+def _ingested(result) -> dict:  # type: ignore[no-untyped-def]
+    finality = result.finality
+    return {
+        "provider": result.provider,
+        "period": result.period,
+        "status": result.status,
+        "charges": result.charges,
+        "stored": result.rows,
+        "source": result.source,
+        "final": finality.final,
+        "signal": finality.signal,
+        "why": finality.why,
+        "closes_on": finality.closes_on.isoformat(),
+    }
 
 
 @main.command()
@@ -203,14 +341,30 @@ def ingest(state: State, tenant: str, provider: str, period: str | None) -> None
 @pass_state
 @handle_errors
 def close(state: State, tenant: str, provider: str, period: str) -> None:
-    """Signal that a period is final (the distributor's closure email)."""
-    from connector.pipeline.close import signal_close
+    """Signal that a period is final (the distributor's closure email).
+
+    Says by which signal the period is closed: this one, or the one that closed it
+    before (then nothing changes).
+    """
+    import datetime as dt
+
+    from connector.pipeline.close import closed_reason, signal_close
+    from connector.pipeline.finality import finality
+    from connector.pipeline.periods import resolve_period
 
     runtime = state.runtime()
-    reason = signal_close(
-        runtime, tenant, provider, resolve_period(runtime, tenant, provider, period)
-    )
-    console.print(f"{provider} {period} is closed for {tenant} ({reason})")
+    billing_period = resolve_period(runtime, tenant, provider, period)
+    with runtime.db.transaction() as session:
+        before = closed_reason(session, tenant, provider, billing_period)
+    reason = signal_close(runtime, tenant, provider, billing_period)
+    with runtime.db.transaction() as session:
+        closed = finality(session, runtime.tenant(tenant), provider, billing_period, False,
+                          dt.date.today())  # fmt: skip
+    already = "; it already was, nothing changed" if before is not None else ""
+    console.print(
+        f"{provider} {period} is closed for {tenant} ({reason}): {closed.why}{already}",
+        markup=False, highlight=False, soft_wrap=True,
+    )  # fmt: skip
 
 
 @main.command("push")
@@ -220,8 +374,11 @@ def close(state: State, tenant: str, provider: str, period: str) -> None:
 def push_command(state: State, tenant: str) -> None:
     """Deliver approved statements waiting in the outbox to the tenant's ERP sink."""
     from connector.pipeline.publish import push
+    from connector.progress import progress_for
 
-    outcomes = push(state.runtime(), tenant)
+    runtime = state.runtime()
+    with progress_for(err_console) as progress:
+        outcomes = push(runtime, tenant, progress)
     for o in outcomes:
         console.print(f"{o.number}: {o.state} {o.message}")
     if any(o.state != "delivered" for o in outcomes):
@@ -264,24 +421,15 @@ def demo(output: Path) -> None:
         )
     console.print(table)
     console.print(f"period closed by: {result.close_reason}")
-    for account, cost in sorted(result.unassigned.items()):
-        console.print(
-            f"[yellow]unassigned spend[/]: account {account} billed {money(cost)} "
-            "(map it to a customer under customers[].accounts)"
-        )
+    from connector.cli_unassigned import print_unassigned
+
+    print_unassigned(
+        console,
+        result.unassigned,
+        fix="map each account to a customer under customers[].accounts in the tenant file",
+    )
     for outcome in result.pushed:
         console.print(f"ERP push {outcome.number}: {outcome.state}")
     console.print("files written:")
     for path in result.files:
         console.print(f"  {path}", highlight=False)
-
-
-main.add_command(statements)
-main.add_command(credits)
-main.add_command(reconcile)
-main.add_command(report)
-main.add_command(erp)
-main.add_command(run)
-main.add_command(api_keys)
-main.add_command(serve)
-main.add_command(outbox)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 from rich.table import Table
 
 from connector.cli_support import (
     State,
+    cli_actor,
     console,
     handle_errors,
     pass_state,
@@ -14,6 +17,9 @@ from connector.cli_support import (
     tenant_option,
 )
 from connector.pipeline.api_keys import SCOPES, ApiKeyError
+
+if TYPE_CHECKING:
+    from connector.pipeline.runtime import Runtime
 
 
 def _when(value) -> str:  # type: ignore[no-untyped-def]
@@ -51,7 +57,7 @@ def create(
     from connector.pipeline.api_keys import create_key
 
     try:
-        new = create_key(state.runtime(), tenant, scope, customer, label)
+        new = create_key(state.runtime(), tenant, scope, customer, label, cli_actor())
     except ApiKeyError as exc:
         raise click.UsageError(str(exc)) from None
     if as_json:
@@ -127,7 +133,7 @@ def revoke(state: State, tenant: str, key_id: str) -> None:
     """Revoke a key by its id (the part after ``bc_``); it stops working at once."""
     from connector.pipeline.api_keys import revoke_key
 
-    key = revoke_key(state.runtime(), tenant, key_id)
+    key = revoke_key(state.runtime(), tenant, key_id, cli_actor())
     console.print(f"API key {key.id} of tenant {tenant} is revoked", highlight=False)
 
 
@@ -143,7 +149,7 @@ def serve(state: State, host: str | None, port: int | None) -> None:
     from connector.api import create_app
     from connector.api.guard import HEAD_BYTES
 
-    runtime = state.runtime()
+    runtime = _serve_logging(state)
     bind = runtime.settings.api
     host, port = host or bind.host, port or bind.port
     console.print(
@@ -151,7 +157,31 @@ def serve(state: State, host: str | None, port: int | None) -> None:
         "review page at /review)",
         highlight=False,
     )
-    # Uvicorn's access log shows method, path and status; keys travel in headers,
-    # which it does not log, and are never accepted in the URL.
+    # The app logs one access line per request (connector.api.access_log: key id, never
+    # the key); uvicorn's own would double it. log_config=None: uvicorn's records go
+    # through the handler set up above (JSON or text, masked), not handlers of its own.
     # HEAD_BYTES: a too-long URL is answered 414 by the app, not cut off by uvicorn.
-    uvicorn.run(create_app(runtime), host=host, port=port, h11_max_incomplete_event_size=HEAD_BYTES)
+    uvicorn.run(
+        create_app(runtime),
+        host=host,
+        port=port,
+        h11_max_incomplete_event_size=HEAD_BYTES,
+        log_config=None,
+        access_log=False,
+    )
+
+
+def _serve_logging(state: State) -> Runtime:
+    """Log as ``connector run`` does (the settings' ``log_level`` and ``log_format``,
+    secrets masked), from before the runtime opens, so its migrations are logged alike;
+    returns the runtime, whose tenants' secrets are then masked too."""
+    from connector.config.settings import load_settings
+    from connector.daemon.logs import configure_logging, known_secrets
+
+    settings = load_settings(state.config_path)
+    redactor = configure_logging(
+        settings.log_level, settings.log_format, secrets=known_secrets(settings, [])
+    )
+    runtime = state.runtime()
+    redactor.add_secrets(known_secrets(runtime.settings, runtime.tenants.values()))
+    return runtime

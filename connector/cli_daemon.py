@@ -10,18 +10,14 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy.exc import DBAPIError
 
 from connector.cli_support import EXIT_CONFIG, EXIT_DATABASE, State, fail
-from connector.config.errors import ConfigError
-from connector.config.settings import load_settings
-from connector.daemon.logs import configure_logging, known_secrets
-from connector.daemon.loop import Daemon
-from connector.daemon.options import DaemonOptions
-from connector.daemon.singleton import DaemonAlreadyRunning
-from connector.storage.db import DatabaseError
+
+if TYPE_CHECKING:  # the daemon's modules are imported when it runs, not by --help
+    from connector.daemon.options import DaemonOptions
 
 EXIT_ALREADY_RUNNING = 7
 # An error nobody foresaw (sysexits' EX_SOFTWARE): not 1, which the systemd unit reads
@@ -57,6 +53,16 @@ def _config_path() -> Path | None:
 )
 def run(once: bool, metrics_port: int | None, config_path: Path | None) -> None:
     """Run the daemon: refresh, close, build, approve, push, notify, sync, per tenant."""
+    from sqlalchemy.exc import DBAPIError
+
+    from connector.config.errors import ConfigError
+    from connector.config.settings import load_settings
+    from connector.daemon.logs import configure_logging, known_secrets
+    from connector.daemon.loop import Daemon
+    from connector.daemon.options import DaemonOptions
+    from connector.daemon.singleton import DaemonAlreadyRunning
+    from connector.storage.db import DatabaseError
+
     try:
         settings = load_settings(_config_path())
     except ConfigError as exc:

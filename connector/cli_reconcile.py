@@ -20,7 +20,6 @@ from connector.cli_support import (
     provider_option,
     tenant_option,
 )
-from connector.pipeline.periods import resolve_period
 
 # Money columns of the report rows shown in the table, with the row's column naming
 # their currency (the provider's for costs, the statement's for prices); notes are
@@ -102,6 +101,7 @@ def reconcile(
     currency, and a margin across currencies uses the statement's recorded rate.
     Exits 5 when it does not tie out.
     """
+    from connector.pipeline.periods import resolve_period
     from connector.pipeline.reconcile import reconcile as run_reconcile
     from connector.pipeline.reconcile_report import report_rows, to_dict, write_reports
 

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from connector.cli_support import (
@@ -29,24 +27,6 @@ from connector.domain.report_rounding import LEVELS
 clock: Callable[[], dt.date] = dt.date.today
 
 FORMATS = ("table", "csv", "json")
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Callable[[str, int], None] | None]:
-    """A callback showing groups read so far on stderr, or None when not wanted."""
-    if not enabled:
-        yield None
-        return
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=err_console, transient=True) as bar:
-        tasks: dict[str, int] = {}
-
-        def update(stage: str, done: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=None)
-            bar.update(tasks[stage], description=f"{stage}: {done:,} usage-type groups read")
-
-        yield update
 
 
 def _label(row) -> str:  # type: ignore[no-untyped-def]
@@ -168,7 +148,8 @@ def _print_table(report, out: Console) -> None:  # type: ignore[no-untyped-def]
 @click.option(
     "--progress/--no-progress",
     default=None,
-    help="Show progress on stderr [when stderr is a terminal].",
+    help="Progress on stderr: --progress a bar, --no-progress none [a bar on a terminal, "
+    "else a log line every few seconds].",
 )
 @pass_state
 @handle_errors
@@ -194,14 +175,14 @@ def report(
     from connector.pipeline.report import build_report
     from connector.pipeline.report_output import to_csv, to_json
     from connector.pipeline.report_range import parse_range
+    from connector.progress import progress_for
 
     today = as_of.date() if as_of else clock()
     days = parse_range(range_, today)
     runtime = state.runtime()
-    show = err_console.is_terminal if progress is None else progress
-    with _progress(show) as update:
+    with progress_for(err_console, progress) as counts:
         result = build_report(runtime, tenant, provider, days, by, customers or None, today,
-                              pricing, update)  # fmt: skip
+                              pricing, counts)  # fmt: skip
     if fmt == "csv":
         data = to_csv(result)
     elif fmt == "json":

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.table import Table
-from sqlalchemy import select
 
 from connector.cli_support import (
     EXIT_BILLING,
+    EXIT_PLUGIN,
     State,
     cli_actor,
     console,
@@ -24,10 +26,14 @@ from connector.cli_support import (
     provider_option,
     tenant_option,
 )
+from connector.cli_unassigned import print_unassigned, unassigned_json
 from connector.domain.diff import diff_lines
-from connector.domain.money import exact_text, tidy
-from connector.pipeline.periods import in_month, resolve_period
-from connector.storage import models as m
+from connector.domain.money import tidy
+
+# SQLAlchemy, the models and the pipeline are imported by the commands that use them:
+# `connector statements --help` needs none of them.
+if TYPE_CHECKING:
+    from connector.storage import models as m
 
 
 def _summary(s: m.Statement) -> dict:
@@ -53,23 +59,38 @@ def _summary(s: m.Statement) -> dict:
     }
 
 
-def _table(statements: list[m.Statement]) -> Table:
+def _table(statements: Sequence[m.Statement], shown_ids: dict[str, str]) -> Table:
+    """``shown_ids``: each statement's id as :func:`_short_ids` cuts it."""
     table = Table("id", "number", "customer", "provider", "period", "status", "total")
     for s in statements:
         table.add_row(
-            s.id[:8],
+            shown_ids[s.id],
             s.number or "-",
             s.customer_id,
             s.provider,
             f"{s.period_start:%Y-%m}",
             s.status,
-            f"{money(s.total)} {s.currency}",
+            f"{money(s.total, s.currency)} {s.currency}",
         )
     return table
 
 
+def _short_ids(runtime, tenant: str, statements: Sequence[m.Statement]) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The statements' ids as shown: git-style, the shortest start (at least 8
+    characters) that no other statement of the tenant shares, which every command that
+    takes an id accepts."""
+    from connector.pipeline.approve import short_ids
+
+    with runtime.db.transaction() as session:
+        return short_ids(session, tenant, [s.id for s in statements])
+
+
 def _draft_lines(runtime, tenant: str, provider: str, start) -> dict[str, list]:  # type: ignore[no-untyped-def]
     """Each customer's Draft lines for the period, to show what a regeneration changed."""
+    from sqlalchemy import select
+
+    from connector.storage import models as m
+
     query = (
         select(m.Statement.customer_id, m.Statement.currency, m.StatementLine.description,
                m.StatementLine.amount)
@@ -98,7 +119,11 @@ def _setting(value: object) -> str:
 
 @click.group()
 def statements() -> None:
-    """Billing statements: generate drafts, review, approve, export."""
+    """Billing statements: generate drafts, review, approve, export.
+
+    A statement is named by its invoice number or its id: the id as listed, in full,
+    or any start of it (at least 4 characters) that no other statement shares.
+    """
 
 
 @statements.command()
@@ -125,6 +150,12 @@ def statements() -> None:
     help="Reprice a closed period with today's tenant file instead of the configuration "
     "recorded when it closed; prints what changed and records it in the audit trail.",
 )
+@click.option(
+    "--all-unassigned",
+    "all_unassigned",
+    is_flag=True,
+    help="List every account no customer claims, not only the 5 largest per currency.",
+)
 @click.option("--json", "as_json", is_flag=True)
 @pass_state
 @handle_errors
@@ -140,6 +171,7 @@ def generate(
     credits_for_marketplace: bool,
     purchases: bool,
     reprice: bool,
+    all_unassigned: bool,
     as_json: bool,
 ) -> None:
     """Build Draft statements for a closed period (replacing earlier Drafts).
@@ -148,6 +180,7 @@ def generate(
     of the tenant file apply from the next period on, unless --reprice-with-current-config.
     """
     from connector.pipeline.build import generate as run_generate
+    from connector.pipeline.periods import resolve_period
 
     overrides = {
         k: v
@@ -162,10 +195,14 @@ def generate(
     runtime = state.runtime()
     billing_period = resolve_period(runtime, tenant, provider, period)
     before = _draft_lines(runtime, tenant, provider, billing_period.start)
-    report = run_generate(
-        runtime, tenant, provider, billing_period, customers or None, overrides,
-        kind="purchase" if purchases else "usage", reprice=reprice, actor=cli_actor(),
-    )  # fmt: skip
+    from connector.progress import progress_for
+
+    with progress_for(err_console) as progress:
+        report = run_generate(
+            runtime, tenant, provider, billing_period, customers or None, overrides,
+            kind="purchase" if purchases else "usage", reprice=reprice, actor=cli_actor(),
+            progress=progress,
+        )  # fmt: skip
     after = _draft_lines(runtime, tenant, provider, billing_period.start)
     changes = {c: diff_lines(before[c], after.get(c, [])) for c in before}
     if as_json:
@@ -174,7 +211,7 @@ def generate(
                 "generated": [_summary(s) for s in report.generated],
                 "skipped": [{"customer": c, "reason": r} for c, r in report.skipped],
                 "failed": [{"customer": c, "reason": r} for c, r in report.failed],
-                "unassigned": {a: exact_text(v) for a, v in report.unassigned.items()},
+                "unassigned": unassigned_json(report.unassigned),
                 "changes": {
                     c: [{"line": x.description, "before": x.before, "after": x.after}
                         for x in found]
@@ -196,7 +233,7 @@ def generate(
             f"  {change.setting}: {_setting(change.before)} -> {_setting(change.after)}",
             markup=False, highlight=False,
         )  # fmt: skip
-    console.print(_table(report.generated))
+    console.print(_table(report.generated, _short_ids(runtime, tenant, report.generated)))
     for customer, found in sorted(changes.items()):
         if not found:
             console.print(f"customer {customer}: regenerated, no change")
@@ -210,12 +247,15 @@ def generate(
     for customer, reason in report.failed:
         err_console.print(f"[bold red]not built[/]: customer {customer}: ", end="")
         err_console.print(reason, markup=False, highlight=False, soft_wrap=True)
-    for account, cost in sorted(report.unassigned.items()):
-        console.print(
-            f"[yellow]unassigned spend[/]: account {account} billed {money(cost)} (map it to "
-            f"a customer under customers[].accounts.{provider}, or set unassigned_spend: "
-            "block to stop builds until it is)"
-        )
+    print_unassigned(
+        console,
+        report.unassigned,
+        show_all=all_unassigned,
+        more=f"--all-unassigned lists every account, as do the files `connector reconcile "
+        f"--tenant {tenant} --provider {provider} --period {period}` writes",
+        fix=f"map each account to a customer under customers[].accounts.{provider} in the "
+        "tenant file, or set unassigned_spend: block to stop builds until they are",
+    )
     _exit_if_failed(report.failed)
 
 
@@ -242,6 +282,11 @@ def list_statements(
     as_json: bool,
 ) -> None:
     """List statements, newest period first."""
+    from sqlalchemy import select
+
+    from connector.pipeline.periods import in_month
+    from connector.storage import models as m
+
     runtime = state.runtime()
     runtime.tenant(tenant)
     query = select(m.Statement).where(m.Statement.tenant_id == tenant)
@@ -262,7 +307,21 @@ def list_statements(
     if as_json:
         print_json([_summary(s) for s in found])
     else:
-        console.print(_table(found))
+        console.print(_table(found, _short_ids(runtime, tenant, found)))
+
+
+def _heading(summary: dict, name: str) -> str:
+    """``statements show``'s first line: number, customer's name and id, provider and
+    period, kind (when not the month's usage) and status, leaving out what is not there
+    (a Draft has no number), so no separator is left dangling."""
+    parts = [
+        summary["number"],
+        f"{name} (customer {summary['customer']})",
+        f"{summary['provider']} {summary['period']}",
+        None if summary["kind"] == "usage" else summary["kind"],
+        summary["status"],
+    ]
+    return " · ".join(part for part in parts if part)
 
 
 @statements.command()
@@ -272,7 +331,7 @@ def list_statements(
 @pass_state
 @handle_errors
 def show(state: State, tenant: str, statement: str, as_json: bool) -> None:
-    """Show one statement (by id or number) with its lines."""
+    """Show one statement (by number, id, or the start of an id as listed) with its lines."""
     from connector.pipeline.approve import find_statements
 
     runtime = state.runtime()
@@ -296,14 +355,10 @@ def show(state: State, tenant: str, statement: str, as_json: bool) -> None:
     if as_json:
         print_json({**summary, "lines": lines})
         return
-    table = Table(
-        "#",
-        "kind",
-        "description",
-        "amount",
-        title=f"{summary['number'] or 'Draft'} · {name} (customer {summary['customer']}) · "
-        f"{summary['provider']} {summary['period']} · {summary['status']}",
-    )
+    # A line of its own, not the table's title: a title is wrapped to the table's width
+    # (leaving a "·" at a line's end) and read as markup (a customer's "[b]" vanished).
+    console.print(_heading(summary, name), markup=False, highlight=False, soft_wrap=True)
+    table = Table("#", "kind", "description", "amount")
     for line in lines:
         table.add_row(str(line["position"]), line["kind"], line["description"], line["amount"])
     table.add_row("", "", "total", f"{summary['total']} {summary['currency']}")
@@ -329,8 +384,13 @@ def approve(
 
     if not ids and not approve_all:
         raise click.UsageError("name statements to approve, or pass --all")
-    approved = run_approve(state.runtime(), tenant, None if approve_all else ids, "cli", provider)
-    console.print(_table(approved))
+    from connector.progress import progress_for
+
+    with progress_for(err_console) as progress:
+        approved = run_approve(
+            state.runtime(), tenant, None if approve_all else ids, cli_actor(), provider, progress
+        )
+    console.print(_table(approved, _short_ids(state.runtime(), tenant, approved)))
 
 
 @statements.command()
@@ -345,9 +405,11 @@ def delete(state: State, tenant: str, ids: tuple[str, ...]) -> None:
 
     runtime = state.runtime()
     with runtime.db.transaction() as session:
-        for statement in find_statements(session, tenant, ids):
-            delete_draft(session, tenant, statement, "cli")
-    console.print(f"deleted {len(ids)} draft(s)")
+        # One Draft named twice (by id and by a start of it) is deleted once.
+        found = list(dict.fromkeys(find_statements(session, tenant, ids)))
+        for statement in found:
+            delete_draft(session, tenant, statement, cli_actor())
+    console.print(f"deleted {len(found)} draft(s)")
 
 
 @statements.command("set-status")
@@ -363,8 +425,8 @@ def set_status(state: State, tenant: str, status: str, ids: tuple[str, ...]) -> 
     """
     from connector.pipeline.lifecycle import set_status as run_set_status
 
-    changed = run_set_status(state.runtime(), tenant, ids, status, "cli")
-    console.print(_table(changed))
+    changed = run_set_status(state.runtime(), tenant, ids, status, cli_actor())
+    console.print(_table(changed, _short_ids(state.runtime(), tenant, changed)))
 
 
 @statements.command()
@@ -374,15 +436,25 @@ def set_status(state: State, tenant: str, status: str, ids: tuple[str, ...]) -> 
 @pass_state
 @handle_errors
 def void(state: State, tenant: str, statement: str, reason: str) -> None:
-    """Void an Open or Past Due statement (by number or id) with a credit note.
+    """Void an Open or Past Due statement (by number, id or start of an id) with a credit note.
 
     Prints the credit note's number; it is Open and queued for the ERP like an
     approved statement. Drafts are deleted instead; Closed (paid) ones are not voided.
     """
     from connector.pipeline.void import void as run_void
 
-    note = run_void(state.runtime(), tenant, statement, "cli", reason)
+    note = run_void(state.runtime(), tenant, statement, cli_actor(), reason)
     click.echo(note.number)
+
+
+# Written as one comma list, as --format takes it (it is also repeatable).
+EXPORT_FORMATS = "pdf,csv,detailed-csv"
+
+
+def _formats(values: tuple[str, ...]) -> list[str]:
+    """--format values, repeated, comma-separated or both: each format once, in order."""
+    named = (name.strip() for value in values for name in value.split(","))
+    return list(dict.fromkeys(name for name in named if name))
 
 
 @statements.command()
@@ -393,12 +465,15 @@ def void(state: State, tenant: str, statement: str, reason: str) -> None:
     "--format",
     "formats",
     multiple=True,
-    default=("pdf", "csv", "detailed-csv"),
+    default=(EXPORT_FORMATS,),
     show_default=True,
-    help="Renderer formats (see `connector plugins`).",
+    help="Renderer formats, comma-separated or repeated (see `connector plugins`).",
 )
 @click.option(
-    "--output", type=click.Path(path_type=Path), default=Path("out/statements"), show_default=True
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Folder for the files [<output_dir>/<tenant>/statements, output_dir being the "
+    "daemon settings'].",
 )
 @pass_state
 @handle_errors
@@ -408,21 +483,75 @@ def export(
     ids: tuple[str, ...],
     period: str | None,
     formats: tuple[str, ...],
-    output: Path,
+    output: Path | None,
 ) -> None:
-    """Render statements (by id or number, or all of a period) to files."""
-    from connector.pipeline.approve import find_statements
-    from connector.pipeline.publish import export as run_export
+    """Render statements (by id, start of an id or number; else all, or all of a period)
+    to files, printing each file written.
+
+    Every file that can be rendered is written: one statement or format that cannot be
+    does not stop the others. Drafts a format renders only once approved (UBL needs the
+    invoice number) are listed at the end, and so are failures.
+
+    Exit code 0 when every file that can be rendered now was written (Drafts waiting for
+    approval are no failure); 5 when nothing was written because all of it waits for
+    approval; 6 when a renderer failed (the other files are written all the same).
+    """
+    from sqlalchemy import select
+
+    from connector.pipeline.approve import find_statements, short_ids
+    from connector.pipeline.periods import in_month
+    from connector.pipeline.publish import export_statements
+    from connector.storage import models as m
 
     runtime = state.runtime()
     with runtime.db.transaction() as session:
         if ids:
-            found = find_statements(session, tenant, ids)
+            # One statement named twice (by id and number) is rendered once.
+            found = list(dict.fromkeys(find_statements(session, tenant, ids)))
         else:
             query = select(m.Statement).where(m.Statement.tenant_id == tenant)
             if period:
                 query = query.where(in_month(period))
-            found = list(session.scalars(query))
-        ids_found = [s.id for s in found]
-    for path in run_export(runtime, tenant, ids_found, formats, output):
-        console.print(str(path), highlight=False)
+            found = list(session.scalars(query.order_by(m.Statement.id)))
+        shown = short_ids(session, tenant, [s.id for s in found])
+    if not found:
+        err_console.print(f"tenant {tenant!r} has no statements{f' in {period}' if period else ''}"
+                          " to export", markup=False, highlight=False)  # fmt: skip
+        return
+    folder = output or runtime.output_dir / tenant / "statements"
+    from connector.progress import progress_for
+
+    with progress_for(err_console) as progress:
+        done = export_statements(
+            runtime, tenant, [s.id for s in found], _formats(formats), folder, progress
+        )
+    for path in done.written:
+        console.print(str(path), markup=False, highlight=False, soft_wrap=True)
+    by_id = {s.id: s for s in found}
+
+    def label(statement_id: str) -> str:
+        s = by_id[statement_id]
+        return (f"{s.number or 'Draft ' + shown[s.id]} (customer {s.customer_id}, "
+                f"{s.provider} {s.period_start:%Y-%m})")  # fmt: skip
+
+    waiting: dict[str, list[str]] = {}
+    for statement_id, fmt in done.needs_approval:
+        waiting.setdefault(statement_id, []).append(fmt)
+    if waiting:
+        named = " ".join(shown[i] for i in waiting) if len(waiting) <= 10 else "ID..."
+        err_console.print(
+            f"needs approval first, then export again (`connector statements approve "
+            f"--tenant {tenant} {named}`):",
+            markup=False, highlight=False, soft_wrap=True,
+        )  # fmt: skip
+        for statement_id, fmts in waiting.items():
+            err_console.print(f"  {label(statement_id)}: {', '.join(fmts)}",
+                              markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+    for statement_id, fmt, why in done.failed:
+        err_console.print("[bold red]not rendered[/]:", end=" ")
+        err_console.print(f"{label(statement_id)} as {fmt}: {why}",
+                          markup=False, highlight=False, soft_wrap=True)  # fmt: skip
+    if done.failed:
+        sys.exit(EXIT_PLUGIN)
+    if waiting and not done.written:
+        sys.exit(EXIT_BILLING)

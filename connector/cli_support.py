@@ -31,15 +31,16 @@ class OutputConsole(Console):
     """A rich console that never wraps when its output is not a terminal.
 
     Piped to a file, a pager or a CI log, rich would wrap at 80 columns (or at the
-    width of whatever terminal stdin is), cutting numbers in two (``11,636.`` /
+    width COLUMNS or the terminal on stdin gives), cutting numbers in two (``11,636.`` /
     ``40``); like git and psql, lines are then as long as they need to be.
     """
 
     @property
     def size(self) -> ConsoleDimensions:
         size = Console.size.fget(self)  # type: ignore[attr-defined]
-        if self.is_terminal or self._width is not None:
+        if self.is_terminal:
             return size
+        # Whatever COLUMNS says: it describes a terminal this output does not go to.
         return ConsoleDimensions(UNWRAPPED_WIDTH, size.height)
 
     @size.setter

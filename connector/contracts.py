@@ -243,6 +243,15 @@ class Provider(Protocol):
     A class may also set ``invoice_option_settings``, a mapping of setting name to the
     name of a tenant invoice option (``{"billing_day": "azure_billing_day"}``): the core
     passes the option's value as that setting unless the provider's settings give it.
+    ``fetch`` may also take a keyword ``progress`` (a :class:`connector.progress.Progress`),
+    which the core then passes to report rows or bytes read.
+
+    A provider whose bill carries third-party products (``is_marketplace`` charges) may
+    set ``marketplace_name``, the marketplace they are bought on ("AWS Marketplace",
+    "Azure Marketplace"), which heads their statement lines (default "Marketplace"),
+    and ``marketplace_pricing``, how they are priced unless the tenant's
+    ``providers.<key>.marketplace_pricing`` says: ``"at_cost"`` (passed through as
+    marketplace fees) or ``"pricebook"`` (the default: priced like any product).
     """
 
     name: ClassVar[str]
@@ -310,6 +319,19 @@ class DetailRow(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
+class CreditedInvoice:
+    """The invoice a credit note credits, as every document of the credit note names it:
+    UBL's BillingReference (Peppol BT-25 and BT-26), the ERP's reference or allocation,
+    the PDF's and HTML's "Credit note for ..."."""
+
+    number: str
+    #: When the invoice was issued; None for a credit note stored before it was recorded
+    #: whose invoice could not be read.
+    issue_date: dt.date | None
+    statement_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class StatementDocument:
     """Everything needed to render a statement or push it to an ERP."""
 
@@ -350,6 +372,9 @@ class StatementDocument:
     #: Whether credits reduced the taxable base ("include credits for tax calculations"
     #: when the statement was built); None when not known.
     credits_before_tax: bool | None = None
+    #: For a credit note (a voided statement's correction): the invoice it credits.
+    #: None for an invoice. A credit note's amounts are negative, the invoice's negated.
+    credited_invoice: CreditedInvoice | None = None
 
     @property
     def idempotency_key(self) -> str:

@@ -9,7 +9,8 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Mount, Route
 
-from connector.api import billing, review, statements
+from connector.api import audit_trail, billing, review, statements
+from connector.api.access_log import AccessLog
 from connector.api.errors import install_handlers
 from connector.api.guard import Limits, RequestGuard
 from connector.api.sessions import SessionStore
@@ -24,8 +25,12 @@ Billing statements, credits, period close and reconciliation of one reseller ten
 and sent as `Authorization: Bearer bc_<id>_<secret>`. The key decides the tenant:
 nothing of another tenant can be seen or changed. `read` keys read; `operator` keys
 also change things (approve, delete, set status, grant credits, close periods), each
-change recorded in the audit trail as `api-key:<id>`; `customer` keys see one
-customer's statements that are no longer Drafts, and nothing else.
+change recorded in the audit trail as `api-key:<id>` (read it at `/v1/audit`);
+`customer` keys see one customer's statements that are no longer Drafts, and nothing
+else.
+
+**Logs.** Each request is logged once with its method, path (never the query string),
+status, duration, client address and key id: never the key.
 
 **Money** is a decimal string (`"1234.50"`), never a JSON number.
 
@@ -64,6 +69,7 @@ def create_app(runtime: Runtime, limits: Limits | None = None) -> FastAPI:
         openapi_tags=[
             {"name": "statements", "description": "Billing statements and their lifecycle."},
             {"name": "billing", "description": "Credits, period close, reconciliation."},
+            {"name": "audit", "description": "The audit trail: who changed what, when."},
             {"name": "service", "description": "Health, no key needed."},
         ],
     )
@@ -72,7 +78,13 @@ def create_app(runtime: Runtime, limits: Limits | None = None) -> FastAPI:
     app.state.auth_throttle = FailureThrottle(limits.failures, limits.window)
     install_handlers(app)
     app.add_exception_handler(review.LoginRequired, review.to_login)
-    routers = (statements.router, billing.router, billing.public, review.router)
+    routers = (
+        statements.router,
+        billing.router,
+        audit_trail.router,
+        billing.public,
+        review.router,
+    )
     for router in routers:
         app.include_router(router)
     app.mount(
@@ -85,6 +97,7 @@ def create_app(runtime: Runtime, limits: Limits | None = None) -> FastAPI:
     routes = [route for router in routers for route in router.routes]
     routes += [route for route in app.routes if isinstance(route, Route | Mount)]
     app.add_middleware(RequestGuard, limits=limits, throttle=app.state.auth_throttle, routes=routes)
+    app.add_middleware(AccessLog)  # added last: outermost, so it sees the guard's answers
     _document_guard(app, limits)
     return app
 

@@ -32,6 +32,10 @@ class BadReportRequest(ValueError):
     """A report request the pipeline refused (range, grouping, customer)."""
 
 
+class BadFilter(ValueError):
+    """A list filter that cannot be read (a date or timestamp that is neither)."""
+
+
 class Conflict(Exception):
     """Not possible with the thing as it is now (e.g. a Draft has no UBL yet)."""
 
@@ -68,6 +72,7 @@ _STATUS: list[tuple[type[BaseException], int]] = [
     (UnknownPluginError, 422),
     (ConfigError, 422),
     (BadReportRequest, 422),
+    (BadFilter, 422),
 ]
 
 

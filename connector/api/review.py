@@ -28,6 +28,7 @@ from connector.api.rendering import render_statement
 from connector.api.schemas import CURRENCY_PATTERN, IDENT, PERIOD_PATTERN
 from connector.api.sessions import COOKIE, LOGIN_COOKIE, ReviewSession, SessionStore
 from connector.api.throttle import subjects
+from connector.domain import status_rules as rules
 from connector.domain.diff import LineChange, diff_lines
 from connector.domain.money import minor_units
 from connector.pipeline.api_keys import key_is_active, verify_key
@@ -99,6 +100,7 @@ def current(request: Request) -> ReviewSession:
     if not key_is_active(runtime_of(request), session.principal.key_id):
         sessions_of(request).end(request.cookies.get(COOKIE))
         raise LoginRequired
+    request.state.principal = session.principal  # for the access line: its key id
     return session
 
 
@@ -158,6 +160,7 @@ def login(
         _set_cookie(request, response, LOGIN_COOKIE, token)
         return response
     session_id, _ = sessions_of(request).start(principal)
+    request.state.principal = principal
     response = RedirectResponse("/review", status_code=303)
     _set_cookie(request, response, COOKIE, session_id)
     response.delete_cookie(LOGIN_COOKIE, path="/review")
@@ -256,6 +259,22 @@ def _back(session: ReviewSession, message: str, provider: str, period: str) -> R
     return RedirectResponse(f"/review?{query}" if query else "/review", status_code=303)
 
 
+def _not_approvable(statements: list[m.Statement], tenant: str) -> list[str]:
+    """Why each statement that approval may not make Open cannot be (the lifecycle rule
+    the CLI, the API and the daemon use): the page lists Drafts, but a form can name
+    any statement, a credit note or one approved in another tab meanwhile."""
+    return [
+        problem
+        for s in statements
+        if (
+            problem := rules.refusal(
+                s.kind, s.status, rules.OPEN, name=s.number or s.id, ident=s.id,
+                tenant=tenant, by=rules.APPROVAL,
+            )
+        )
+    ]  # fmt: skip
+
+
 @router.post("/action")
 def action(
     request: Request,
@@ -282,6 +301,10 @@ def action(
     try:
         with runtime.db.transaction() as db:
             statements = get_all_visible(db, who, chosen)
+            refused = [] if action == "delete" else _not_approvable(statements, who.tenant)
+            if refused:
+                message = f"Nothing was changed: {'; '.join(refused)}"
+                return _back(session, message, provider, period)
             if action == "delete":
                 for statement in statements:
                     delete_draft(db, who.tenant, statement, who.actor)

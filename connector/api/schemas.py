@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -103,7 +103,7 @@ class StatementSummary(BaseModel):
     tax: MoneyText
     total: MoneyText
     revision: int
-    kind: Literal["usage", "purchase"]
+    kind: Literal["usage", "purchase", "credit-note"]
     part: int
     issue_date: dt.date
     due_date: dt.date
@@ -297,3 +297,49 @@ class Me(BaseModel):
     tenant: str
     scope: Scope
     customer: str | None
+
+
+class AuditEntry(BaseModel):
+    """One change: who made it (``api-key:<id>``, ``cli:<login>``, ``daemon:...``), what
+    (``statement.approve``, ``statement.delete``, ``statement.status``,
+    ``statement.void``, ``credit.grant``, ``period.close`` ...), to what, and when."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 42,
+                    "at": "2026-11-06T14:30:00.123456Z",
+                    "actor": "api-key:3f9a0c1d2e4b",
+                    "action": "statement.approve",
+                    "subject": "0b4f3a52-8a8e-4b8e-9d43-5d1f3c1c2a10",
+                    "detail": {"number": "ACME-01001"},
+                }
+            ]
+        }
+    )
+
+    id: int
+    at: dt.datetime = Field(description="When, in UTC.")
+    actor: str
+    action: str
+    subject: str = Field(description="What changed: a statement's id for statement.* actions.")
+    detail: dict[str, Any]
+
+    @classmethod
+    def of(cls, e: m.AuditEntry) -> AuditEntry:
+        # SQLite hands the stored UTC time back without its offset.
+        at = e.at if e.at.tzinfo is not None else e.at.replace(tzinfo=dt.UTC)
+        return cls(
+            id=e.id,
+            at=at.astimezone(dt.UTC),
+            actor=e.actor,
+            action=e.action,
+            subject=e.subject,
+            detail=dict(e.detail or {}),
+        )
+
+
+class AuditList(BaseModel):
+    entries: list[AuditEntry] = Field(description="Newest first.")
+    total: int = Field(description="How many match the filters (before limit/offset).")

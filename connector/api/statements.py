@@ -198,7 +198,10 @@ def delete_statement(runtime: RuntimeDep, who: Operator, statement_id: Statement
 def change_status(
     runtime: RuntimeDep, who: Operator, statement_id: StatementId, body: StatusRequest
 ) -> StatementSummary:
-    """Illegal changes (a Draft to Closed, anything out of Closed) answer 409."""
+    """An invoice goes Open -> Closed or Past Due, Past Due -> Closed; a credit note only
+    Open -> Closed (nothing is due on it). Anything else (a Draft to Closed, anything
+    out of Closed, a credit note to Past Due) answers 409 naming the statement, its
+    type and status, and its legal next statuses."""
     with runtime.db.transaction() as session:
         found = get_visible(session, who, statement_id)
     (changed,) = set_status(runtime, who.tenant, [found.id], body.status, who.actor)

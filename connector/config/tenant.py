@@ -380,6 +380,23 @@ class ProviderConfig(_Model):
     plugin: str | None = Field(None, description="Provider plugin; defaults to the key.")
     settings: dict[str, Any] = {}
     close: CloseRule = Field(default_factory=CloseRule)
+    marketplace_pricing: Literal["at_cost", "pricebook"] | None = Field(
+        None,
+        description="Third-party (marketplace) products on this provider's bill: at_cost "
+        "passes them through as marketplace fees (no markup, no discount, support fee or "
+        "tax; left off without include_marketplace_fees); pricebook prices them by the "
+        "customer's pricebook like any product. Default: the provider plugin's (aws: "
+        "at_cost; the others: pricebook).",
+    )
+    provider_credits: Literal["none", "refunds", "proportional"] = Field(
+        "none",
+        description="Provider credits and refunds on this provider's bill that reach "
+        "customers' statements: none (all stay with you, shown in reconcile); refunds "
+        "(each refund goes to the customer whose account it is on); proportional "
+        "(refunds so, and every other provider credit of the period shared among the "
+        "customers in proportion to their accounts' charges, to the cent; the share of "
+        "accounts no customer claims stays with you).",
+    )
 
     def plugin_name(self, key: str) -> str:
         """The plugin to use for this provider, ``key`` unless ``plugin`` is set."""

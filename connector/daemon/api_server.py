@@ -65,6 +65,7 @@ class ApiServer:
             # None: uvicorn's records go through the daemon's handlers (JSON, redaction)
             # instead of handlers of its own.
             log_config=None,
+            access_log=False,  # the app logs its own access lines (connector.api.access_log)
             lifespan="off",
             timeout_graceful_shutdown=max(1, int(graceful_seconds)),
             server_header=False,

@@ -1,10 +1,13 @@
 """Structured logs: one JSON object per line, with context ids, secrets masked.
 
 ``log_context(tenant=..., provider=...)`` adds ids to every record logged inside it
-(a context variable, so each thread keeps its own). :class:`RedactingFilter` sits on
-the handler, so it sees every record that is written, whichever logger made it, and
-masks secrets with :func:`connector.masking.mask_secrets` (known values and
-secret-looking ones), also inside tracebacks.
+(a context variable, so each thread keeps its own). A record logged with
+``extra={"fields": {...}}`` (the API's access lines, audit entries) has those fields
+as keys of its JSON object, for a log search to filter on; its message says the same
+for people reading text logs. :class:`RedactingFilter` sits on the handler, so it
+sees every record that is written, whichever logger made it, and masks secrets with
+:func:`connector.masking.mask_secrets` (known values and secret-looking ones), also
+inside tracebacks and fields.
 """
 
 from __future__ import annotations
@@ -12,18 +15,27 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 import sys
 import types
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from connector.config.settings import DaemonSettings
-from connector.config.tenant import TenantConfig
 from connector.masking import mask_secrets, tenant_secrets, usable_secrets
 
+if TYPE_CHECKING:
+    from connector.config.settings import DaemonSettings
+    from connector.config.tenant import TenantConfig
+
 CONTEXT_KEYS = ("tenant", "provider", "period", "statement", "unit", "replica")
+#: The record attribute holding a line's own fields (``extra={"fields": {...}}``).
+FIELDS = "fields"
+_BASE_KEYS = frozenset({"ts", "level", "logger", "message", "exception", *CONTEXT_KEYS})
+# An API key named by its id alone: 12 hex digits, not followed by the secret part.
+_KEY_ACTOR = re.compile(r"\bapi-key:[0-9a-f]{12}(?![\w-])")
 _NO_IDS: Mapping[str, Any] = types.MappingProxyType({})
 _CONTEXT: ContextVar[Mapping[str, Any]] = ContextVar("connector_log_context", default=_NO_IDS)
 
@@ -50,7 +62,15 @@ class RedactingFilter(logging.Filter):
         self._secrets |= usable_secrets(secrets)
 
     def redact(self, text: str) -> str:
-        return mask_secrets(text, self._secrets)
+        # "api-key:<id>" is how the audit trail names a key (Principal.actor): the id is
+        # the public part of bc_<id>_<secret>, shown in lists, and the one thing that
+        # says who approved. It reads like "api-key: <secret>" to mask_secrets, so it is
+        # set aside while the rest is masked.
+        kept = _KEY_ACTOR.findall(text)
+        if not kept:
+            return mask_secrets(text, self._secrets)
+        parts = [mask_secrets(part, self._secrets) for part in _KEY_ACTOR.split(text)]
+        return "".join(p + (kept[i] if i < len(kept) else "") for i, p in enumerate(parts))
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg, record.args = self.redact(record.getMessage()), None
@@ -65,6 +85,12 @@ class RedactingFilter(logging.Filter):
             value = getattr(record, key, None)
             if isinstance(value, str):
                 setattr(record, key, self.redact(value))
+        fields = getattr(record, FIELDS, None)
+        if isinstance(fields, Mapping):
+            setattr(record, FIELDS, {
+                key: self.redact(value) if isinstance(value, str) else value
+                for key, value in fields.items()
+            })  # fmt: skip
         return True
 
 
@@ -79,7 +105,8 @@ class ContextFilter(logging.Filter):
 
 
 class JsonFormatter(logging.Formatter):
-    """``{"ts", "level", "logger", "message", <context ids>, "exception"}`` per line."""
+    """``{"ts", "level", "logger", "message", <context ids>, <fields>, "exception"}``
+    per line; a field never replaces one of the fixed keys or a context id."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -94,6 +121,11 @@ class JsonFormatter(logging.Formatter):
             value = getattr(record, key, None)
             if value is not None:
                 entry[key] = value
+        fields = getattr(record, FIELDS, None)
+        if isinstance(fields, Mapping):
+            for key, value in fields.items():
+                if key not in _BASE_KEYS:
+                    entry[key] = value
         if record.exc_text:
             entry["exception"] = record.exc_text
         return json.dumps(entry, default=str, ensure_ascii=False)
@@ -138,3 +170,19 @@ def configure_logging(
     root.addHandler(handler)
     root.setLevel(level.upper())
     return redactor
+
+
+def configure_verbose_logging(config_path: Path | str | None) -> RedactingFilter:
+    """``connector -v COMMAND``: INFO records (DEBUG if the settings ask for it) in the
+    settings' ``log_format``, masked, through :func:`configure_logging` as ``run`` and
+    ``serve`` log. Settings that cannot be read give text: the command itself reports
+    their problems."""
+    from connector.config.errors import ConfigError
+    from connector.config.settings import load_settings
+
+    try:
+        settings = load_settings(config_path)
+    except ConfigError:
+        return configure_logging("INFO", "text")
+    level = "DEBUG" if settings.log_level == "DEBUG" else "INFO"
+    return configure_logging(level, settings.log_format, secrets=known_secrets(settings, []))

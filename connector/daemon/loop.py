@@ -296,20 +296,23 @@ class Daemon:
         due_in, state = 0.0, IDLE  # handed back at once unless it finished or failed
         # Pokes until now are answered by this run, which reads its work after this.
         self.leases.take_poke(name)
+        started = time.monotonic()
         try:
             run_unit(self._context(), unit)
         except HandBack:
             report.handed_back.append(name)
-            log.info("handed back %s for shutdown", name)
+            log.info("handed back %s for shutdown after %.1f s", name, time.monotonic() - started)
         except Exception as exc:
             count = self._failures.get(name, 0) + 1
             self._failures[name] = count
             due_in, state = self.backoff(count), BACKOFF
             report.failed.append(name)
             self.metrics.unit_failures.labels(unit.tenant, unit.kind).inc()
+            seconds = time.monotonic() - started
             with log_context(tenant=unit.tenant, provider=unit.provider, unit=name):
-                log.error("%s failed (attempt %d), retried in %.0fs: %s: %s", name, count,
-                          due_in, type(exc).__name__, exc, exc_info=True)  # fmt: skip
+                log.error("%s failed after %.1f s (attempt %d), retried in %.0fs: %s: %s",
+                          name, seconds, count, due_in, type(exc).__name__, exc, exc_info=True,
+                          extra={"duration_seconds": round(seconds, 3)})  # fmt: skip
         else:
             self._failures.pop(name, None)
             # Poked while running (approvals after it read the outbox): due again now.

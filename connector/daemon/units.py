@@ -10,12 +10,18 @@ tenant's units within a pass (billing before the outbox before payments), so one
   statements (an email failure never fails the push).
 * ``3-payments``: ask the ERP which statements are paid (Closed), then mark unpaid
   ones Past Due after their due date.
+
+Each unit logs its start, its progress (a line every few seconds while it ingests,
+builds, approves or pushes: :class:`connector.progress.LogProgress`) and its end, with
+what it did (rows, charges, statements) and how long it took; a failed unit is logged
+by the loop.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -36,6 +42,7 @@ from connector.pipeline.notify import Mailer, notify_open_statements
 from connector.pipeline.publish import push
 from connector.pipeline.runtime import Runtime
 from connector.pipeline.sync import mark_past_due, sync_payments
+from connector.progress import LOG_EVERY, LogProgress
 from connector.storage import models as m
 from connector.storage.models import utcnow
 
@@ -99,18 +106,34 @@ class WorkContext:
 
 
 def run_unit(ctx: WorkContext, unit: Unit) -> None:
-    """Do ``unit``'s work; exceptions propagate (the caller backs the unit off)."""
+    """Do ``unit``'s work; exceptions propagate (the caller backs the unit off).
+
+    Logs the start and the end with the unit's counts and duration (also as the
+    record's ``counts`` and ``duration_seconds`` attributes).
+    """
     if unit.tenant not in ctx.runtime.tenants:
         return  # its tenant file was removed or broke since the unit was enrolled
     with log_context(tenant=unit.tenant, provider=unit.provider, unit=unit.name):
+        started = time.monotonic()
+        log.info("%s started", unit.name)
         if unit.kind == BILLING:
-            _billing(ctx, unit.tenant, unit.provider or "")
+            counts = _billing(ctx, unit.tenant, unit.provider or "")
         elif unit.kind == OUTBOX:
-            _outbox(ctx, unit.tenant)
+            counts = _outbox(ctx, unit.tenant)
         elif unit.kind == PAYMENTS:
-            _payments(ctx, unit.tenant)
+            counts = _payments(ctx, unit.tenant)
         else:
             raise ValueError(f"unknown unit kind in {unit.name!r}")
+        seconds = time.monotonic() - started
+        done = ", ".join(f"{value:,} {name}" for name, value in counts.items()) or "nothing"
+        log.info("%s done in %.1f s: %s", unit.name, seconds, done,
+                 extra={"counts": counts, "duration_seconds": round(seconds, 3)})  # fmt: skip
+
+
+def _progress() -> LogProgress:
+    """Progress lines of the unit's long steps, on this module's logger (so they carry
+    the unit's ids), a line at most every few seconds."""
+    return LogProgress(log, LOG_EVERY)
 
 
 def _periods(runtime: Runtime, tenant: str, provider: str) -> list[BillingPeriod]:
@@ -174,14 +197,24 @@ def _auto_approve(ctx: WorkContext, tenant: str, provider: str, period: BillingP
                  len(drafts) - len(chosen))  # fmt: skip
     if not chosen:
         return []
-    approved = approve(ctx.runtime, tenant, chosen, actor=APPROVER)
+    with _progress() as progress:
+        approved = approve(ctx.runtime, tenant, chosen, actor=APPROVER, progress=progress)
     log.info("approved %s", ", ".join(s.number for s in approved), extra={"period": period.key})
     return [s.id for s in approved]
 
 
-def _billing(ctx: WorkContext, tenant: str, provider: str) -> None:
+def _billing(ctx: WorkContext, tenant: str, provider: str) -> dict[str, int]:
     runtime, today = ctx.runtime, ctx.clock.today()
-    ingest(runtime, tenant, provider)
+    with _progress() as progress:
+        ingested = ingest(runtime, tenant, provider, progress=progress, today=today)
+    changed = [r for r in ingested if r.status != "unchanged"]
+    counts = {
+        "periods read": len(ingested),
+        "periods changed": len(changed),
+        "charges stored": sum(r.rows for r in changed),
+        "statements built": 0,
+        "approved": 0,
+    }
     ctx.metrics.refresh.refreshed(tenant, provider)
     ctx.checkpoint()
     config = runtime.tenant(tenant)
@@ -194,30 +227,41 @@ def _billing(ctx: WorkContext, tenant: str, provider: str) -> None:
                 if immediate and _needs_build(
                     runtime, tenant, provider, period, purchases.PURCHASE
                 ):
-                    report = generate(runtime, tenant, provider, period, today=today,
-                                      kind=purchases.PURCHASE)  # fmt: skip
+                    with _progress() as progress:
+                        report = generate(runtime, tenant, provider, period, today=today,
+                                          kind=purchases.PURCHASE, progress=progress)  # fmt: skip
                     ctx.metrics.statements_built.labels(tenant, provider).inc(len(report.generated))
+                    counts["statements built"] += len(report.generated)
                     approved += _auto_approve(ctx, tenant, provider, period)
                 continue
             if _needs_build(runtime, tenant, provider, period, purchases.USAGE):
-                report = generate(runtime, tenant, provider, period, today=today)
+                with _progress() as progress:
+                    report = generate(runtime, tenant, provider, period, today=today,
+                                      progress=progress)  # fmt: skip
                 built = len(report.generated)
+                counts["statements built"] += built
                 ctx.metrics.statements_built.labels(tenant, provider).inc(built)
                 log.info("period closed (%s): %d Draft(s) built", reason, built)
-                for account, cost in sorted(report.unassigned.items()):
-                    log.warning("unassigned spend: account %s billed %s", account, cost)
+                for (account, currency), cost in sorted(report.unassigned.items()):
+                    log.warning(
+                        "unassigned spend: account %s billed %s %s", account, cost, currency
+                    )
                 for customer, reason in report.failed:
                     log.error("customer %s not built: %s", customer, reason)
             ctx.checkpoint()
             approved += _auto_approve(ctx, tenant, provider, period)
+    counts["approved"] = len(approved)
     if approved:
         ctx.poke(Unit(tenant, OUTBOX).name)
+    return counts
 
 
-def _outbox(ctx: WorkContext, tenant: str) -> None:
+def _outbox(ctx: WorkContext, tenant: str) -> dict[str, int]:
     runtime = ctx.runtime
     sink = runtime.tenant(tenant).erp.sink
-    for outcome in push(runtime, tenant):
+    with _progress() as progress:
+        outcomes = push(runtime, tenant, progress)
+    for outcome in outcomes:
         ctx.metrics.pushes.labels(tenant, sink, outcome.state).inc()
         with log_context(statement=outcome.statement_id):
             if outcome.state == "delivered":
@@ -226,15 +270,21 @@ def _outbox(ctx: WorkContext, tenant: str) -> None:
                 log.warning("push of %s to %s: %s %s", outcome.number, sink, outcome.state,
                             outcome.message)  # fmt: skip
     ctx.checkpoint()
-    _notify(ctx, tenant)
+    delivered = sum(1 for o in outcomes if o.state == "delivered")
+    return {
+        "statements pushed": delivered,
+        "not delivered": len(outcomes) - delivered,
+        "emailed": _notify(ctx, tenant),
+    }
 
 
-def _notify(ctx: WorkContext, tenant: str) -> None:
-    """Email new Open statements; failures are logged and retried, never raised."""
+def _notify(ctx: WorkContext, tenant: str) -> int:
+    """Email new Open statements; failures are logged and retried, never raised.
+    Returns how many were sent."""
     policy = ctx.policy(tenant)
     mailer = ctx.mailer() if policy.notify else None
     if mailer is None:
-        return
+        return 0
     # approved_at is written by approval with the wall clock, so compare with that one.
     since = utcnow() - dt.timedelta(days=ctx.options.notify_max_age_days)
     try:
@@ -247,16 +297,18 @@ def _notify(ctx: WorkContext, tenant: str) -> None:
         ctx.metrics.notifications.labels(tenant, "failed").inc()
         log.warning("statement emails not sent, retried next run: %s: %s",
                     type(exc).__name__, exc)  # fmt: skip
-        return
+        return 0
     for result, labels in (("sent", report.sent), ("skipped", report.skipped),
                            ("failed", report.failed)):  # fmt: skip
         if labels:
             ctx.metrics.notifications.labels(tenant, result).inc(len(labels))
     if report.sent:
         log.info("emailed %s", ", ".join(report.sent))
+    return len(report.sent)
 
 
-def _payments(ctx: WorkContext, tenant: str) -> None:
-    sync_payments(ctx.runtime, tenant)
+def _payments(ctx: WorkContext, tenant: str) -> dict[str, int]:
+    paid = sync_payments(ctx.runtime, tenant)
     ctx.checkpoint()
-    mark_past_due(ctx.runtime, tenant, ctx.clock.today())
+    overdue = mark_past_due(ctx.runtime, tenant, ctx.clock.today())
+    return {"statements paid": len(paid.closed), "past due": len(overdue)}

@@ -15,6 +15,7 @@ from typing import NamedTuple
 from connector.contracts import ChargeCategory, DetailRow, StatementLine
 from connector.domain.money import ROUNDING_MODES, ZERO, quantum, round_money, total
 from connector.domain.pricing import HUNDRED, PricebookVersion
+from connector.domain.provider_credits import REFUND_DETAIL, SHARE_DETAIL, PassedCredit
 from connector.domain.totals import Adjustments, apply_adjustments
 from connector.frozen import unfrozen_twin
 
@@ -46,6 +47,21 @@ class CustomerCharge(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
+class MarketplaceTerms:
+    """How a provider's third-party (marketplace) products reach a statement.
+
+    ``name`` is the provider's marketplace, as its plugin names it ("AWS Marketplace",
+    "Azure Marketplace"): it heads each line of a third-party product. ``at_cost``: they
+    pass through as marketplace fees (no markup, no discount, support fee or tax; left
+    off without "include marketplace fees"); otherwise the pricebook prices them like
+    any product.
+    """
+
+    name: str = "Marketplace"
+    at_cost: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class StatementOptions:
     currency: str
     group_by_account: bool = False
@@ -53,6 +69,10 @@ class StatementOptions:
     add_rounding_adjustments: bool = False
     rounding: str = "half_up"
     adjustments: Adjustments = Adjustments()
+    marketplace: MarketplaceTerms = MarketplaceTerms()
+    #: Provider credits the tenant passes to this customer, in the statement currency
+    #: (:mod:`connector.domain.provider_credits`).
+    provider_credits: tuple[PassedCredit, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +92,10 @@ _DETAIL_ORDER = itemgetter(5, 1, 0, 2, 3, 4)
 _UNSEEN = object()
 
 
-GroupKey = tuple[bool, str, "str | None"]  # marketplace, service category, account
+# Line groups, in this order: first-party products, third-party products the pricebook
+# prices, marketplace fees passed through at cost.
+FIRST_PARTY, THIRD_PARTY, PASS_THROUGH = 0, 1, 2
+GroupKey = tuple[int, str, "str | None"]  # group, service category, account
 
 
 def _priced(
@@ -91,6 +114,7 @@ def _priced(
     cents = quantum(options.currency)
     rounding = ROUNDING_MODES[options.rounding]
     include_marketplace = options.include_marketplace
+    at_cost = options.marketplace.at_cost
     by_account = options.group_by_account
     rules = {} if pricebook is None else pricebook.by_kind
     billable = BILLABLE_CATEGORIES
@@ -104,7 +128,10 @@ def _priced(
          list_cost, quantity, _frequency) = charge  # fmt: skip
         if charge_category not in billable:
             continue
+        group = FIRST_PARTY
         if marketplace:
+            group = PASS_THROUGH if at_cost else THIRD_PARTY
+        if group == PASS_THROUGH:
             if not include_marketplace:
                 continue
             # Marketplace passes through at cost: no markup, no discount.
@@ -126,7 +153,7 @@ def _priced(
             make(DetailRow, (account, category, service, sku, item_type, marketplace, quantity,
                              cost, price, price.quantize(cents, rounding)))
         )  # fmt: skip
-        key = (marketplace, category, account if by_account else None)
+        key = (group, category, account if by_account else None)
         found = sums.get(key)
         if found is None:
             sums[key] = [price, cost]
@@ -137,9 +164,9 @@ def _priced(
     return rows, sums
 
 
-def _line_order(key: GroupKey) -> tuple[bool, str, str]:
-    marketplace, category, account = key
-    return marketplace, account or "", category
+def _line_order(key: GroupKey) -> tuple[int, str, str]:
+    group, category, account = key
+    return group, account or "", category
 
 
 # StatementLine's plain twin: a large build makes hundreds of thousands of lines.
@@ -148,21 +175,23 @@ _LINE_QUANTITY = next(f.default for f in fields(StatementLine) if f.name == "qua
 
 
 def _group_lines(
-    sums: dict[GroupKey, list[Decimal]], cents: Decimal, rounding: str
+    sums: dict[GroupKey, list[Decimal]], cents: Decimal, rounding: str, marketplace: str
 ) -> tuple[list[StatementLine], Decimal, Decimal, Decimal]:
-    """One rounded line per group in line order (marketplace last, then account and
-    category), with Σ exact price, Σ cost and Σ rounded amount of them all."""
+    """One rounded line per group in line order (first-party products, then third-party
+    ones, marketplace fees last; then account and category), with Σ exact price, Σ cost
+    and Σ rounded amount of them all. A third-party product's line is headed by the
+    ``marketplace`` it was bought on."""
     lines: list[StatementLine] = []
     exact = cost = rounded = ZERO
     twin, new = _LINE_TWIN, object.__new__
     for position, key in enumerate(sorted(sums, key=_line_order), start=1):
-        marketplace, category, account = key
-        name = f"AWS Marketplace: {category}" if marketplace else category
+        group, category, account = key
+        name = f"{marketplace}: {category}" if group != FIRST_PARTY else category
         if account is not None:
             name = f"{account} · {name}"
         price, group_cost = sums[key]
         amount = price.quantize(cents, rounding)  # round_money, its lookups done once
-        kind = "marketplace" if marketplace else "service"
+        kind = "marketplace" if group == PASS_THROUGH else "service"
         exact += price
         cost += group_cost
         rounded += amount
@@ -178,20 +207,81 @@ def _group_lines(
     return lines, exact, cost, rounded
 
 
+def _passed_lines(
+    options: StatementOptions, before: int
+) -> tuple[list[StatementLine], list[DetailRow]]:
+    """The lines and detail rows of the provider credits passed to the customer.
+
+    A refund is a negative line of the service category it refunds ("Amazon Elastic
+    Compute Cloud (refund)"; a marketplace fee's refund is a marketplace line when fees
+    pass through at cost, so it is left off and untaxed with them); a share of pooled
+    credits is one "Provider credits" line. Both at cost: the reseller passes on what
+    the provider gave back. Each line is rounded once, like every line.
+    """
+    cur, mode = options.currency, options.rounding
+    terms = options.marketplace
+    sums: dict[tuple[int, str, str | None], Decimal] = {}
+    details = []
+    for credit in options.provider_credits:
+        group = FIRST_PARTY
+        if credit.is_marketplace:
+            group = PASS_THROUGH if terms.at_cost else THIRD_PARTY
+        if group == PASS_THROUGH and not options.include_marketplace:
+            continue
+        name = credit.service_category
+        if credit.refund:
+            name = f"{terms.name}: {name} (refund)" if group else f"{name} (refund)"
+        account = credit.account_id if options.group_by_account else None
+        key = (group, name, account)
+        sums[key] = sums.get(key, ZERO) + credit.amount
+        details.append(
+            DetailRow(credit.account_id or "", name, credit.service_category, "",
+                      REFUND_DETAIL if credit.refund else SHARE_DETAIL, credit.is_marketplace,
+                      ZERO, credit.amount, credit.amount, round_money(credit.amount, cur, mode))
+        )  # fmt: skip
+    lines = []
+    for position, key in enumerate(sorted(sums, key=_line_order), start=before + 1):
+        group, name, account = key
+        amount = round_money(sums[key], cur, mode)
+        lines.append(
+            StatementLine(
+                position,
+                "marketplace" if group == PASS_THROUGH else "service",
+                f"{account} · {name}" if account is not None else name,
+                amount,
+                sums[key],
+                name,
+                account,
+            )
+        )
+    return lines, details
+
+
 def build_statement(
     charges: Iterable[CustomerCharge], pricebook: PricebookVersion | None, options: StatementOptions
 ) -> BuiltStatement:
     """Price every charge, group into lines, round each line once, then the totals.
 
     Lines are service categories (or account × service category when grouping by
-    account); marketplace lines follow and stay visible at $0.00. With rounding
+    account), third-party products after first-party ones, headed by the provider's
+    marketplace; marketplace fees passed through at cost follow and stay visible at
+    $0.00; then any provider credits passed to the customer. With rounding
     adjustments on, a ``Rounding adjustment`` line makes the lines add up to the
     rounded full-precision total. Discount, support fee, credits and tax follow, in
     the order of :mod:`connector.domain.totals`.
     """
     cur, mode = options.currency, options.rounding
     details, sums = _priced(charges, pricebook, options)
-    lines, exact, cost, rounded = _group_lines(sums, quantum(cur), ROUNDING_MODES[mode])
+    lines, exact, cost, rounded = _group_lines(
+        sums, quantum(cur), ROUNDING_MODES[mode], options.marketplace.name
+    )
+    if options.provider_credits:
+        passed, passed_details = _passed_lines(options, len(lines))
+        lines += passed
+        details += passed_details
+        exact += total(d.price for d in passed_details)
+        cost += total(d.cost for d in passed_details)
+        rounded += total(line.amount for line in passed)
     difference = round_money(exact, cur, mode) - rounded
     if options.add_rounding_adjustments and difference:
         lines.append(

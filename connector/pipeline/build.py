@@ -17,10 +17,18 @@ from connector.contracts import BillingPeriod, StatementGenerated
 from connector.domain.money import exact_text
 from connector.domain.periods import due_date
 from connector.domain.pricing import PricebookVersion, PriceRule, version_in_force
-from connector.domain.statement import StatementOptions
+from connector.domain.provider_credits import passed_in as provider_credits_passed_in
+from connector.domain.statement import MarketplaceTerms, StatementOptions
 from connector.domain.totals import Adjustments, SupportTerms
 from connector.gc_pause import cycle_collector_paused
-from connector.pipeline import build_parts, build_plan, credits, period_config, purchases
+from connector.pipeline import (
+    build_parts,
+    build_plan,
+    credits,
+    period_config,
+    provider_terms,
+    purchases,
+)
 from connector.pipeline import build_store as store
 from connector.pipeline.audit import record
 from connector.pipeline.close import detect_close
@@ -28,6 +36,7 @@ from connector.pipeline.documents import printed_options
 from connector.pipeline.purchases import PURCHASE, USAGE
 from connector.pipeline.runtime import Runtime
 from connector.pipeline.tenants import lock_tenant, sync_tenant
+from connector.progress import NO_PROGRESS, Progress
 from connector.storage import models as m
 from connector.storage.ids import uuid7
 
@@ -46,7 +55,8 @@ class BuildReport:
     # Made into objects when first read (see build_store.GeneratedStatements).
     generated: Sequence[m.Statement] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (customer, reason)
-    unassigned: dict[str, Decimal] = field(default_factory=dict)  # account -> billed cost
+    # Spend no customer claims: (account, billing currency) -> billed cost, in full.
+    unassigned: dict[tuple[str, str], Decimal] = field(default_factory=dict)
     # Customers that could not be built, and what fixes each; the others were built.
     failed: list[tuple[str, str]] = field(default_factory=list)
     # What an explicit reprice of a closed period changed in its configuration.
@@ -127,11 +137,13 @@ def _statement_options(
     options: GenerationOptions,
     credit: Decimal,
     support: bool = True,
+    marketplace: MarketplaceTerms | None = None,
 ) -> StatementOptions:
     """The customer's options for this run; ``credit`` is its usable credit balance.
 
     ``support=False`` for purchase statements: the support plan is a monthly fee on the
     period's usage statement, and a minimum fee must not be charged once per purchase.
+    ``marketplace``: the provider's (:func:`provider_terms.marketplace_terms`).
     """
     tax_rate = tax_name = None
     if options.include_tax and customer.tax and not customer.tax_exempt:
@@ -146,6 +158,7 @@ def _statement_options(
         currency=customer.invoice_currency,
         group_by_account=invoice.group_by_cloud_account,
         include_marketplace=options.include_marketplace_fees,
+        marketplace=marketplace or MarketplaceTerms(),
         add_rounding_adjustments=invoice.add_rounding_adjustments,
         rounding=invoice.rounding,
         adjustments=Adjustments(
@@ -173,6 +186,7 @@ def generate(
     *,
     reprice: bool = False,
     actor: str = "connector",
+    progress: Progress = NO_PROGRESS,
 ) -> BuildReport:
     """Build Draft statements for a closed period.
 
@@ -189,6 +203,7 @@ def generate(
     A closed period is priced by the configuration recorded when it closed
     (:mod:`connector.pipeline.period_config`); ``reprice=True`` is the operator saying
     it should be repriced with today's tenant file, audited under ``actor``.
+    ``progress`` counts the statements built.
     """
     config = runtime.tenant(tenant)
     today = today or dt.date.today()
@@ -203,8 +218,9 @@ def generate(
                 "them as they appear"
             )
         return _generate(
-            runtime, config, provider, period, customer_ids, overrides, today, kind, reprice, actor
-        )
+            runtime, config, provider, period, customer_ids, overrides, today, kind, reprice,
+            actor, progress,
+        )  # fmt: skip
     if detect_close(runtime, tenant, provider, period, today) is None:
         raise BuildError(
             f"period {period.key} of {provider} is not closed for tenant {tenant!r}: wait for "
@@ -215,12 +231,13 @@ def generate(
     if immediate:
         report = _generate(
             runtime, config, provider, period, customer_ids, overrides, today, PURCHASE,
-            reprice, actor,
+            reprice, actor, progress,
         )  # fmt: skip
         reprice = False  # done, and audited once
     usage = _generate(
-        runtime, config, provider, period, customer_ids, overrides, today, USAGE, reprice, actor
-    )
+        runtime, config, provider, period, customer_ids, overrides, today, USAGE, reprice,
+        actor, progress,
+    )  # fmt: skip
     if report is not None:
         usage.generated = [*report.generated, *usage.generated]
         usage.repriced = report.repriced or usage.repriced
@@ -249,6 +266,7 @@ def _generate(
     kind: str,
     reprice: bool = False,
     actor: str = "connector",
+    progress: Progress = NO_PROGRESS,
 ) -> BuildReport:
     tenant = config.tenant
     wanted = set(customer_ids) if customer_ids else None
@@ -260,6 +278,8 @@ def _generate(
         )
     report = BuildReport(period.key)
     generated: list[dict] = []
+    what = f"{provider} {period.key} {'purchase ' if kind == PURCHASE else ''}statements"
+    progress.stage(f"planning {what}", unit="statements")
     with cycle_collector_paused(), runtime.db.transaction() as session:
         sync_tenant(session, config)
         try:
@@ -298,8 +318,8 @@ def _generate(
         )
         if report.unassigned and config.unassigned_spend == "block":
             accounts = ", ".join(
-                f"{account} (billed {exact_text(cost)})"
-                for account, cost in sorted(report.unassigned.items())
+                f"{account} (billed {exact_text(cost)} {currency})"
+                for (account, currency), cost in sorted(report.unassigned.items())
             )
             raise BuildError(
                 f"{provider} {period.key}: accounts {accounts} have spend but no customer, "
@@ -318,6 +338,7 @@ def _generate(
             raise BuildError("\n".join(reason for _, reason in report.failed))
         report.skipped = planned.skipped
         todo = planned.statements
+        progress.stage(f"building {what}", total=len(todo), unit="statements")
         # Drafts being rebuilt give their credit back before balances are read.
         store.remove_drafts(session, planned.rebuilt)
         balances: dict[str, Decimal] = {}
@@ -327,6 +348,12 @@ def _generate(
             balances = store.credit_balances(
                 session, tenant, {p.customer.id: p.customer.invoice_currency for p in todo}
             )
+        marketplace = provider_terms.marketplace_terms(runtime.plugins, config, provider)
+        # Provider credits the tenant passes on go on usage statements (by customer, in
+        # the billing currency; each statement converts its own).
+        passed: dict[str, list] = {}
+        if kind == USAGE and config.providers[provider].provider_credits != "none":
+            passed = provider_terms.allocation(session, config, provider, batch_ids).passed
         orders = [
             build_parts.Order(
                 str(uuid7()),
@@ -338,9 +365,11 @@ def _generate(
                     options,
                     balances.get(p.customer.id, Decimal(0)),
                     support=kind == USAGE,
+                    marketplace=marketplace,
                 ),
                 p.exchange_rate,
                 p.billed,
+                provider_credits_passed_in(passed.get(p.customer.id, ()), p.billing_currency),
             )
             for p in todo
         ]
@@ -351,6 +380,9 @@ def _generate(
         dumped = {
             **options.model_dump(mode="json"),
             "include_credits_for_tax": terms.include_credits_for_tax,
+            # How marketplace products and provider credits were treated (reconcile).
+            "marketplace_pricing": "at_cost" if marketplace.at_cost else "pricebook",
+            "provider_credits": config.providers[provider].provider_credits,
         }
         parts = build_parts.parts(
             orders, batch_ids, purchases.billed_immediately(config, provider),
@@ -399,6 +431,7 @@ def _generate(
                 built_round.append(store.NewStatement(row, made, audit))
                 generated.append(row)
             store.store(session, tenant, built_round)
+            progress.advance(len(part.orders))
     report.generated = store.GeneratedStatements(runtime.db, generated)
     for row in generated:
         runtime.emit(StatementGenerated(tenant=tenant, statement_id=row["id"]))

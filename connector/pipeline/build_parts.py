@@ -29,7 +29,7 @@ from collections import Counter, deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from itertools import groupby
 from operator import itemgetter
@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from connector.domain.currency import convert
 from connector.domain.pricing import PricebookVersion
+from connector.domain.provider_credits import PassedCredit
 from connector.domain.statement import CustomerCharge, StatementOptions, build_statement
 from connector.pipeline import purchases
 from connector.storage import bulk
@@ -63,6 +64,8 @@ class Order:
     #: Purchase builds: the purchases approved purchase statements billed already
     #: (``purchases.unbilled``); ``None`` for a usage build.
     billed: Counter | None = None
+    #: Provider credits the tenant passes to the customer, in the billing currency.
+    provider_credits: tuple[PassedCredit, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +131,12 @@ def build_part(session: Session, part: Part) -> list[Made | None]:
         elif part.upfront_apart:
             charges = purchases.without_upfront(charges)
         charges = convert(charges, order.exchange_rate)
-        built = build_statement(charges, order.pricebook, order.options)
+        options = order.options
+        if order.provider_credits:  # converted as the charges are
+            rate = order.exchange_rate
+            passed = tuple(c.converted(rate) for c in order.provider_credits)
+            options = replace(options, provider_credits=passed)
+        built = build_statement(charges, order.pricebook, options)
         if not built.lines:  # every charge is left off statements by this run's options
             made.append(None)
             continue

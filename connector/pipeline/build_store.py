@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from connector.contracts import BillingPeriod
-from connector.domain.money import ZERO, tidy
+from connector.domain.money import tidy
 from connector.pipeline.build_parts import Made
 from connector.pipeline.credits import APPLICATION, GRANT, CreditError
 from connector.storage import bulk
@@ -77,11 +77,11 @@ def customer_currencies(
     batch_ids: Sequence[int],
     accounts: dict[str, list[str]],
     claimed: Collection[str],
-) -> tuple[dict[str, set[str]], dict[str, Decimal]]:
+) -> tuple[dict[str, set[str]], dict[tuple[str, str], Decimal]]:
     """The billing currencies of each customer's charges in the batches (``customer ->
-    accounts``; a customer without charges is left out), and the billed cost of each
-    account no customer of the tenant claims (``claimed`` are the accounts any customer
-    lists): reported, never dropped.
+    accounts``; a customer without charges is left out), and the billed cost per
+    ``(account, currency)`` of each account no customer of the tenant claims
+    (``claimed`` are the accounts any customer lists): reported, never dropped.
     """
     by_account = bulk.account_currencies(session, batch_ids)
     found: dict[str, set[str]] = {}
@@ -89,12 +89,8 @@ def customer_currencies(
         currencies = set().union(*(by_account.get(account, ()) for account in listed))
         if currencies:
             found[customer] = currencies
-    unclaimed: dict[str, Decimal] = {}
     strays = [account for account in by_account if account not in claimed]
-    for charges in bulk.customer_charges(session, batch_ids, strays):
-        for charge in charges:
-            unclaimed[charge.account_id] = unclaimed.get(charge.account_id, ZERO) + charge.cost
-    return found, unclaimed
+    return found, bulk.account_costs(session, batch_ids, strays) if strays else {}
 
 
 def remove_drafts(session: Session, statement_ids: Sequence[str]) -> None:

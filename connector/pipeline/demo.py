@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from connector.config.settings import DaemonSettings
@@ -42,7 +43,8 @@ class DemoResult:
     statements: list[m.Statement] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     pushed: list[PushOutcome] = field(default_factory=list)
-    unassigned: dict = field(default_factory=dict)
+    # (account, currency) -> billed cost of spend no customer claims (BuildReport's).
+    unassigned: dict[tuple[str, str], Decimal] = field(default_factory=dict)
     close_reason: str | None = None
 
 

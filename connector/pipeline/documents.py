@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import fields, replace
 from decimal import Decimal
 from typing import TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload, undefer
+from sqlalchemy.orm import Session, object_session, selectinload, undefer
 
 from connector.config.tenant import TenantConfig
-from connector.contracts import BillingPeriod, Party, StatementDocument, StatementLine
+from connector.contracts import (
+    BillingPeriod,
+    CreditedInvoice,
+    DetailRow,
+    Party,
+    StatementDocument,
+    StatementLine,
+)
 from connector.domain.money import tidy
+from connector.domain.status_rules import CREDIT_NOTE
 from connector.storage import models as m
 
 # Statement ids per IN list: far below SQLite's and PostgreSQL's parameter limits.
@@ -68,6 +77,53 @@ def _copy(value_type: type[T], row: object) -> T:
     return value_type(**{f.name: getattr(row, f.name) for f in fields(value_type)})
 
 
+def _invoice_credited_by(note: m.Statement, number: str) -> m.Statement | None:
+    """The stored invoice numbered ``number`` that the credit note ``note`` credits,
+    read in the session ``note`` came from (None once it has left its session)."""
+    session = object_session(note)
+    if session is None:
+        return None
+    return session.scalar(
+        select(m.Statement)
+        .where(m.Statement.tenant_id == note.tenant_id, m.Statement.number == number)
+        .options(undefer(m.Statement.detail_rows))
+    )
+
+
+def credited_invoice(statement: m.Statement) -> CreditedInvoice | None:
+    """The invoice a credit note credits, as voiding recorded it on the note (number, id
+    and issue date; a note voided before the date was recorded reads it from the
+    invoice); None for an invoice."""
+    options = statement.options or {}
+    number = options.get("credits")
+    if statement.kind != CREDIT_NOTE or not number:
+        return None
+    issued = options.get("credits_issue_date")
+    ident = options.get("credits_id")
+    if issued is None:
+        original = _invoice_credited_by(statement, number)
+        if original is not None:
+            return CreditedInvoice(number, original.issue_date, original.id)
+    return CreditedInvoice(number, dt.date.fromisoformat(issued) if issued else None, ident)
+
+
+def reversed_details(note: m.Statement, credited: CreditedInvoice) -> list[DetailRow]:
+    """The credited invoice's detail rows with cost and price negated: what the credit
+    note reverses, for its detailed CSV. The rows stay stored with the invoice alone, so
+    reconciliation and reports never count them twice; empty once the invoice cannot
+    be read."""
+    original = _invoice_credited_by(note, credited.number)
+    if original is None:
+        return []
+    zero = Decimal(0)  # 0 - x rather than -x: -Decimal("0.00") would print "-0.00"
+    return [
+        row._replace(
+            cost=zero - row.cost, price=zero - row.price, price_rounded=zero - row.price_rounded
+        )
+        for row in original.details
+    ]
+
+
 def statement_document(config: TenantConfig, statement: m.Statement) -> StatementDocument:
     """Everything a renderer or sink needs about ``statement``, as plain values.
 
@@ -79,6 +135,10 @@ def statement_document(config: TenantConfig, statement: m.Statement) -> Statemen
     invoice = config.invoice_options
     currency = statement.currency
     printed = statement.options
+    credited = credited_invoice(statement)
+    details = statement.details
+    if credited is not None and not details:
+        details = reversed_details(statement, credited)
     return StatementDocument(
         statement_id=statement.id,
         revision=statement.revision,
@@ -103,7 +163,7 @@ def statement_document(config: TenantConfig, statement: m.Statement) -> Statemen
             replace(line, amount=tidy(line.amount, currency))
             for line in (_copy(StatementLine, row) for row in statement.lines)
         ],
-        details=statement.details,
+        details=details,
         subtotal=tidy(statement.subtotal, currency),
         tax=tidy(statement.tax, currency),
         total=tidy(statement.total, currency),
@@ -121,6 +181,7 @@ def statement_document(config: TenantConfig, statement: m.Statement) -> Statemen
         exchange_rate=statement.exchange_rate
         if statement.exchange_rate is not None
         else Decimal(1),
+        credited_invoice=credited,
     )
 
 

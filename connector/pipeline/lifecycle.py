@@ -2,7 +2,8 @@
 
 Draft → Open belongs to approval alone, because it hands out the invoice number and
 queues the ERP push; Open or Past Due → Void belongs to ``pipeline.void`` alone, because
-it issues the credit note. Every other change goes through ``set_status``.
+it issues the credit note. Every other change goes through ``set_status``. Which
+changes are legal for an invoice and for a credit note is ``domain.status_rules``.
 """
 
 from __future__ import annotations
@@ -11,68 +12,52 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 
+from connector.domain import status_rules as rules
 from connector.pipeline.approve import find_statements
 from connector.pipeline.audit import record
 from connector.pipeline.runtime import Runtime
 from connector.storage import models as m
 
-VOID = "Void"
-STATUSES = ("Draft", "Open", "Past Due", "Closed", VOID)
-APPROVAL = ("Draft", "Open")
-LEGAL = frozenset({("Open", "Closed"), ("Open", "Past Due"), ("Past Due", "Closed")})
-# The statuses a statement can be voided from (by ``pipeline.void``, never set_status).
-VOIDABLE = ("Open", "Past Due")
-VOIDING = frozenset((status, VOID) for status in VOIDABLE)
+# The table itself lives in ``domain.status_rules``, one rule for every caller; these
+# names stay for the callers that import them from here.
+VOID = rules.VOID
+STATUSES = rules.STATUSES
 
 
 class LifecycleError(ValueError):
     """A status change the lifecycle does not allow; the message names the way forward."""
 
 
-def LEGAL_NEXT(status: str) -> list[str]:  # noqa: N802 (the name the callers use)
-    """The statuses a statement in ``status`` may move to next, in lifecycle order.
+def LEGAL_NEXT(status: str, kind: str = rules.USAGE) -> list[str]:  # noqa: N802 (callers' name)
+    """The statuses a ``kind`` statement in ``status`` may move to next, in lifecycle order.
 
     A Draft's only next status is Open, reached by approval rather than set_status.
-    Void, reached only by voiding (which issues a credit note), is not listed here:
-    ``VOIDING`` holds those transitions.
+    Void, reached only by voiding (which issues a credit note), is not listed here.
     """
-    allowed = LEGAL | {APPROVAL}
-    return [to for to in STATUSES if (status, to) in allowed]
+    return [
+        to
+        for to in rules.next_statuses(kind, status)
+        if not rules.allows(kind, status, to, rules.VOIDING)
+    ]
 
 
 def _refusal(statement: m.Statement, wanted: str, tenant: str) -> str | None:
-    name = statement.number or statement.id
-    current = statement.status
-    if (current, wanted) in LEGAL or current == wanted:
-        return None
-    if wanted == VOID:
-        return (
-            f"statement {name} becomes Void only with its credit note "
-            f"(connector statements void --tenant {tenant} {name} --reason ...)"
-        )
-    if current == VOID:
-        return f"statement {name} is Void, which is final: it cannot become {wanted}"
-    if current == "Draft":
-        return (
-            f"statement {name} is Draft; it becomes Open only by approval "
-            f"(connector statements approve --tenant {tenant} {statement.id}), not {wanted}"
-        )
-    following = LEGAL_NEXT(current)
-    if not following:
-        return (
-            f"statement {name} is {current}, which is final: it cannot become {wanted} "
-            "(correct it with a credit note)"
-        )
-    return (
-        f"statement {name} is {current}; it cannot become {wanted}: "
-        f"legal next statuses are {', '.join(following)}"
+    return rules.refusal(
+        statement.kind,
+        statement.status,
+        wanted,
+        name=statement.number or statement.id,
+        ident=statement.id,
+        tenant=tenant,
+        by=rules.SET_STATUS,
     )
 
 
 def set_status(
     runtime: Runtime, tenant: str, ids: Sequence[str], status: str, actor: str
 ) -> list[m.Statement]:
-    """Move statements (by id or number) to ``status``, all of them or none.
+    """Move statements (by id, unique start of an id, or number) to ``status``, all of
+    them or none.
 
     A statement already in ``status`` is left as it is, so repeating a change (the ERP
     reporting the same payment twice) is harmless. Every refusal is reported at once.

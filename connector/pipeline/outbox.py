@@ -13,9 +13,10 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from connector.masking import mask_secrets, tenant_secrets, token_secrets
+from connector.pipeline.approve import id_prefix
 from connector.pipeline.audit import record
 from connector.pipeline.runtime import Runtime
 from connector.pipeline.tokens import TokenKeyError, fernet
@@ -92,11 +93,18 @@ def entries(runtime: Runtime, tenant: str, states: Sequence[str] = ()) -> list[O
     ]
 
 
+def _by_id_prefix(found: Sequence[Row], ref: str) -> list[Row]:
+    """The entries (with their statement's number) whose statement id starts with ``ref``."""
+    prefix = id_prefix(ref)
+    return [] if prefix is None else [r for r in found if r[0].statement_id.startswith(prefix)]
+
+
 def retry(runtime: Runtime, tenant: str, refs: Sequence[str], actor: str) -> list[str]:
     """Make dead or failed entries pending again, now; returns their statement ids.
 
-    ``refs`` are invoice numbers or statement ids; empty means every dead entry. A
-    delivered entry is refused: sending it again is what the outbox exists to prevent.
+    ``refs`` are invoice numbers, statement ids or unique starts of ids (as statements
+    are listed); empty means every dead entry. A delivered entry is refused: sending it
+    again is what the outbox exists to prevent.
     """
     with runtime.db.transaction() as session:
         query = (
@@ -109,6 +117,17 @@ def retry(runtime: Runtime, tenant: str, refs: Sequence[str], actor: str) -> lis
             wanted = set(refs)
             chosen = [(e, n) for e, n in found if e.statement_id in wanted or n in wanted]
             missing = wanted - {e.statement_id for e, _ in chosen} - {n for _, n in chosen}
+            for ref in sorted(missing):  # the start of a statement id, as statements show it
+                fits = _by_id_prefix(found, ref)
+                statements = dict.fromkeys(n or e.statement_id for e, n in fits)
+                if len(statements) > 1:
+                    raise OutboxError(
+                        f"statement id prefix {ref!r} fits the outbox entries of "
+                        f"{', '.join(statements)}: give more of the id, or the number"
+                    )
+                if fits:
+                    chosen += [row for row in fits if row not in chosen]
+                    missing.discard(ref)
             if missing:
                 raise OutboxError(
                     f"tenant {tenant!r} has no outbox entry for {', '.join(sorted(missing))}"

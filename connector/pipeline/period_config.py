@@ -6,9 +6,11 @@ So when a period closes for a tenant and provider, everything in the tenant file
 prices it is stored with the close: the pricebooks (every version's rules, not only
 its id: a version edited in place must not reprice a month it already priced), the
 support plans, tax rates, invoice and generation options, each customer's pricing
-settings, and the period's exchange rates. Building the period reads the tenant file
-as it was then, with today's names, addresses, accounts and ERP mappings (those do not
-price anything, and a mapping fixed after the close must still take effect).
+settings, each provider's (how its marketplace products are priced, which provider
+credits reach customers), and the period's exchange rates. Building the period reads
+the tenant file as it was then, with today's names, addresses, accounts and ERP
+mappings (those do not price anything, and a mapping fixed after the close must still
+take effect).
 
 What was not there at the close is taken from today's file, because it priced nothing
 yet: a pricebook or plan added later, a customer added later, an exchange rate that
@@ -54,6 +56,9 @@ CUSTOMER_FIELDS = frozenset(
     {"invoice_currency", "pricebooks", "tax", "tax_exempt", "payment_method", "support_plan",
      "global_discount"}
 )  # fmt: skip
+# A provider's own settings that price its statements.
+PROVIDER_FIELDS = frozenset({"marketplace_pricing", "provider_credits"})
+PROVIDERS = "providers"
 RATES = "exchange_rates"
 
 
@@ -62,6 +67,10 @@ def take(config: TenantConfig, period: BillingPeriod) -> dict[str, Any]:
     data = config.model_dump(mode="json", include=set(SECTIONS))
     data["customers"] = {
         c.id: c.model_dump(mode="json", include=set(CUSTOMER_FIELDS)) for c in config.customers
+    }
+    data[PROVIDERS] = {
+        key: p.model_dump(mode="json", include=set(PROVIDER_FIELDS))
+        for key, p in config.providers.items()
     }
     try:
         rates = tenant_rates(config).rates
@@ -97,6 +106,9 @@ def as_recorded(config: TenantConfig, recorded: Mapping[str, Any]) -> TenantConf
             # A pricebook named for a provider only since the close prices nothing yet.
             books = {**customer["pricebooks"], **then.get("pricebooks", {})}
             customer.update(then, pricebooks=books)
+    for key, then in recorded.get(PROVIDERS, {}).items():
+        if key in data[PROVIDERS]:
+            data[PROVIDERS][key].update(then)
     frozen = TenantConfig.model_validate(data, context={"base_dir": config.base_dir})
     return frozen
 
@@ -187,10 +199,25 @@ def frozen_config(
             session, config.tenant, actor, "period.reprice", f"{provider}:{period.key}",
             {"changes": [[c.setting, c.before, c.after] for c in changed]},
         )  # fmt: skip
+    elif PROVIDERS not in close.config:
+        # Recorded before providers' pricing settings were: recorded now, frozen from
+        # then on (a new dict: the JSON column sees the change).
+        close.config = {**close.config, PROVIDERS: today[PROVIDERS]}
     recorded = close.config
     return PeriodConfig(
         as_recorded(config, recorded), recorded_rates(config, recorded, period), changed
     )
+
+
+def recorded_config(
+    session: Session, config: TenantConfig, provider: str, period: BillingPeriod
+) -> TenantConfig:
+    """``config`` as it prices ``period`` of ``provider``, changing nothing: what was
+    recorded at the close, or today's file when nothing is (reconcile reads this)."""
+    close = session.get(m.PeriodClose, (config.tenant, provider, period.start))
+    if close is None or close.config is None:
+        return config
+    return as_recorded(config, close.config)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ import logging
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy import or_, select, update
@@ -16,12 +16,19 @@ from tenacity import RetryCallState, Retrying, wait_exponential_jitter
 
 from connector.config.settings import ScheduleSettings
 from connector.config.tenant import TenantConfig
-from connector.contracts import CheckedSink, StatementDocument, StatementPushed
+from connector.contracts import (
+    CheckedSink,
+    PluginError,
+    Renderer,
+    StatementDocument,
+    StatementPushed,
+)
 from connector.masking import mask_secrets
 from connector.pipeline.documents import CHUNK, load_documents, statement_document
 from connector.pipeline.erp import make_sink, tenant_renderer
 from connector.pipeline.outbox import known_secrets
 from connector.pipeline.runtime import Runtime
+from connector.progress import NO_PROGRESS, Progress, counted
 from connector.safe_paths import path_under, safe_name, write_private
 from connector.storage import models as m
 from connector.storage.models import utcnow
@@ -59,10 +66,71 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 def statement_basename(statement: m.Statement) -> str:
     """The statement's file name without suffix; every part taken from data is encoded
-    (:func:`safe_name`), so none can add a folder or climb out of one."""
-    label = statement.number or f"draft-{statement.id[:8]}"
+    (:func:`safe_name`), so none can add a folder or climb out of one.
+
+    A Draft has no number yet and is named by its whole id: the first characters of
+    ids made in one build are alike, so a cut id would give two Drafts one file.
+    """
+    label = statement.number or f"draft-{statement.id}"
     parts = (statement.provider, f"{statement.period_start:%Y-%m}", statement.customer_id, label)
     return "-".join(safe_name(part) for part in parts)
+
+
+@dataclass(slots=True)
+class Exported:
+    """What an export wrote, and what it could not, by statement id and format."""
+
+    written: list[Path] = field(default_factory=list)
+    # Drafts a format renders only once they are approved (it needs the invoice number).
+    needs_approval: list[tuple[str, str]] = field(default_factory=list)
+    # (statement id, format, why): the renderer failed for another reason.
+    failed: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def export_statements(
+    runtime: Runtime,
+    tenant: str,
+    statement_ids: Sequence[str],
+    formats: Sequence[str],
+    out_dir: Path,
+    progress: Progress = NO_PROGRESS,
+) -> Exported:
+    """Render each statement in each format into ``out_dir``, every file that can be.
+
+    A statement a renderer cannot render stops neither its other formats nor the other
+    statements: it is reported in :class:`Exported`, as needing approval when it is a
+    Draft the renderer renders once numbered and Open (UBL has no draft invoice), else
+    as failed with the renderer's message. A format no renderer offers is an error
+    before anything is written. File names are encoded and checked to stay directly in
+    ``out_dir``; the files are ``0600`` and a folder this creates ``0700``.
+    """
+    config = runtime.tenant(tenant)
+    renderers = runtime.plugins.renderers
+    chosen = [(fmt, tenant_renderer(config, renderers.get(fmt))) for fmt in formats]  # fail first
+    done = Exported()
+    progress.stage("rendering statements", total=len(statement_ids), unit="statements")
+    with runtime.db.transaction() as session:
+        for statement_id in counted(statement_ids, progress):
+            statement = session.get(m.Statement, statement_id)
+            try:
+                document = statement_document(config, statement)
+            except Exception as exc:  # noqa: BLE001 (this statement's fault alone)
+                done.failed += [(statement_id, fmt, _why(exc)) for fmt, _ in chosen]
+                continue
+            for fmt, renderer in chosen:
+                try:
+                    data = renderer.render(document, fmt)
+                except Exception as exc:  # noqa: BLE001 (a plugin's, reported with its name)
+                    if _renders_once_approved(renderer, document, fmt):
+                        done.needs_approval.append((statement_id, fmt))
+                    else:
+                        done.failed.append((statement_id, fmt, _why(exc)))
+                    continue
+                name = f"{statement_basename(statement)}{renderers.suffix(fmt)}"
+                path = path_under(out_dir, name)  # refuses what would land elsewhere
+                write_atomically(path, data)
+                done.written.append(path)
+    return done
 
 
 def export(
@@ -71,26 +139,38 @@ def export(
     statement_ids: Sequence[str],
     formats: Sequence[str],
     out_dir: Path,
+    progress: Progress = NO_PROGRESS,
 ) -> list[Path]:
-    """Render each statement in each format into ``out_dir``; returns the paths written.
+    """:func:`export_statements` for callers that need every file: returns the paths
+    written, or raises PluginError naming each statement and format not rendered
+    (after writing the rest)."""
+    done = export_statements(runtime, tenant, statement_ids, formats, out_dir, progress)
+    problems = [f"statement {i} as {fmt}: a Draft; approve it first"
+                for i, fmt in done.needs_approval]  # fmt: skip
+    problems += [f"statement {i} as {fmt}: {why}" for i, fmt, why in done.failed]
+    if problems:
+        raise PluginError("\n".join(problems))
+    return done.written
 
-    File names are encoded and checked to stay directly in ``out_dir``; the files are
-    ``0600`` and a folder this creates ``0700``.
-    """
-    config = runtime.tenant(tenant)
-    renderers = runtime.plugins.renderers
-    chosen = [(fmt, tenant_renderer(config, renderers.get(fmt))) for fmt in formats]  # fail first
-    written = []
-    with runtime.db.transaction() as session:
-        for statement_id in statement_ids:
-            statement = session.get(m.Statement, statement_id)
-            document = statement_document(config, statement)
-            for fmt, renderer in chosen:
-                name = f"{statement_basename(statement)}{renderers.suffix(fmt)}"
-                path = path_under(out_dir, name)  # refuses what would land elsewhere
-                write_atomically(path, renderer.render(document, fmt))
-                written.append(path)
-    return written
+
+def _why(exc: Exception) -> str:
+    # A PluginError's message is written for the operator; anything else is a bug
+    # whose type says more than its message.
+    return str(exc) if isinstance(exc, PluginError) else f"{type(exc).__name__}: {exc}"
+
+
+def _renders_once_approved(renderer: Renderer, document: StatementDocument, fmt: str) -> bool:
+    """Whether ``renderer``, which refused the Draft ``document``, renders it once it is
+    numbered and Open: then the refusal was for being a Draft. A renderer has no way to
+    say so itself, so the document is tried as approval will make it (and discarded)."""
+    if document.number is not None and document.status != "Draft":
+        return False
+    approved = replace(document, number=document.number or "APPROVAL-PENDING", status="Open")
+    try:
+        renderer.render(approved, fmt)
+    except Exception:  # noqa: BLE001 (it fails for another reason too)
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +352,7 @@ def _bury(session: Session, claim: Claim, message: str) -> PushOutcome:
     return PushOutcome(claim.statement_id, _number(session, claim), "dead", message)
 
 
-def push(runtime: Runtime, tenant: str) -> list[PushOutcome]:
+def push(runtime: Runtime, tenant: str, progress: Progress = NO_PROGRESS) -> list[PushOutcome]:
     """Deliver the tenant's due outbox entries to its ERP sink in one batch.
 
     Entries are claimed (marked in flight, committed) before the sink is called, each by
@@ -282,7 +362,8 @@ def push(runtime: Runtime, tenant: str) -> list[PushOutcome]:
     retry never creates a second invoice. An entry whose statement is gone or cannot be
     delivered is marked dead and reported, and the others go on. Before the tenant's
     first delivery, a sink that can check its ERP's mappings does (``CheckedSink``):
-    any gap and nothing is sent, every gap reported at once.
+    any gap and nothing is sent, every gap reported at once. ``progress`` counts the
+    entries settled (the sink takes them in one call).
     """
     config = runtime.tenant(tenant)
     with runtime.db.transaction() as session:
@@ -294,6 +375,7 @@ def push(runtime: Runtime, tenant: str) -> list[PushOutcome]:
         first_push = not _delivered_before(session, tenant)
     if not claims:
         return buried
+    progress.stage(f"pushing to {config.erp.sink}", total=len(claims), unit="statements")
     try:
         with _lease_kept(runtime, claims):
             sink = make_sink(runtime, tenant)
@@ -313,7 +395,7 @@ def push(runtime: Runtime, tenant: str) -> list[PushOutcome]:
     # An ERP's message may echo the request, credentials included: never stored in clear.
     secrets = known_secrets(runtime, tenant)
     with runtime.db.transaction() as session:
-        for claim in claims:
+        for claim in counted(claims, progress):
             entry = session.scalars(
                 select(m.OutboxEntry)
                 .where(m.OutboxEntry.id == claim.entry_id)

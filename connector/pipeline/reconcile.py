@@ -3,7 +3,15 @@
 Read-only. Splits the provider's bill by charge category, attributes billable charges
 to customers or unassigned accounts, compares each customer's cost with the price on
 their statement (margin, rounding) and shows drift since generation. It ties out when
-the provider total equals customers' plus unassigned billable cost plus Tax and Credit.
+the provider total equals customers' plus unassigned billable cost, plus the provider
+credits passed to customers, plus Tax and the Credit the reseller keeps.
+
+Provider credits are the reseller's unless the tenant passes them on
+(``providers.<key>.provider_credits``, :mod:`connector.domain.provider_credits`): each
+customer's share is shown with the customer and checked against the credit lines on its
+statement; what is not passed stays under ``non_billable`` as the reseller's. The
+allocation is worked out here as the build works it out, from the period's recorded
+configuration, and its parts must add up to the provider's Credit exactly.
 
 Costs are in the provider's billing currency, prices in each statement's currency.
 Amounts in different currencies are never added together: a margin is computed only
@@ -22,14 +30,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, undefer
 
 from connector.contracts import BillingPeriod, ChargeCategory
-from connector.domain.money import ZERO, total
+from connector.domain import provider_credits as pc
+from connector.domain.money import ZERO, money_text, total
 from connector.domain.statement import BILLABLE_CATEGORIES
+from connector.pipeline import period_config, provider_terms
 from connector.pipeline.build import current_batch_ids
 from connector.pipeline.runtime import Runtime
 from connector.storage import models as m
 
-# Lines that are the price of what was consumed, before tax, credits, discounts, support.
+# Lines that are the price of what was consumed, before tax, credits, discounts, support
+# (provider credits passed on are service or marketplace lines: in the price, told apart
+# by their detail rows).
 PRICE_KINDS = ("service", "marketplace", "rounding")
+# Full precision of stored money (PostgreSQL NUMERIC(38, 12)): a converted provider
+# credit is compared with what its statement stored at this precision.
+STORED = Decimal("1E-10")
 
 
 class ReconcileError(LookupError):
@@ -56,9 +71,15 @@ class CustomerReconciliation:
     """One customer: billable cost (full precision) against the statement's price.
 
     ``marketplace_margin`` is the marketplace price at full precision minus marketplace
-    cost and must be zero (pass-through); ``margin`` is price minus cost minus it, so
-    ``price - billable_cost == margin + marketplace_margin``. Both are None when no
-    statement was generated.
+    cost and must be zero (pass-through); ``margin`` is price minus cost minus it and
+    minus the provider credits on the statement, so ``price - billable_cost - passed ==
+    margin + marketplace_margin`` (``passed`` at full precision, in the statement's
+    currency). Both are None when no statement was generated. Third-party products the
+    pricebook prices (``marketplace_pricing: pricebook``) are in ``cost``, not in
+    ``marketplace_cost``: they are priced like any product.
+
+    ``provider_credit`` is what the tenant's ``provider_credits`` passes to the customer
+    (in ``cost_currency``; zero when credits stay with the reseller).
     ``rounding_difference`` is Σ price lines minus Σ full-precision detail prices.
     ``drift`` is current billable cost minus the cost of the batches the statement was
     built from (zero when it was built from the current ones).
@@ -85,6 +106,7 @@ class CustomerReconciliation:
     stale: bool = False
     drift: Decimal = ZERO
     problems: tuple[str, ...] = ()
+    provider_credit: Decimal = ZERO
 
     @property
     def billable_cost(self) -> Decimal:
@@ -121,6 +143,10 @@ class Reconciliation:
     customers: tuple[CustomerReconciliation, ...]
     unassigned: tuple[UnassignedAccount, ...]
     problems: tuple[str, ...]
+    #: The tenant's ``provider_credits`` for the period, as recorded at its close.
+    provider_credits: str = pc.NONE
+    #: The provider Credit the reseller keeps (None: all of it, nothing is passed on).
+    credits_kept: Decimal | None = None
 
     @property
     def customers_cost(self) -> Decimal:
@@ -133,9 +159,18 @@ class Reconciliation:
         return total(a.billable_cost for a in self.unassigned)
 
     @property
+    def credits_passed(self) -> Decimal:
+        """Σ provider credits passed to customers (their ``provider_credit``)."""
+        return total(c.provider_credit for c in self.customers)
+
+    @property
     def non_billable(self) -> Mapping[str, Decimal]:
-        """Provider Tax, Credit (and any other unbilled category): the reseller's own."""
-        return {k: v for k, v in self.by_category.items() if k not in BILLABLE_CATEGORIES}
+        """Provider Tax, the Credit the reseller keeps (and any other unbilled category):
+        the reseller's own."""
+        own = {k: v for k, v in self.by_category.items() if k not in BILLABLE_CATEGORIES}
+        if self.credits_kept is not None:
+            own[str(ChargeCategory.CREDIT)] = self.credits_kept
+        return own
 
     @property
     def rounding(self) -> Mapping[str, Decimal]:
@@ -150,7 +185,12 @@ class Reconciliation:
     @property
     def difference(self) -> Decimal:
         """Provider total minus everything attributed; zero for consistent data."""
-        attributed = self.customers_cost + self.unassigned_cost + total(self.non_billable.values())
+        attributed = (
+            self.customers_cost
+            + self.credits_passed
+            + self.unassigned_cost
+            + total(self.non_billable.values())
+        )
         return self.provider_total - attributed
 
     @property
@@ -188,6 +228,8 @@ class _Bill:
     billed: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     costs: dict[str, _Cost] = field(default_factory=lambda: defaultdict(_Cost))
     currencies: set[str] = field(default_factory=set)
+    # (account, currency) -> billable cost: what pooled provider credits are shared by.
+    weights: dict[tuple[str, str], Decimal] = field(default_factory=lambda: defaultdict(Decimal))
 
 
 def _read_bill(
@@ -209,6 +251,7 @@ def _read_bill(
         bill.billed[account] += cost
         bill.currencies.add(currency)
         if category in BILLABLE_CATEGORIES:
+            bill.weights[(account, currency)] += cost
             if marketplace:
                 bill.costs[account].marketplace += cost
             else:
@@ -233,17 +276,28 @@ def _customer(
     billed: Sequence[m.Statement],
     current: tuple[int, ...],
     currency: str,
+    passed: Decimal = ZERO,
+    at_cost: bool = True,
 ) -> CustomerReconciliation:
     """One customer's cost against what its statements charge: the usage statement
-    (``billed[0]`` when there is one) and any upfront-purchase statements, together."""
+    (``billed[0]`` when there is one) and any upfront-purchase statements, together.
+
+    ``passed``: the provider credits the tenant passes to the customer (billing
+    currency); ``at_cost``: whether the provider's third-party products pass through at
+    cost (the statement's record of it wins)."""
     cost = total(costs[a].cost for a in accounts if a in costs)
     marketplace_cost = total(costs[a].marketplace for a in accounts if a in costs)
     statement = billed[0] if billed else None
+    if statement is not None:
+        at_cost = (statement.options or {}).get("marketplace_pricing", "at_cost") == "at_cost"
+    if not at_cost:  # priced by the pricebook like any product: margin, not pass-through
+        cost, marketplace_cost = cost + marketplace_cost, ZERO
     if statement is None:
-        problems = ("not generated",) if cost or marketplace_cost else ()
+        problems = ("not generated",) if cost or marketplace_cost or passed else ()
         return CustomerReconciliation(
-            customer_id, name, cost, marketplace_cost, currency, problems=problems
-        )
+            customer_id, name, cost, marketplace_cost, currency, problems=problems,
+            provider_credit=passed,
+        )  # fmt: skip
     label = statement.number or f"draft {statement.id[:8]}"
     problems = []
     by_kind: dict[str, Decimal] = defaultdict(Decimal)
@@ -251,7 +305,14 @@ def _customer(
     for line in (line for each in billed for line in each.lines):
         by_kind[line.kind] += line.amount
     price = total(by_kind.get(kind, ZERO) for kind in PRICE_KINDS)
-    marketplace_exact = total(d.price for d in details if d.is_marketplace)
+    credit_exact = total(d.price for d in details if d.line_item_type in pc.PASSED_DETAILS)
+    marketplace_exact = ZERO
+    if at_cost:
+        marketplace_exact = total(
+            d.price
+            for d in details
+            if d.is_marketplace and d.line_item_type not in pc.PASSED_DETAILS
+        )
     rate = _recorded_rate(statement, currency)
     margin = marketplace_margin = None
     if rate is not None:
@@ -259,14 +320,23 @@ def _customer(
         marketplace_margin = marketplace_exact - marketplace_cost * rate
         # Judged at full precision, so a marketplace line's rounding is not mistaken for
         # a markup; that rounding counts as margin, like the rounding of every other line.
-        margin = price - cost * rate - marketplace_exact
+        # Provider credits pass at cost: they are no margin either.
+        margin = price - cost * rate - marketplace_exact - credit_exact
+        expected = (passed * rate).quantize(STORED)
+        if credit_exact.quantize(STORED) != expected:
+            problems.append(
+                f"{label} carries {money_text(credit_exact, statement.currency)} "
+                f"{statement.currency} of provider credits; provider_credits passes "
+                f"{money_text(expected, statement.currency)} {statement.currency} to this customer "
+                "(regenerate the draft, or correct an approved statement with a credit note)"
+            )
     summary = _summary(statement)
     stale = summary.batch_ids != current
     then = _read_bill(session, summary.batch_ids, accounts) if stale else None
     # Pass-through is judged against the data the statement was built from: a re-pull
     # that changed a marketplace charge is drift (below), not a markup on the statement.
     built_from = marketplace_cost
-    if then is not None:
+    if then is not None and at_cost:
         built_from = total(then.costs[a].marketplace for a in accounts if a in then.costs)
     passed_through = None if rate is None else marketplace_exact - built_from * rate
     if passed_through and not marketplace_exact:
@@ -307,6 +377,7 @@ def _customer(
         stale=stale,
         drift=drift,
         problems=tuple(problems),
+        provider_credit=passed,
     )
 
 
@@ -343,6 +414,12 @@ def reconcile(
             session.scalars(select(m.ChargeBatch.billed_total).where(m.ChargeBatch.id.in_(current)))
         )
         bill = _read_bill(session, current)
+        # Provider credits and marketplace pricing as the period's build sees them.
+        priced = period_config.recorded_config(session, config, provider, period)
+        terms = provider_terms.marketplace_terms(runtime.plugins, priced, provider)
+        allocation = provider_terms.allocation(
+            session, priced, provider, current, weights=bill.weights
+        )
         owners = dict(
             session.execute(
                 select(m.ProviderAccount.account_id, m.ProviderAccount.customer_id).where(
@@ -387,8 +464,10 @@ def reconcile(
                 statements.get(customer_id, []),
                 current,
                 currency,
+                allocation.passed_to(customer_id),
+                terms.at_cost,
             )
-            for customer_id in sorted(billed_customers | set(statements))
+            for customer_id in sorted(billed_customers | set(statements) | set(allocation.passed))
         )
     unassigned = tuple(
         UnassignedAccount(account, bill.costs[account].billable, cost)
@@ -413,6 +492,8 @@ def reconcile(
         customers=customers,
         unassigned=unassigned,
         problems=tuple(problems),
+        provider_credits=allocation.mode,
+        credits_kept=allocation.kept_total(),
     )
     if not result.ties_out:
         problem = (

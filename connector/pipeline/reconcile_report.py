@@ -1,9 +1,14 @@
 """Reconciliation as rows (for the CSV and the CLI table), as JSON, and as files.
 
 Every amount is in the currency of its column group: cost columns (``billed_cost``,
-``cost``, ``marketplace_cost``, ``drift``) in ``cost_currency``, the provider's billing
-currency; the rest in ``currency``, the statement's. Totals are one row per currency,
-never a sum across currencies.
+``cost``, ``marketplace_cost``, ``provider_credit``, ``drift``) in ``cost_currency``, the
+provider's billing currency; the rest in ``currency``, the statement's. Totals are one
+row per currency, never a sum across currencies.
+
+Provider credits: a customer's ``provider_credit`` is what the tenant's
+``provider_credits`` passes to it; the provider rows split the provider's Credit into
+what the reseller keeps (``Credit``) and what went to customers (``Credit passed``), so
+the ``billed_cost`` column still adds up to the provider's total.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from connector.contracts import csv_bytes
+from connector.domain import provider_credits as pc
 from connector.domain.money import money_text, quantity_text, tidy, total
 from connector.pipeline.publish import write_atomically
 from connector.pipeline.reconcile import CustomerReconciliation, Reconciliation
@@ -28,6 +34,7 @@ COLUMNS = (
     "billed_cost",
     "cost",
     "marketplace_cost",
+    "provider_credit",
     "currency",
     "price",
     "margin",
@@ -42,10 +49,12 @@ COLUMNS = (
 )
 
 Row = dict[str, Any]
+# The provider row of the Credit passed to customers (the "Credit" row is what is kept).
+PASSED = "Credit passed"
 
 # In the provider's billing currency (``cost_currency``); every other amount column is
 # in the statement's (``currency``).
-COST_COLUMNS = ("billed_cost", "cost", "marketplace_cost", "drift")
+COST_COLUMNS = ("billed_cost", "cost", "marketplace_cost", "provider_credit", "drift")
 PRICE_COLUMNS = (
     "price",
     "margin",
@@ -93,6 +102,7 @@ def _customer_row(c: CustomerReconciliation) -> Row:
         "billed_cost": c.billable_cost,
         "cost": c.cost,
         "marketplace_cost": c.marketplace_cost,
+        "provider_credit": c.provider_credit,
         "price": c.price,
         "margin": c.margin,
         "marketplace_margin": c.marketplace_margin,
@@ -131,6 +141,17 @@ def _party_rows(rec: Reconciliation) -> list[Row]:
         }
         for category, amount in rec.non_billable.items()
     ]
+    if rec.provider_credits != pc.NONE:
+        rows.append(
+            {
+                "row": "provider",
+                "id": PASSED,
+                "name": f"provider credit passed to customers (provider_credits: "
+                f"{rec.provider_credits}; each customer's in provider_credit)",
+                "cost_currency": rec.currency,
+                "billed_cost": rec.credits_passed,
+            }
+        )
     return rows
 
 
@@ -190,6 +211,7 @@ def to_dict(rec: Reconciliation) -> dict[str, Any]:
                 "cost": money_text(c.cost, cost),
                 "marketplace_cost": money_text(c.marketplace_cost, cost),
                 "billable_cost": money_text(c.billable_cost, cost),
+                "provider_credit": money_text(c.provider_credit, cost),
                 "statement": None
                 if s is None
                 else {
@@ -228,6 +250,16 @@ def to_dict(rec: Reconciliation) -> dict[str, Any]:
             "by_category": {k: money_text(v, rec.currency) for k, v in rec.by_category.items()},
         },
         "customers": customers,
+        "provider_credits": {
+            "setting": rec.provider_credits,
+            "passed": {
+                c.customer_id: money_text(c.provider_credit, c.cost_currency)
+                for c in rec.customers
+                if c.provider_credit
+            },
+            "passed_total": money_text(rec.credits_passed, rec.currency),
+            "kept": money_text(rec.non_billable.get("Credit"), rec.currency),
+        },
         "unassigned": [
             {
                 "account": a.account_id,
@@ -256,6 +288,7 @@ def to_dict(rec: Reconciliation) -> dict[str, Any]:
         "tie_out": {
             "provider_total": money_text(rec.provider_total, rec.currency),
             "customers_billable_cost": money_text(rec.customers_cost, rec.currency),
+            "customers_provider_credits": money_text(rec.credits_passed, rec.currency),
             "unassigned_billable_cost": money_text(rec.unassigned_cost, rec.currency),
             "non_billable": {k: money_text(v, rec.currency) for k, v in rec.non_billable.items()},
             "difference": money_text(rec.difference, rec.currency),

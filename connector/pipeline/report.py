@@ -22,13 +22,13 @@ from sqlalchemy.orm import Session
 
 from connector.config.tenant import TenantConfig
 from connector.contracts import BillingPeriod
-from connector.domain.business_days import closes_on
 from connector.domain.report_rounding import LEVELS, Figures, bill_units, roll_up, zero_like
 from connector.pipeline import report_sql as sql
-from connector.pipeline.close import closed_reason
+from connector.pipeline.finality import finality
 from connector.pipeline.report_lines import Pricer, billed_lines, current_lines
 from connector.pipeline.report_range import DateRange
 from connector.pipeline.runtime import Runtime
+from connector.progress import NO_PROGRESS, Progress
 from connector.storage import models as m
 
 # How a period's "now" values are priced: the version in force for the period (what a
@@ -141,16 +141,7 @@ def _closed_by(
     as_of: dt.date,
 ) -> str | None:
     # The close rule evaluated without recording anything: a report only reads.
-    reason = closed_reason(session, tenant, provider, period)
-    if reason is not None:
-        return reason
-    if final:
-        return "provider"
-    config = runtime.tenant(tenant)
-    rule = config.providers[provider].close
-    if as_of >= closes_on(period.end, rule.business_days, config.close_country(provider)):
-        return "business-days"
-    return None
+    return finality(session, runtime.tenant(tenant), provider, period, final, as_of).signal
 
 
 def _row(level: str, key: tuple, names: dict[str, str], **rest: Any) -> ReportRow:
@@ -209,7 +200,7 @@ def build_report(
     customers: Sequence[str] | None = None,
     as_of: dt.date | None = None,
     pricing: str = "period",
-    progress: sql.Progress | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> Report:
     """The billing report of ``provider`` for ``days``, rows at level ``by``.
 
@@ -217,6 +208,7 @@ def build_report(
     out); ``as_of`` is the report date (today) that decides whether a period counts as
     closed and, with ``pricing="latest"``, which pricebook version prices it. Only
     statements of periods wholly inside ``days`` are compared with the data now.
+    ``progress`` counts the usage-type groups and the statements read.
     """
     config = runtime.tenant(tenant)
     as_of = as_of or dt.date.today()
@@ -236,11 +228,14 @@ def build_report(
         ]
         periods = _periods(runtime, session, tenant, provider, days, statements, as_of)
         keys = {p.start: p.key for p in periods}
+        counts = _counts(progress)
+        progress.stage(f"reading {provider} charges by usage type", unit="groups")
         now, unassigned = current_lines(session, tenant, provider, days, keys, owners,
-                                        customers, pricer, progress)  # fmt: skip
+                                        customers, pricer, counts)  # fmt: skip
         compared = [s for s in statements if days.covers(BillingPeriod(s.period_start,
                                                                        s.period_end))]  # fmt: skip
-        billed, billed_units = billed_lines(session, compared, keys, progress)
+        progress.stage("reading statements as billed", total=len(compared), unit="statements")
+        billed, billed_units = billed_lines(session, compared, keys, counts)
 
     mode = config.invoice_options.rounding
     now_units = bill_units(now.values(), config.invoice_options.group_by_cloud_account, mode)
@@ -293,6 +288,18 @@ def build_report(
         unassigned=unassigned,
         problems=_problems(tenant, provider, days, periods, pricer, unassigned, compared),
     )
+
+
+def _counts(progress: Progress) -> sql.Progress:
+    """The queries' callback (a stage's name and its count so far) as advances of
+    ``progress``, whose stages :func:`build_report` starts."""
+    reached: dict[str, int] = {}
+
+    def update(stage: str, done: int) -> None:
+        progress.advance(done - reached.get(stage, 0))
+        reached[stage] = done
+
+    return update
 
 
 def _totals(by_customer: Sequence[ReportRow]) -> tuple[ReportTotal, ...]:

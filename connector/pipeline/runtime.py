@@ -77,15 +77,27 @@ def plugin_settings_model(host: PluginHost):  # type: ignore[no-untyped-def]
     return lookup
 
 
-def open_runtime(settings: DaemonSettings, host: PluginHost | None = None) -> Runtime:
-    """Load plugins and every good tenant file, connect and migrate the database.
+def open_runtime(
+    settings: DaemonSettings, host: PluginHost | None = None, *, migrate: bool = True
+) -> Runtime:
+    """Load plugins and every good tenant file, connect and (``migrate``) migrate the
+    database.
+
+    Without ``migrate`` the schema must already be this version's (the CLI's commands
+    other than ``db upgrade``, ``run``, ``serve`` and ``demo``): a database not
+    migrated yet is refused, and left as it was.
 
     A tenant file with problems is left out (:attr:`Runtime.skipped`); asking for its
     tenant raises :class:`ConfigError` with all of them.
 
     :raises ConfigError: the tenants directory does not exist.
+    :raises SchemaError: not ``migrate``, and the schema is not this version's.
     """
     host = host or load_plugins()
     files = load_tenant_files(Path(settings.tenants_dir), plugin_settings_model(host))
-    db = Database(settings.database_url, timeouts=settings.database_timeouts.timeouts())
+    timeouts = settings.database_timeouts.timeouts()
+    if migrate:
+        db = Database(settings.database_url, timeouts=timeouts)
+    else:
+        db = Database.at_latest(settings.database_url, timeouts=timeouts)
     return Runtime(settings, db, host, files.tenants, skipped=files.skipped)

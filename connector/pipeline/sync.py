@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from connector.contracts import PaymentSource
+from connector.domain import status_rules as rules
 from connector.pipeline.documents import statement_document
 from connector.pipeline.erp import make_sink
 from connector.pipeline.lifecycle import set_status
@@ -78,13 +79,15 @@ def mark_past_due(runtime: Runtime, tenant: str, today: dt.date) -> list[str]:
                 .where(
                     m.Statement.tenant_id == tenant,
                     m.Statement.status == "Open",
-                    m.Statement.kind != "credit-note",  # nothing is due on a credit note
+                    # Only kinds the lifecycle lets become Past Due: nothing is due on a
+                    # credit note (domain.status_rules).
+                    m.Statement.kind.in_(rules.kinds_allowing(rules.OPEN, rules.PAST_DUE)),
                     m.Statement.due_date < today,
                 )
                 .order_by(m.Statement.number)
             )
         )
     if late:
-        set_status(runtime, tenant, [sid for sid, _ in late], "Past Due", actor=ACTOR)
+        set_status(runtime, tenant, [sid for sid, _ in late], rules.PAST_DUE, actor=ACTOR)
         log.info("%s: %s now Past Due", tenant, ", ".join(n for _, n in late))
     return [number for _, number in late]

@@ -23,17 +23,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from connector.contracts import StatementApproved
+from connector.domain import status_rules as rules
 from connector.domain.money import tidy
 from connector.pipeline.approve import find_statements, idempotency_key, take_number
 from connector.pipeline.audit import record
 from connector.pipeline.credits import APPLICATION, add_grant
-from connector.pipeline.lifecycle import VOID, VOIDABLE, LifecycleError
+from connector.pipeline.lifecycle import VOID, LifecycleError
 from connector.pipeline.runtime import Runtime
 from connector.pipeline.tenants import lock_tenant
 from connector.storage import models as m
 from connector.storage.ids import uuid7
 
-CREDIT_NOTE = "credit-note"
+CREDIT_NOTE = rules.CREDIT_NOTE
 ZERO = Decimal(0)
 
 
@@ -62,13 +63,14 @@ def _credit_note_of(session: Session, original: m.Statement) -> str | None:
 
 def _refusal(session: Session, statement: m.Statement, tenant: str) -> str | None:
     name = statement.number or statement.id
+    # The lifecycle rule decides; the messages below say what to do instead.
+    if rules.allows(statement.kind, statement.status, VOID, rules.VOIDING):
+        return None
     if statement.kind == CREDIT_NOTE:
         return (
             f"statement {name} is a credit note; it cannot be voided "
             "(bill the customer again with a new statement instead)"
         )
-    if statement.status in VOIDABLE:
-        return None
     if statement.status == "Draft":
         return (
             f"statement {name} is Draft and has no invoice to correct; delete it instead "
@@ -77,13 +79,17 @@ def _refusal(session: Session, statement: m.Statement, tenant: str) -> str | Non
     if statement.status == "Closed":
         return (
             f"statement {name} is Closed (paid); a paid invoice is not voided: refund the "
-            "customer in the ERP or grant a credit (connector credits grant)"
+            "customer in the ERP or grant a credit (connector credits add)"
         )
     if statement.status == VOID:
         credited = _credit_note_of(session, statement)
         by = f" by credit note {credited}" if credited else ""
         return f"statement {name} is already Void (credited{by})"
-    return f"statement {name} is {statement.status}; only Open or Past Due statements can be voided"
+    voidable = [t.before for t in rules.transitions(statement.kind) if t.by == rules.VOIDING]
+    return (
+        f"statement {name} is {statement.status}; a {rules.document_type(statement.kind)} "
+        f"can be voided only when {' or '.join(voidable)}"
+    )
 
 
 def _next_part(session: Session, original: m.Statement) -> int:
@@ -137,8 +143,16 @@ def _credit_note(
         due_date=today,
         pricebook_version=original.pricebook_version,
         batch_ids=list(original.batch_ids or []),
-        # "notes" until the statement has a notes column of its own.
-        options={**(original.options or {}), "credits": original.number, "notes": notes},
+        # "notes" until the statement has a notes column of its own. The invoice it
+        # credits (number, id, issue date) is what its documents name: the UBL
+        # BillingReference, the ERP's allocation, "Credit note for ..." (documents.py).
+        options={
+            **(original.options or {}),
+            "credits": original.number,
+            "credits_id": original.id,
+            "credits_issue_date": original.issue_date.isoformat(),
+            "notes": notes,
+        },
         approved_at=m.utcnow(),
         # The detail rows stay with the original: the credit note reverses its lines.
         detail_rows=None,
@@ -168,7 +182,8 @@ def void(
     *,
     today: dt.date | None = None,
 ) -> m.Statement:
-    """Void the Open or Past Due ``statement`` (id or number); returns its credit note.
+    """Void the Open or Past Due ``statement`` (id, unique start of an id, or number);
+    returns its credit note.
 
     All in one transaction under the tenant row lock: the original becomes Void, the
     credit note is stored Open with the next invoice number and queued for the ERP,

@@ -163,6 +163,30 @@ def account_currencies(session: Session, batch_ids: Sequence[int]) -> dict[str, 
     return found
 
 
+def account_costs(
+    session: Session, batch_ids: Sequence[int], accounts: Sequence[str]
+) -> dict[tuple[str, str], Decimal]:
+    """The billed cost of each of ``accounts`` in ``batch_ids`` per ``(account, billing
+    currency)``, summed exactly: in Python, because SQLite keeps money as text and its
+    SUM would add it as floats."""
+    found: dict[tuple[str, str], Decimal] = {}
+    if not batch_ids:
+        return found
+    connection = session.connection()
+    marker = "%s" if connection.dialect.name == "postgresql" else "?"
+    for chosen in _chunks(sorted(set(accounts))):
+        rows = connection.exec_driver_sql(
+            f"SELECT sub_account_id, billing_currency, billed_cost FROM charges "
+            f"WHERE {_in_batches(batch_ids, marker)} "
+            f"AND sub_account_id IN ({', '.join([marker] * len(chosen))})",
+            (*batch_ids, *chosen),
+        )
+        for account, currency, cost in rows:
+            key = (account, currency)
+            found[key] = found.get(key, Decimal(0)) + Decimal(cost)
+    return found
+
+
 LINE_COLUMNS = (
     "statement_id", "position", "kind", "description", "amount", "cost", "service_category",
     "account_id", "quantity",

@@ -2,29 +2,45 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from connector.safe_paths import PRIVATE_FILE, create_private_file
+from connector.storage.schema import (
+    MIGRATIONS,
+    SchemaState,
+    alembic_quiet,
+    migrations,
+    schema_state,
+)
 from connector.storage.timeouts import DatabaseTimeouts
 
-MIGRATIONS = Path(__file__).with_name("migrations")
+if TYPE_CHECKING:  # Alembic is imported when a migration runs (storage.schema says why)
+    from alembic.config import Config
+
+log = logging.getLogger(__name__)
+
+#: What a command that found the schema behind tells its user to run.
+UPGRADE_COMMAND = "connector db upgrade"
 
 
 class DatabaseError(Exception):
     """The database cannot be used; the message says which URL and what to check."""
+
+
+class SchemaError(DatabaseError):
+    """The database's schema is not this version's: not made yet, behind, or ahead."""
 
 
 # The server-side limits, each a PostgreSQL setting in milliseconds.
@@ -71,7 +87,8 @@ def postgres_connect_args(url: URL, timeouts: DatabaseTimeouts) -> dict[str, Any
     return args
 
 
-def _redacted(url: str) -> str:
+def redacted_url(url: str) -> str:
+    """``url`` with its password hidden, for messages."""
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
@@ -156,7 +173,7 @@ def create_db_engine(url: str, timeouts: DatabaseTimeouts | None = None) -> Engi
         engine = _engine(parsed, timeouts, pool_pre_ping=True)
     except ModuleNotFoundError as exc:
         raise DatabaseError(
-            f"no driver for {_redacted(url)}: install it with pip install 'psycopg[binary]'"
+            f"no driver for {redacted_url(url)}: install it with pip install 'psycopg[binary]'"
         ) from exc
     if engine.dialect.name == "sqlite":
         busy_ms = int(timeouts.sqlite_busy_seconds * 1000)
@@ -168,7 +185,7 @@ def create_db_engine(url: str, timeouts: DatabaseTimeouts | None = None) -> Engi
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise DatabaseError(
-            f"cannot reach the database at {_redacted(url)}: {reason}. Check that the server "
+            f"cannot reach the database at {redacted_url(url)}: {reason}. Check that the server "
             "is running and the URL (CONNECTOR_DATABASE_URL or database_url in "
             "connector.yaml) is right."
         ) from exc
@@ -176,6 +193,8 @@ def create_db_engine(url: str, timeouts: DatabaseTimeouts | None = None) -> Engi
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
@@ -186,28 +205,81 @@ def alembic_config(engine: Engine) -> Config:
 MIGRATION_LOCK = 0x42434D4947524154
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def schema_problem(state: SchemaState, url: str) -> str | None:
+    """What keeps a database at ``state`` from being used as it is, and what to do."""
+    where = f"the database at {redacted_url(url)}"
+    if state.is_ahead:
+        return (
+            f"{where} is at schema revision {state.current}, newer than this version of the "
+            f"connector knows (its latest is {state.latest}): a newer version migrated it. "
+            "Run that version or a later one; this one cannot use it"
+        )
+    if state.current is None:
+        return f"{where} has no tables yet: create them with `{UPGRADE_COMMAND}`"
+    if not state.is_latest:
+        return (
+            f"{where} is at schema revision {state.current}, {len(state.pending)} "
+            f"migration(s) behind this version's {state.latest}: apply them with "
+            f"`{UPGRADE_COMMAND}`"
+        )
+    return None
+
+
+def _upgrade(engine: Engine, revision: str) -> str | None:
+    before = schema_state(engine)
+    if before.is_ahead:
+        raise SchemaError(schema_problem(before, engine.url.render_as_string()))
+    with alembic_quiet():
+        from alembic import command
+
+        command.upgrade(alembic_config(engine), revision)
+    return before.current
+
+
+def upgrade(engine: Engine, revision: str = "head") -> str | None:
     """Apply migrations up to ``revision``; running it again changes nothing.
+
+    Returns the revision the database was at before (None: it had no schema).
 
     Processes starting together (daemon replicas, the API, a CLI call) would each run
     the migrations and collide on the DDL (``alembic_version already exists``); on
     PostgreSQL a session advisory lock lets the first migrate while the others wait,
     then find nothing to do. On SQLite the write lock already serialises them.
+
+    :raises SchemaError: a newer version migrated the database (Alembic would only
+        say it cannot locate the revision).
     """
     if engine.dialect.name != "postgresql":
-        command.upgrade(alembic_config(engine), revision)
-        return
+        return _upgrade(engine, revision)
     with engine.connect() as conn:
         conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
         try:
-            command.upgrade(alembic_config(engine), revision)
+            return _upgrade(engine, revision)
         finally:
             conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
             conn.commit()
 
 
+def _missing_sqlite_file(url: str) -> str | None:
+    """The path of the SQLite file ``url`` names when it does not exist yet."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None  # create_db_engine says what is wrong with it
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or database in (None, "", ":memory:"):
+        return None
+    if database.startswith("file:") or Path(database).exists():
+        return None
+    return database
+
+
 class Database:
     """An engine with its session factory, migrated to the latest schema.
+
+    The daemon, the API server, the demo and library callers migrate on opening
+    (``migrate``, the default); commands that only use the data open with
+    :meth:`at_latest`, which changes no schema.
 
     :param timeouts: the limits of every connection (default: DatabaseTimeouts()).
     """
@@ -219,21 +291,62 @@ class Database:
         self.timeouts = timeouts or DatabaseTimeouts()
         self.engine = create_db_engine(url, self.timeouts)
         if migrate:
-            self._migrate()
+            try:
+                self.upgrade_schema()
+            except BaseException:
+                self.engine.dispose()
+                raise
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
-    def _migrate(self) -> None:
-        if self.dialect != "postgresql":
-            upgrade(self.engine)
-            return
-        # A migration may rewrite a large table, and replicas starting beside the one
-        # migrating wait for its advisory lock: neither limit may cut them short.
-        unlimited = replace(self.timeouts, statement_seconds=0, lock_seconds=0)
-        migrator = create_db_engine(self.url, unlimited)
+    @classmethod
+    def at_latest(cls, url: str, timeouts: DatabaseTimeouts | None = None) -> Database:
+        """Open a database whose schema is already this version's, changing nothing.
+
+        A SQLite file that does not exist is not created.
+
+        :raises SchemaError: it has no schema yet or is behind (the message names
+            ``connector db upgrade``), or a newer version migrated it.
+        """
+        missing = _missing_sqlite_file(url)
+        if missing is not None:
+            raise SchemaError(
+                f"there is no database at {missing} yet: create it with `{UPGRADE_COMMAND}`"
+            )
+        db = cls(url, migrate=False, timeouts=timeouts)
         try:
-            upgrade(migrator)
-        finally:
-            migrator.dispose()
+            problem = schema_problem(db.schema(), url)
+        except BaseException:
+            db.dispose()
+            raise
+        if problem is not None:
+            db.dispose()
+            raise SchemaError(problem)
+        return db
+
+    def schema(self) -> SchemaState:
+        """The revision the database is at, against this version's migrations."""
+        return schema_state(self.engine)
+
+    def upgrade_schema(self) -> str | None:
+        """Apply the migrations the database lacks; returns the revision it was at.
+
+        :raises SchemaError: a newer version migrated it.
+        """
+        if self.dialect != "postgresql":
+            before = upgrade(self.engine)
+        else:
+            # A migration may rewrite a large table, and replicas starting beside the one
+            # migrating wait for its advisory lock: neither limit may cut them short.
+            unlimited = replace(self.timeouts, statement_seconds=0, lock_seconds=0)
+            migrator = create_db_engine(self.url, unlimited)
+            try:
+                before = upgrade(migrator)
+            finally:
+                migrator.dispose()
+        after = migrations()[-1].revision
+        if after != before:
+            log.info("database schema upgraded from %s to %s", before or "nothing", after)
+        return before
 
     @property
     def dialect(self) -> str:
@@ -247,3 +360,15 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def read_schema(url: str, timeouts: DatabaseTimeouts | None = None) -> SchemaState:
+    """Where the database at ``url`` stands against this version, changing nothing (a
+    SQLite file not made yet is not created: it has no schema)."""
+    if _missing_sqlite_file(url) is not None:
+        return SchemaState(None, migrations())
+    db = Database(url, migrate=False, timeouts=timeouts)
+    try:
+        return db.schema()
+    finally:
+        db.dispose()

@@ -139,3 +139,52 @@ def statement_ids(runtime: Runtime, tenant: str) -> dict[str, str]:
             select(m.Statement.customer_id, m.Statement.id).where(m.Statement.tenant_id == tenant)
         )
         return dict(rows.all())
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored():
+    """``connector serve`` sets up logging as the process would (the root logger's
+    handlers replaced); each test gets the root logger back as it found it."""
+    import logging
+
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    yield
+    root.handlers[:] = saved[0]
+    root.setLevel(saved[1])
+
+
+class LogBuffer:
+    """What the process logged, as text and as parsed JSON lines."""
+
+    def __init__(self) -> None:
+        import io
+
+        self.stream = io.StringIO()
+
+    @property
+    def text(self) -> str:
+        return self.stream.getvalue()
+
+    def lines(self, logger: str | None = None) -> list[dict]:
+        import json
+
+        found = [json.loads(line) for line in self.text.splitlines()]
+        return [e for e in found if logger is None or e["logger"] == logger]
+
+
+@pytest.fixture
+def json_log():
+    """The process's JSON logging (``configure_logging``) into a :class:`LogBuffer`.
+    The test client's own request log (which shows query strings) is left out."""
+    import logging
+
+    from connector.daemon.logs import configure_logging
+
+    buffer = LogBuffer()
+    configure_logging("INFO", "json", stream=buffer.stream)
+    httpx = logging.getLogger("httpx")
+    level = httpx.level
+    httpx.setLevel(logging.WARNING)
+    yield buffer
+    httpx.setLevel(level)

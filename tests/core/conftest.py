@@ -30,11 +30,18 @@ def build_october(config: str) -> list[dict]:
     return json.loads(generated.output)["generated"]
 
 
-def settings_file(tmp_path: Path, tenants: Path, database_url: str | None = None) -> Path:
-    """A connector.yaml for ``tenants`` on a new SQLite database (unless given a URL)."""
+def settings_file(
+    tmp_path: Path, tenants: Path, database_url: str | None = None, upgrade: bool = True
+) -> Path:
+    """A connector.yaml for ``tenants`` on a new SQLite database (unless given a URL),
+    made ready with ``connector db upgrade`` (unless ``upgrade`` is False): the other
+    commands do not migrate it."""
     path = tmp_path / "connector.yaml"
     url = database_url or f"sqlite:///{tmp_path / 'c.db'}"
     path.write_text(f"database_url: {url}\ntenants_dir: {tenants}\noutput_dir: {tmp_path}/out\n")
+    if upgrade:
+        upgraded = run("--config", str(path), "db", "upgrade")
+        assert upgraded.exit_code == 0, upgraded.output
     return path
 
 

@@ -77,7 +77,7 @@ def test_unreachable_database_exits_3(tmp_path: Path, example_tenants: Path) -> 
     url = "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2"
     result = run(
         "--config",
-        str(settings_file(tmp_path, example_tenants, url)),
+        str(settings_file(tmp_path, example_tenants, url, upgrade=False)),
         "statements",
         "list",
         "--tenant",

@@ -112,11 +112,9 @@ def exported(config: Path, period: str, folder: Path) -> dict[str, bytes]:
             "--output", str(out))  # fmt: skip
         for path in sorted(out.rglob("*")):
             if path.is_file():
-                # File names carry the id's first 8 characters, which a rebuild renews.
-                short = summary["id"][:8]
-                name = f"{summary['customer']}/{path.name.replace(short, '<id>')}"
-                data = path.read_bytes().replace(summary["id"].encode(), b"<id>")
-                files[name] = data.replace(short.encode(), b"<id>")
+                # A Draft's file name carries its id, which a rebuild renews.
+                name = f"{summary['customer']}/{path.name.replace(summary['id'], '<id>')}"
+                files[name] = path.read_bytes().replace(summary["id"].encode(), b"<id>")
     return files
 
 

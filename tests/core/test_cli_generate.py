@@ -182,13 +182,14 @@ def test_generate_warns_of_unassigned_spend_and_says_what_to_do(config: str) -> 
     assert printed.exit_code == 0, printed.output
     text = " ".join(printed.output.split())  # undo the console's wrapping
     assert (
-        "unassigned spend: account 555555555555 billed 18.0000 (map it to a customer under "
-        "customers[].accounts.aws, or set unassigned_spend: block" in text
+        "unassigned spend: 18.00 USD billed to 1 account no customer claims: 555555555555 "
+        "18.00 USD map each account to a customer under customers[].accounts.aws in the "
+        "tenant file, or set unassigned_spend: block" in text
     )
     result = json.loads(run("--config", config, *GENERATE, "--json").output)
-    assert {a: Decimal(v) for a, v in result["unassigned"].items()} == {
-        "555555555555": Decimal("18.00")
-    }
+    assert result["unassigned"] == [
+        {"account": "555555555555", "currency": "USD", "billed_cost": "18.00"}
+    ]
     assert {s["customer"] for s in result["generated"]} == {"1001", "1002"}
 
 
@@ -202,7 +203,7 @@ def test_generate_with_unassigned_spend_blocked_exits_5_and_stores_nothing(
     result = run("--config", config, *GENERATE)
     assert result.exit_code == 5
     message = " ".join(result.output.split())
-    assert "555555555555 (billed 18.00)" in message
+    assert "555555555555 (billed 18.00 USD)" in message
     assert "customers[].accounts.aws" in message and "set unassigned_spend: report" in message
     listed = run("--config", config, "statements", "list", "--tenant", "acme", "--json")
     assert json.loads(listed.output) == []

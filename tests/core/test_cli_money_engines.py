@@ -43,7 +43,8 @@ def outputs(tmp_path: Path, database_url: str | None) -> dict[str, str]:
                                     "--json", "--output", str(reconciled)),
         "reconcile table": _stdout(*common, "reconcile", *who, "--period", "2026-10",
                                    "--output", str(reconciled)),
-        "statements list": _stdout(*common, "statements", "list", "--tenant", "acme"),
+        # (Its table's id column is as wide as the ids' unique starts, which differ.)
+        "statements list": _stdout(*common, "statements", "list", "--tenant", "acme", "--json"),
     }  # fmt: skip
     for written in sorted(reconciled.iterdir()):
         texts[written.name] = written.read_text()
@@ -55,7 +56,7 @@ def outputs(tmp_path: Path, database_url: str | None) -> dict[str, str]:
         for n, statement_id in enumerate(ids):
             text = text.replace(statement_id, f"<id {n}>")
         text = text.replace(str(tmp_path), "<tmp>")
-        texts[key] = re.sub(r"\b[0-9a-f]{8}\b", "<short id>", text)
+        texts[key] = text
     return texts
 
 

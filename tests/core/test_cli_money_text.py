@@ -42,6 +42,8 @@ def test_statements_show_and_unassigned_spend_print_the_same_on_both_engines(
     sqlite = outputs(tmp_path / "sqlite", None)
     postgresql = outputs(tmp_path / "postgresql", postgres_url)
     assert sqlite == postgresql
-    assert '"555555555555": "151.0143700425"' in sqlite[0]  # full precision, as documented
+    assert json.loads(sqlite[0]) == [  # full precision, as documented
+        {"account": "555555555555", "currency": "USD", "billed_cost": "151.0143700425"}
+    ]
     assert '"amount": "74.97"' in sqlite[1] and '"exchange_rate": "1"' in sqlite[1]
     assert "Blue Harbor Logistics LLC (customer 1001)" in " ".join(sqlite[2].split())

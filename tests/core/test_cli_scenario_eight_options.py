@@ -292,7 +292,7 @@ def test_eight_options_on_one_customer_end_to_end(config: str, tmp_path: Path) -
     issued_from = dt.date.today()
     generated = cli_json(config, "statements", "generate", *tenant, *period)
     drafts = {s["customer"]: s for s in generated["generated"]}
-    assert set(drafts) == {"2001", "2002"} and generated["unassigned"] == {}
+    assert set(drafts) == {"2001", "2002"} and generated["unassigned"] == []
     assert {s["status"] for s in drafts.values()} == {"Draft"}
     assert (drafts["2001"]["currency"], drafts["2002"]["currency"]) == ("USD", "EUR")
     assert drafts["2002"]["billing_currency"] == "USD"

@@ -8,7 +8,12 @@ from decimal import Decimal as D
 import pytest
 
 from connector.domain.pricing import PricebookVersion, PriceRule
-from connector.domain.statement import CustomerCharge, StatementOptions, build_statement
+from connector.domain.statement import (
+    CustomerCharge,
+    MarketplaceTerms,
+    StatementOptions,
+    build_statement,
+)
 from connector.domain.totals import Adjustments, SupportTerms
 
 
@@ -77,7 +82,8 @@ def test_markup_applies_to_services_and_marketplace_passes_through_at_cost() -> 
             charge("0", service="prod-y", category="Alert Logic", marketplace=True),
         ],
         MARKUP_15,
-        StatementOptions("USD"),
+        # The marketplace is the provider plugin's to name (the aws plugin's here).
+        StatementOptions("USD", marketplace=MarketplaceTerms("AWS Marketplace")),
     )
     amounts = {(line.kind, line.description): line.amount for line in built.lines}
     assert amounts[("service", "Amazon EC2")] == D("115.00")
@@ -184,7 +190,10 @@ def test_grouping_by_cloud_account_rounds_each_account_and_category_once() -> No
         charge("2", account="222"),
         charge("0.5", account="222", service="AmazonS3", category="Amazon S3"),
     ]
-    grouped = build_statement(charges, MARKUP_15, StatementOptions("USD", group_by_account=True))
+    aws = MarketplaceTerms("AWS Marketplace")
+    grouped = build_statement(
+        charges, MARKUP_15, StatementOptions("USD", group_by_account=True, marketplace=aws)
+    )
     assert [(line.description, line.account_id, line.amount) for line in grouped.lines] == [
         ("111 · Amazon EC2", "111", D("2.31")),
         ("222 · Amazon EC2", "222", D("2.30")),
@@ -192,7 +201,7 @@ def test_grouping_by_cloud_account_rounds_each_account_and_category_once() -> No
         ("111 · AWS Marketplace: Foxit", "111", D("3.00")),
     ]
     assert grouped.total == D("8.19")
-    by_type = build_statement(charges, MARKUP_15, StatementOptions("USD"))
+    by_type = build_statement(charges, MARKUP_15, StatementOptions("USD", marketplace=aws))
     assert [(line.description, line.amount) for line in by_type.lines] == [
         ("Amazon EC2", D("4.61")),
         ("Amazon S3", D("0.58")),

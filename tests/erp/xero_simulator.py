@@ -241,6 +241,8 @@ class FakeXero(XeroLists):
         reads = self.reads()
         if call.path == "/CreditNotes" and call.method == "PUT":
             route = self._put_credit_notes
+        elif re.fullmatch(r"/CreditNotes/[^/]+/Allocations", call.path):
+            route = self._allocate_credit_note if call.method == "PUT" else None
         elif re.fullmatch(r"/CreditNotes/[^/]+/Attachments/[^/]+", call.path):
             route = self._attach_credit_note if call.method in ("POST", "PUT") else None
         elif call.path in reads:
@@ -436,6 +438,70 @@ class FakeXero(XeroLists):
                         "Total": number(note["Total"]),
                         "RemainingCredit": number(note["RemainingCredit"])})  # fmt: skip
         return 200, {}, json.dumps({"CreditNotes": out})
+
+    def _allocate_credit_note(self, call: Call) -> tuple[int, dict, str]:
+        """Allocate a credit note to invoices as Xero does: only an AUTHORISED credit note
+        to an AUTHORISED invoice of the same currency, never more than the invoice's
+        AmountDue or the note's RemainingCredit; either at zero becomes PAID."""
+        note_id = call.path.split("/")[2]
+        note = self.credit_notes.get(note_id)
+        if note is None:
+            return (
+                404,
+                {},
+                json.dumps({"Message": "The resource you're looking for cannot be found"}),
+            )
+        sent_all = call.json()["Allocations"]
+        errors = []
+        for sent in sent_all:
+            invoice = self.invoices.get((sent.get("Invoice") or {}).get("InvoiceID"))
+            amount = Decimal(sent["Amount"])
+            if note["Status"] != "AUTHORISED":
+                errors.append("Only AUTHORISED credit notes can be allocated")
+            elif invoice is None:
+                errors.append("Invoice could not be found")
+            elif invoice["Status"] != "AUTHORISED":
+                errors.append(
+                    f"Invoice is {invoice['Status']}; only AUTHORISED invoices accept allocations"
+                )
+            elif note.get("CurrencyCode", "USD") != invoice.get("CurrencyCode", "USD"):
+                errors.append("The invoice and credit note currencies differ")
+            elif amount > invoice["AmountDue"]:
+                errors.append("The amount allocated is more than the invoice's amount due")
+            elif amount > note["RemainingCredit"]:
+                errors.append(
+                    "The amount allocated is more than the credit note's remaining credit"
+                )
+        if errors:
+            body = {
+                "ErrorNumber": 10,
+                "Type": "ValidationException",
+                "Message": "A validation exception occurred",
+                "Elements": [{"ValidationErrors": [{"Message": m} for m in errors]}],
+            }
+            return 400, {}, json.dumps(body)
+        out = []
+        for sent in sent_all:
+            invoice = self.invoices[sent["Invoice"]["InvoiceID"]]
+            amount = Decimal(sent["Amount"])
+            invoice["AmountDue"] -= amount
+            if invoice["AmountDue"] == 0:
+                invoice["Status"] = "PAID"
+            note["RemainingCredit"] -= amount
+            if note["RemainingCredit"] == 0:
+                note["Status"] = "PAID"
+            allocation = {
+                "AllocationID": self.new_id(),
+                "Amount": number(amount),
+                "Date": sent["Date"],
+                "Invoice": {
+                    "InvoiceID": invoice["InvoiceID"],
+                    "InvoiceNumber": invoice["InvoiceNumber"],
+                },
+            }
+            note.setdefault("_allocations", []).append(allocation)
+            out.append(allocation)
+        return 200, {}, json.dumps({"Allocations": out})
 
     def _attach_credit_note(self, call: Call) -> tuple[int, dict, str]:
         _, _, note_id, _, name = call.path.split("/")

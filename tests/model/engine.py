@@ -59,6 +59,9 @@ class MemoryProvider:
 
     name = "model-memory"
     settings_model = None
+    # It stands in for the aws plugin: AWS Marketplace fees pass through at cost.
+    marketplace_name = "AWS Marketplace"
+    marketplace_pricing = "at_cost"
     #: feed name -> period key -> charges; filled by :func:`run` before each ingest.
     feeds: dict[str, dict[str, list[CanonicalCharge]]] = {}
 

@@ -24,6 +24,7 @@ from connector.pipeline.build import (
     pricebook_versions,
 )
 from connector.pipeline.ingest import ingest
+from connector.pipeline.provider_terms import marketplace_terms
 from connector.storage import models as m
 from tests.pipeline.legacy_credits import store_grant
 from tests.pipeline.test_month_end_to_end import AFTER_CLOSE, OCTOBER
@@ -55,7 +56,8 @@ def oracle(runtime, customer_id: str, available: Decimal, provider: str = "aws")
             for c in stored
         ]  # fmt: skip
     versions = pricebook_versions(config, customer.pricebooks[provider])
-    options = _statement_options(config, customer, config.generation, available)
+    terms = marketplace_terms(runtime.plugins, config, provider)  # as the build names it
+    options = _statement_options(config, customer, config.generation, available, True, terms)
     return build_statement(charges, version_in_force(versions, OCTOBER.start), options)
 
 
@@ -238,12 +240,11 @@ def test_customers_currencies_and_the_spend_no_customer_claims(monkeypatch) -> N
 
     asked = []
 
-    def customer_charges(session, batch_ids, accounts):
+    def account_costs(session, batch_ids, accounts):
         asked.append(sorted(accounts))
-        yield [_charge("nobody", "6"), _charge("nobody", "0.25")]
-        yield [_charge("nobody", "-0.5")]
+        return {("nobody", "USD"): Decimal("5.75")}
 
-    monkeypatch.setattr(build_store.bulk, "customer_charges", customer_charges)
+    monkeypatch.setattr(build_store.bulk, "account_costs", account_costs)
     monkeypatch.setattr(
         build_store.bulk,
         "account_currencies",
@@ -259,4 +260,4 @@ def test_customers_currencies_and_the_spend_no_customer_claims(monkeypatch) -> N
     )
     assert found == {"C1": {"USD", "EUR"}, "C2": {"USD"}}  # C3's account has no charges
     assert asked == [["nobody"]]  # only unclaimed accounts' charges are read
-    assert unclaimed == {"nobody": Decimal("5.75")}  # 6 + 0.25 - 0.5
+    assert unclaimed == {("nobody", "USD"): Decimal("5.75")}

@@ -82,7 +82,7 @@ def test_a_draft_becomes_open_only_by_approval(runtime) -> None:
         with pytest.raises(LifecycleError) as refused:
             set_status(runtime, "acme", [draft.id], wanted, actor="ann")
         message = str(refused.value)
-        assert f"statement {draft.id} is Draft" in message
+        assert f"usage invoice {draft.id} is Draft" in message
         assert "only by approval" in message and "connector statements approve" in message
     assert set(statuses(runtime).values()) == {"Draft"}
 
@@ -92,9 +92,9 @@ def test_a_draft_becomes_open_only_by_approval(runtime) -> None:
     [
         (["Closed"], "Open", "final"),
         (["Closed"], "Past Due", "final"),
-        ([], "Draft", "legal next statuses are Past Due, Closed"),
-        (["Past Due"], "Open", "legal next statuses are Closed"),
-        (["Past Due"], "Draft", "legal next statuses are Closed"),
+        ([], "Draft", "for a usage invoice in Open are Past Due, Closed, Void by voiding"),
+        (["Past Due"], "Open", "for a usage invoice in Past Due are Closed, Void by voiding"),
+        (["Past Due"], "Draft", "for a usage invoice in Past Due are Closed, Void by voiding"),
     ],
 )
 def test_illegal_changes_are_refused_naming_what_is_legal(
@@ -107,7 +107,7 @@ def test_illegal_changes_are_refused_naming_what_is_legal(
     with pytest.raises(LifecycleError) as refused:
         set_status(runtime, "acme", [first], wanted, actor="ann")
     message = str(refused.value)
-    assert f"statement ACME-01001 is {current}" in message
+    assert f"usage invoice ACME-01001 is {current}" in message
     assert f"cannot become {wanted}" in message and legal in message
     assert statuses(runtime)["ACME-01001"] == current
 

@@ -88,7 +88,7 @@ def test_the_month_end_to_end(runtime, tmp_path: Path) -> None:
         assert statement.total == expected[customer], customer
         assert statement.pricebook_version == "aws-standard@2026-01-01"
     # spend on an account no customer claims is reported, not dropped
-    assert set(report.unassigned) == {"555555555555"}
+    assert set(report.unassigned) == {("555555555555", "USD")}
 
     approved = approve(runtime, "acme", None, actor="test")
     assert sorted(s.number for s in approved) == ["ACME-01001", "ACME-01002", "ACME-01003"]

@@ -59,8 +59,8 @@ def test_block_refuses_the_build_naming_the_accounts_amounts_and_the_fix(
         generate(runtime, "acme", "aws", OCTOBER, today=AFTER_CLOSE)
 
     message = str(raised.value)
-    assert "555555555555 (billed 18.00)" in message
-    assert "666666666666 (billed 0.1234567891)" in message
+    assert "555555555555 (billed 18.00 USD)" in message
+    assert "666666666666 (billed 0.1234567891 USD)" in message
     assert "unassigned_spend: block" in message
     assert "customers[].accounts.aws" in message and "set unassigned_spend: report" in message
     assert stored(runtime) == (0, 0)
@@ -94,7 +94,8 @@ def test_block_lets_a_build_through_once_every_account_is_mapped(runtime, tmp_pa
 def test_report_builds_the_mapped_customers_and_reports_the_rest(runtime, tmp_path: Path) -> None:
     """The default, ``unassigned_spend: report``: customer 1001's statement is built
     (EC2 100.00 x 1.15 = 115.00; tax 8.25 % = 9.4875 -> 9.49; total 124.49) and the
-    unassigned spend is reported per account, never dropped: 18.00 and 0.1234567891."""
+    unassigned spend is reported per account and currency, never dropped: 18.00 and
+    0.1234567891 USD."""
     deliver_october(runtime, tmp_path)
     assert runtime.tenants["acme"].unassigned_spend == "report"
 
@@ -103,7 +104,7 @@ def test_report_builds_the_mapped_customers_and_reports_the_rest(runtime, tmp_pa
     (statement,) = report.generated
     assert statement.customer_id == "1001" and statement.total == Decimal("124.49")
     assert report.unassigned == {
-        "555555555555": Decimal("18.00"),
-        "666666666666": Decimal("0.1234567891"),
+        ("555555555555", "USD"): Decimal("18.00"),
+        ("666666666666", "USD"): Decimal("0.1234567891"),
     }
     assert stored(runtime) == (1, 0)

@@ -25,6 +25,7 @@ import yaml
 from click.testing import CliRunner, Result
 
 from connector.cli import main
+from connector.storage.db import Database
 from tests.conftest import REPO
 from tests.providers.cur_files import row, write_cur
 from tests.security.corpus import MARKER
@@ -69,6 +70,7 @@ def make_workspace(root: Path) -> Workspace:
         f"database_url: sqlite:///{ws.db}\ntenants_dir: {ws.tenants}\noutput_dir: {ws.out}\n"
     )
     write_cur(ws.cur / "cur-2026-10-00001.csv", [row()])
+    Database(f"sqlite:///{ws.db}").dispose()  # `connector db upgrade`: commands do not migrate
     return ws
 
 

@@ -92,12 +92,24 @@ def check_importable(document: StatementDocument) -> str:
         )
     cents(document.tax, document, "tax")
     if document.total < 0:
+        credited = document.credited_invoice
+        against = f" against invoice {credited.number}" if credited is not None else ""
         raise PluginError(
             f"statement {document.statement_id} ({number}) totals {document.total}: "
             "QuickBooks Online cannot import an invoice with a negative total. Enter it "
-            "as a credit memo in QuickBooks, or use the quickbooks sink, which creates one"
+            f"as a credit memo{against} in QuickBooks, or use the quickbooks sink, which "
+            "creates one"
         )
     return number
+
+
+def memo(document: StatementDocument) -> str:
+    """The ``Memo`` column: the invoice a credit note credits ("Credit note for
+    ACME-01005"; one that nets to zero is importable), else provider and period."""
+    credited = document.credited_invoice
+    if credited is not None:
+        return f"Credit note for {credited.number}"
+    return f"{document.provider} {document.period.key}"
 
 
 class QuickBooksTemplate:
@@ -118,7 +130,7 @@ class QuickBooksTemplate:
             "Customer": mapping.contact_name,
             "InvoiceDate": document.issue_date.strftime(mapping.date_pattern),
             "DueDate": document.due_date.strftime(mapping.date_pattern),
-            "Memo": f"{document.provider} {document.period.key}",
+            "Memo": memo(document),
             "Item(Product/Service)": mapping.item_code,
             "Currency": document.currency,
         }

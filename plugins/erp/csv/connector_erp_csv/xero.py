@@ -8,7 +8,9 @@ with the lines and tax shares of :mod:`.lines`:
   amount as UnitAmount (credits and negative rounding adjustments are negative);
 * the tax shares go in ``TaxAmount`` with the tax type; every other line carries the
   exempt tax type and a 0 TaxAmount, so Xero has nothing to compute on its own;
-* the file is meant to be imported with "amounts are tax exclusive".
+* the file is meant to be imported with "amounts are tax exclusive";
+* a credit note (negative total) is imported by Xero as a credit note; its
+  ``Reference`` names the invoice it credits.
 """
 
 from __future__ import annotations
@@ -65,6 +67,16 @@ def address_lines(address: Sequence[str]) -> list[str]:
     return lines + [""] * (count - len(lines))
 
 
+def reference(document: StatementDocument) -> str:
+    """The ``Reference`` column: for a credit note, the invoice it credits
+    ("Credit note for ACME-01005", Xero imports a negative invoice as a credit note);
+    for an invoice, its provider and period ("aws 2026-10")."""
+    credited = document.credited_invoice
+    if credited is not None:
+        return f"Credit note for {credited.number}"
+    return f"{document.provider} {document.period.key}"
+
+
 class XeroTemplate:
     """Rows of Xero's sales-invoice import for one statement."""
 
@@ -85,7 +97,7 @@ class XeroTemplate:
             "EmailAddress": document.customer.email or "",
             **dict(zip(ADDRESS_COLUMNS, address_lines(document.customer.address), strict=True)),
             "*InvoiceNumber": document.number or "",
-            "Reference": f"{document.provider} {document.period.key}",
+            "Reference": reference(document),
             "*InvoiceDate": document.issue_date.strftime(mapping.date_pattern),
             "*DueDate": document.due_date.strftime(mapping.date_pattern),
             "Total": in_minor_unit(document.total, unit, document, "total"),

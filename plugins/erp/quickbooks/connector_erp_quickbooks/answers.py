@@ -5,11 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from quickbooks.exceptions import QuickbooksException
-
 from connector.contracts import PushResult, StatementDocument
 from connector_erp_quickbooks.payloads import CREDIT_MEMO, entity_of
-from connector_erp_quickbooks.transport import fault_message
 
 
 def what_of(document: StatementDocument) -> str:
@@ -33,6 +30,10 @@ def batch_fault_text(fault: Mapping[str, Any]) -> str:
 
 def error_message(exc: Exception) -> str:
     """What went wrong, for a person: QuickBooks' fault, or the error's message."""
+    from quickbooks.exceptions import QuickbooksException
+
+    from connector_erp_quickbooks.transport import fault_message
+
     if isinstance(exc, QuickbooksException):
         return fault_message(exc)
     return str(exc)

@@ -178,6 +178,45 @@ def booked_total(document: StatementDocument) -> Decimal:
     return -document.total if entity_of(document) == CREDIT_MEMO else document.total
 
 
+def credit_reference(document: StatementDocument) -> str | None:
+    """``Credit note for ACME-01005, issued 2026-10-06``: the invoice a credit memo
+    credits; None for an invoice.
+
+    QuickBooks Online's API has no field that ties a credit memo to an invoice for a
+    US (or most other) company: ``CreditMemo.InvoiceRef`` is for India-region companies
+    only (Finance.xsd: "Applicable for IN Region"), and ``LinkedTxn`` lists what
+    QuickBooks itself linked (the payments that applied the credit). So the memo names
+    the invoice in its text, where a person applying it sees it: ``CustomerMemo`` (on
+    the customer's copy) and ``PrivateNote``.
+    """
+    credited = document.credited_invoice
+    if credited is None:
+        return None
+    issued = f", issued {credited.issue_date.isoformat()}" if credited.issue_date else ""
+    return f"Credit note for {credited.number}{issued}"
+
+
+def customer_memo(document: StatementDocument) -> str | None:
+    """``CustomerMemo``: the statement's notes, led by the invoice a credit memo credits
+    (unless the notes name it already)."""
+    reference = credit_reference(document)
+    notes = document.notes or ""
+    if reference is None or (
+        document.credited_invoice is not None
+        and notes.startswith(f"Credit note for {document.credited_invoice.number}")
+    ):
+        return notes or None
+    return f"{reference}\n{notes}" if notes else reference
+
+
+def private_note(document: StatementDocument) -> str:
+    """``PrivateNote``: the statement's idempotency key (how a person finds which
+    statement made it) and, for a credit memo, the invoice it credits."""
+    note = f"Billing Connector statement {document.idempotency_key}"
+    credited = document.credited_invoice
+    return f"{note}; credits invoice {credited.number}" if credited is not None else note
+
+
 def invoice_payload(
     document: StatementDocument, mapping: InvoiceMapping, settings: QuickBooksSettings
 ) -> dict[str, Any]:
@@ -200,9 +239,10 @@ def invoice_payload(
             f"make {computed}, not the total {document.total}; QuickBooks would book a "
             "different invoice"
         )
-    if document.notes and len(document.notes) > MAX_MEMO:
+    memo = customer_memo(document)
+    if memo and len(memo) > MAX_MEMO:
         raise PluginError(
-            f"statement {number}: notes have {len(document.notes)} characters; QuickBooks' "
+            f"statement {number}: notes have {len(memo)} characters; QuickBooks' "
             f"customer memo holds at most {MAX_MEMO}"
         )
     taxed, exact = taxed_lines(document, lines)
@@ -248,14 +288,15 @@ def invoice_payload(
         "TxnDate": document.issue_date.isoformat(),
         "CurrencyRef": _ref(document.currency),
         "ExchangeRate": exchange_rate(document, home),
-        "PrivateNote": f"Billing Connector statement {document.idempotency_key}",
+        "PrivateNote": private_note(document),
         "Line": body_lines,
     }
     tax_detail = _tax_detail(document, lines, taxed, mapping, us, sign)
     if tax_detail:
         payload["TxnTaxDetail"] = tax_detail
-    if document.notes:
-        payload["CustomerMemo"] = {"value": document.notes}
+    memo = customer_memo(document)
+    if memo:
+        payload["CustomerMemo"] = {"value": memo}
     if document.customer.email:
         payload["BillEmail"] = {"Address": document.customer.email}
     if not us:

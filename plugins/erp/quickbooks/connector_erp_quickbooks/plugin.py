@@ -23,11 +23,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar
-
-import requests
-from quickbooks.exceptions import AuthorizationException, QuickbooksException
-from quickbooks.utils import build_choose_clause, build_where_clause
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from connector.contracts import (
     ClassRegistry,
@@ -38,7 +34,6 @@ from connector.contracts import (
     StatementDocument,
     hookimpl,
 )
-from connector_erp_quickbooks import oauth
 from connector_erp_quickbooks.answers import (
     batch_fault_text,
     error_message,
@@ -48,7 +43,6 @@ from connector_erp_quickbooks.answers import (
 )
 from connector_erp_quickbooks.limits import RateLimiter, shared_limiter
 from connector_erp_quickbooks.money_json import dumps, parse_amount
-from connector_erp_quickbooks.oauth import TokenManager
 from connector_erp_quickbooks.payloads import (
     booked_total,
     check_doc_number,
@@ -56,15 +50,17 @@ from connector_erp_quickbooks.payloads import (
     entity_of,
     invoice_payload,
 )
-from connector_erp_quickbooks.payments import payment_statuses
-from connector_erp_quickbooks.preflight import find_gaps
 from connector_erp_quickbooks.settings import (
     InvoiceMapping,
     QuickBooksSettings,
     load_settings,
     resolve_mapping,
 )
-from connector_erp_quickbooks.transport import QuickBooksClient, fault_message, make_client
+
+if TYPE_CHECKING:
+    import requests
+
+    from connector_erp_quickbooks.transport import QuickBooksClient
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +96,9 @@ class QuickBooksSink:
         now: Callable[[], float] = time.time,
         http: requests.Session | None = None,
     ) -> None:
+        from connector_erp_quickbooks.oauth import TokenManager
+        from connector_erp_quickbooks.transport import make_client
+
         self.settings = load_settings(settings, f"tenant {context.tenant}")
         self.context = context
         self.tokens = TokenManager(self.settings, context.tokens, now=now)
@@ -116,6 +115,8 @@ class QuickBooksSink:
 
     def push(self, documents: Sequence[StatementDocument]) -> list[PushResult]:
         """Deliver ``documents``; one result each, in order. Safe to call again."""
+        from quickbooks.exceptions import QuickbooksException
+
         results: dict[str, PushResult] = {}
         ready: list[tuple[StatementDocument, dict[str, Any], InvoiceMapping]] = []
         numbers: dict[str, str] = {}
@@ -149,6 +150,11 @@ class QuickBooksSink:
 
     def payment_status(self, documents: Sequence[StatementDocument]) -> list[PaymentStatus]:
         """Whether QuickBooks holds each delivered statement as paid (see :mod:`.payments`)."""
+        from quickbooks.exceptions import QuickbooksException
+
+        from connector_erp_quickbooks.payments import payment_statuses
+        from connector_erp_quickbooks.transport import fault_message
+
         try:
             return payment_statuses(self.client, documents)
         except QuickbooksException as exc:
@@ -156,6 +162,11 @@ class QuickBooksSink:
 
     def preflight(self, documents: Sequence[StatementDocument]) -> list[str]:
         """Every id the statements need that QuickBooks lacks (see :mod:`.preflight`)."""
+        from quickbooks.exceptions import QuickbooksException
+
+        from connector_erp_quickbooks.preflight import find_gaps
+        from connector_erp_quickbooks.transport import fault_message
+
         try:
             return find_gaps(self.client, self.settings, documents)
         except QuickbooksException as exc:
@@ -164,11 +175,15 @@ class QuickBooksSink:
     @classmethod
     def token_key(cls, settings: Mapping[str, Any]) -> str:
         """The token store key of the company: ``quickbooks:<realm_id>``."""
+        from connector_erp_quickbooks import oauth
+
         return oauth.token_key(settings)
 
     @classmethod
     def authorization_url(cls, settings: Mapping[str, Any], state: str) -> str:
         """Intuit's sign-in URL for ``connector erp connect``."""
+        from connector_erp_quickbooks import oauth
+
         return oauth.authorization_url(settings, state)
 
     @classmethod
@@ -176,6 +191,8 @@ class QuickBooksSink:
         cls, settings: Mapping[str, Any], redirect_url: str, state: str
     ) -> dict[str, Any]:
         """The first token, for the code in the URL Intuit redirected to (``state`` checked)."""
+        from connector_erp_quickbooks import oauth
+
         return oauth.exchange_code(settings, redirect_url, expected_state=state)
 
     # -- steps ---------------------------------------------------------------------
@@ -206,6 +223,8 @@ class QuickBooksSink:
     def _deliver(
         self, chunk: Sequence[tuple[StatementDocument, dict[str, Any], InvoiceMapping]]
     ) -> dict[str, PushResult]:
+        from quickbooks.exceptions import QuickbooksException
+
         results: dict[str, PushResult] = {}
         existing = self._existing([document for document, _, _ in chunk])
         to_create: list[tuple[StatementDocument, dict[str, Any]]] = []
@@ -229,6 +248,8 @@ class QuickBooksSink:
     ) -> dict[tuple[str, str], list[dict[str, Any]]]:
         """Invoices and credit memos already in QuickBooks under the documents' numbers,
         by (entity, number): one query per entity."""
+        from quickbooks.utils import build_choose_clause
+
         wanted: dict[str, set[str]] = {}
         for document in documents:
             wanted.setdefault(entity_of(document), set()).add(document.number or "")
@@ -262,6 +283,8 @@ class QuickBooksSink:
 
     def _customer_id(self, document: StatementDocument, mapping: InvoiceMapping) -> str:
         """The customer's QuickBooks id: mapped, found by DisplayName, or created."""
+        from quickbooks.utils import build_where_clause
+
         if mapping.customer_ref:
             return mapping.customer_ref
         name = mapping.customer_name
@@ -283,6 +306,8 @@ class QuickBooksSink:
     def _create(
         self, items: Sequence[tuple[StatementDocument, dict[str, Any]]]
     ) -> dict[str, PushResult]:
+        from quickbooks.exceptions import AuthorizationException, QuickbooksException
+
         batch = {
             "BatchItemRequest": [
                 {"bId": f"b{index}", "operation": "create", entity_of(document): payload}
@@ -344,6 +369,9 @@ class QuickBooksSink:
         return f"{document.number}.pdf"
 
     def _attach_if_missing(self, document: StatementDocument, invoice_id: str) -> PushResult | None:
+        from quickbooks.exceptions import QuickbooksException
+        from quickbooks.utils import build_where_clause
+
         if self.context.render is None:
             return None
         try:
@@ -361,6 +389,8 @@ class QuickBooksSink:
 
     def _attach(self, document: StatementDocument, invoice_id: str) -> PushResult | None:
         """Upload the statement's PDF onto invoice ``invoice_id``; a failed result or None."""
+        from quickbooks.exceptions import QuickbooksException
+
         render = self.context.render
         if render is None:
             return None

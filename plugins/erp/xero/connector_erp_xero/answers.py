@@ -8,8 +8,6 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from xero_python.exceptions import ApiException
-
 from connector.contracts import PushResult, StatementDocument
 
 
@@ -42,6 +40,8 @@ def unique(messages: Sequence[str]) -> list[str]:
 
 def error_text(exc: Exception) -> str:
     """What went wrong, for a person: Xero's status and body, or the error's message."""
+    from xero_python.exceptions import ApiException
+
     if isinstance(exc, ApiException):
         body = exc.body.decode("utf-8", "replace") if isinstance(exc.body, bytes) else ""
         return f"Xero answered HTTP {exc.status} {exc.reason or ''}: {body.strip()[:500]}".strip()

@@ -16,6 +16,8 @@ import requests
 from xero_python.accounting import AccountingApi
 from xero_python.accounting.models import (
     Account,
+    Allocation,
+    Allocations,
     Contact,
     Contacts,
     CreditNote,
@@ -244,6 +246,20 @@ class XeroClient:
                 self.tenant_id, note_id, file_name, data, idempotency_key=idempotency_key
             )
         )
+
+    def allocate_credit_note(
+        self, note_id: str, allocation: Allocation, idempotency_key: str
+    ) -> list[Allocation]:
+        """Allocate part or all of a sales credit note to an invoice
+        (``PUT /CreditNotes/{CreditNoteID}/Allocations``); Xero refusing it (more than the
+        invoice's amount due, another currency, a draft) raises AccountingBadRequestException."""
+        body = Allocations(allocations=[allocation])
+        result = self._call(
+            lambda: self.api.create_credit_note_allocation(
+                self.tenant_id, note_id, body, idempotency_key=idempotency_key
+            )
+        )
+        return list(result.allocations or [])
 
     def _call(self, call: Callable[[], T]) -> T:
         token = self.keeper.access_token()

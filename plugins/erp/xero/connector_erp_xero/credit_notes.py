@@ -11,10 +11,9 @@ The steps mirror an invoice push: find before create by ``CreditNoteNumber`` (a 
 after Xero accepted it leaves it to be found, not created twice), create the rest in
 one call, read them back and compare each Total with ours, then attach the PDF.
 
-Allocating the credit note to the invoice it corrects is left to the person who
-reconciles in Xero: the statement does not carry the corrected invoice's Xero id, and
-Xero refuses an allocation above the invoice's amount due, which a payment made in the
-meantime changes.
+Once Xero holds it, the credit note is allocated to the invoice it credits
+(:mod:`.allocations`), found by the number the statement carries
+(``credited_invoice``); its ``Reference`` names that invoice too.
 """
 
 from __future__ import annotations
@@ -29,6 +28,7 @@ from xero_python.api_client.serializer import serialize
 from xero_python.exceptions import AccountingBadRequestException
 
 from connector.contracts import PluginError, PushResult, StatementDocument
+from connector_erp_xero.allocations import allocate_credit_notes
 from connector_erp_xero.answers import (
     failed,
     idempotency_key,
@@ -78,7 +78,9 @@ def build_credit_note(
     draft = build_invoice(credited(document), mapping, contact_id, status)
     invoice = draft.invoice
     reference = invoice.reference
-    if document.notes and document.notes.startswith(REFERENCE_PREFIX):
+    if document.credited_invoice is not None:
+        reference = f"{REFERENCE_PREFIX}{document.credited_invoice.number}"[:MAX_REFERENCE]
+    elif document.notes and document.notes.startswith(REFERENCE_PREFIX):
         reference = document.notes[:MAX_REFERENCE]  # names the invoice it corrects
     note = CreditNote(
         type=CREDIT_NOTE_TYPE,
@@ -119,6 +121,7 @@ def push_credit_notes(
             results[document.statement_id] = failed(document, str(exc))
     created = _create(sink, drafts, results)
     _compare_totals(sink, created, results, attach)
+    allocate_credit_notes(sink, [document for document, _mapping in batch], results)
 
 
 def _settle_existing(

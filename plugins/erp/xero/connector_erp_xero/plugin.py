@@ -13,7 +13,8 @@ create call. For a batch:
 5. each gets its statement PDF attached.
 
 A statement with a negative total (a voided statement's credit note) goes the same way
-as a Xero credit note instead (:mod:`.credit_notes`).
+as a Xero credit note instead (:mod:`.credit_notes`), after the batch's invoices, and is
+then allocated to the invoice it credits (:mod:`.allocations`).
 
 A validation error from Xero fails only its statements, with Xero's own message; a
 timeout, 5xx or exhausted allowance fails the statements not settled yet, which the
@@ -31,12 +32,7 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, ClassVar
-
-import requests
-from xero_python.accounting.models import Invoice
-from xero_python.api_client.serializer import serialize
-from xero_python.exceptions import AccountingBadRequestException, ApiException
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from connector.contracts import (
     ClassRegistry,
@@ -47,7 +43,6 @@ from connector.contracts import (
     StatementDocument,
     hookimpl,
 )
-from connector_erp_xero import oauth
 from connector_erp_xero.answers import (
     error_text,
     failed,
@@ -56,19 +51,20 @@ from connector_erp_xero.answers import (
     unique,
     validation_messages,
 )
-from connector_erp_xero.client import XeroClient
-from connector_erp_xero.credit_notes import push_credit_notes
-from connector_erp_xero.invoices import DraftInvoice, build_invoice, new_contact
 from connector_erp_xero.limits import CONCURRENT, RateLimiter, limiter_for
-from connector_erp_xero.payments import payment_statuses
-from connector_erp_xero.preflight import find_gaps
 from connector_erp_xero.settings import (
     InvoiceMapping,
     XeroSinkSettings,
     load_settings,
     resolve_mapping,
 )
-from connector_erp_xero.tokens import TokenKeeper
+
+if TYPE_CHECKING:
+    import requests
+    from xero_python.accounting.models import Invoice
+    from xero_python.exceptions import AccountingBadRequestException
+
+    from connector_erp_xero.invoices import DraftInvoice
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +91,9 @@ class XeroSink:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        from connector_erp_xero.client import XeroClient
+        from connector_erp_xero.tokens import TokenKeeper
+
         self.settings = load_settings(settings, context.tenant)
         self.context = context
         self.keeper = TokenKeeper(self.settings, context.tokens, clock=clock)
@@ -108,6 +107,8 @@ class XeroSink:
 
     def push(self, documents: Sequence[StatementDocument]) -> list[PushResult]:
         """Deliver ``documents``; safe to call again with the same ones."""
+        from xero_python.exceptions import ApiException
+
         results: dict[str, PushResult] = {}
         pending: list[Pending] = []
         numbers: dict[str, str] = {}
@@ -138,6 +139,10 @@ class XeroSink:
 
     def payment_status(self, documents: Sequence[StatementDocument]) -> list[PaymentStatus]:
         """Whether Xero holds each delivered statement as paid (see :mod:`.payments`)."""
+        from xero_python.exceptions import ApiException
+
+        from connector_erp_xero.payments import payment_statuses
+
         try:
             return payment_statuses(self.client, documents)
         except ApiException as exc:
@@ -145,6 +150,10 @@ class XeroSink:
 
     def preflight(self, documents: Sequence[StatementDocument]) -> list[str]:
         """Every code the statements need that Xero lacks (see :mod:`.preflight`); reads only."""
+        from xero_python.exceptions import ApiException
+
+        from connector_erp_xero.preflight import find_gaps
+
         try:
             return find_gaps(self.client, self.settings, documents)
         except ApiException as exc:
@@ -153,11 +162,15 @@ class XeroSink:
     @classmethod
     def token_key(cls, settings: Mapping[str, Any]) -> str:
         """The token store key of the organisation: ``xero:<tenant_id>``."""
+        from connector_erp_xero import oauth
+
         return oauth.token_key(settings)
 
     @classmethod
     def authorization_url(cls, settings: Mapping[str, Any], state: str) -> str:
         """Xero's sign-in URL for ``connector erp connect``."""
+        from connector_erp_xero import oauth
+
         return oauth.authorization_url(settings, state)
 
     @classmethod
@@ -165,6 +178,8 @@ class XeroSink:
         cls, settings: Mapping[str, Any], redirect_url: str, state: str
     ) -> dict[str, Any]:
         """The first token, for the code in the URL Xero redirected to (``state`` checked)."""
+        from connector_erp_xero import oauth
+
         return oauth.exchange_code(settings, redirect_url, expected_state=state)
 
     def _refusal(self, document: StatementDocument, numbers: Mapping[str, str]) -> str | None:
@@ -179,8 +194,11 @@ class XeroSink:
         return None
 
     def _push_batch(self, batch: list[Pending], results: dict[str, PushResult]) -> None:
+        from connector_erp_xero.credit_notes import push_credit_notes
+        from connector_erp_xero.invoices import build_invoice
+
         attach: list[tuple[StatementDocument, str]] = []
-        push_credit_notes(self, [p for p in batch if p[0].total < 0], results, attach)
+        credit_notes = [p for p in batch if p[0].total < 0]
         batch = [p for p in batch if p[0].total >= 0]
         to_create = self._settle_existing(batch, results, attach)
         contacts = self._contacts(to_create, results)
@@ -197,6 +215,9 @@ class XeroSink:
                 results[document.statement_id] = failed(document, str(exc))
         created = self._create(drafts, results)
         self._compare_totals(created, results, attach)
+        # After the invoices: a credit note is allocated to the invoice it credits, which
+        # may be in this very batch.
+        push_credit_notes(self, credit_notes, results, attach)
         self._attach_all(attach, results)
 
     def _settle_existing(
@@ -229,6 +250,10 @@ class XeroSink:
 
     def _contacts(self, pending: list[Pending], results: dict[str, PushResult]) -> dict[str, str]:
         """ContactID by contact number for ``pending``, creating the missing contacts."""
+        from xero_python.api_client.serializer import serialize
+
+        from connector_erp_xero.invoices import new_contact
+
         if not pending:
             return {}
         numbers = [mapping.contact_number for _doc, mapping in pending]
@@ -264,6 +289,9 @@ class XeroSink:
         results: dict[str, PushResult],
     ) -> list[tuple[StatementDocument, str]]:
         """Create the invoices in one call; return (statement, InvoiceID) of those created."""
+        from xero_python.api_client.serializer import serialize
+        from xero_python.exceptions import AccountingBadRequestException
+
         if not drafts:
             return []
         invoices = [draft.invoice for _doc, draft in drafts]
@@ -370,6 +398,8 @@ class XeroSink:
                 )
 
     def _attach(self, document: StatementDocument, invoice_id: str) -> str | None:
+        from xero_python.exceptions import ApiException
+
         assert self.context.render is not None
         try:
             pdf = self.context.render(document, "pdf")

@@ -15,22 +15,22 @@ import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import duckdb
 from pydantic import ValidationError
 
 from connector.contracts import BillingPeriod, ChargeBatch, PluginError, SourceDataError
 from connector.gc_pause import cycle_collector_paused
+from connector.progress import NO_PROGRESS, Progress
 from connector.scratch import combined_digest, file_digest
-from connector_aws import diagnose
 from connector_aws.charges import to_charges
 from connector_aws.columns import Header
-from connector_aws.files import find_cur_files, read_header
-from connector_aws.query import CurAggregate
+from connector_aws.line_items import MARKETPLACE_BILLING_ENTITY
 from connector_aws.s3 import download_report
 from connector_aws.settings import AwsSettings
-from connector_aws.text_checks import checked_contexts
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 class AwsCurProvider:
@@ -45,6 +45,10 @@ class AwsCurProvider:
 
     name: ClassVar[str] = "aws"
     settings_model: ClassVar[type | None] = AwsSettings
+    # Third-party products are billed by AWS Marketplace and pass through at cost (seeds
+    # 002, 003) unless the tenant's providers.<key>.marketplace_pricing says otherwise.
+    marketplace_name: ClassVar[str] = MARKETPLACE_BILLING_ENTITY
+    marketplace_pricing: ClassVar[str] = "at_cost"
 
     def __init__(self, settings: Mapping[str, Any], base_dir: Path) -> None:
         try:
@@ -61,31 +65,40 @@ class AwsCurProvider:
             folder = Path(self.settings.path).expanduser()
             self.folder = folder if folder.is_absolute() else Path(base_dir) / folder
 
-    def fetch(self, period: BillingPeriod | None = None) -> Iterator[ChargeBatch]:
+    def fetch(
+        self, period: BillingPeriod | None = None, *, progress: Progress | None = None
+    ) -> Iterator[ChargeBatch]:
         """Yield one batch per billing period found (only ``period`` when given).
 
         ``source`` lists the files that hold the period's rows; ``source_hash`` is a
         sha256 over those files' bytes, so unchanged files give the same hash.
         Raises :class:`SourceDataError` naming file, line, column and value for bad data;
-        then nothing is yielded, not even the periods that were fine.
+        then nothing is yielded, not even the periods that were fine. ``progress``
+        follows the bytes scanned, then the charges made from the rows read.
         """
+        from connector_aws.files import find_cur_files, read_header
+
+        progress = progress or NO_PROGRESS
         if self.folder is not None:
             files = find_cur_files(self.folder, self.settings.pattern)
             if not files:
                 return
             headers = [read_header(path) for path in files]
-            yield from _read(headers, period)
+            yield from _read(headers, period, progress)
             return
         assert self.settings.s3 is not None
         with tempfile.TemporaryDirectory(prefix="connector-aws-s3-") as tmp:
+            progress.stage("downloading the CUR from S3", unit="files")
             downloaded = download_report(self.settings.s3, Path(tmp), period)
             headers = [read_header(f.path, f.label) for f in downloaded]
             # Read (and fail) before yielding anything: no partial batch.
-            batches = _read(headers, period) if headers else []
+            batches = _read(headers, period, progress) if headers else []
         yield from batches
 
 
-def _read(headers: Sequence[Header], period: BillingPeriod | None) -> list[ChargeBatch]:
+def _read(
+    headers: Sequence[Header], period: BillingPeriod | None, progress: Progress = NO_PROGRESS
+) -> list[ChargeBatch]:
     """Aggregate in DuckDB, then build the charges while a second thread hashes the files.
 
     The hashing waits until the first period's groups are fetched: until then DuckDB
@@ -94,14 +107,23 @@ def _read(headers: Sequence[Header], period: BillingPeriod | None) -> list[Charg
     hashlib releases the GIL. Started right after the scan, the hash slowed the join
     down and the read of 5M Parquet rows took 0.13 s longer.
     """
+    import duckdb
+
+    from connector_aws import diagnose
+    from connector_aws.query import CurAggregate
+    from connector_aws.text_checks import checked_contexts
+
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cur-hash") as pool:
         digests: Iterator[str] = iter(())
         try:
-            with CurAggregate(headers, period) as groups:
+            with CurAggregate(headers, period, progress) as groups:
                 problem = groups.first_problem()
                 if problem is not None:
                     raise SourceDataError(diagnose.problem_message(headers, problem))
                 summaries = groups.periods()
+                rows_read, group_count = groups.rows_read()
+                progress.stage(f"making charges of {rows_read:,} CUR rows", total=group_count,
+                               unit="charges")  # fmt: skip
                 charges = []
                 with cycle_collector_paused():
                     for summary in summaries:
@@ -110,6 +132,7 @@ def _read(headers: Sequence[Header], period: BillingPeriod | None) -> list[Charg
                         if not charges:
                             digests = pool.map(file_digest, [h.path for h in headers])
                         charges.append(to_charges(contexts, accounts, days, rows))
+                        progress.advance(len(rows))
         except (
             duckdb.ConversionException,
             duckdb.InvalidInputException,
@@ -137,6 +160,8 @@ def _names(headers: Sequence[Header]) -> str:
 
 def _explain(headers: Sequence[Header], exc: duckdb.Error) -> PluginError:
     """Turn DuckDB's refusal into a message naming file, line, column and value."""
+    from connector_aws import diagnose
+
     try:
         message = diagnose.find_unreadable_value(headers)  # raises itself for non-CSV rows
     except OSError as error:  # unreadable file: not the data's fault

@@ -131,6 +131,9 @@ def read_parquet_schema(path: Path, label: str = "") -> Header:
             described = con.execute(
                 "DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]
             ).fetchall()
+            (rows,) = con.execute(  # the footer's row count: still no row read
+                "SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata(?)", [str(path)]
+            ).fetchone()  # type: ignore[misc]
     except duckdb.Error as exc:
         detail = " ".join(str(exc).splitlines()[:2])
         raise SourceDataError(
@@ -138,7 +141,13 @@ def read_parquet_schema(path: Path, label: str = "") -> Header:
         ) from None
     names = [row[0] for row in described]
     types = {row[0]: row[1] for row in described}
-    return parse_header(path, names, label=label, kind=PARQUET, types=types)
+    header = parse_header(path, names, label=label, kind=PARQUET, types=types)
+    if not rows:  # a schema and no row group: the Parquet form of a header-only export
+        raise SourceDataError(
+            f"no data rows in {shown}: the Parquet file holds its schema and no row, but "
+            f"{WHAT} has at least one; the export is incomplete or failed: export it again"
+        )
+    return header
 
 
 def _not_text_reason(path: Path) -> str:

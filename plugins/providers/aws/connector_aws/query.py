@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 import duckdb
 
 from connector.contracts import BillingPeriod
+from connector.progress import BYTES, NO_PROGRESS, Progress, polled
 from connector.scratch import ScratchDuckDB
 from connector_aws import context_plan
 from connector_aws.charges import Days
@@ -66,12 +68,19 @@ class CurAggregate:
     """The aggregated groups of one fetch, held in a DuckDB temporary table.
 
     Use as a context manager; entering runs the scan and raises DuckDB's error when a
-    file cannot be read as typed.
+    file cannot be read as typed. ``progress`` follows the scan by the bytes of the
+    files read (DuckDB's own estimate of the query's progress, polled).
     """
 
-    def __init__(self, headers: Sequence[Header], period: BillingPeriod | None) -> None:
+    def __init__(
+        self,
+        headers: Sequence[Header],
+        period: BillingPeriod | None,
+        progress: Progress = NO_PROGRESS,
+    ) -> None:
         self.headers = headers
         self.period = period
+        self.progress = progress
         # Parquet CURs hold TIMESTAMP WITH TIME ZONE: their date is the UTC date.
         self._scratch = ScratchDuckDB("connector-aws-", utc=True)
         self._con: duckdb.DuckDBPyConnection | None = None
@@ -82,14 +91,16 @@ class CurAggregate:
             params = None
             if self.period is not None:
                 params = {"start": self.period.start, "end": self.period.end}
-            if not all(h.kind == PARQUET for h in self.headers) or not (
-                context_plan.create_charge_groups(self._con, self.headers, self.period, params)
-            ):
-                self._con.execute(
-                    "CREATE TEMP TABLE charge_groups AS "
-                    + aggregation_sql(self.headers, self.period),
-                    params,
-                )
+            parquet = all(h.kind == PARQUET for h in self.headers)
+            with self._scan_progress(passes=2 if parquet else 1):
+                if not parquet or not (
+                    context_plan.create_charge_groups(self._con, self.headers, self.period, params)
+                ):
+                    self._con.execute(
+                        "CREATE TEMP TABLE charge_groups AS "
+                        + aggregation_sql(self.headers, self.period),
+                        params,
+                    )
         except BaseException:
             self.__exit__(None, None, None)
             raise
@@ -103,6 +114,33 @@ class CurAggregate:
     def con(self) -> duckdb.DuckDBPyConnection:
         assert self._con is not None, "use CurAggregate as a context manager"
         return self._con
+
+    def _scan_progress(self, passes: int) -> AbstractContextManager[None]:
+        """Report the scan as bytes of the files read, from DuckDB's progress estimate.
+
+        Polled from another thread four times a second; DuckDB tracks progress anyway
+        (only its printing is off), so the scan is not slowed. A Parquet read takes
+        ``passes`` queries (see :mod:`connector_aws.context_plan`), each 0..100 %.
+        """
+        if self.progress is NO_PROGRESS:
+            return nullcontext()
+        names = [h.shown.rsplit("/", 1)[-1] for h in self.headers]
+        what = names[0] if len(names) == 1 else f"{len(names)} CUR files"
+        size = sum(h.path.stat().st_size for h in self.headers)
+        self.progress.stage(f"reading {what}", total=size, unit=BYTES)
+        con = self.con
+        con.execute("SET enable_progress_bar = true")  # tracked, never printed:
+        con.execute("SET enable_progress_bar_print = false")
+        con.execute("SET progress_bar_time = 0")
+        share = _ScanShare(con, passes)
+        return polled(self.progress, share, size)
+
+    def rows_read(self) -> tuple[int, int]:
+        """``(CUR rows read, charge groups)`` of the scan."""
+        rows, groups = self.con.execute(
+            "SELECT coalesce(sum(row_count), 0), count(*) FROM charge_groups"
+        ).fetchone()  # type: ignore[misc]
+        return int(rows), int(groups)
 
     def first_problem(self) -> GroupProblem | None:
         """A group with an empty required value, a malformed currency code, an
@@ -205,3 +243,23 @@ class CurAggregate:
             params,
         )
         return self.con.execute(f"SELECT {names} FROM {table} ORDER BY id").fetchall()
+
+
+class _ScanShare:
+    """The share (0..1) of a scan of ``passes`` queries done, from DuckDB's per-query
+    percentage: a drop means the next query began."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, passes: int) -> None:
+        self.con = con
+        self.passes = passes
+        self.finished = 0
+        self.last = 0.0
+
+    def __call__(self) -> float | None:
+        percent = self.con.query_progress()
+        if percent < 0:  # no query running, or not measured yet
+            return None
+        if percent + 1 < self.last:
+            self.finished = min(self.passes - 1, self.finished + 1)
+        self.last = percent
+        return (self.finished + percent / 100) / self.passes

@@ -27,6 +27,8 @@ UNKNOWN_CHARGE_TYPE = (ChargeCategory.ADJUSTMENT, None)
 
 MARKETPLACE = "marketplace"
 MICROSOFT = "Microsoft"
+#: Where Azure's third-party products are bought: heads their statement lines.
+AZURE_MARKETPLACE = "Azure Marketplace"
 
 _warned: set[str] = set()
 
@@ -49,5 +51,5 @@ def charge_category(charge_type: str) -> tuple[ChargeCategory, str | None]:
 def publisher(publisher_type: str | None, publisher_name: str | None) -> tuple[str, bool]:
     """``(publisher, is_marketplace)``: Marketplace rows pass through with their publisher."""
     if (publisher_type or "").strip().casefold() == MARKETPLACE:
-        return (publisher_name or "").strip() or "Azure Marketplace", True
+        return (publisher_name or "").strip() or AZURE_MARKETPLACE, True
     return MICROSOFT, False

@@ -15,9 +15,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import duckdb
 from pydantic import ValidationError
 
 from connector.contracts import (
@@ -37,12 +36,14 @@ from connector.file_formats import (
 )
 from connector_azure import diagnose
 from connector_azure.amortized import amortized_message
-from connector_azure.charge_types import charge_category, publisher
+from connector_azure.charge_types import AZURE_MARKETPLACE, charge_category, publisher
 from connector_azure.columns import Header
 from connector_azure.files import WHAT, find_files, read_header
 from connector_azure.periods import ONE_DAY, period_of
-from connector_azure.query import CostAggregate
 from connector_azure.settings import AzureSettings
+
+if TYPE_CHECKING:
+    import duckdb
 
 
 class AzureCostProvider:
@@ -58,6 +59,9 @@ class AzureCostProvider:
 
     name: ClassVar[str] = "azure"
     settings_model: ClassVar[type | None] = AzureSettings
+    # Marketplace rows (PublisherType "Marketplace") are Azure Marketplace products; the
+    # pricebook prices them unless the tenant passes them through at cost.
+    marketplace_name: ClassVar[str] = AZURE_MARKETPLACE
     # The tenant's invoice option is the Billing Day unless the settings name one.
     invoice_option_settings: ClassVar[dict[str, str]] = {"billing_day": "azure_billing_day"}
 
@@ -91,6 +95,10 @@ class AzureCostProvider:
         period: BillingPeriod | None,
         listed: Mapping[Path, ManifestBlob],
     ) -> list[ChargeBatch]:
+        import duckdb
+
+        from connector_azure.query import CostAggregate
+
         try:
             with CostAggregate(headers) as groups:
                 file_rows = groups.file_rows()
@@ -224,6 +232,8 @@ def _refuse_amortized(header: Header) -> None:
 
 def _explain(headers: Sequence[Header], exc: duckdb.Error) -> PluginError:
     """Turn DuckDB's refusal into a message naming file, line, column and value."""
+    import duckdb
+
     try:
         message = diagnose.find_bad_value(headers)  # raises itself for rows that are not CSV
     except OSError as error:

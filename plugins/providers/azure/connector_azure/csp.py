@@ -30,6 +30,7 @@ from connector.contracts import (
     checked_charges,
 )
 from connector.file_formats import locate_text
+from connector_azure.charge_types import AZURE_MARKETPLACE
 from connector_azure.csp_fields import as_text
 from connector_azure.csp_files import find_files, read_records
 from connector_azure.csp_rows import KEY_BITS, CspRow, check_row
@@ -98,6 +99,9 @@ class AzureCspProvider:
 
     name: ClassVar[str] = "azure-csp"
     settings_model: ClassVar[type | None] = AzureCspSettings
+    # Products published by anyone but Microsoft are Azure Marketplace products; the
+    # pricebook prices them unless the tenant passes them through at cost.
+    marketplace_name: ClassVar[str] = AZURE_MARKETPLACE
     # The tenant's invoice option is the Billing Day unless the settings name one.
     invoice_option_settings: ClassVar[dict[str, str]] = {"billing_day": "azure_billing_day"}
 

@@ -13,8 +13,6 @@ import gzip
 import zlib
 from collections.abc import Iterator, Sequence
 
-import duckdb
-
 from connector.contracts import SourceDataError
 from connector_focus.columns import COLUMNS, DATE, Header
 from connector_focus.files import open_binary
@@ -64,6 +62,8 @@ def _csv_rows(header: Header) -> Iterator[tuple[str, dict[str, str | None]]]:
 
 
 def _parquet_rows(header: Header) -> Iterator[tuple[str, dict[str, str | None]]]:
+    import duckdb
+
     aliases = list(header.positions)
     names = ", ".join(
         'CAST("' + header.names[header.positions[a]].replace('"', '""') + '" AS VARCHAR)'

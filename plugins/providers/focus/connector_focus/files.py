@@ -8,8 +8,6 @@ import zlib
 from pathlib import Path
 from typing import BinaryIO
 
-import duckdb
-
 from connector.contracts import SourceDataError
 from connector.file_formats import check_csv_end, check_has_data_row
 from connector_focus.columns import Header, parse_header
@@ -94,16 +92,27 @@ def _csv_header(path: Path) -> Header:
 
 
 def _parquet_header(path: Path) -> Header:
+    import duckdb
+
     try:
         with duckdb.connect(":memory:") as con:
             rows = con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+            (count,) = con.execute(  # the footer's row count: still no row read
+                "SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata(?)", [str(path)]
+            ).fetchone()  # type: ignore[misc]
     except duckdb.Error as exc:
         detail = str(exc).splitlines()[0]
         raise SourceDataError(
             f"{path}: not a readable Parquet file ({detail}); it may be cut off or corrupt: "
             f"download it again"
         ) from None
-    return parse_header(path, [row[0] for row in rows], parquet=True)
+    header = parse_header(path, [row[0] for row in rows], parquet=True)
+    if not count:  # a schema and no row group: the Parquet form of a header-only export
+        raise SourceDataError(
+            f"no data rows in {path}: the Parquet file holds its schema and no row, but "
+            f"{WHAT} has at least one; the export is incomplete or failed: export it again"
+        )
+    return header
 
 
 def _not_text_reason(path: Path) -> str:

@@ -15,9 +15,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import duckdb
 from pydantic import ValidationError
 
 from connector.contracts import (
@@ -40,8 +39,10 @@ from connector.scratch import combined_digest, file_digest
 from connector_focus import diagnose
 from connector_focus.columns import Header
 from connector_focus.files import WHAT, find_files, read_header
-from connector_focus.query import FocusAggregate
 from connector_focus.settings import FocusSettings
+
+if TYPE_CHECKING:
+    import duckdb
 
 ONE_DAY = dt.timedelta(days=1)
 
@@ -86,6 +87,10 @@ class FocusProvider:
         wanted: BillingPeriod | None,
         listed: Mapping[Path, ManifestBlob],
     ) -> list[ChargeBatch]:
+        import duckdb
+
+        from connector_focus.query import FocusAggregate
+
         try:
             with FocusAggregate(headers) as groups:
                 file_rows = groups.file_rows()
@@ -206,6 +211,8 @@ def _names(headers: Sequence[Header]) -> str:
 
 def _explain(headers: Sequence[Header], exc: duckdb.Error) -> PluginError:
     """Turn DuckDB's refusal into a message naming file, row, column and value."""
+    import duckdb
+
     try:
         message = diagnose.find_bad_value(headers)  # raises itself for rows that are not CSV
     except OSError as error:

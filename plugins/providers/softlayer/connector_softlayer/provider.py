@@ -5,10 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from connector.contracts import BillingPeriod, ChargeBatch, PluginError, SourceDataError
-from connector_softlayer.api import SoftLayerApi
 from connector_softlayer.charges import period_charges
 from connector_softlayer.periods import (
     RECURRING,
@@ -19,6 +18,9 @@ from connector_softlayer.periods import (
 )
 from connector_softlayer.records import Invoice, Item, content_hash, parse_invoice, parse_items
 from connector_softlayer.settings import SoftLayerSettings, load_settings
+
+if TYPE_CHECKING:
+    from connector_softlayer.api import SoftLayerApi
 
 DEFAULT_CURRENCY = "USD"
 
@@ -42,6 +44,8 @@ class SoftLayerProvider:
         self.today: Callable[[], dt.date] = dt.date.today
 
     def _api(self) -> SoftLayerApi:
+        from connector_softlayer.api import SoftLayerApi
+
         return SoftLayerApi(
             username=self.settings.username,
             api_key=self.settings.secret(),

@@ -5,22 +5,13 @@ from __future__ import annotations
 import traceback
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
-
-from jinja2 import (
-    BaseLoader,
-    ChoiceLoader,
-    FileSystemLoader,
-    PrefixLoader,
-    StrictUndefined,
-    TemplateError,
-    TemplateSyntaxError,
-)
-from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from connector.contracts import ClassRegistry, PluginError, StatementDocument, hookimpl
 from connector_render_html.view import template_context
+
+if TYPE_CHECKING:
+    from jinja2 import BaseLoader
 
 TEMPLATE_NAME = "statement.html.j2"
 BUILTIN_TEMPLATES = Path(__file__).parent / "templates"
@@ -30,6 +21,8 @@ BUILTIN_PREFIX = "builtin"
 
 
 def _loader(template_dir: Path | None) -> BaseLoader:
+    from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
+
     builtin = FileSystemLoader(BUILTIN_TEMPLATES)
     loaders: list[BaseLoader] = []
     if template_dir is not None:
@@ -70,6 +63,9 @@ class HtmlRenderer:
         *,
         template_dir: Path | str | None = None,
     ) -> None:
+        from jinja2 import StrictUndefined
+        from jinja2.sandbox import ImmutableSandboxedEnvironment
+
         unknown = sorted(set(settings or {}) - {"template_dir"})
         if unknown:
             raise PluginError(
@@ -102,6 +98,9 @@ class HtmlRenderer:
 
     def render(self, document: StatementDocument, fmt: str) -> bytes:
         """The statement as ``fmt`` (only ``html``): UTF-8, the same bytes every time."""
+        from jinja2 import TemplateError, TemplateSyntaxError
+        from jinja2.exceptions import SecurityError
+
         if fmt != "html":
             raise PluginError(f"the html renderer has no format {fmt!r} (it offers: html)")
         try:

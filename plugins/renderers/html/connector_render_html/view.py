@@ -89,10 +89,31 @@ def facts(document: StatementDocument) -> list[tuple[str, str]]:
         ("Currency", document.currency),
         ("Status", document.status),
     ]
+    credited = document.credited_invoice
+    if credited is not None:
+        # A credit note owes nothing: the invoice it credits takes the due date's place.
+        rows[2] = ("Credits invoice", credited.number)
+        if credited.issue_date:
+            rows.insert(3, ("Invoice date", format_date(credited.issue_date)))
     if document.payment_method:
         rows.append(("Payment method", document.payment_method))
     rows.extend(document.custom_fields.items())
     return rows
+
+
+def credit_reference(document: StatementDocument) -> str | None:
+    """``Credit note for ACME-01005, issued 2026-10-06``: the invoice a credit note
+    credits; None for an invoice."""
+    credited = document.credited_invoice
+    if credited is None:
+        return None
+    issued = f", issued {format_date(credited.issue_date)}" if credited.issue_date else ""
+    return f"Credit note for {credited.number}{issued}"
+
+
+def heading(document: StatementDocument) -> str:
+    """What the document is: ``Credit note`` for a credit note, else ``Statement``."""
+    return "Credit note" if document.credited_invoice is not None else "Statement"
 
 
 def tax_label(document: StatementDocument) -> str:
@@ -121,7 +142,9 @@ def template_context(document: StatementDocument) -> dict[str, Any]:
         "document": document,
         "number": number,
         "is_draft": document.status.strip().lower() == DRAFT_STATUS,
-        "title": f"Statement {number}",
+        "title": f"{heading(document)} {number}",
+        "heading": heading(document),
+        "credit_reference": credit_reference(document),
         "logo": logo_data_uri(document.reseller.logo_path),
         "reseller": printed_party(document.reseller),
         "customer": printed_party(document.customer),
@@ -148,5 +171,6 @@ def template_context(document: StatementDocument) -> dict[str, Any]:
         "due_date": format_date(document.due_date),
         "exchange_note": exchange_note(document),
         "notes": notes.splitlines() if notes else [],
-        "footer": f"{document.reseller.name} · Statement {number} · {document.customer.name}",
+        "footer": f"{document.reseller.name} · {heading(document)} {number} · "
+        f"{document.customer.name}",
     }

@@ -5,16 +5,12 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping
 from functools import partial
-from typing import ClassVar
-
-from reportlab.lib.pagesizes import LETTER
-from reportlab.lib.units import inch
-from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import SimpleDocTemplate
+from typing import TYPE_CHECKING, ClassVar
 
 from connector.contracts import ClassRegistry, PluginError, StatementDocument, hookimpl
-from connector_render_pdf.pages import NumberedCanvas, draw_watermark
-from connector_render_pdf.story import build_story, statement_number
+
+if TYPE_CHECKING:
+    from reportlab.pdfgen.canvas import Canvas
 
 DRAFT_STATUS = "draft"
 
@@ -25,6 +21,13 @@ def render_statement(document: StatementDocument) -> bytes:
     ``invariant=1`` keeps ReportLab's timestamp and file ID fixed, and the creation date
     printed into the file is the statement's issue date.
     """
+    from reportlab.lib.pagesizes import LETTER
+    from reportlab.lib.units import inch
+    from reportlab.platypus import SimpleDocTemplate
+
+    from connector_render_pdf.pages import NumberedCanvas, draw_watermark
+    from connector_render_pdf.story import build_story, heading, statement_number
+
     buffer = io.BytesIO()
     number = statement_number(document)
     template = SimpleDocTemplate(
@@ -34,7 +37,7 @@ def render_statement(document: StatementDocument) -> bytes:
         rightMargin=0.75 * inch,
         topMargin=0.75 * inch,
         bottomMargin=0.9 * inch,
-        title=f"Statement {number}",
+        title=f"{heading(document)} {number}",
         author=document.reseller.name,
         subject=f"{document.customer.name}, {document.provider} {document.period.key}",
         creator="Billing Connector",
@@ -49,7 +52,8 @@ def render_statement(document: StatementDocument) -> bytes:
 
     canvasmaker = partial(
         NumberedCanvas,
-        footer=f"{document.reseller.name} · Statement {number} · {document.customer.name}",
+        footer=f"{document.reseller.name} · {heading(document)} {number} · "
+        f"{document.customer.name}",
         issue_date=document.issue_date,
     )
     template.build(

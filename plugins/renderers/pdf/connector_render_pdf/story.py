@@ -79,6 +79,21 @@ def statement_number(document: StatementDocument) -> str:
     return document.number or DRAFT_NUMBER
 
 
+def heading(document: StatementDocument) -> str:
+    """What the document is: ``Credit note`` for a credit note, else ``Statement``."""
+    return "Credit note" if document.credited_invoice is not None else "Statement"
+
+
+def credit_reference(document: StatementDocument) -> str | None:
+    """``Credit note for ACME-01005, issued 2026-10-06``: the invoice a credit note
+    credits; None for an invoice."""
+    credited = document.credited_invoice
+    if credited is None:
+        return None
+    issued = f", issued {format_date(credited.issue_date)}" if credited.issue_date else ""
+    return f"Credit note for {credited.number}{issued}"
+
+
 def facts_table(document: StatementDocument, styles: StyleSheet1) -> Table:
     """Number, dates, period, currency and status, as label/value pairs."""
     facts = [
@@ -90,6 +105,12 @@ def facts_table(document: StatementDocument, styles: StyleSheet1) -> Table:
         ("Currency", document.currency),
         ("Status", document.status),
     ]
+    credited = document.credited_invoice
+    if credited is not None:
+        # A credit note owes nothing: the invoice it credits takes the due date's place.
+        facts[2] = ("Credits invoice", credited.number)
+        if credited.issue_date:
+            facts.insert(3, ("Invoice date", format_date(credited.issue_date)))
     billing = document.billing_currency
     if billing and billing.upper() != document.currency.upper():
         # Converted from the provider's currency: show the rate the amounts were made with.
@@ -119,7 +140,12 @@ def facts_table(document: StatementDocument, styles: StyleSheet1) -> Table:
 def heading_table(document: StatementDocument, styles: StyleSheet1) -> Table:
     """Reseller (logo, name, contact) on the left; title and statement facts on the right."""
     left = _logo(document.reseller.logo_path) + party_block(document.reseller, styles)
-    right = [Paragraph("Statement", styles["DocTitle"]), facts_table(document, styles)]
+    right: list[Flowable] = [Paragraph(heading(document), styles["DocTitle"])]
+    reference = credit_reference(document)
+    if reference:
+        right.append(Paragraph(f"<b>{_text(reference)}</b>", styles["SmallRight"]))
+        right.append(Spacer(1, 4))
+    right.append(facts_table(document, styles))
     table = Table([[left, right]], colWidths=[CONTENT_WIDTH - 3.3 * inch, 3.3 * inch])
     table.setStyle(
         TableStyle(
@@ -213,11 +239,16 @@ def notes_block(notes: str | None, styles: StyleSheet1) -> list[Flowable]:
 def build_story(document: StatementDocument, styles: StyleSheet1 | None = None) -> list[Flowable]:
     """Every flowable of the statement, in reading order."""
     styles = styles or statement_styles()
-    due = Paragraph(
-        f"Amount due {format_amount(document.total)} {_text(document.currency)} "
-        f"by {format_date(document.due_date)}",
-        styles["SmallRight"],
-    )
+    reference = credit_reference(document)
+    if reference:
+        text = f"{_text(reference)}; nothing is due on a credit note."
+        due = Paragraph(text, styles["SmallRight"])
+    else:
+        due = Paragraph(
+            f"Amount due {format_amount(document.total)} {_text(document.currency)} "
+            f"by {format_date(document.due_date)}",
+            styles["SmallRight"],
+        )
     return [
         heading_table(document, styles),
         Spacer(1, 16),

@@ -85,6 +85,18 @@ def _note(document: StatementDocument) -> str | None:
     return "\n".join(parts) or None
 
 
+def _billing_reference(w: _Writer, root: etree._Element, document: StatementDocument) -> None:
+    """BG-3, the preceding invoice: the invoice a credit note credits, by its number
+    (BT-25) and issue date (BT-26). Peppol asks a credit note to name it (BR-55 makes
+    the number mandatory once the group is there); an invoice has none."""
+    credited = document.credited_invoice
+    if credited is None:
+        return
+    reference = w.agg(w.agg(root, "BillingReference"), "InvoiceDocumentReference")
+    w.text(reference, "ID", credited.number)
+    w.text(reference, "IssueDate", credited.issue_date)
+
+
 def _party(w: _Writer, parent: etree._Element, party: Party, *, seller: bool, ref: str) -> None:
     node = w.agg(
         w.agg(parent, "AccountingSupplierParty" if seller else "AccountingCustomerParty"), "Party"
@@ -199,6 +211,7 @@ def build_tree(document: StatementDocument) -> etree._Element:
     period = w.agg(root, "InvoicePeriod")  # BG-14: the last day the half-open period covers
     w.text(period, "StartDate", document.period.start)
     w.text(period, "EndDate", document.period.end - dt.timedelta(days=1))
+    _billing_reference(w, root, document)
     _party(w, root, document.reseller, seller=True, ref=document.tenant)
     _party(w, root, document.customer, seller=False, ref=document.customer_id)
     if document.payment_method:

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from connector.contracts import ClassRegistry, PluginError, StatementDocument, hookimpl
-from connector_render_ubl.document import render_ubl
 
 
 class UblRenderer:
@@ -21,6 +20,8 @@ class UblRenderer:
 
     def render(self, document: StatementDocument, fmt: str) -> bytes:
         """The statement as ``fmt`` (only ``ubl``): byte-identical for the same document."""
+        from connector_render_ubl.document import render_ubl
+
         if fmt != "ubl":
             raise PluginError(f"the ubl renderer has no format {fmt!r} (it offers: ubl)")
         return render_ubl(document)
