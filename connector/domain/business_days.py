@@ -1,15 +1,26 @@
-"""Business days after month end, for the period-close rule."""
+"""Business days after month end, for the period-close rule.
+
+A business day is the country's own: its weekend (Friday and Saturday in Saudi Arabia
+and Israel, Friday alone in Iran, Saturday and Sunday in most places) and its public
+holidays, both as the ``holidays`` library keeps them.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Container
+from typing import Protocol
 
 import holidays
 
 
-def country_holidays(country: str, years: range) -> Container[dt.date]:
-    """Public holidays of ``country`` (ISO 3166 alpha-2) in ``years``."""
+class WorkingDays(Protocol):
+    """A calendar that knows which days are worked (``holidays.HolidayBase`` is one)."""
+
+    def is_working_day(self, day: dt.date) -> bool: ...
+
+
+def country_holidays(country: str, years: range) -> holidays.HolidayBase:
+    """Public holidays and weekend of ``country`` (ISO 3166 alpha-2) in ``years``."""
     try:
         return holidays.country_holidays(country, years=years)
     except NotImplementedError:
@@ -18,12 +29,12 @@ def country_holidays(country: str, years: range) -> Container[dt.date]:
         ) from None
 
 
-def nth_business_day_after(day: dt.date, n: int, closed: Container[dt.date]) -> dt.date:
-    """The ``n``-th weekday after ``day`` that is not in ``closed`` (``day`` itself if 0)."""
+def nth_business_day_after(day: dt.date, n: int, calendar: WorkingDays) -> dt.date:
+    """The ``n``-th working day of ``calendar`` after ``day`` (``day`` itself if 0)."""
     current = day
     while n > 0:
         current += dt.timedelta(days=1)
-        if current.weekday() < 5 and current not in closed:
+        if calendar.is_working_day(current):
             n -= 1
     return current
 
@@ -31,5 +42,5 @@ def nth_business_day_after(day: dt.date, n: int, closed: Container[dt.date]) -> 
 def closes_on(period_end: dt.date, business_days: int, country: str) -> dt.date:
     """The day a period ending (exclusive) on ``period_end`` closes under the business-day rule."""
     last_day = period_end - dt.timedelta(days=1)
-    closed = country_holidays(country, range(last_day.year, last_day.year + 2))
-    return nth_business_day_after(last_day, business_days, closed)
+    calendar = country_holidays(country, range(last_day.year, last_day.year + 2))
+    return nth_business_day_after(last_day, business_days, calendar)
