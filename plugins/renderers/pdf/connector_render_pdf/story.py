@@ -12,6 +12,7 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle, StyleSheet1, getSampleStyleSheet
 from reportlab.lib.units import inch
 from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, Image, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from connector.contracts import Party, StatementDocument, StatementLine
@@ -28,6 +29,8 @@ DRAFT_NUMBER = "DRAFT"
 _RULE = colors.HexColor("#9aa5b1")
 _HEADER_FILL = colors.HexColor("#e8edf2")
 _ZEBRA_FILL = colors.HexColor("#f7f9fb")
+CELL_PADDING = 6  # ReportLab's default left and right padding of a table cell
+_MARKUP = frozenset("&<>")
 
 
 def statement_styles() -> StyleSheet1:
@@ -120,14 +123,24 @@ def facts_table(document: StatementDocument, styles: StyleSheet1) -> Table:
     if document.payment_method:
         facts.append(("Payment method", document.payment_method))
     facts.extend(document.custom_fields.items())
+    label_style, value_style = styles["Small"], styles["SmallRight"]
+    widths = [1.1 * inch, 2.0 * inch]
     rows = [
-        [Paragraph(label, styles["Small"]), Paragraph(_text(value), styles["SmallRight"])]
+        [
+            _one_line_or_paragraph(label, label_style, widths[0] - 2 * CELL_PADDING, label),
+            _one_line_or_paragraph(value, value_style, widths[1] - 2 * CELL_PADDING),
+        ]
         for label, value in facts
     ]
-    table = Table(rows, colWidths=[1.1 * inch, 2.0 * inch], hAlign="RIGHT")
+    # Both paragraph styles' font and leading, and the values' alignment, for the cells
+    # drawn as plain strings.
+    font = (label_style.fontName, label_style.fontSize, label_style.leading)
+    table = Table(rows, colWidths=widths, hAlign="RIGHT")
     table.setStyle(
         TableStyle(
             [
+                ("FONT", (0, 0), (-1, -1), *font),
+                ("ALIGN", (1, 0), (1, -1), "RIGHT"),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("TOPPADDING", (0, 0), (-1, -1), 1),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
@@ -166,6 +179,24 @@ def customer_block(document: StatementDocument, styles: StyleSheet1) -> list[Flo
     return block
 
 
+def _one_line_or_paragraph(
+    text: str, style: ParagraphStyle, room: float, markup: str | None = None
+) -> str | Paragraph:
+    """``text`` as a plain string when a Paragraph would print it on one line unchanged,
+    else as that Paragraph (of ``markup``, by default ``text`` escaped).
+
+    A table cell's string is drawn where a one-line Paragraph puts its text, when the
+    cell has the paragraph style's font, leading and alignment; but a Paragraph is
+    parsed as markup and re-wrapped on every layout pass, which made the statement
+    lines most of a PDF's cost. Text with markup characters, line breaks, runs of
+    spaces (a Paragraph folds them), or too wide for ``room`` points stays a Paragraph.
+    """
+    plain = text == " ".join(text.split()) and not _MARKUP.intersection(text)
+    if text and plain and stringWidth(text, style.fontName, style.fontSize) <= room:
+        return text
+    return Paragraph(_text(text) if markup is None else markup, style)
+
+
 def lines_table(document: StatementDocument, styles: StyleSheet1) -> Table:
     """The statement lines, its header row repeated on every page it spans.
 
@@ -183,8 +214,10 @@ def lines_table(document: StatementDocument, styles: StyleSheet1) -> Table:
     else:
         widths = [CONTENT_WIDTH - AMOUNT_WIDTH, AMOUNT_WIDTH]
     rows: list[list[object]] = [header]
+    cell = styles["Cell"]
+    room = widths[0] - 2 * CELL_PADDING
     for line in lines:
-        cells: list[object] = [Paragraph(_text(line.description), styles["Cell"])]
+        cells: list[object] = [_one_line_or_paragraph(line.description, cell, room)]
         if with_account:
             cells.append(line.account_id or "")
         cells.append(format_amount(line.amount))
@@ -192,6 +225,9 @@ def lines_table(document: StatementDocument, styles: StyleSheet1) -> Table:
     style = [
         ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 9),
         ("FONT", (0, 1), (-1, -1), "Helvetica", 9),
+        # The Cell paragraph style's font and leading, so a description drawn as a
+        # plain string sits exactly where its Paragraph would and rows keep its height.
+        ("FONT", (0, 1), (0, -1), cell.fontName, cell.fontSize, cell.leading),
         ("BACKGROUND", (0, 0), (-1, 0), _HEADER_FILL),
         ("LINEBELOW", (0, 0), (-1, 0), 0.75, _RULE),
         ("LINEBELOW", (0, -1), (-1, -1), 0.75, _RULE),
