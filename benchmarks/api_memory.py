@@ -35,7 +35,7 @@ import sys, uvicorn
 from connector.api import create_app
 from connector.api.guard import HEAD_BYTES
 from connector.config.settings import DaemonSettings
-from connector.pipeline.runtime import open_runtime
+from connector.runtime.runtime import open_runtime
 from connector.plugins import load_plugins
 
 folder, tenants, port = sys.argv[1], sys.argv[2], int(sys.argv[3])

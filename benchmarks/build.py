@@ -9,7 +9,7 @@ inserted through ``connector.storage.bulk.insert_charges``: about 50 service cat
 per customer (2 usage types each, the detail rows), marketplace rows, and provider tax
 and credit rows that statements leave out.
 
-Timed: ``connector.pipeline.build.generate`` for each provider, summed, with the
+Timed: ``connector.pipeline.build.build.generate`` for each provider, summed, with the
 daemon's default ``build_workers`` (one worker process per CPU core; set
 CONNECTOR_BUILD_WORKERS=1 to build in this process only). Per-provider timings, with the
 CPU seconds of this process and of the workers, go to stderr; the last line is JSON
@@ -44,9 +44,9 @@ from connector.config.settings import DaemonSettings
 from connector.contracts import CanonicalCharge, ChargeCategory
 from connector.domain.periods import parse_period
 from connector.pipeline import credits
-from connector.pipeline.build import generate
-from connector.pipeline.runtime import Runtime, open_runtime
-from connector.pipeline.tenants import sync_tenant
+from connector.pipeline.build.build import generate
+from connector.runtime.runtime import Runtime, open_runtime
+from connector.runtime.tenants import sync_tenant
 from connector.storage import models as m
 from connector.storage.bulk import insert_charges
 from connector.storage.details import read_details

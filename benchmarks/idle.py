@@ -164,9 +164,9 @@ def main(argv: list[str] | None = None) -> None:
         for line in errors:
             print(line, file=sys.stderr)
 
-    imports = probe_rss_mib("import connector.cli")
+    imports = probe_rss_mib("import connector.cli.main")
     plugins = probe_rss_mib(
-        "import connector.cli\nfrom connector.plugins import load_plugins\nload_plugins()"
+        "import connector.cli.main\nfrom connector.plugins import load_plugins\nload_plugins()"
     )
     bare = probe_rss_mib("pass")
     summary = {

@@ -3,7 +3,7 @@
 Generates (once, cached under ``benchmarks/.data/``) a synthetic legacy CUR CSV.gz with
 5,000 accounts, then times, in the same process and alternating:
 
-* the full ingest: ``connector.pipeline.ingest.ingest`` for a tenant whose ``aws``
+* the full ingest: ``connector.pipeline.ingest.ingest.ingest`` for a tenant whose ``aws``
   provider points at the file: the provider's DuckDB pass and every canonical charge
   stored, in one transaction, in a new database (SQLite unless ``--database-url``);
 * the reference: a bare DuckDB ``GROUP BY`` over the same file (see
@@ -42,8 +42,8 @@ from ingest_provider import (  # noqa: E402
 )
 
 from connector.config.settings import DaemonSettings  # noqa: E402
-from connector.pipeline.ingest import ingest  # noqa: E402
-from connector.pipeline.runtime import open_runtime  # noqa: E402
+from connector.pipeline.ingest.ingest import ingest  # noqa: E402
+from connector.runtime.runtime import open_runtime  # noqa: E402
 
 TENANT = """\
 tenant: bench

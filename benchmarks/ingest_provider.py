@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from connector_aws import AwsCurProvider  # noqa: E402
 from cur_synth import DEFAULT_SEED, write_synthetic_cur  # noqa: E402
 
-from connector.scratch import MEMORY_LIMIT, THREADS  # noqa: E402
+from connector.plugin_kit.scratch import MEMORY_LIMIT, THREADS  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / ".data"
 

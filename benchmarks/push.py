@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from connector_erp_xero.limits import CONCURRENT, PER_DAY, PER_MINUTE, RateLimiter  # noqa: E402
 
-from connector.pipeline.publish import push  # noqa: E402
+from connector.pipeline.publish.publish import push  # noqa: E402
 from tests.erp.push_setup import (  # noqa: E402
     TENANT,
     build_world,

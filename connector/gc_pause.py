@@ -1,10 +1,12 @@
-"""Pausing Python's cycle collector around the loops that make hundreds of thousands of
-objects: a provider's canonical charges, a build's statement lines and details.
+"""Pausing Python's cycle collector around a build, which makes hundreds of thousands
+of statement lines and details.
 
 Those objects are acyclic and freed by reference counting, but every one of them counts
 toward the next collection, and each collection re-scans all that are still alive in
-its generations: with the collector on, a large build spent about a quarter of its time
-there, and an ingest's charge building a third.
+its generations. Measured by ``benchmarks/tricks.py`` (best of 4 rounds, 1,000
+customers, Python 3.11): the build takes 1.23-1.26x the CPU time without the pause, so
+it stays, here only. An ingest gained 0.97-1.17x, under the 15 % that would justify a
+trick, so providers build their charges with the collector on.
 """
 
 from __future__ import annotations
@@ -39,3 +41,9 @@ def cycle_collector_paused() -> Iterator[None]:
             gc.unfreeze()
         if enabled:
             gc.enable()
+
+
+def cycle_collector_off() -> None:
+    """Turn the cycle collector off for the rest of a process that lives for one build
+    (a build worker): what it makes is acyclic and gone when the process ends."""
+    gc.disable()

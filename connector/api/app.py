@@ -15,7 +15,7 @@ from connector.api.errors import install_handlers
 from connector.api.guard import Limits, RequestGuard
 from connector.api.sessions import SessionStore
 from connector.api.throttle import FailureThrottle
-from connector.pipeline.runtime import Runtime
+from connector.runtime.runtime import Runtime
 
 DESCRIPTION = """
 Billing statements, credits, period close and reconciliation of one reseller tenant.

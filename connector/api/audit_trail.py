@@ -1,6 +1,6 @@
 """``GET /v1/audit``: the key's tenant's audit trail, newest first, filtered and paged.
 
-The same reading as ``connector audit`` (:func:`connector.pipeline.audit.find_entries`).
+The same reading as ``connector audit`` (:func:`connector.runtime.audit.find_entries`).
 Read and operator keys may read it; a customer key may not (it names other customers'
 statements and the reseller's people and keys).
 """
@@ -12,12 +12,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from connector.access.api_keys import Principal
 from connector.api.auth import runtime_of, staff
 from connector.api.errors import BadFilter, responses
 from connector.api.schemas import IDENT, AuditEntry, AuditList
-from connector.pipeline.api_keys import Principal
-from connector.pipeline.audit import AuditFilter, find_entries, parse_moment
-from connector.pipeline.runtime import Runtime
+from connector.runtime.audit import AuditFilter, find_entries, parse_moment
+from connector.runtime.runtime import Runtime
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 

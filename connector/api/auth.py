@@ -15,10 +15,10 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from connector.access.api_keys import Principal, verify_key
 from connector.api.errors import Forbidden
 from connector.api.guard import UNAUTHORIZED
-from connector.pipeline.api_keys import Principal, verify_key
-from connector.pipeline.runtime import Runtime
+from connector.runtime.runtime import Runtime
 
 _bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer bc_<id>_<secret>`")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="The same key.")

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Query, Response
 from sqlalchemy import text
 
+from connector.access.api_keys import Principal
 from connector.api.auth import any_key, operator, runtime_of, staff
 from connector.api.errors import BadReportRequest, NotFound, responses
 from connector.api.queries import check_customer
@@ -28,16 +29,15 @@ from connector.api.schemas import (
 )
 from connector.config.tenant import TenantConfig
 from connector.pipeline import credits
-from connector.pipeline.api_keys import Principal
-from connector.pipeline.audit import record
-from connector.pipeline.close import signal_close
-from connector.pipeline.periods import resolve_period
-from connector.pipeline.reconcile import reconcile
-from connector.pipeline.reconcile_report import to_dict
-from connector.pipeline.report import ReportError, build_report
-from connector.pipeline.report_output import to_dict as report_dict
-from connector.pipeline.report_range import parse_range
-from connector.pipeline.runtime import Runtime
+from connector.pipeline.close.close import signal_close
+from connector.pipeline.reconcile.reconcile import reconcile
+from connector.pipeline.reconcile.report import to_dict
+from connector.pipeline.report.output import to_dict as report_dict
+from connector.pipeline.report.range import parse_range
+from connector.pipeline.report.report import ReportError, build_report
+from connector.runtime.audit import record
+from connector.runtime.periods import resolve_period
+from connector.runtime.runtime import Runtime
 
 router = APIRouter(prefix="/v1", tags=["billing"])
 public = APIRouter(tags=["service"])

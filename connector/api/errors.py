@@ -16,11 +16,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from connector.api.schemas import ErrorBody
 from connector.config.errors import ConfigError
 from connector.domain.currency import MissingRate
-from connector.pipeline.approve import ApprovalError
-from connector.pipeline.build import BuildError
+from connector.pipeline.build.build import BuildError
 from connector.pipeline.credits import CreditError, IdempotencyConflict
-from connector.pipeline.lifecycle import LifecycleError
-from connector.pipeline.reconcile import ReconcileError
+from connector.pipeline.reconcile.reconcile import ReconcileError
+from connector.pipeline.review.approve import ApprovalError
+from connector.pipeline.review.lifecycle import LifecycleError
 from connector.registries import UnknownPluginError
 
 

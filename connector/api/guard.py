@@ -32,9 +32,9 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from connector.access.api_keys import verify_key
 from connector.api.sessions import COOKIE
 from connector.api.throttle import FailureThrottle, subjects
-from connector.pipeline.api_keys import verify_key
 
 log = logging.getLogger(__name__)
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from connector.access.api_keys import Principal
 from connector.api.errors import NotFound
 from connector.config.tenant import TenantConfig
-from connector.pipeline.api_keys import Principal
-from connector.pipeline.periods import in_month
+from connector.runtime.periods import in_month
 from connector.storage import models as m
 
 

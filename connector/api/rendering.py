@@ -5,16 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from connector.access.api_keys import Principal
 from connector.api.conversion import convert_document
 from connector.api.errors import Conflict, Forbidden, NotFound
 from connector.api.queries import get_visible
 from connector.config.rates import tenant_rates
 from connector.contracts import PluginError
-from connector.pipeline.api_keys import Principal
-from connector.pipeline.documents import statement_document
-from connector.pipeline.erp import renderer_for
-from connector.pipeline.publish import statement_basename
-from connector.pipeline.runtime import Runtime
+from connector.pipeline.build.documents import statement_document
+from connector.pipeline.publish.erp import renderer_for
+from connector.pipeline.publish.publish import statement_basename
+from connector.runtime.runtime import Runtime
 
 MEDIA_TYPES = {
     "pdf": "application/pdf",

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from connector.access.api_keys import key_is_active, verify_key
 from connector.api.auth import runtime_of
 from connector.api.errors import NotFound
 from connector.api.queries import StatementFilter, find_visible, get_all_visible, previous_statement
@@ -31,10 +32,9 @@ from connector.api.throttle import subjects
 from connector.domain import status_rules as rules
 from connector.domain.diff import LineChange, diff_lines
 from connector.domain.money import minor_units
-from connector.pipeline.api_keys import key_is_active, verify_key
-from connector.pipeline.approve import ApprovalError, approve
-from connector.pipeline.build import BuildError, delete_draft
-from connector.pipeline.runtime import Runtime
+from connector.pipeline.build.build import BuildError, delete_draft
+from connector.pipeline.review.approve import ApprovalError, approve
+from connector.runtime.runtime import Runtime
 from connector.storage import models as m
 
 router = APIRouter(prefix="/review", include_in_schema=False)

@@ -23,7 +23,7 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 
-from connector.pipeline.api_keys import Principal
+from connector.access.api_keys import Principal
 
 COOKIE = "bc_review"
 LOGIN_COOKIE = "bc_review_login"

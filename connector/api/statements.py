@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import Response as RawResponse
 
+from connector.access.api_keys import Principal
 from connector.api.auth import any_key, operator, runtime_of
 from connector.api.errors import responses
 from connector.api.queries import (
@@ -34,11 +35,10 @@ from connector.api.schemas import (
     Status,
     StatusRequest,
 )
-from connector.pipeline.api_keys import Principal
-from connector.pipeline.approve import approve
-from connector.pipeline.build import delete_draft
-from connector.pipeline.lifecycle import set_status
-from connector.pipeline.runtime import Runtime
+from connector.pipeline.build.build import delete_draft
+from connector.pipeline.review.approve import approve
+from connector.pipeline.review.lifecycle import set_status
+from connector.runtime.runtime import Runtime
 
 router = APIRouter(prefix="/v1/statements", tags=["statements"])
 

@@ -173,7 +173,7 @@ class DaemonSettings(BaseSettings):
     #: one); keep it in CONNECTOR_TOKEN_KEY, not in the settings file.
     token_key: str | None = Field(None, repr=False)
     #: Processes that read and build statements while the build stores them (see
-    #: connector.pipeline.build_parts); 0: one per CPU core; 1: all in the build's own.
+    #: connector.pipeline.build.parts); 0: one per CPU core; 1: all in the build's own.
     build_workers: int = Field(
         0, ge=0, description="Statement build processes; 0: one per CPU core."
     )

@@ -2,7 +2,7 @@
 
 With ``api.enabled`` in the settings, ``connector run`` serves the same app as
 ``connector serve`` (``connector.api.app.create_app``) on the daemon's own
-:class:`~connector.pipeline.runtime.Runtime`, so a tenant file reloaded by the daemon is
+:class:`~connector.runtime.runtime.Runtime`, so a tenant file reloaded by the daemon is
 what the API sees too. FastAPI and uvicorn are imported only here, when the API is
 on: a daemon without it does not carry them in memory.
 
@@ -18,7 +18,7 @@ import threading
 import time
 
 from connector.config.errors import ConfigError, ConfigIssue
-from connector.pipeline.runtime import Runtime
+from connector.runtime.runtime import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -34,11 +34,12 @@ from connector.daemon.logs import RedactingFilter, known_secrets, log_context
 from connector.daemon.metrics import Metrics
 from connector.daemon.options import DaemonOptions
 from connector.daemon.singleton import SingleDaemonLock, sqlite_file
+from connector.daemon.systemd import ServiceNotifier
 from connector.daemon.tenants import load_tenants_isolated
 from connector.daemon.units import PREFIX, HandBack, Unit, WorkContext, run_unit, units_of
-from connector.pipeline.notify import Mailer, SmtpMailer
-from connector.pipeline.runtime import Runtime
+from connector.pipeline.publish.notify import Mailer, SmtpMailer
 from connector.plugins import PluginHost, load_plugins
+from connector.runtime.runtime import Runtime
 from connector.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ class Daemon:
     :param clock: the time for leases, period close and due dates (tests freeze it).
     :param policies: per-tenant policies overriding the tenant files' (tests).
     :param mailer: makes the SMTP mailer; default from ``options.smtp`` (None: no mail).
+    :param notifier: systemd's notifications; default from ``$NOTIFY_SOCKET`` (none: off).
     """
 
     def __init__(
@@ -82,6 +84,7 @@ class Daemon:
         mailer: Callable[[], Mailer | None] | None = None,
         replica: str | None = None,
         redactor: RedactingFilter | None = None,
+        notifier: ServiceNotifier | None = None,
     ) -> None:
         self.settings = settings
         self.options = options or DaemonOptions.from_settings(settings)
@@ -105,6 +108,8 @@ class Daemon:
         self._progress = time.monotonic()
         self._heartbeat: threading.Thread | None = None
         self._watchdogs: list[threading.Timer] = []
+        self.notifier = notifier or ServiceNotifier.from_environment()
+        self._reload = threading.Event()  # SIGHUP: re-read the tenant files now
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -149,6 +154,7 @@ class Daemon:
     def close(self) -> None:
         """Stop the API, hand back every lease, stop serving, drop the lock and connections."""
         self._stop.set()
+        self.notifier.stopping("stopping: handing back the leases")
         for timer in self._watchdogs:
             timer.cancel()
         if self.api is not None:
@@ -190,20 +196,26 @@ class Daemon:
     # ------------------------------------------------------------------ signals
 
     def install_signal_handlers(self) -> None:
-        """SIGTERM/SIGINT: finish or hand back the unit in hand, then exit.
+        """SIGTERM/SIGINT: finish or hand back the unit in hand, then exit; SIGHUP: reload.
 
         The first signal asks the loop to stop at the next step boundary; if the step
         is still running ``shutdown_seconds`` later, the main thread is interrupted
         (KeyboardInterrupt: its transaction rolls back, the unit is handed back). A
         second signal interrupts at once.
+
+        SIGHUP (``systemctl reload``) re-reads the tenant files at the next step
+        boundary (within a tick when idle) instead of at the next ``refresh_minutes``.
         """
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
+        signal.signal(signal.SIGHUP, self._on_reload_signal)
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         if self._stop.is_set():
             raise KeyboardInterrupt
-        log.info("%s received: finishing the unit in hand", signal.Signals(signum).name)
+        name = signal.Signals(signum).name
+        log.info("%s received: finishing the unit in hand", name)
+        self.notifier.stopping(f"{name} received: finishing the unit in hand")
         self.stop()
         main = threading.main_thread().ident
         grace = max(1.0, self.options.shutdown_seconds - 5)
@@ -213,6 +225,35 @@ class Daemon:
             timer.daemon = True
             timer.start()
             self._watchdogs.append(timer)
+
+    def _on_reload_signal(self, _signum: int, _frame: FrameType | None) -> None:
+        # Only a flag: the handler runs between two bytecodes of whatever the main
+        # thread does, so the tenants are swapped where no unit is in hand.
+        self.request_reload()
+
+    def request_reload(self) -> None:
+        """Ask for the tenant files to be re-read at the next step boundary (thread-safe)."""
+        self._reload.set()
+
+    def _reload_if_asked(self) -> None:
+        if not self._reload.is_set() or self.runtime is None:
+            return
+        self._reload.clear()
+        log.info("reload asked: re-reading the tenant files in %s", self.settings.tenants_dir)
+        self.notifier.reloading("reloading: re-reading the tenant files")
+        self._guarded(self.reload_tenants)
+        # Enrol a new tenant's units now rather than at the next leadership renewal.
+        self._guarded(self.lead)
+        self.notifier.ready(self._serving_status())
+
+    def _serving_status(self) -> str:
+        """What ``systemctl status`` shows while the daemon serves."""
+        if self.runtime is None:
+            return "starting"
+        status = f"serving {len(self.runtime.tenants)} tenant(s)"
+        if self.runtime.skipped:
+            status += f", {len(self.runtime.skipped)} tenant file(s) skipped (see /readyz)"
+        return status
 
     def _api_grace(self) -> float:
         """Seconds the API's requests in flight get on shutdown: a third of the bound,
@@ -282,6 +323,7 @@ class Daemon:
         seen: set[str] = set()
         while not self.stopping:
             self._progress = time.monotonic()
+            self._reload_if_asked()
             name = self.leases.claim_due(PREFIX, self.options.lease_seconds, exclude=seen)
             if name is None:
                 break
@@ -340,9 +382,14 @@ class Daemon:
             self._guarded, self.reload_tenants
         )
         clock.every(max(1, int(every.tick_seconds))).seconds.do(self._guarded, self._timed_pass)
+        # Started (migrations, plugins, tenants, health and API servers up): ready, before
+        # the first pass, which may take longer than systemd's start timeout.
+        self.notifier.ready(self._serving_status())
+        self.notifier.start_watchdog(lambda: self.liveness()[0], self._stop)
         clock.run_all()
         while not self.stopping:
             self._progress = time.monotonic()
+            self._reload_if_asked()
             clock.run_pending()
             idle = clock.idle_seconds
             self._stop.wait(max(0.05, min(self.options.tick_seconds, idle or 0.05)))
@@ -358,7 +405,12 @@ class Daemon:
 
     def _timed_pass(self) -> None:
         with self.metrics.time_pass():
-            self.work_due()
+            report = self.work_due()
+        if report.done or report.failed:
+            self.notifier.status(
+                f"{self._serving_status()}; last pass at {time.strftime('%H:%M:%S')}: "
+                f"{len(report.done)} unit(s) done, {len(report.failed)} failed"
+            )
 
     # ------------------------------------------------------------------ helpers
 

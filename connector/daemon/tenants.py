@@ -17,8 +17,8 @@ from pathlib import Path
 from connector.config.loader import SkippedTenantFile, load_tenant_files
 from connector.config.tenant import TenantConfig
 from connector.daemon.logs import log_context
-from connector.pipeline.runtime import plugin_settings_model
 from connector.plugins import PluginHost
+from connector.runtime.runtime import plugin_settings_model
 
 log = logging.getLogger(__name__)
 

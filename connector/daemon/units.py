@@ -33,16 +33,16 @@ from connector.daemon.clock import Clock
 from connector.daemon.logs import log_context
 from connector.daemon.metrics import Metrics
 from connector.daemon.options import DaemonOptions
-from connector.pipeline import purchases
-from connector.pipeline.approve import approve
-from connector.pipeline.build import current_batch_ids, generate
-from connector.pipeline.close import detect_close
-from connector.pipeline.ingest import ingest
-from connector.pipeline.notify import Mailer, notify_open_statements
-from connector.pipeline.publish import push
-from connector.pipeline.runtime import Runtime
-from connector.pipeline.sync import mark_past_due, sync_payments
+from connector.pipeline.build import purchases
+from connector.pipeline.build.build import current_batch_ids, generate
+from connector.pipeline.close.close import detect_close
+from connector.pipeline.ingest.ingest import ingest
+from connector.pipeline.publish.notify import Mailer, notify_open_statements
+from connector.pipeline.publish.publish import push
+from connector.pipeline.review.approve import approve
+from connector.pipeline.sync.sync import mark_past_due, sync_payments
 from connector.progress import LOG_EVERY, LogProgress
+from connector.runtime.runtime import Runtime
 from connector.storage import models as m
 from connector.storage.models import utcnow
 

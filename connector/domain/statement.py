@@ -7,7 +7,7 @@ line is rounded once, to the currency's minor unit.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from decimal import Decimal
 from operator import itemgetter
 from typing import NamedTuple
@@ -17,7 +17,6 @@ from connector.domain.money import ROUNDING_MODES, ZERO, quantum, round_money, t
 from connector.domain.pricing import HUNDRED, PricebookVersion
 from connector.domain.provider_credits import REFUND_DETAIL, SHARE_DETAIL, PassedCredit
 from connector.domain.totals import Adjustments, apply_adjustments
-from connector.frozen import unfrozen_twin
 
 # Provider tax is the reseller's cost and provider credits are the reseller's to pass
 # on or not: neither is copied onto a customer's statement.
@@ -169,11 +168,6 @@ def _line_order(key: GroupKey) -> tuple[int, str, str]:
     return group, account or "", category
 
 
-# StatementLine's plain twin: a large build makes hundreds of thousands of lines.
-_LINE_TWIN = unfrozen_twin(StatementLine)
-_LINE_QUANTITY = next(f.default for f in fields(StatementLine) if f.name == "quantity")
-
-
 def _group_lines(
     sums: dict[GroupKey, list[Decimal]], cents: Decimal, rounding: str, marketplace: str
 ) -> tuple[list[StatementLine], Decimal, Decimal, Decimal]:
@@ -183,7 +177,6 @@ def _group_lines(
     ``marketplace`` it was bought on."""
     lines: list[StatementLine] = []
     exact = cost = rounded = ZERO
-    twin, new = _LINE_TWIN, object.__new__
     for position, key in enumerate(sorted(sums, key=_line_order), start=1):
         group, category, account = key
         name = f"{marketplace}: {category}" if group != FIRST_PARTY else category
@@ -195,15 +188,7 @@ def _group_lines(
         exact += price
         cost += group_cost
         rounded += amount
-        if twin is None:
-            line = StatementLine(position, kind, name, amount, group_cost, category, account)
-        else:  # the same StatementLine, made through its twin (connector.frozen)
-            line = new(twin)
-            line.position, line.kind, line.description, line.amount = position, kind, name, amount
-            line.cost, line.service_category, line.account_id = group_cost, category, account
-            line.quantity = _LINE_QUANTITY
-            line.__class__ = StatementLine
-        lines.append(line)
+        lines.append(StatementLine(position, kind, name, amount, group_cost, category, account))
     return lines, exact, cost, rounded
 
 

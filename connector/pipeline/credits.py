@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 from connector.config.tenant import Customer
 from connector.domain.iso4217 import NOT_MONEY, is_currency
 from connector.domain.money import ZERO, minor_units, quantum, tidy
-from connector.pipeline.audit import record
-from connector.pipeline.runtime import Runtime
-from connector.pipeline.tenants import sync_tenant
+from connector.runtime.audit import record
+from connector.runtime.runtime import Runtime
+from connector.runtime.tenants import sync_tenant
 from connector.storage import models as m
 
 GRANT, APPLICATION = "grant", "application"

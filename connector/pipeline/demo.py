@@ -10,12 +10,12 @@ from pathlib import Path
 
 from connector.config.settings import DaemonSettings
 from connector.domain.periods import parse_period
-from connector.pipeline.approve import approve
-from connector.pipeline.build import generate
-from connector.pipeline.close import detect_close
-from connector.pipeline.ingest import ingest
-from connector.pipeline.publish import PushOutcome, export, push
-from connector.pipeline.runtime import Runtime, open_runtime
+from connector.pipeline.build.build import generate
+from connector.pipeline.close.close import detect_close
+from connector.pipeline.ingest.ingest import ingest
+from connector.pipeline.publish.publish import PushOutcome, export, push
+from connector.pipeline.review.approve import approve
+from connector.runtime.runtime import Runtime, open_runtime
 from connector.storage import models as m
 
 DEMO_TENANT = "acme"

@@ -165,7 +165,7 @@ class PeriodClose(Base):
     period_start: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     reason: Mapped[str] = mapped_column(String(64))  # provider | manual | business-days
     closed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    # What priced the period when it closed (pipeline.period_config); None: not yet recorded.
+    # What priced the period when it closed (pipeline.close.period_config); None: not yet recorded.
     config: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 

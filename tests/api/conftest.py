@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from connector.access.api_keys import create_key
 from connector.config.settings import DaemonSettings
 from connector.domain.periods import parse_period
-from connector.pipeline.api_keys import create_key
-from connector.pipeline.build import generate
-from connector.pipeline.ingest import ingest
-from connector.pipeline.runtime import Runtime, open_runtime
+from connector.pipeline.build.build import generate
+from connector.pipeline.ingest.ingest import ingest
 from connector.plugins import load_plugins
+from connector.runtime.runtime import Runtime, open_runtime
 from tests.conftest import REPO
 
 CUR = REPO / "connector/demo_data/aws/cur-2026-10-00001.csv"

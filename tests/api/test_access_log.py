@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from connector.cli_api import serve
-from connector.cli_support import State
+from connector.cli.api import serve
+from connector.cli.support import State
 from tests.api.conftest import TestClient, auth, statement_ids, write_tenants
 from tests.api.test_review_page import csrf_of, login
 

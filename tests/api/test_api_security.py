@@ -12,8 +12,8 @@ import pytest
 import uvicorn
 from sqlalchemy import select
 
+from connector.access.api_keys import ApiKeyError, create_key, revoke_key
 from connector.api import create_app
-from connector.pipeline.api_keys import ApiKeyError, create_key, revoke_key
 from connector.storage import models as m
 from tests.api.conftest import auth, statement_ids
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from connector.cli_api import api_keys, serve
-from connector.cli_support import State
-from connector.pipeline.api_keys import KEY_PATTERN
+from connector.access.api_keys import KEY_PATTERN
+from connector.cli.api import api_keys, serve
+from connector.cli.support import State
 from tests.api.conftest import write_tenants
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from connector.pipeline.approve import approve
-from connector.pipeline.void import void
+from connector.pipeline.review.approve import approve
+from connector.pipeline.review.void import void
 from connector.storage import models as m
 from tests.api.conftest import auth, statement_ids
 from tests.api.test_review_page import csrf_of, login

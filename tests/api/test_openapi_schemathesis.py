@@ -16,8 +16,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
+from connector.access.api_keys import create_key
 from connector.api import create_app
-from connector.pipeline.api_keys import create_key
 from tests.api.conftest import statement_ids
 
 # The document does not depend on the data, so an app without a runtime can list it.

@@ -18,8 +18,8 @@ import pytest
 import uvicorn
 from sqlalchemy import select
 
+from connector.access.api_keys import create_key
 from connector.api import create_app
-from connector.pipeline.api_keys import create_key
 from connector.storage import models as m
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

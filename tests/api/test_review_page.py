@@ -8,10 +8,10 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from connector.access.api_keys import Principal, revoke_key
 from connector.api.queries import StatementFilter
 from connector.api.review import draft_rows
 from connector.api.sessions import COOKIE, ReviewSession
-from connector.pipeline.api_keys import Principal, revoke_key
 from connector.storage import models as m
 from tests.api.conftest import statement_ids
 

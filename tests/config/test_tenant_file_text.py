@@ -14,7 +14,7 @@ import pytest
 
 from connector.config import ConfigError, load_tenant
 from connector.config import tenant as limits
-from connector.pipeline.tenants import sync_tenant
+from connector.runtime.tenants import sync_tenant
 from connector.storage import models as m
 from connector.storage.db import Database
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from connector.cli import main
+from connector.cli.main import main
 from tests.conftest import REPO
 
 DEMO_CUR = REPO / "connector/demo_data/aws"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from connector.cli_support import cli_actor
+from connector.cli.support import cli_actor
 from connector.config.settings import load_settings
 from connector.storage import models as m
 from connector.storage.db import Database

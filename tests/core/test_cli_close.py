@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from connector.cli_support import EXIT_BILLING, handle_errors
+from connector.cli.support import EXIT_BILLING, handle_errors
 from tests.core.conftest import DEMO_CUR, run, settings_file
 
 INVOICE_ID = "EUINUS26-000123"

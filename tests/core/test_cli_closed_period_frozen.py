@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from connector.config.settings import DaemonSettings
-from connector.pipeline.runtime import open_runtime
+from connector.runtime.runtime import open_runtime
 from connector.storage import models as m
 from tests.core.conftest import DEMO_CUR, run, settings_file
 

@@ -9,19 +9,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import connector.pipeline.runtime
+import connector.runtime.runtime
 from tests.core.conftest import run, settings_file
 
 
 def test_a_command_closes_its_connection_pool(tmp_path: Path, example_tenants: Path, monkeypatch):
     opened = []
-    real_open = connector.pipeline.runtime.open_runtime
+    real_open = connector.runtime.runtime.open_runtime
 
     def recording_open(settings, **options):  # type: ignore[no-untyped-def]
         opened.append(real_open(settings, **options))
         return opened[-1]
 
-    monkeypatch.setattr(connector.pipeline.runtime, "open_runtime", recording_open)
+    monkeypatch.setattr(connector.runtime.runtime, "open_runtime", recording_open)
     config = str(settings_file(tmp_path, example_tenants))
     result = run("--config", config, "statements", "list", "--tenant", "acme", "--json")
     assert result.exit_code == 0, result.output

@@ -14,9 +14,9 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
-from connector import cli_report
-from connector.cli_report import report
-from connector.cli_support import State
+from connector.cli import report as cli_report
+from connector.cli.report import report
+from connector.cli.support import State
 from tests.core.conftest import build_october
 
 BASE = ("--tenant", "acme", "--provider", "aws", "--as-of", "2026-11-20")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from connector.pipeline.approve import ApprovalError, find_statements, short_ids
+from connector.pipeline.review.approve import ApprovalError, find_statements, short_ids
 from connector.storage import models as m
 from connector.storage.db import Database
 from tests.core.conftest import build_october, run

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from connector.cli_unassigned import unassigned_lines
+from connector.cli.unassigned import unassigned_lines
 from tests.core.conftest import DEMO_CUR, run
 
 GENERATE = ("statements", "generate", "--tenant", "acme", "--provider", "aws",

@@ -1,10 +1,10 @@
-"""connector.file_formats names a billing file's format from its columns."""
+"""connector.plugin_kit.file_formats names a billing file's format from its columns."""
 
 from __future__ import annotations
 
 import pytest
 
-from connector.file_formats import (
+from connector.plugin_kit.file_formats import (
     AWS_CUR,
     AWS_CUR2,
     AZURE_COST,

@@ -1,4 +1,4 @@
-"""connector.scratch: the providers' scratch DuckDB and their file hashes."""
+"""connector.plugin_kit.scratch: the providers' scratch DuckDB and their file hashes."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from connector import scratch
-from connector.scratch import (
+from connector.plugin_kit import scratch
+from connector.plugin_kit.scratch import (
     MEMORY_LIMIT,
     THREADS,
     ScratchDuckDB,
@@ -75,7 +75,7 @@ def test_connection_is_capped_and_keeps_no_insertion_order():
 def test_time_zone_is_utc_only_when_asked():
     # A fresh interpreter in a zone that is not UTC: DuckDB takes its default from the host.
     code = (
-        "from connector.scratch import ScratchDuckDB\n"
+        "from connector.plugin_kit.scratch import ScratchDuckDB\n"
         "for utc in (False, True):\n"
         "    with ScratchDuckDB('connector-test-', utc=utc) as con:\n"
         "        print(con.execute(\"SELECT current_setting('TimeZone')\").fetchone()[0])\n"
@@ -135,7 +135,10 @@ def test_a_failed_enter_closes_the_connection_and_removes_the_folder(monkeypatch
 
 
 def test_the_core_imports_without_duckdb():
-    code = "import sys\nsys.modules['duckdb'] = None\nimport connector.scratch\nprint('ok')\n"
+    code = (
+        "import sys\nsys.modules['duckdb'] = None\n"
+        "import connector.plugin_kit.scratch\nprint('ok')\n"
+    )
     assert run_python(code) == "ok"
 
 

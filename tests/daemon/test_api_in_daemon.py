@@ -122,7 +122,7 @@ from tests.daemon import fakes
 import connector.daemon.loop as loop
 
 loop.load_plugins = lambda: fakes.plugin_host(fakes.erp_simulator())
-from connector.cli_daemon import run
+from connector.cli.daemon import run
 run()
 """
 

@@ -44,19 +44,19 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import OperationalError
 
-import connector.pipeline.approve as approve_module
-import connector.pipeline.build_store as build_store
-import connector.pipeline.close as close_module
-import connector.pipeline.ingest as ingest_module
-import connector.pipeline.lifecycle as lifecycle
-import connector.pipeline.publish as publish
+import connector.pipeline.build.store as build_store
+import connector.pipeline.close.close as close_module
+import connector.pipeline.ingest.ingest as ingest_module
+import connector.pipeline.publish.publish as publish
+import connector.pipeline.review.approve as approve_module
+import connector.pipeline.review.lifecycle as lifecycle
 from connector.config.settings import DaemonSettings
 from connector.config.tenant import DaemonPolicy
 from connector.daemon.clock import FrozenClock
 from connector.daemon.logs import ContextFilter
 from connector.daemon.loop import Daemon
 from connector.daemon.options import DaemonOptions
-from connector.pipeline import outbox
+from connector.pipeline.publish import outbox
 from connector.storage import models as m
 from tests.conftest import REPO
 from tests.daemon.fakes import plugin_host, write_charges, write_tenant
@@ -562,7 +562,7 @@ import fcntl, os, sys, time
 sys.path.insert(0, {repo!r})
 from tests.daemon import fakes
 import connector.daemon.loop as loop
-import connector.pipeline.ingest as ingest
+import connector.pipeline.ingest.ingest as ingest
 from connector.config.tenant import DaemonPolicy
 from connector.contracts import PaymentStatus, PushResult
 from connector.storage import models as m
@@ -613,7 +613,7 @@ loop.load_plugins = lambda: host
 loop.Daemon._smtp_mailer = lambda self: FileMailer()
 loop.Daemon.policy = lambda self, tenant: DaemonPolicy(
     auto_approve=True, email_from=f"billing@{{tenant}}.example")
-from connector.cli_daemon import run
+from connector.cli.daemon import run
 run()
 """
 

@@ -70,7 +70,7 @@ loop.Daemon.policy = lambda self, tenant: DaemonPolicy(auto_approve=True)
 _from_settings = DaemonOptions.from_settings
 DaemonOptions.from_settings = classmethod(lambda cls, s: dataclasses.replace(
     _from_settings(s), lease_seconds={lease}, tick_seconds=0.2, outbox_seconds=1))
-from connector.cli_daemon import run
+from connector.cli.daemon import run
 run()
 """
 

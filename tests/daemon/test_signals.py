@@ -37,7 +37,7 @@ loop.load_plugins = lambda: host
 _from_settings = DaemonOptions.from_settings
 DaemonOptions.from_settings = classmethod(lambda cls, s: dataclasses.replace(
     _from_settings(s), shutdown_seconds=float(os.environ["SHUTDOWN_SECONDS"])))
-from connector.cli_daemon import run
+from connector.cli.daemon import run
 run()
 """
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from connector.cli_daemon import EXIT_ALREADY_RUNNING, run
+from connector.cli.daemon import EXIT_ALREADY_RUNNING, run
 from connector.config.settings import DaemonSettings
 from connector.daemon.loop import Daemon
 from connector.daemon.options import DaemonOptions

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from connector.cli_daemon import EXIT_ALREADY_RUNNING, EXIT_CRASH, run
-from connector.cli_support import EXIT_CONFIG
+from connector.cli.daemon import EXIT_ALREADY_RUNNING, EXIT_CRASH, run
+from connector.cli.support import EXIT_CONFIG
 from connector.config.settings import DaemonSettings
 from connector.config.tenant import DaemonPolicy
 from connector.daemon.clock import FrozenClock

@@ -147,7 +147,7 @@ def document(built: BuiltStatement, opts: StatementOptions, stored: str) -> Stat
 
 
 def credit_note(doc: StatementDocument) -> StatementDocument:
-    """The credit note voiding ``doc``: every amount negated (connector.pipeline.void)."""
+    """The credit note voiding ``doc``: every amount negated (connector.pipeline.review.void)."""
     return dataclasses.replace(
         doc,
         lines=[dataclasses.replace(line, amount=D(0) - line.amount) for line in doc.lines],

@@ -28,11 +28,11 @@ from sqlalchemy import select
 from connector.config.settings import DaemonSettings
 from connector.contracts import CanonicalCharge, ChargeCategory
 from connector.domain.periods import parse_period
-from connector.pipeline.approve import approve
-from connector.pipeline.build import generate
-from connector.pipeline.erp import token_store
-from connector.pipeline.runtime import Runtime, open_runtime
-from connector.pipeline.tenants import sync_tenant
+from connector.pipeline.build.build import generate
+from connector.pipeline.publish.erp import token_store
+from connector.pipeline.review.approve import approve
+from connector.runtime.runtime import Runtime, open_runtime
+from connector.runtime.tenants import sync_tenant
 from connector.storage import models as m
 from connector.storage.bulk import insert_charges
 from tests.erp.xero_simulator import API, CLIENT_ID, CLIENT_SECRET, TENANT_ID

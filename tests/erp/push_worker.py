@@ -14,7 +14,7 @@ from pathlib import Path
 
 from connector_erp_xero.limits import RateLimiter
 
-from connector.pipeline.publish import push
+from connector.pipeline.publish.publish import push
 from tests.erp.push_setup import TENANT, open_bulk_runtime, use_sim_sink
 
 

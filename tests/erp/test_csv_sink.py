@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 from connector_erp_csv import files
-from connector_erp_csv.allocation import allocate
 from connector_erp_csv.ledger import LEDGER_NAME
 from connector_erp_csv.plugin import CsvSink
 from hypothesis import given
 from hypothesis import strategies as st
 
 from connector.contracts import PluginError, SinkContext, StatementLine
+from connector.plugin_kit.invoice_lines import allocate
 from tests.factories import make_draft, make_statement
 
 XERO_TEMPLATE_HEADER = [

@@ -1,6 +1,6 @@
 """Approved statements reach Xero exactly once through faults and crashes of the pusher.
 
-Both tests push through the core outbox (``connector.pipeline.publish.push``) and the
+Both tests push through the core outbox (``connector.pipeline.publish.publish.push``) and the
 real Xero sink to a stateful simulated Xero, then check Xero's side against ours: one
 invoice per statement number, its total (computed by the simulator from the lines sent,
 the way Xero computes it) equal to the statement's total in our database.
@@ -24,8 +24,8 @@ from connector_erp_xero.limits import RateLimiter
 from sqlalchemy import update
 
 from connector.contracts import PluginError
-from connector.pipeline import publish
-from connector.pipeline.publish import push
+from connector.pipeline.publish import publish
+from connector.pipeline.publish.publish import push
 from connector.storage import models as m
 from tests.conftest import REPO
 from tests.erp.push_setup import (

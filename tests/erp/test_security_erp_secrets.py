@@ -17,12 +17,12 @@ from click.testing import CliRunner
 from connector_erp_xero.plugin import XeroSink
 from sqlalchemy import select
 
-from connector.cli import main
+from connector.cli.main import main
 from connector.contracts import PushResult, StatementDocument
 from connector.daemon.logs import RedactingFilter
 from connector.masking import MASK, mask_secrets
-from connector.pipeline.outbox import entries
-from connector.pipeline.publish import push
+from connector.pipeline.publish.outbox import entries
+from connector.pipeline.publish.publish import push
 from connector.storage import models as m
 from tests.erp.push_setup import TENANT, build_world, open_bulk_runtime
 from tests.erp.xero_simulator import CLIENT_ID, CLIENT_SECRET

@@ -7,13 +7,14 @@ import time
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-from connector_erp_xero.amounts import allocate, exact, unit_price
+from connector_erp_xero.amounts import exact, unit_price
 from connector_erp_xero.limits import LimitExhausted, RateLimiter
 from connector_erp_xero.transport import retry_after_seconds
 from hypothesis import given
 from hypothesis import strategies as st
 
 from connector.contracts import PluginError, StatementLine
+from connector.plugin_kit.invoice_lines import allocate
 from tests.erp.xero_helpers import FakeClock
 
 CENT = Decimal("0.01")

@@ -25,11 +25,11 @@ from connector.config.tenant import TenantConfig
 from connector.contracts import BillingPeriod, CanonicalCharge, ChargeBatch, ChargeCategory
 from connector.domain.periods import parse_period
 from connector.pipeline import credits
-from connector.pipeline.approve import approve
-from connector.pipeline.build import generate
-from connector.pipeline.close import signal_close
-from connector.pipeline.ingest import ingest
-from connector.pipeline.runtime import Runtime, open_runtime
+from connector.pipeline.build.build import generate
+from connector.pipeline.close.close import signal_close
+from connector.pipeline.ingest.ingest import ingest
+from connector.pipeline.review.approve import approve
+from connector.runtime.runtime import Runtime, open_runtime
 from connector.storage import models as m
 from tests.model import reference as ref
 from tests.providers.cur_files import row, write_cur

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from connector.config.settings import DaemonSettings
-from connector.pipeline.runtime import open_runtime
+from connector.runtime.runtime import open_runtime
 from tests.conftest import REPO
 
 CUR = REPO / "connector/demo_data/aws/cur-2026-10-00001.csv"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from connector.pipeline import credits
-from connector.pipeline.tenants import sync_tenant
+from connector.runtime.tenants import sync_tenant
 
 
 def store_grant(runtime, customer: str, amount: str, comment: str = "promo") -> None:

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from connector.domain.periods import parse_period
-from connector.pipeline.approve import approve
-from connector.pipeline.build import generate
-from connector.pipeline.ingest import ingest
+from connector.pipeline.build.build import generate
+from connector.pipeline.ingest.ingest import ingest
+from connector.pipeline.review.approve import approve
 from connector.storage import models as m
 from tests.providers.cur_files import NOVEMBER, row, write_cur
 

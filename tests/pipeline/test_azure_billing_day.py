@@ -9,7 +9,7 @@ import pytest
 
 from connector.config.tenant import ProviderConfig
 from connector.contracts import BillingPeriod
-from connector.pipeline.ingest import make_provider
+from connector.pipeline.ingest.ingest import make_provider
 from tests.conftest import REPO
 
 SAMPLE = REPO / "tests/fixtures/azure/EA_ActualCost_Small.csv"

@@ -17,14 +17,14 @@ from sqlalchemy import select
 from connector.domain.pricing import version_in_force
 from connector.domain.statement import BuiltStatement, CustomerCharge, build_statement
 from connector.pipeline import credits
-from connector.pipeline.build import (
+from connector.pipeline.build.build import (
     _statement_options,
     current_batch_ids,
     generate,
     pricebook_versions,
 )
-from connector.pipeline.ingest import ingest
-from connector.pipeline.provider_terms import marketplace_terms
+from connector.pipeline.build.provider_terms import marketplace_terms
+from connector.pipeline.ingest.ingest import ingest
 from connector.storage import models as m
 from tests.pipeline.legacy_credits import store_grant
 from tests.pipeline.test_month_end_to_end import AFTER_CLOSE, OCTOBER
@@ -206,7 +206,7 @@ def _charge(account: str, cost: str) -> CustomerCharge:
 
 
 def test_a_parts_charges_go_to_each_holder_of_their_account(monkeypatch) -> None:
-    from connector.pipeline import build_parts
+    from connector.pipeline.build import parts as build_parts
 
     # As the database gives them: by batch, then account (runs of one account), over two
     # lists; "shared" is listed by two customers of the part.
@@ -236,7 +236,7 @@ def test_a_parts_charges_go_to_each_holder_of_their_account(monkeypatch) -> None
 
 
 def test_customers_currencies_and_the_spend_no_customer_claims(monkeypatch) -> None:
-    from connector.pipeline import build_store
+    from connector.pipeline.build import store as build_store
 
     asked = []
 

@@ -15,14 +15,15 @@ import pytest
 from sqlalchemy import select
 
 from connector.domain.pricing import version_in_force
-from connector.pipeline import build_parts, credits
-from connector.pipeline.build import (
+from connector.pipeline import credits
+from connector.pipeline.build import parts as build_parts
+from connector.pipeline.build.build import (
     BuildError,
     _statement_options,
     generate,
     pricebook_versions,
 )
-from connector.pipeline.ingest import ingest
+from connector.pipeline.ingest.ingest import ingest
 from connector.storage import models as m
 from tests.pipeline.legacy_credits import store_grant
 from tests.pipeline.test_build_bulk_store import assert_same, oracle, read_back

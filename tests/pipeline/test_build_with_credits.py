@@ -8,8 +8,8 @@ from pathlib import Path
 from connector.config.tenant import SupportPlan, SupportTier
 from connector.domain.money import total
 from connector.pipeline import credits
-from connector.pipeline.build import delete_draft, generate
-from connector.pipeline.ingest import ingest
+from connector.pipeline.build.build import delete_draft, generate
+from connector.pipeline.ingest.ingest import ingest
 from tests.pipeline.test_month_end_to_end import AFTER_CLOSE, OCTOBER
 from tests.providers.cur_files import row, write_cur
 

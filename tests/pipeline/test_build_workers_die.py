@@ -15,7 +15,7 @@ from tests.conftest import REPO
 # busy for a moment so that each one starts, their pids printed; then it waits.
 BUILDER = """
 import sys, time
-from connector.pipeline import build_parts
+from connector.pipeline.build import parts as build_parts
 from tests.pipeline.test_build_workers_die import worker_pid
 
 pool = build_parts.worker_pool(sys.argv[1], 3)

@@ -12,8 +12,8 @@ import datetime as dt
 import pytest
 
 from connector.contracts import BillingPeriod
-from connector.pipeline.close import detect_close
-from connector.pipeline.tenants import sync_tenant
+from connector.pipeline.close.close import detect_close
+from connector.runtime.tenants import sync_tenant
 
 APRIL = BillingPeriod(dt.date(2026, 4, 1), dt.date(2026, 5, 1))
 US_CLOSE, GB_CLOSE = dt.date(2026, 5, 7), dt.date(2026, 5, 8)

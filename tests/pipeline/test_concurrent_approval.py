@@ -8,9 +8,9 @@ import threading
 
 from sqlalchemy import func, select
 
-from connector.pipeline.approve import ApprovalError, approve
-from connector.pipeline.build import generate
-from connector.pipeline.ingest import ingest
+from connector.pipeline.build.build import generate
+from connector.pipeline.ingest.ingest import ingest
+from connector.pipeline.review.approve import ApprovalError, approve
 from connector.storage import models as m
 from tests.pipeline.test_month_end_to_end import AFTER_CLOSE, OCTOBER
 
@@ -50,7 +50,7 @@ def _approve_each(settings_kwargs: dict, ids: list[str], seed: int) -> None:
     import random
 
     from connector.config.settings import DaemonSettings
-    from connector.pipeline.runtime import open_runtime
+    from connector.runtime.runtime import open_runtime
 
     runtime = open_runtime(DaemonSettings(**settings_kwargs))
     random.Random(seed).shuffle(ids)
@@ -71,8 +71,8 @@ def test_two_processes_approving_200_drafts_number_them_uniquely_without_gaps(
     from decimal import Decimal
 
     from connector.config.settings import DaemonSettings
-    from connector.pipeline.runtime import open_runtime
-    from connector.pipeline.tenants import sync_tenant
+    from connector.runtime.runtime import open_runtime
+    from connector.runtime.tenants import sync_tenant
     from tests.conftest import REPO
 
     tenants = tmp_path / "tenants"

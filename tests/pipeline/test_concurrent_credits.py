@@ -23,9 +23,9 @@ from sqlalchemy import select
 
 from connector.config.settings import DaemonSettings
 from connector.pipeline import credits
-from connector.pipeline.build import generate
-from connector.pipeline.ingest import ingest
-from connector.pipeline.runtime import open_runtime
+from connector.pipeline.build.build import generate
+from connector.pipeline.ingest.ingest import ingest
+from connector.runtime.runtime import open_runtime
 from connector.storage import models as m
 from tests.conftest import REPO
 from tests.pipeline.conftest import CUR

@@ -14,15 +14,15 @@ from click.testing import CliRunner
 from lxml import etree
 from sqlalchemy import select
 
-from connector.cli_statements import statements as statements_cli
-from connector.cli_support import State
+from connector.cli.statements import statements as statements_cli
+from connector.cli.support import State
 from connector.contracts import CreditedInvoice
 from connector.domain import status_rules as rules
-from connector.pipeline.documents import load_documents
-from connector.pipeline.erp import renderer_for
-from connector.pipeline.lifecycle import LifecycleError, set_status
-from connector.pipeline.sync import mark_past_due
-from connector.pipeline.void import void
+from connector.pipeline.build.documents import load_documents
+from connector.pipeline.publish.erp import renderer_for
+from connector.pipeline.review.lifecycle import LifecycleError, set_status
+from connector.pipeline.review.void import void
+from connector.pipeline.sync.sync import mark_past_due
 from connector.storage import models as m
 from tests.pipeline.test_void import VOIDED_ON, opened, stored
 

@@ -14,13 +14,13 @@ from connector.config.rates import load_rates
 from connector.config.settings import DaemonSettings
 from connector.contracts import BillingPeriod, CanonicalCharge, ChargeBatch, ChargeCategory
 from connector.domain.periods import parse_period
-from connector.pipeline.approve import approve
-from connector.pipeline.build import BuildError, generate
-from connector.pipeline.close import signal_close
-from connector.pipeline.documents import statement_document
-from connector.pipeline.ingest import store_batch
-from connector.pipeline.runtime import open_runtime
-from connector.pipeline.tenants import sync_tenant
+from connector.pipeline.build.build import BuildError, generate
+from connector.pipeline.build.documents import statement_document
+from connector.pipeline.close.close import signal_close
+from connector.pipeline.ingest.ingest import store_batch
+from connector.pipeline.review.approve import approve
+from connector.runtime.runtime import open_runtime
+from connector.runtime.tenants import sync_tenant
 
 OCTOBER = parse_period("2026-10")
 MID_OCTOBER = dt.date(2026, 10, 10)
@@ -215,7 +215,7 @@ def test_at_close_usage_leaves_billed_purchases_out_and_new_ones_get_a_new_part(
     assert usage.total == Decimal("72.60")
     # Reconciliation counts the usage and both purchase statements against the cost:
     # price 55.00 + 1,320.00 + 330.00 = 1,705.00; cost 50 + 1,200 + 300 = 1,550.00.
-    from connector.pipeline.reconcile import reconcile
+    from connector.pipeline.reconcile.reconcile import reconcile
 
     (row,) = reconcile(immediately, "globex", "aws", OCTOBER).customers
     assert (row.price, row.cost, row.margin) == (Decimal("1705.00"), Decimal("1550.00"),

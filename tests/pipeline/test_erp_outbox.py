@@ -9,12 +9,12 @@ import pytest
 from cryptography.fernet import Fernet
 
 from connector.contracts import PluginError, PushResult
-from connector.pipeline import outbox
-from connector.pipeline.approve import approve
-from connector.pipeline.build import generate
-from connector.pipeline.erp import connect, connect_url, token_store
-from connector.pipeline.ingest import ingest
-from connector.pipeline.publish import push
+from connector.pipeline.build.build import generate
+from connector.pipeline.ingest.ingest import ingest
+from connector.pipeline.publish import outbox
+from connector.pipeline.publish.erp import connect, connect_url, token_store
+from connector.pipeline.publish.publish import push
+from connector.pipeline.review.approve import approve
 from tests.pipeline.test_month_end_to_end import AFTER_CLOSE, OCTOBER
 
 

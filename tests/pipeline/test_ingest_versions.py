@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from connector.contracts import SourceDataError
-from connector.pipeline.ingest import ingest, make_provider, store_batch
+from connector.pipeline.ingest.ingest import ingest, make_provider, store_batch
 from connector.storage import models as m
 from tests.pipeline.conftest import CUR
 

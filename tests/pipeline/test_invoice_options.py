@@ -6,10 +6,10 @@ import io
 
 import pypdf
 
-from connector.pipeline.approve import approve
-from connector.pipeline.build import generate
-from connector.pipeline.ingest import ingest
-from connector.pipeline.publish import export
+from connector.pipeline.build.build import generate
+from connector.pipeline.ingest.ingest import ingest
+from connector.pipeline.publish.publish import export
+from connector.pipeline.review.approve import approve
 from tests.pipeline.test_month_end_to_end import AFTER_CLOSE, OCTOBER
 
 

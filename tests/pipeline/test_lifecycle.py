@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from connector.domain.periods import parse_period
-from connector.pipeline.approve import approve
-from connector.pipeline.build import generate
-from connector.pipeline.ingest import ingest
-from connector.pipeline.lifecycle import LEGAL_NEXT, LifecycleError, set_status
+from connector.pipeline.build.build import generate
+from connector.pipeline.ingest.ingest import ingest
+from connector.pipeline.review.approve import approve
+from connector.pipeline.review.lifecycle import LEGAL_NEXT, LifecycleError, set_status
 from connector.storage import models as m
 
 OCTOBER = parse_period("2026-10")

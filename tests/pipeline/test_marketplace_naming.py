@@ -28,13 +28,13 @@ from pathlib import Path
 import pytest
 
 from connector.config.settings import DaemonSettings
-from connector.pipeline.approve import approve
-from connector.pipeline.build import generate
-from connector.pipeline.close import signal_close
-from connector.pipeline.ingest import ingest
-from connector.pipeline.periods import resolve_period
-from connector.pipeline.publish import push
-from connector.pipeline.runtime import open_runtime
+from connector.pipeline.build.build import generate
+from connector.pipeline.close.close import signal_close
+from connector.pipeline.ingest.ingest import ingest
+from connector.pipeline.publish.publish import push
+from connector.pipeline.review.approve import approve
+from connector.runtime.periods import resolve_period
+from connector.runtime.runtime import open_runtime
 from tests.pipeline.test_build_with_credits import deliver_october
 from tests.pipeline.test_month_end_to_end import AFTER_CLOSE, OCTOBER
 from tests.providers.csp_files import CUSTOMER_A, csp_row, write_csv

@@ -18,10 +18,10 @@ from sqlalchemy import select
 
 from connector.contracts import SourceDataError
 from connector.domain.periods import parse_period
-from connector.pipeline.approve import approve
-from connector.pipeline.build import BuildError, generate
-from connector.pipeline.ingest import ingest
-from connector.pipeline.publish import export, push
+from connector.pipeline.build.build import BuildError, generate
+from connector.pipeline.ingest.ingest import ingest
+from connector.pipeline.publish.publish import export, push
+from connector.pipeline.review.approve import approve
 from connector.storage import models as m
 from tests.conftest import REPO
 

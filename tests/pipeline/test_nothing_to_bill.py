@@ -15,8 +15,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from connector.pipeline.build import NOTHING_TO_BILL, generate
-from connector.pipeline.ingest import ingest
+from connector.pipeline.build.build import NOTHING_TO_BILL, generate
+from connector.pipeline.ingest.ingest import ingest
 from connector.storage import models as m
 from tests.pipeline.test_month_end_to_end import AFTER_CLOSE, OCTOBER
 from tests.providers.cur_files import row, write_cur

@@ -16,10 +16,10 @@ from typing import ClassVar
 from sqlalchemy import select, update
 
 from connector.contracts import PushResult
-from connector.pipeline.approve import approve
-from connector.pipeline.publish import push
-from connector.pipeline.runtime import Runtime
-from connector.pipeline.tenants import sync_tenant
+from connector.pipeline.publish.publish import push
+from connector.pipeline.review.approve import approve
+from connector.runtime.runtime import Runtime
+from connector.runtime.tenants import sync_tenant
 from connector.storage import models as m
 
 TENANT = "acme"

@@ -8,10 +8,10 @@ from typing import ClassVar
 from sqlalchemy import select
 
 from connector.contracts import PushResult
-from connector.pipeline.approve import approve
-from connector.pipeline.build import generate
-from connector.pipeline.ingest import ingest
-from connector.pipeline.publish import push
+from connector.pipeline.build.build import generate
+from connector.pipeline.ingest.ingest import ingest
+from connector.pipeline.publish.publish import push
+from connector.pipeline.review.approve import approve
 from connector.storage import models as m
 from tests.pipeline.test_month_end_to_end import AFTER_CLOSE, OCTOBER
 
@@ -54,7 +54,7 @@ def test_a_permanent_refusal_is_dead_at_once_and_a_passing_failure_retries(runti
 def test_retry_delays_grow_exponentially_with_jitter_and_are_capped() -> None:
     """1st failure: 60 s + up to 30 s of jitter; 2nd 120 s + jitter; 3rd 240 s + jitter;
     the 10th would be 30,720 s, capped at an hour."""
-    from connector.pipeline.publish import retry_delay
+    from connector.pipeline.publish.publish import retry_delay
 
     for attempt, base in ((1, 60), (2, 120), (3, 240)):
         delays = {retry_delay(attempt).total_seconds() for _ in range(20)}

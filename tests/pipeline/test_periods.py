@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from connector.contracts import BillingPeriod, ChargeBatch
-from connector.pipeline.ingest import store_batch
-from connector.pipeline.periods import resolve_period
-from connector.pipeline.tenants import sync_tenant
+from connector.pipeline.ingest.ingest import store_batch
+from connector.runtime.periods import resolve_period
+from connector.runtime.tenants import sync_tenant
 
 ANNIVERSARY = BillingPeriod(dt.date(2026, 9, 15), dt.date(2026, 10, 15))
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from connector.config.tenant import PricebookRule, PricebookVersion
 from connector.domain.periods import parse_period
-from connector.pipeline.build import generate
-from connector.pipeline.ingest import ingest
+from connector.pipeline.build.build import generate
+from connector.pipeline.ingest.ingest import ingest
 from tests.pipeline.conftest import CUR
 from tests.pipeline.test_month_end_to_end import AFTER_CLOSE, OCTOBER
 from tests.providers.cur_files import NOVEMBER, row, write_cur

@@ -17,13 +17,13 @@ import pytest
 
 from connector.contracts import BillingPeriod
 from connector.daemon.logs import ContextFilter, log_context
-from connector.pipeline import ingest as ingest_module
-from connector.pipeline.approve import approve
-from connector.pipeline.build import generate
-from connector.pipeline.ingest import ingest
-from connector.pipeline.publish import export, push
-from connector.pipeline.report import build_report
-from connector.pipeline.report_range import DateRange
+from connector.pipeline.build.build import generate
+from connector.pipeline.ingest import ingest as ingest_module
+from connector.pipeline.ingest.ingest import ingest
+from connector.pipeline.publish.publish import export, push
+from connector.pipeline.report.range import DateRange
+from connector.pipeline.report.report import build_report
+from connector.pipeline.review.approve import approve
 from connector.progress import LogProgress, polled
 from tests.pipeline.conftest import CUR
 

@@ -31,11 +31,11 @@ import pytest
 
 from connector.config.loader import load_tenant, tenant_json_schema
 from connector.domain.money import total
-from connector.pipeline import period_config
-from connector.pipeline.build import generate
-from connector.pipeline.ingest import ingest
-from connector.pipeline.reconcile import reconcile
-from connector.pipeline.reconcile_report import report_rows, to_dict
+from connector.pipeline.build.build import generate
+from connector.pipeline.close import period_config
+from connector.pipeline.ingest.ingest import ingest
+from connector.pipeline.reconcile.reconcile import reconcile
+from connector.pipeline.reconcile.report import report_rows, to_dict
 from connector.storage import models as m
 from tests.conftest import REPO
 from tests.pipeline.test_month_end_to_end import AFTER_CLOSE, OCTOBER

@@ -14,10 +14,10 @@ import time
 import pytest
 from sqlalchemy import select
 
-from connector.pipeline import approve as approve_module
-from connector.pipeline.approve import approve, find_statements
-from connector.pipeline.build import BuildError, delete_draft
-from connector.pipeline.publish import push
+from connector.pipeline.build.build import BuildError, delete_draft
+from connector.pipeline.publish.publish import push
+from connector.pipeline.review import approve as approve_module
+from connector.pipeline.review.approve import approve, find_statements
 from connector.storage import models as m
 from tests.pipeline.test_outbox_claim import TENANT, add_drafts, deliveries, use_ledger_sink
 

@@ -26,13 +26,13 @@ import pytest
 from sqlalchemy import select
 
 from connector.config.settings import DaemonSettings
-from connector.pipeline.approve import ApprovalError, approve, find_statements
-from connector.pipeline.build import BuildError, delete_draft, generate
-from connector.pipeline.ingest import ingest
-from connector.pipeline.lifecycle import LifecycleError
-from connector.pipeline.publish import push
-from connector.pipeline.runtime import open_runtime
-from connector.pipeline.void import void
+from connector.pipeline.build.build import BuildError, delete_draft, generate
+from connector.pipeline.ingest.ingest import ingest
+from connector.pipeline.publish.publish import push
+from connector.pipeline.review.approve import ApprovalError, approve, find_statements
+from connector.pipeline.review.lifecycle import LifecycleError
+from connector.pipeline.review.void import void
+from connector.runtime.runtime import open_runtime
 from connector.storage import models as m
 from tests.conftest import REPO
 from tests.pipeline.conftest import CUR

@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import select
 
 from connector.domain.periods import parse_period
-from connector.pipeline.approve import approve
-from connector.pipeline.build import generate
-from connector.pipeline.ingest import ingest
-from connector.pipeline.reconcile import ReconcileError, reconcile
+from connector.pipeline.build.build import generate
+from connector.pipeline.ingest.ingest import ingest
+from connector.pipeline.reconcile.reconcile import ReconcileError, reconcile
+from connector.pipeline.review.approve import approve
 from connector.storage import models as m
 from tests.conftest import REPO
 from tests.providers.cur_files import row as cur_row

@@ -23,11 +23,11 @@ from sqlalchemy import select
 
 from connector.config.settings import DaemonSettings
 from connector.domain.periods import parse_period
-from connector.pipeline.build import generate
-from connector.pipeline.ingest import ingest
-from connector.pipeline.reconcile import reconcile
-from connector.pipeline.reconcile_report import report_rows, to_csv, to_dict
-from connector.pipeline.runtime import open_runtime
+from connector.pipeline.build.build import generate
+from connector.pipeline.ingest.ingest import ingest
+from connector.pipeline.reconcile.reconcile import reconcile
+from connector.pipeline.reconcile.report import report_rows, to_csv, to_dict
+from connector.runtime.runtime import open_runtime
 from connector.storage import models as m
 from tests.conftest import REPO
 from tests.providers.cur_files import row, write_cur

@@ -17,10 +17,10 @@ from sqlalchemy import select, update
 
 from connector.config.tenant import PricebookRule, PricebookVersion
 from connector.domain.report_rounding import LEVELS
-from connector.pipeline.build import generate
-from connector.pipeline.ingest import ingest
-from connector.pipeline.report import ReportError, build_report
-from connector.pipeline.report_range import parse_range
+from connector.pipeline.build.build import generate
+from connector.pipeline.ingest.ingest import ingest
+from connector.pipeline.report.range import parse_range
+from connector.pipeline.report.report import ReportError, build_report
 from connector.storage import models as m
 from tests.pipeline.test_reconcile import ACCOUNTS, AFTER_CLOSE, OCTOBER, Oracle, cur_rows
 

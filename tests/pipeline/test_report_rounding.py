@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from connector.domain.report_rounding import UsageLine, bill_units, roll_up
-from connector.pipeline.report_range import parse_range
+from connector.pipeline.report.range import parse_range
 
 D = Decimal
 

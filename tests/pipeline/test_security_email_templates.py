@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from connector.pipeline.notify import (
+from connector.pipeline.publish.notify import (
     DEFAULT_TEMPLATES,
     TEMPLATE,
     EmailTemplateError,

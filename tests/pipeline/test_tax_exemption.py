@@ -11,8 +11,8 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from connector.pipeline.build import generate
-from connector.pipeline.ingest import ingest
+from connector.pipeline.build.build import generate
+from connector.pipeline.ingest.ingest import ingest
 from tests.pipeline.test_month_end_to_end import AFTER_CLOSE, OCTOBER
 from tests.providers.cur_files import row, write_cur
 

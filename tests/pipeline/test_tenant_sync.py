@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from connector.pipeline.tenants import sync_tenant
+from connector.runtime.tenants import sync_tenant
 from connector.storage import models as m
 
 

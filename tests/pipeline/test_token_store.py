@@ -9,8 +9,8 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
-from connector.pipeline.tenants import sync_tenant
-from connector.pipeline.tokens import DatabaseTokenStore, TokenKeyError, fernet
+from connector.access.tokens import DatabaseTokenStore, TokenKeyError, fernet
+from connector.runtime.tenants import sync_tenant
 from connector.storage import models as m
 
 KEY = "xero:3f1c"

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import func, select
 
 from connector.pipeline import credits
-from connector.pipeline.build import BuildError, generate
-from connector.pipeline.ingest import ingest
+from connector.pipeline.build.build import BuildError, generate
+from connector.pipeline.ingest.ingest import ingest
 from connector.storage import models as m
 from tests.pipeline.test_month_end_to_end import AFTER_CLOSE, OCTOBER
 from tests.providers.cur_files import row, write_cur

@@ -10,15 +10,15 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from connector.cli_statements import statements as statements_cli
-from connector.cli_support import State
+from connector.cli.statements import statements as statements_cli
+from connector.cli.support import State
 from connector.contracts import StatementApproved, hookimpl
 from connector.pipeline import credits
-from connector.pipeline.approve import ApprovalError, approve
-from connector.pipeline.build import generate
-from connector.pipeline.ingest import ingest
-from connector.pipeline.lifecycle import LifecycleError, set_status
-from connector.pipeline.void import VoidError, void
+from connector.pipeline.build.build import generate
+from connector.pipeline.ingest.ingest import ingest
+from connector.pipeline.review.approve import ApprovalError, approve
+from connector.pipeline.review.lifecycle import LifecycleError, set_status
+from connector.pipeline.review.void import VoidError, void
 from connector.storage import models as m
 from tests.pipeline.test_month_end_to_end import AFTER_CLOSE, OCTOBER
 
@@ -240,7 +240,7 @@ def test_voids_and_approvals_at_once_keep_numbers_unique_and_gapless(runtime) ->
 
 def test_the_credit_note_is_delivered_by_the_outbox_with_its_negative_total(runtime) -> None:
     """The example tenant's csv sink receives the credit note like any approved statement."""
-    from connector.pipeline.publish import push
+    from connector.pipeline.publish.publish import push
 
     first, *_ = opened(runtime)
     push(runtime, "acme")  # the three invoices
@@ -257,7 +257,7 @@ def test_after_a_void_the_period_is_billed_again_by_a_new_statement(runtime) -> 
     """ACME-01001 voided (credit note ACME-01004); generating October again builds a
     corrected Draft for 1001 only, as part 1 with the same total (the data did not
     change), and reconciliation reads that one, not the voided original."""
-    from connector.pipeline.reconcile import reconcile
+    from connector.pipeline.reconcile.reconcile import reconcile
 
     first, *_ = opened(runtime)
     original, _ = stored(runtime, first)

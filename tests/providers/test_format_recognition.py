@@ -16,7 +16,7 @@ from connector_azure import AzureCostProvider, AzureCspProvider
 from connector_focus import FocusProvider
 
 from connector.contracts import SourceDataError
-from connector.file_formats import AWS_CUR, OCI_COST, looks_like
+from connector.plugin_kit.file_formats import AWS_CUR, OCI_COST, looks_like
 
 OCI_HEADER = [
     "lineItem/referenceNo", "lineItem/tenantId", "lineItem/intervalUsageStart",

@@ -24,7 +24,7 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner, Result
 
-from connector.cli import main
+from connector.cli.main import main
 from connector.storage.db import Database
 from tests.conftest import REPO
 from tests.providers.cur_files import row, write_cur
@@ -33,7 +33,7 @@ from tests.security.corpus import MARKER
 # Counted across the whole session; test_zz_summary prints them.
 STATS: Counter[str] = Counter()
 
-# Exit codes of a clear refusal (cli.py): configuration, provider data, billing, plugin.
+# Exit codes of a clear refusal (cli/main.py): configuration, provider data, billing, plugin.
 REFUSED = {1, 4, 5, 6}
 # Absolute places a path traversal could reach outside the tree.
 ESCAPE_TARGETS = [Path("/tmp/ESCAPED"), Path("/ESCAPED"), Path("/x")]

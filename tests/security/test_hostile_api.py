@@ -8,8 +8,8 @@ from urllib.parse import quote
 import pytest
 
 from connector.config.settings import DaemonSettings
-from connector.pipeline.runtime import open_runtime
 from connector.plugins import load_plugins
+from connector.runtime.runtime import open_runtime
 from tests.api.conftest import auth, build_october, statement_ids, write_tenants
 from tests.security.corpus import AMOUNTS, MARKER, PATHS, TEXT, ids
 from tests.security.harness import STATS
@@ -22,8 +22,8 @@ with warnings.catch_warnings():
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):
     """(client, operator key, a statement id) for acme with October's Drafts."""
+    from connector.access.api_keys import create_key
     from connector.api import create_app
-    from connector.pipeline.api_keys import create_key
 
     root = tmp_path_factory.mktemp("api")
     settings = DaemonSettings(database_url=f"sqlite:///{root / 'api.db'}",

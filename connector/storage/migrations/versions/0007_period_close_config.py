@@ -2,7 +2,7 @@
 
 ``period_closes.config``: the pricebooks, support plans, tax rates, invoice and
 generation options, customers' pricing settings and exchange rates in force when the
-period closed (connector.pipeline.period_config), so later edits of the tenant file
+period closed (connector.pipeline.close.period_config), so later edits of the tenant file
 apply from the next period on. Periods closed before this revision are recorded at
 their next build.
 

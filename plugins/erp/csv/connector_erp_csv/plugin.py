@@ -24,6 +24,7 @@ from connector.contracts import (
     StatementDocument,
     hookimpl,
 )
+from connector.plugin_kit.sinks import draft_refusal, failed
 from connector_erp_csv.files import (
     atomic_write,
     directory_lock,
@@ -36,8 +37,6 @@ from connector_erp_csv.settings import CsvSinkSettings, resolve_mapping
 from connector_erp_csv.templates import TEMPLATES
 
 log = logging.getLogger(__name__)
-
-DRAFT_STATUS = "draft"
 
 
 class CsvSink:
@@ -97,7 +96,7 @@ class CsvSink:
             rows = self.template.rows(document, resolve_mapping(self.settings, document))
         except PluginError as exc:
             # The rows depend only on this revision and the settings: retrying cannot help.
-            return _refused(document, str(exc), permanent=True)
+            return failed(document, str(exc), permanent=True)
         batch[key] = (document, rows)
         return None
 
@@ -108,12 +107,9 @@ class CsvSink:
         batch: Mapping[str, tuple[StatementDocument, object]],
     ) -> PushResult | None:
         """Why ``document`` is not to be written, as its result; None when nothing stops it."""
-        if document.number is None or document.status.strip().lower() == DRAFT_STATUS:
-            return _refused(
-                document,
-                f"statement {document.statement_id} is a draft without an invoice number; "
-                "approve it before exporting",
-            )
+        refusal = draft_refusal(document, "exporting")
+        if refusal is not None:
+            return failed(document, refusal)
         done = ledger.exported(document.idempotency_key)
         if done is not None:
             return PushResult(
@@ -123,14 +119,14 @@ class CsvSink:
         # a second revision under a number already exported would add to the first.
         clash = ledger.by_invoice_number(document.number)
         if clash is not None and clash[0] != document.idempotency_key:
-            return _refused(
+            return failed(
                 document,
                 f"invoice number {document.number} was already exported in {clash[1].file} "
                 f"for {clash[0]}; correct an Open statement with a credit note instead",
             )
         for other, _rows in batch.values():
             if other.number == document.number:
-                return _refused(
+                return failed(
                     document,
                     f"invoice number {document.number} is also used by statement "
                     f"{other.statement_id} in this push",
@@ -188,10 +184,6 @@ class CsvSink:
             # The file is complete; the next push finds it and confirms the entries.
             log.warning("exported %s but could not confirm it in the ledger yet", name)
         return results(True, f"exported to {name}")
-
-
-def _refused(document: StatementDocument, message: str, permanent: bool = False) -> PushResult:
-    return PushResult(document.statement_id, None, False, message, permanent)
 
 
 @hookimpl

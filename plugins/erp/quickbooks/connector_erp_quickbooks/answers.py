@@ -1,11 +1,11 @@
-"""QuickBooks' answers as the sink reports them: fault messages and failed results."""
+"""QuickBooks' answers as the sink reports them: fault messages and what they mean."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from connector.contracts import PushResult, StatementDocument
+from connector.contracts import StatementDocument
 from connector_erp_quickbooks.payloads import CREDIT_MEMO, entity_of
 
 
@@ -37,11 +37,6 @@ def error_message(exc: Exception) -> str:
     if isinstance(exc, QuickbooksException):
         return fault_message(exc)
     return str(exc)
-
-
-def failed(document: StatementDocument, message: str, *, permanent: bool = False) -> PushResult:
-    """A failed result; ``permanent`` when the data itself is refused (retrying cannot help)."""
-    return PushResult(document.statement_id, None, False, message, permanent=permanent)
 
 
 def fault_is_permanent(fault: Mapping[str, Any]) -> bool:

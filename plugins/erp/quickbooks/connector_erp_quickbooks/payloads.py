@@ -17,7 +17,6 @@ The sink still reads the total back and compares.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -29,6 +28,8 @@ from connector.contracts import (
     minor_unit,
     sum_decimals,
 )
+from connector.plugin_kit import invoice_lines as lines_kit
+from connector.plugin_kit.invoice_lines import TAXED_KINDS, check_total, describe, invoice_lines
 from connector_erp_quickbooks.settings import InvoiceMapping, QuickBooksSettings
 
 MAX_DOC_NUMBER = 21  # QuickBooks' DocNumber limit
@@ -38,10 +39,6 @@ MAX_ADDRESS_LINES = 5  # PhysicalAddress Line1..Line5
 # Exchange rates go to QuickBooks with the 7 decimal places its rate fields keep.
 RATE_QUANTUM = Decimal("1E-7")
 CENT = Decimal("0.01")
-# Lines the core computes the customer's tax on: the priced lines, discount, support fee
-# and rounding adjustment; marketplace pass-through never. Credits may or may not be in
-# the base ("include credits for tax calculations"): see :func:`taxed_lines`.
-TAXED_KINDS = frozenset({"service", "discount", "support", "rounding"})
 US_TAXABLE, US_NON_TAXABLE = "TAX", "NON"
 INVOICE, CREDIT_MEMO = "Invoice", "CreditMemo"
 
@@ -50,33 +47,8 @@ def in_minor_units(document: StatementDocument) -> StatementDocument:
     """``document`` with its lines, tax and total written in the currency's minor unit
     (``12.300000000000`` -> ``12.30``); PluginError naming the first amount that would
     change, since QuickBooks would then book another amount."""
-    unit = minor_unit(document.currency)
-
-    def written(amount: Decimal, what: str) -> Decimal:
-        kept = amount.quantize(unit)
-        if kept != amount:
-            raise PluginError(
-                f"statement {document.number}: {what} is {amount.normalize():f} "
-                f"{document.currency}, finer than the currency's minor unit {unit}; "
-                "QuickBooks would round it"
-            )
-        return kept
-
-    return dataclasses.replace(
-        document,
-        lines=[
-            dataclasses.replace(line, amount=written(line.amount, f"line {line.position}"))
-            for line in document.lines
-        ],
-        tax=written(document.tax, "tax"),
-        total=written(document.total, "total"),
-    )
-
-
-def invoice_lines(document: StatementDocument) -> list[StatementLine]:
-    """The statement's lines that become invoice lines: all but tax, in position order."""
-    return sorted(
-        (line for line in document.lines if line.kind != "tax"), key=lambda line: line.position
+    return lines_kit.in_minor_units(
+        document, minor_unit(document.currency), "QuickBooks would round it"
     )
 
 
@@ -128,13 +100,6 @@ def exchange_rate(document: StatementDocument, home_currency: str) -> Decimal:
         f"currency is {home_currency}: no rate from {document.currency} to {home_currency} "
         "is known; invoice in the home currency or convert from it"
     )
-
-
-def describe(line: StatementLine) -> str:
-    """The line's description, naming its cloud account when the statement groups by one."""
-    if line.account_id and line.account_id not in line.description:
-        return f"{line.description} (account {line.account_id})"
-    return line.description
 
 
 def check_doc_number(document: StatementDocument) -> str:
@@ -232,13 +197,7 @@ def invoice_payload(
     lines = invoice_lines(document)
     if not lines:
         raise PluginError(f"statement {number} has no lines to invoice")
-    computed = sum_decimals(line.amount for line in lines) + document.tax
-    if computed != document.total:
-        raise PluginError(
-            f"statement {number}: lines {computed - document.tax} plus tax {document.tax} "
-            f"make {computed}, not the total {document.total}; QuickBooks would book a "
-            "different invoice"
-        )
+    check_total(document, lines, "QuickBooks would book a different invoice", number)
     memo = customer_memo(document)
     if memo and len(memo) > MAX_MEMO:
         raise PluginError(

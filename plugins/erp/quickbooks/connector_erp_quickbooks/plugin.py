@@ -34,10 +34,10 @@ from connector.contracts import (
     StatementDocument,
     hookimpl,
 )
+from connector.plugin_kit import sinks
 from connector_erp_quickbooks.answers import (
     batch_fault_text,
     error_message,
-    failed,
     fault_is_permanent,
     what_of,
 )
@@ -65,7 +65,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 30  # QuickBooks' maximum of items per batch request
-DRAFT_STATUS = "draft"
 # requestids are UUIDs in a namespace of our own: deterministic, and within Intuit's 50 characters.
 REQUEST_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://billing-connector/quickbooks")
 
@@ -75,16 +74,19 @@ def request_id(*parts: str) -> str:
     return str(uuid.uuid5(REQUEST_NAMESPACE, "\n".join(parts)))
 
 
-class QuickBooksSink:
+class QuickBooksSink(sinks.OAuthConnection):
     """Delivers approved statements to QuickBooks Online as invoices, each exactly once.
 
     Keyword arguments beyond the Sink protocol are for tests: ``limiter`` (default: the
     process-wide one of the company), ``sleep`` (retry waits), ``now`` (the wall clock
-    for token expiry) and ``http`` (the requests session).
+    for token expiry) and ``http`` (the requests session). The OAuth connection
+    (``connector erp connect``) is :mod:`.oauth`'s: the token store key of the company is
+    ``quickbooks:<realm_id>``.
     """
 
     name: ClassVar[str] = "quickbooks"
     settings_model: ClassVar[type | None] = QuickBooksSettings
+    oauth_module: ClassVar[str] = "connector_erp_quickbooks.oauth"
 
     def __init__(
         self,
@@ -134,18 +136,17 @@ class QuickBooksSink:
             try:
                 payload = invoice_payload(document, mapping, self.settings)
             except PluginError as exc:
-                results[key] = failed(document, str(exc), permanent=True)
+                results[key] = sinks.failed(document, str(exc), permanent=True)
                 continue
             numbers[document.number or ""] = document.statement_id
             ready.append((document, payload, mapping))
-        for start in range(0, len(ready), BATCH_SIZE):
-            chunk = ready[start : start + BATCH_SIZE]
+        for chunk in sinks.batches(ready, BATCH_SIZE):
             try:
                 results.update(self._deliver(chunk))
             except (PluginError, QuickbooksException) as exc:
                 message = error_message(exc)
                 for document, _, _ in chunk:
-                    results.setdefault(document.idempotency_key, failed(document, message))
+                    results.setdefault(document.idempotency_key, sinks.failed(document, message))
         return [results[document.idempotency_key] for document in documents]
 
     def payment_status(self, documents: Sequence[StatementDocument]) -> list[PaymentStatus]:
@@ -155,10 +156,8 @@ class QuickBooksSink:
         from connector_erp_quickbooks.payments import payment_statuses
         from connector_erp_quickbooks.transport import fault_message
 
-        try:
+        with sinks.erp_errors(QuickbooksException, fault_message):
             return payment_statuses(self.client, documents)
-        except QuickbooksException as exc:
-            raise PluginError(fault_message(exc)) from exc
 
     def preflight(self, documents: Sequence[StatementDocument]) -> list[str]:
         """Every id the statements need that QuickBooks lacks (see :mod:`.preflight`)."""
@@ -167,58 +166,22 @@ class QuickBooksSink:
         from connector_erp_quickbooks.preflight import find_gaps
         from connector_erp_quickbooks.transport import fault_message
 
-        try:
+        with sinks.erp_errors(QuickbooksException, fault_message):
             return find_gaps(self.client, self.settings, documents)
-        except QuickbooksException as exc:
-            raise PluginError(fault_message(exc)) from exc
-
-    @classmethod
-    def token_key(cls, settings: Mapping[str, Any]) -> str:
-        """The token store key of the company: ``quickbooks:<realm_id>``."""
-        from connector_erp_quickbooks import oauth
-
-        return oauth.token_key(settings)
-
-    @classmethod
-    def authorization_url(cls, settings: Mapping[str, Any], state: str) -> str:
-        """Intuit's sign-in URL for ``connector erp connect``."""
-        from connector_erp_quickbooks import oauth
-
-        return oauth.authorization_url(settings, state)
-
-    @classmethod
-    def exchange_code(
-        cls, settings: Mapping[str, Any], redirect_url: str, state: str
-    ) -> dict[str, Any]:
-        """The first token, for the code in the URL Intuit redirected to (``state`` checked)."""
-        from connector_erp_quickbooks import oauth
-
-        return oauth.exchange_code(settings, redirect_url, expected_state=state)
 
     # -- steps ---------------------------------------------------------------------
 
     def _refusal(
         self, document: StatementDocument, numbers: Mapping[str, str]
     ) -> PushResult | None:
-        if document.number is None or document.status.strip().lower() == DRAFT_STATUS:
-            return failed(
-                document,
-                f"statement {document.statement_id} is a draft without an invoice number; "
-                "approve it before pushing",
-                permanent=True,
-            )
-        try:
-            check_doc_number(document)
-        except PluginError as exc:
-            return failed(document, str(exc), permanent=True)
-        other = numbers.get(document.number)
-        if other is not None:
-            return failed(
-                document,
-                f"invoice number {document.number} is also used by statement {other} in this push",
-                permanent=True,
-            )
-        return None
+        refusal = sinks.draft_refusal(document)
+        if refusal is None:
+            try:
+                check_doc_number(document)
+            except PluginError as exc:
+                refusal = str(exc)
+        refusal = refusal or sinks.number_taken(document, numbers, "in this push")
+        return None if refusal is None else sinks.failed(document, refusal, permanent=True)
 
     def _deliver(
         self, chunk: Sequence[tuple[StatementDocument, dict[str, Any], InvoiceMapping]]
@@ -236,7 +199,7 @@ class QuickBooksSink:
             try:
                 customer_id = self._customer_id(document, mapping)
             except (PluginError, QuickbooksException) as exc:
-                results[document.idempotency_key] = failed(document, error_message(exc))
+                results[document.idempotency_key] = sinks.failed(document, error_message(exc))
                 continue
             to_create.append((document, {**payload, "CustomerRef": {"value": customer_id}}))
         if to_create:
@@ -273,7 +236,7 @@ class QuickBooksSink:
                     return attached
                 return PushResult(document.statement_id, str(invoice.get("Id")), True, message)
         others = ", ".join(f"Id {i.get('Id')} total {i.get('TotalAmt')}" for i in found)
-        return failed(
+        return sinks.failed(
             document,
             f"{what} {document.number} already exists in QuickBooks ({others}) with another "
             f"total than ours ({booked_total(document)}); not creating a second one: void or "
@@ -329,7 +292,7 @@ class QuickBooksSink:
                 exc, AuthorizationException
             )
             return {
-                document.idempotency_key: failed(document, message, permanent=permanent)
+                document.idempotency_key: sinks.failed(document, message, permanent=permanent)
                 for document, _ in items
             }
         by_bid = {str(item.get("bId")): item for item in answer.get("BatchItemResponse", [])}
@@ -341,10 +304,12 @@ class QuickBooksSink:
 
     def _created(self, document: StatementDocument, item: Mapping[str, Any] | None) -> PushResult:
         if item is None:
-            return failed(document, "QuickBooks' batch answer left this invoice out")
+            return sinks.failed(document, "QuickBooks' batch answer left this invoice out")
         if "Fault" in item:
             fault = item["Fault"]
-            return failed(document, batch_fault_text(fault), permanent=fault_is_permanent(fault))
+            return sinks.failed(
+                document, batch_fault_text(fault), permanent=fault_is_permanent(fault)
+            )
         what = what_of(document)
         created = item.get(entity_of(document)) or {}
         remote_id = str(created.get("Id"))

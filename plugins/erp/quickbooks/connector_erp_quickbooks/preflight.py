@@ -15,12 +15,12 @@ code, an unknown exchange rate) is a gap too, with the push's own message.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from quickbooks.utils import build_choose_clause
 
 from connector.contracts import PluginError, StatementDocument
+from connector.plugin_kit.sinks import Use, source_of
 from connector_erp_quickbooks.payloads import (
     INVOICE,
     US_NON_TAXABLE,
@@ -42,21 +42,6 @@ ENTITIES = {
     "Customer": ("customer", "Sales > Customers"),
 }
 US_LINE_CODES = (US_TAXABLE, US_NON_TAXABLE)
-
-
-@dataclass(frozen=True, slots=True)
-class Use:
-    """An id the statements need and where it was set."""
-
-    value: str
-    source: str
-
-
-def source_of(document: StatementDocument, key: str, setting: str | None = None) -> str:
-    """Where ``key``'s value for ``document`` comes from, as an operator finds it."""
-    if document.erp_mappings.get(key):
-        return f"erp mapping '{key}' of customer {document.customer_id}"
-    return f"erp.settings.{setting or key}"
 
 
 def find_gaps(

@@ -33,19 +33,20 @@ from xero_python.api_client.serializer import serialize
 from xero_python.exceptions import AccountingBadRequestException, ApiException
 
 from connector.contracts import PluginError, PushResult, StatementDocument, minor_unit
+from connector.plugin_kit.sinks import failed
 from connector_erp_xero.amounts import exact
-from connector_erp_xero.answers import error_text, failed, idempotency_key, unique
+from connector_erp_xero.answers import error_text, idempotency_key, unique
 from connector_erp_xero.invoices import plain_date
 
 if TYPE_CHECKING:
-    from connector_erp_xero.plugin import XeroSink
+    from connector_erp_xero.client import XeroClient
 
 AUTHORISED = "AUTHORISED"
 ZERO = Decimal(0)
 
 
 def allocate_credit_notes(
-    sink: XeroSink, documents: Sequence[StatementDocument], results: dict[str, PushResult]
+    client: XeroClient, documents: Sequence[StatementDocument], results: dict[str, PushResult]
 ) -> None:
     """Allocate each delivered credit note among ``documents`` to the invoice it credits,
     adding the outcome to its result (or failing it, see the module's docstring)."""
@@ -62,11 +63,11 @@ def allocate_credit_notes(
     try:
         notes = {
             str(note.credit_note_id): note
-            for note in sink.client.find_credit_notes([doc.number or "" for doc in wanted])
+            for note in client.find_credit_notes([doc.number or "" for doc in wanted])
         }
         invoices: dict[str, list[Invoice]] = {}
         credited = [doc.credited_invoice.number for doc in wanted if doc.credited_invoice]
-        for invoice in sink.client.find_invoices(credited):
+        for invoice in client.find_invoices(credited):
             invoices.setdefault(str(invoice.invoice_number), []).append(invoice)
     except (ApiException, PluginError) as exc:
         for document in wanted:
@@ -77,7 +78,7 @@ def allocate_credit_notes(
         note = notes.get(str(result.remote_id))
         assert document.credited_invoice is not None
         number = document.credited_invoice.number
-        outcome = _allocate(sink, document, note, invoices.get(number, []), str(result.remote_id))
+        outcome = _allocate(client, document, note, invoices.get(number, []), str(result.remote_id))
         if isinstance(outcome, PushResult):
             results[document.statement_id] = outcome
         elif outcome:
@@ -87,7 +88,7 @@ def allocate_credit_notes(
 
 
 def _allocate(
-    sink: XeroSink,
+    client: XeroClient,
     document: StatementDocument,
     note: CreditNote | None,
     held: Sequence[Invoice],
@@ -135,7 +136,7 @@ def _allocate(
         serialize(allocation),
     )  # fmt: skip
     try:
-        sink.client.allocate_credit_note(note_id, allocation, key)
+        client.allocate_credit_note(note_id, allocation, key)
     except AccountingBadRequestException as exc:
         return failed(
             document,

@@ -1,4 +1,8 @@
-"""Amounts as Xero will compute them: tax split over lines, unit prices, exact numbers.
+"""Amounts as Xero will compute them: minor units, tax split, unit prices, exact numbers.
+
+The arithmetic every ERP shares (minor units, the tax split over the taxed lines with the
+remainder on the largest line) is :mod:`connector.plugin_kit.invoice_lines`; what is
+Xero's own is here.
 
 The SDK turns every Decimal into a float before JSON encoding (its serializer has no
 other path for ``number`` fields). A float prints as the shortest decimal that reads
@@ -14,17 +18,12 @@ from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 from connector.contracts import PluginError, StatementDocument, StatementLine, minor_unit
+from connector.plugin_kit import invoice_lines
 
 #: Significant digits a float carries through a decimal round trip without loss.
 FLOAT_EXACT_DIGITS = 15
 CENT = Decimal("0.01")
 UNIT_4DP = Decimal("0.0001")
-
-# Lines the customer's tax is computed on, as the core's statement build does: priced
-# lines, discount, support fee and rounding. Marketplace pass-through is never taxed;
-# credits stay outside (a StatementLine does not say whether they were in the base).
-# Xero's total is exact either way; only the split of the tax between lines would differ.
-TAXED_KINDS = frozenset({"service", "discount", "support", "rounding"})
 
 
 def in_minor_units(document: StatementDocument) -> Decimal:
@@ -33,36 +32,8 @@ def in_minor_units(document: StatementDocument) -> Decimal:
     Raises PluginError naming the first amount that is not (Xero would round it).
     """
     unit = minor_unit(document.currency)
-    amounts = [(f"line {line.position}", line.amount) for line in document.lines]
-    amounts += [("tax", document.tax), ("total", document.total)]
-    for what, amount in amounts:
-        if amount != amount.quantize(unit):
-            raise PluginError(
-                f"statement {document.number}: {what} is {amount.normalize():f} "
-                f"{document.currency}, finer than the currency's minor unit {unit}; "
-                "Xero would round it"
-            )
+    invoice_lines.in_minor_units(document, unit, "Xero would round it")
     return unit
-
-
-def allocate(amount: Decimal, weights: Sequence[Decimal], quantum: Decimal) -> list[Decimal]:
-    """``amount`` split in proportion to ``weights``, each share rounded half-up to ``quantum``.
-
-    The largest weight (by size; the first of equals) takes what rounding left over, so
-    ``sum(shares) == amount`` exactly and the odd minor unit lands where it is the
-    smallest part of the line's tax, never as tax of the wrong sign on a small negative
-    line. With weights summing to zero, the largest takes all.
-    """
-    if not weights:
-        raise ValueError("cannot allocate over no lines")
-    base = sum(weights, Decimal(0))
-    largest = max(range(len(weights)), key=lambda index: (abs(weights[index]), -index))
-    shares = [Decimal(0).quantize(quantum)] * len(weights)
-    if base != 0:
-        shares = [(amount * weight / base).quantize(quantum, ROUND_HALF_UP) for weight in weights]
-    others = sum((share for i, share in enumerate(shares) if i != largest), Decimal(0))
-    shares[largest] = (amount - others).quantize(quantum)
-    return shares
 
 
 def exact(amount: Decimal, where: str) -> Decimal:
@@ -83,23 +54,9 @@ def tax_shares(document: StatementDocument, lines: Sequence[StatementLine]) -> d
     """The statement's tax split over its taxed lines, keyed by index in ``lines``.
 
     The shares add up to ``document.tax`` exactly, so the TotalTax Xero adds up from the
-    lines' TaxAmount is ours to the penny.
+    lines' TaxAmount is ours to the penny; the largest line takes the rounding remainder.
     """
-    if document.tax.is_zero():
-        return {}
-    taxed = [
-        index
-        for index, line in enumerate(lines)
-        if line.kind in TAXED_KINDS and not line.amount.is_zero()
-    ]
-    if not taxed:
-        raise PluginError(
-            f"statement {document.number} has tax {document.tax} but no taxed line "
-            f"(kinds {', '.join(sorted(TAXED_KINDS))}) to carry it in Xero"
-        )
-    weights = [lines[index].amount for index in taxed]
-    shares = allocate(document.tax, weights, minor_unit(document.currency))
-    return dict(zip(taxed, shares, strict=True))
+    return invoice_lines.tax_shares(document, lines, "Xero", minor_unit(document.currency))
 
 
 def unit_price(line: StatementLine, quantum: Decimal) -> tuple[Decimal, Decimal, bool]:

@@ -6,9 +6,13 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connector.contracts import PushResult, StatementDocument
+from connector.plugin_kit.sinks import failed
+
+if TYPE_CHECKING:
+    from xero_python.exceptions import AccountingBadRequestException
 
 
 def idempotency_key(kind: str, keys: Sequence[str], payload: Any = None) -> str:
@@ -48,15 +52,44 @@ def error_text(exc: Exception) -> str:
     return str(exc)
 
 
-def failed(
-    document: StatementDocument,
-    message: str,
-    remote_id: str | None = None,
-    *,
-    permanent: bool = False,
-) -> PushResult:
-    """A failed result; ``permanent`` when Xero refused the data (retrying cannot help)."""
-    return PushResult(document.statement_id, remote_id, False, message, permanent=permanent)
+def _error_data(exc: AccountingBadRequestException) -> Any:
+    try:
+        return exc.error_data
+    except ValueError:
+        return {}
+
+
+def invoice_refusals(exc: AccountingBadRequestException, numbers: Sequence[str]) -> list[list[str]]:
+    """Xero's messages for a refused create-invoices call, one list per invoice of
+    ``numbers``: its elements' validation messages (an element without an InvoiceNumber
+    is the invoice at its place in the call), else the call's message."""
+    data = _error_data(exc)
+    elements = data.get("Elements") or [] if isinstance(data, dict) else []
+    general = (isinstance(data, dict) and data.get("Message")) or str(exc.reason)
+    by_number: dict[str, list[str]] = {}
+    for index, element in enumerate(elements):
+        number = element.get("InvoiceNumber") or (numbers[index] if index < len(numbers) else "")
+        messages = [e.get("Message", "") for e in element.get("ValidationErrors") or []]
+        by_number.setdefault(number or "", []).extend(m for m in messages if m)
+    return [unique(by_number.get(number) or [general]) for number in numbers]
+
+
+def credit_note_refusals(
+    exc: AccountingBadRequestException, numbers: Sequence[str]
+) -> list[list[str]]:
+    """Xero's messages for a refused create-credit-notes call, one list per credit note of
+    ``numbers``: its elements' validation messages, else those of the call (elements
+    without a CreditNoteNumber, and the call's message), else its reason."""
+    data = _error_data(exc)
+    found: dict[str, list[str]] = {}
+    if isinstance(data, dict):
+        for element in data.get("Elements") or []:
+            messages = [e.get("Message", "") for e in element.get("ValidationErrors") or []]
+            number = element.get("CreditNoteNumber") or ""
+            found.setdefault(number, []).extend(m for m in messages if m)
+        if data.get("Message"):
+            found.setdefault("", []).append(data["Message"])
+    return [unique(found.get(number) or found.get("") or [str(exc.reason)]) for number in numbers]
 
 
 # Statuses of a document Xero keeps but that no longer counts.

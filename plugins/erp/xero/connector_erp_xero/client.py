@@ -197,16 +197,7 @@ class XeroClient:
         as a whole (400).
         """
         body = Invoices(invoices=list(invoices))
-        extra: dict[str, Any] = {"unitdp": unitdp} if unitdp else {}
-        result = self._call(
-            lambda: self.api.create_invoices(
-                self.tenant_id,
-                body,
-                summarize_errors=False,
-                idempotency_key=idempotency_key,
-                **extra,
-            )
-        )
+        result = self._create(self.api.create_invoices, body, idempotency_key, unitdp)
         return list(result.invoices or [])
 
     def attach(self, invoice_id: str, file_name: str, data: bytes, idempotency_key: str) -> None:
@@ -225,9 +216,17 @@ class XeroClient:
         """Create sales credit notes in one call (``PUT /CreditNotes``), as
         :meth:`create_invoices` does invoices; a 400 raises AccountingBadRequestException."""
         body = CreditNotes(credit_notes=list(notes))
+        result = self._create(self.api.create_credit_notes, body, idempotency_key, unitdp)
+        return list(result.credit_notes or [])
+
+    def _create(
+        self, create: Callable[..., T], body: Any, idempotency_key: str, unitdp: int | None
+    ) -> T:
+        """One create call of the SDK with the errors of each item, not a summary; with
+        ``unitdp=4`` when unit prices carry four decimals."""
         extra: dict[str, Any] = {"unitdp": unitdp} if unitdp else {}
-        result = self._call(
-            lambda: self.api.create_credit_notes(
+        return self._call(
+            lambda: create(
                 self.tenant_id,
                 body,
                 summarize_errors=False,
@@ -235,7 +234,6 @@ class XeroClient:
                 **extra,
             )
         )
-        return list(result.credit_notes or [])
 
     def attach_credit_note(
         self, note_id: str, file_name: str, data: bytes, idempotency_key: str

@@ -29,7 +29,8 @@ from xero_python.accounting.models import (
     LineItemTracking,
 )
 
-from connector.contracts import PluginError, StatementDocument, StatementLine, sum_decimals
+from connector.contracts import PluginError, StatementDocument
+from connector.plugin_kit.invoice_lines import check_total, describe, invoice_lines
 from connector_erp_xero.amounts import exact, in_minor_units, tax_shares, unit_price
 from connector_erp_xero.settings import InvoiceMapping
 
@@ -42,13 +43,6 @@ class DraftInvoice:
 
     invoice: Invoice
     needs_unitdp4: bool
-
-
-def describe(line: StatementLine) -> str:
-    """The line's description, naming its cloud account when the statement groups by one."""
-    if line.account_id and line.account_id not in line.description:
-        return f"{line.description} (account {line.account_id})"
-    return line.description
 
 
 def plain_date(value: dt.date) -> dt.date:
@@ -71,18 +65,10 @@ def build_invoice(
     document: StatementDocument, mapping: InvoiceMapping, contact_id: str, status: str
 ) -> DraftInvoice:
     """The ACCREC invoice for ``document``; PluginError if Xero's total would differ."""
-    lines = sorted(
-        (line for line in document.lines if line.kind != "tax"), key=lambda line: line.position
-    )
+    lines = invoice_lines(document)
     if not lines:
         raise PluginError(f"statement {document.number} has no lines to invoice")
-    computed = sum_decimals(line.amount for line in lines) + document.tax
-    if computed != document.total:
-        raise PluginError(
-            f"statement {document.number}: lines {computed - document.tax} plus tax "
-            f"{document.tax} make {computed}, not the total {document.total}; "
-            "Xero would hold a different invoice"
-        )
+    check_total(document, lines, "Xero would hold a different invoice")
     quantum = in_minor_units(document)
     shares = tax_shares(document, lines)
     zero = Decimal(0).quantize(quantum)

@@ -1,7 +1,7 @@
 """The ``xero`` ERP sink and its registration hook (entry point ``xero-sink``).
 
 Each ``push`` goes through its statements in batches of up to 50, Xero's limit per
-create call. For a batch:
+create call. For a batch (:mod:`.delivery`):
 
 1. find before create: invoices already in Xero under the statements' numbers are
    taken as delivered when their total is ours (a crash after Xero accepted them);
@@ -13,8 +13,8 @@ create call. For a batch:
 5. each gets its statement PDF attached.
 
 A statement with a negative total (a voided statement's credit note) goes the same way
-as a Xero credit note instead (:mod:`.credit_notes`), after the batch's invoices, and is
-then allocated to the invoice it credits (:mod:`.allocations`).
+as a Xero credit note instead (:mod:`.credit_notes`, :mod:`.kinds`), after the batch's
+invoices, and is then allocated to the invoice it credits (:mod:`.allocations`).
 
 A validation error from Xero fails only its statements, with Xero's own message; a
 timeout, 5xx or exhausted allowance fails the statements not settled yet, which the
@@ -43,14 +43,8 @@ from connector.contracts import (
     StatementDocument,
     hookimpl,
 )
-from connector_erp_xero.answers import (
-    error_text,
-    failed,
-    idempotency_key,
-    settle_held,
-    unique,
-    validation_messages,
-)
+from connector.plugin_kit import sinks
+from connector_erp_xero.answers import error_text, idempotency_key
 from connector_erp_xero.limits import CONCURRENT, RateLimiter, limiter_for
 from connector_erp_xero.settings import (
     InvoiceMapping,
@@ -61,25 +55,24 @@ from connector_erp_xero.settings import (
 
 if TYPE_CHECKING:
     import requests
-    from xero_python.accounting.models import Invoice
-    from xero_python.exceptions import AccountingBadRequestException
-
-    from connector_erp_xero.invoices import DraftInvoice
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 50
-DRAFT_STATUS = "draft"
-NO_ID = "00000000-0000-0000-0000-000000000000"
 
 Pending = tuple[StatementDocument, InvoiceMapping]
 
 
-class XeroSink:
-    """Creates Xero sales invoices from approved statements, each statement once."""
+class XeroSink(sinks.OAuthConnection):
+    """Creates Xero sales invoices from approved statements, each statement once.
+
+    The OAuth connection (``connector erp connect``) is :mod:`.oauth`'s: the token store
+    key of the organisation is ``xero:<tenant_id>``.
+    """
 
     name: ClassVar[str] = "xero"
     settings_model: ClassVar[type | None] = XeroSinkSettings
+    oauth_module: ClassVar[str] = "connector_erp_xero.oauth"
 
     def __init__(
         self,
@@ -113,27 +106,26 @@ class XeroSink:
         pending: list[Pending] = []
         numbers: dict[str, str] = {}
         for document in documents:
-            refusal = self._refusal(document, numbers)
+            refusal = sinks.draft_refusal(document) or sinks.number_taken(document, numbers, "here")
             if refusal is not None:
-                results[document.statement_id] = failed(document, refusal)
+                results[document.statement_id] = sinks.failed(document, refusal)
                 continue
             numbers[document.number or ""] = document.statement_id
             try:
                 pending.append((document, resolve_mapping(self.settings, document)))
             except PluginError as exc:
-                results[document.statement_id] = failed(document, str(exc))
-        for start in range(0, len(pending), BATCH_SIZE):
-            batch = pending[start : start + BATCH_SIZE]
+                results[document.statement_id] = sinks.failed(document, str(exc))
+        for batch in sinks.batches(pending, BATCH_SIZE):
             try:
                 self._push_batch(batch, results)
             except (PluginError, ApiException) as exc:
                 log.warning("Xero push of %d statements stopped: %s", len(batch), exc)
                 message = error_text(exc)
                 for document, _mapping in batch:
-                    results.setdefault(document.statement_id, failed(document, message))
+                    results.setdefault(document.statement_id, sinks.failed(document, message))
         return [
             results.get(document.statement_id)
-            or failed(document, "the xero sink did not get to this statement")
+            or sinks.failed(document, "the xero sink did not get to this statement")
             for document in documents
         ]
 
@@ -143,10 +135,8 @@ class XeroSink:
 
         from connector_erp_xero.payments import payment_statuses
 
-        try:
+        with sinks.erp_errors(ApiException, error_text):
             return payment_statuses(self.client, documents)
-        except ApiException as exc:
-            raise PluginError(error_text(exc)) from exc
 
     def preflight(self, documents: Sequence[StatementDocument]) -> list[str]:
         """Every code the statements need that Xero lacks (see :mod:`.preflight`); reads only."""
@@ -154,232 +144,24 @@ class XeroSink:
 
         from connector_erp_xero.preflight import find_gaps
 
-        try:
+        with sinks.erp_errors(ApiException, error_text):
             return find_gaps(self.client, self.settings, documents)
-        except ApiException as exc:
-            raise PluginError(error_text(exc)) from exc
 
-    @classmethod
-    def token_key(cls, settings: Mapping[str, Any]) -> str:
-        """The token store key of the organisation: ``xero:<tenant_id>``."""
-        from connector_erp_xero import oauth
-
-        return oauth.token_key(settings)
-
-    @classmethod
-    def authorization_url(cls, settings: Mapping[str, Any], state: str) -> str:
-        """Xero's sign-in URL for ``connector erp connect``."""
-        from connector_erp_xero import oauth
-
-        return oauth.authorization_url(settings, state)
-
-    @classmethod
-    def exchange_code(
-        cls, settings: Mapping[str, Any], redirect_url: str, state: str
-    ) -> dict[str, Any]:
-        """The first token, for the code in the URL Xero redirected to (``state`` checked)."""
-        from connector_erp_xero import oauth
-
-        return oauth.exchange_code(settings, redirect_url, expected_state=state)
-
-    def _refusal(self, document: StatementDocument, numbers: Mapping[str, str]) -> str | None:
-        if document.number is None or document.status.strip().lower() == DRAFT_STATUS:
-            return (
-                f"statement {document.statement_id} is a draft without an invoice number; "
-                "approve it before pushing"
-            )
-        other = numbers.get(document.number)
-        if other is not None:
-            return f"invoice number {document.number} is also used by statement {other} here"
-        return None
-
-    def _push_batch(self, batch: list[Pending], results: dict[str, PushResult]) -> None:
-        from connector_erp_xero.credit_notes import push_credit_notes
-        from connector_erp_xero.invoices import build_invoice
+    def _push_batch(self, batch: Sequence[Pending], results: dict[str, PushResult]) -> None:
+        from connector_erp_xero.allocations import allocate_credit_notes
+        from connector_erp_xero.delivery import deliver
+        from connector_erp_xero.kinds import CREDIT_NOTES, INVOICES
 
         attach: list[tuple[StatementDocument, str]] = []
-        credit_notes = [p for p in batch if p[0].total < 0]
-        batch = [p for p in batch if p[0].total >= 0]
-        to_create = self._settle_existing(batch, results, attach)
-        contacts = self._contacts(to_create, results)
-        drafts: list[tuple[StatementDocument, DraftInvoice]] = []
-        for document, mapping in to_create:
-            contact_id = contacts.get(mapping.contact_number)
-            if contact_id is None:
-                continue  # its result says why
-            try:
-                drafts.append(
-                    (document, build_invoice(document, mapping, contact_id, self.settings.status))
-                )
-            except PluginError as exc:
-                results[document.statement_id] = failed(document, str(exc))
-        created = self._create(drafts, results)
-        self._compare_totals(created, results, attach)
+        status = self.settings.status
+        invoices = [pending for pending in batch if pending[0].total >= 0]
+        credit_notes = [pending for pending in batch if pending[0].total < 0]
+        deliver(self.client, INVOICES, invoices, status, results, attach)
         # After the invoices: a credit note is allocated to the invoice it credits, which
         # may be in this very batch.
-        push_credit_notes(self, credit_notes, results, attach)
+        deliver(self.client, CREDIT_NOTES, credit_notes, status, results, attach)
+        allocate_credit_notes(self.client, [document for document, _m in credit_notes], results)
         self._attach_all(attach, results)
-
-    def _settle_existing(
-        self,
-        batch: list[Pending],
-        results: dict[str, PushResult],
-        attach: list[tuple[StatementDocument, str]],
-    ) -> list[Pending]:
-        """Settle statements whose invoice number Xero already holds; return the rest."""
-        found: dict[str, list[Invoice]] = {}
-        for invoice in self.client.find_invoices([doc.number or "" for doc, _m in batch]):
-            found.setdefault(invoice.invoice_number, []).append(invoice)
-        rest = []
-        for document, mapping in batch:
-            result, needs_pdf = settle_held(
-                document,
-                found.get(document.number or "", []),
-                document.total,
-                "invoice",
-                lambda invoice: invoice.invoice_id,
-                "issue a new number or restore it in Xero",
-            )
-            if result is None:
-                rest.append((document, mapping))
-                continue
-            results[document.statement_id] = result
-            if needs_pdf:
-                attach.append((document, result.remote_id))
-        return rest
-
-    def _contacts(self, pending: list[Pending], results: dict[str, PushResult]) -> dict[str, str]:
-        """ContactID by contact number for ``pending``, creating the missing contacts."""
-        from xero_python.api_client.serializer import serialize
-
-        from connector_erp_xero.invoices import new_contact
-
-        if not pending:
-            return {}
-        numbers = [mapping.contact_number for _doc, mapping in pending]
-        ids = self.client.find_contacts(numbers)
-        missing: dict[str, Pending] = {}
-        for document, mapping in pending:
-            if mapping.contact_number not in ids:
-                missing.setdefault(mapping.contact_number, (document, mapping))
-        if missing:
-            new = [new_contact(mapping, document) for document, mapping in missing.values()]
-            key = idempotency_key("contacts", sorted(missing), serialize(new))
-            refused: dict[str, str] = {}
-            for contact in self.client.create_contacts(new, key):
-                errors = validation_messages(contact)
-                if contact.contact_id and str(contact.contact_id) != NO_ID and not errors:
-                    ids[contact.contact_number] = str(contact.contact_id)
-                else:
-                    refused[contact.contact_number] = "; ".join(errors) or "no ContactID returned"
-            for document, mapping in pending:
-                if mapping.contact_number not in ids:
-                    reason = refused.get(mapping.contact_number, "not returned by Xero")
-                    results[document.statement_id] = failed(
-                        document,
-                        f"Xero did not create contact {mapping.contact_number} "
-                        f"({mapping.contact_name}): {reason}",
-                        permanent=True,
-                    )
-        return ids
-
-    def _create(
-        self,
-        drafts: list[tuple[StatementDocument, DraftInvoice]],
-        results: dict[str, PushResult],
-    ) -> list[tuple[StatementDocument, str]]:
-        """Create the invoices in one call; return (statement, InvoiceID) of those created."""
-        from xero_python.api_client.serializer import serialize
-        from xero_python.exceptions import AccountingBadRequestException
-
-        if not drafts:
-            return []
-        invoices = [draft.invoice for _doc, draft in drafts]
-        unitdp = 4 if any(draft.needs_unitdp4 for _doc, draft in drafts) else None
-        keys = [document.idempotency_key for document, _draft in drafts]
-        key = idempotency_key("invoices", keys, serialize(invoices))
-        try:
-            returned = self.client.create_invoices(invoices, key, unitdp=unitdp)
-        except AccountingBadRequestException as exc:
-            self._refused_batch(drafts, exc, results)
-            return []
-        by_number = {invoice.invoice_number: invoice for invoice in returned}
-        created = []
-        for document, _draft in drafts:
-            invoice = by_number.get(document.number)
-            if invoice is None:
-                results[document.statement_id] = failed(
-                    document, f"Xero's answer did not include invoice {document.number}"
-                )
-                continue
-            errors = validation_messages(invoice)
-            if errors or invoice.has_errors or not invoice.invoice_id:
-                results[document.statement_id] = failed(
-                    document,
-                    f"Xero rejected invoice {document.number}: "
-                    + ("; ".join(errors) or "no reason given"),
-                    permanent=True,
-                )
-            else:
-                created.append((document, str(invoice.invoice_id)))
-        return created
-
-    def _refused_batch(
-        self,
-        drafts: list[tuple[StatementDocument, DraftInvoice]],
-        exc: AccountingBadRequestException,
-        results: dict[str, PushResult],
-    ) -> None:
-        """Xero refused the whole call (400): give each statement its own messages."""
-        try:
-            data = exc.error_data
-        except ValueError:
-            data = {}
-        elements = data.get("Elements") or [] if isinstance(data, dict) else []
-        general = (isinstance(data, dict) and data.get("Message")) or str(exc.reason)
-        by_number: dict[str, list[str]] = {}
-        for index, element in enumerate(elements):
-            number = element.get("InvoiceNumber") or (
-                drafts[index][0].number if index < len(drafts) else None
-            )
-            messages = [e.get("Message", "") for e in element.get("ValidationErrors") or []]
-            by_number.setdefault(number or "", []).extend(m for m in messages if m)
-        for document, _draft in drafts:
-            messages = unique(by_number.get(document.number or "") or [general])
-            results[document.statement_id] = failed(
-                document,
-                f"Xero rejected invoice {document.number}: " + "; ".join(messages),
-                permanent=True,
-            )
-
-    def _compare_totals(
-        self,
-        created: list[tuple[StatementDocument, str]],
-        results: dict[str, PushResult],
-        attach: list[tuple[StatementDocument, str]],
-    ) -> None:
-        """Read the created invoices back; a total other than ours fails the statement."""
-        read = self.client.read_invoices([invoice_id for _doc, invoice_id in created])
-        held = {str(invoice.invoice_id): invoice for invoice in read}
-        for document, invoice_id in created:
-            invoice = held.get(invoice_id)
-            if invoice is None:
-                results[document.statement_id] = failed(
-                    document, f"invoice {document.number} was not found when read back", invoice_id
-                )
-            elif invoice.total != document.total:
-                results[document.statement_id] = failed(
-                    document,
-                    f"Xero computed a total of {invoice.total} for invoice {document.number}, "
-                    f"but the statement's total is {document.total}",
-                    invoice_id,
-                    permanent=True,
-                )
-            else:
-                results[document.statement_id] = PushResult(
-                    document.statement_id, invoice_id, True, f"created as {document.number}"
-                )
-                attach.append((document, invoice_id))
 
     def _attach_all(
         self, attach: list[tuple[StatementDocument, str]], results: dict[str, PushResult]
@@ -391,7 +173,7 @@ class XeroSink:
         for (document, invoice_id), error in zip(attach, outcomes, strict=True):
             if error is not None:
                 # Not delivered yet: the next push finds the invoice and attaches again.
-                results[document.statement_id] = failed(
+                results[document.statement_id] = sinks.failed(
                     document,
                     f"invoice {document.number} is in Xero but its PDF is not attached: {error}",
                     invoice_id,

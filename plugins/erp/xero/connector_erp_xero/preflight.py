@@ -9,10 +9,11 @@ Contacts are not gaps: a push creates the missing ones.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from connector.contracts import PluginError, StatementDocument
+from connector.plugin_kit.sinks import Use, source_of
 from connector_erp_xero.client import SAFE_FILTER_TEXT, XeroClient
 from connector_erp_xero.invoices import build_invoice
 from connector_erp_xero.settings import (
@@ -26,21 +27,15 @@ from connector_erp_xero.settings import (
 _PLACEHOLDER_CONTACT = "00000000-0000-0000-0000-000000000000"
 REVENUE = "REVENUE"
 ACTIVE = "ACTIVE"
-
-
-@dataclass(frozen=True, slots=True)
-class Use:
-    """A code the statements need and where it was set."""
-
-    value: str
-    source: str
-
-
-def source_of(document: StatementDocument, key: str, setting: str | None = None) -> str:
-    """Where ``key``'s value for ``document`` comes from, as an operator finds it."""
-    if document.erp_mappings.get(key):
-        return f"erp mapping '{key}' of customer {document.customer_id}"
-    return f"erp.settings.{setting or key}"
+# What a gap says: the code missing, and how to fix it.
+ACCOUNT_MISSING = "Xero has no account with this code"
+ACCOUNT_FIX = "use the code of an active revenue account (Xero: Accounting > Chart of accounts)"
+TAX_RATE_MISSING = "Xero has no tax rate with this tax type"
+TAX_RATE_FIX = (
+    "use the tax type of an active sales tax rate (Xero: Accounting > Advanced > Tax rates)"
+)
+ITEM_MISSING = "Xero has no item with this code"
+ITEM_FIX = "create it (Xero: Business > Products and services) or map another item_code"
 
 
 def find_gaps(
@@ -114,50 +109,52 @@ def _collect(
 
 def _check_accounts(client: XeroClient, uses: dict[Use, None], gaps: dict[str, None]) -> None:
     accounts = {account.code: account for account in client.accounts() if account.code}
-    for use in uses:
-        account = accounts.get(use.value)
-        if account is None:
-            problem = "Xero has no account with this code"
-        elif account.status != ACTIVE:
-            problem = f"the account {account.name!r} is {str(account.status).lower()}"
-        elif account._class != REVENUE:
-            problem = f"the account {account.name!r} is of class {account._class}, not REVENUE"
-        else:
-            continue
-        gaps[
-            f"{use.source} '{use.value}': {problem}; use the code of an active revenue account "
-            "(Xero: Accounting > Chart of accounts)"
-        ] = None
+
+    def problem(account: Any) -> str | None:
+        if account.status != ACTIVE:
+            return f"the account {account.name!r} is {str(account.status).lower()}"
+        if account._class != REVENUE:
+            return f"the account {account.name!r} is of class {account._class}, not REVENUE"
+        return None
+
+    _report(uses, accounts, problem, ACCOUNT_MISSING, ACCOUNT_FIX, gaps)
 
 
 def _check_tax_types(client: XeroClient, uses: dict[Use, None], gaps: dict[str, None]) -> None:
     rates = {rate.tax_type: rate for rate in client.tax_rates() if rate.tax_type}
-    for use in uses:
-        rate = rates.get(use.value)
-        if rate is None:
-            problem = "Xero has no tax rate with this tax type"
-        elif rate.status != ACTIVE:
-            problem = f"the tax rate {rate.name!r} is {str(rate.status).lower()}"
-        elif rate.can_apply_to_revenue is False:
-            problem = f"the tax rate {rate.name!r} cannot be applied to revenue"
-        else:
-            continue
-        gaps[
-            f"{use.source} '{use.value}': {problem}; use the tax type of an active sales tax "
-            "rate (Xero: Accounting > Advanced > Tax rates)"
-        ] = None
+
+    def problem(rate: Any) -> str | None:
+        if rate.status != ACTIVE:
+            return f"the tax rate {rate.name!r} is {str(rate.status).lower()}"
+        if rate.can_apply_to_revenue is False:
+            return f"the tax rate {rate.name!r} cannot be applied to revenue"
+        return None
+
+    _report(uses, rates, problem, TAX_RATE_MISSING, TAX_RATE_FIX, gaps)
 
 
 def _check_items(client: XeroClient, uses: dict[Use, None], gaps: dict[str, None]) -> None:
     if not uses:
         return
-    known = {item.code for item in client.items([use.value for use in uses])}
+    known = {item.code: item for item in client.items([use.value for use in uses])}
+    _report(uses, known, lambda _item: None, ITEM_MISSING, ITEM_FIX, gaps)
+
+
+def _report(
+    uses: dict[Use, None],
+    held: dict[str, Any],
+    problem: Callable[[Any], str | None],
+    missing: str,
+    fix: str,
+    gaps: dict[str, None],
+) -> None:
+    """A gap for each use whose code Xero does not hold (``missing``) or holds with a
+    ``problem``, saying how to ``fix`` it."""
     for use in uses:
-        if use.value not in known:
-            gaps[
-                f"{use.source} '{use.value}': Xero has no item with this code; create it "
-                "(Xero: Business > Products and services) or map another item_code"
-            ] = None
+        found = held.get(use.value)
+        why = missing if found is None else problem(found)
+        if why is not None:
+            gaps[f"{use.source} '{use.value}': {why}; {fix}"] = None
 
 
 def _check_tracking(

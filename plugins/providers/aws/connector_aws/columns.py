@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from connector.contracts import SourceDataError
-from connector.file_formats import looks_like, unrecognised
+from connector.plugin_kit.columns import first_positions
+from connector.plugin_kit.file_formats import looks_like, unrecognised
 
 DECIMAL = "DECIMAL(38,12)"  # 12 places: CUR costs carry up to 10, both survive exactly
 # Only the date of a CUR date-time is used (2026-10-01T00:00:00Z -> 2026-10-01), and
@@ -129,14 +130,6 @@ class Header:
         return f"row {line}" if self.kind == PARQUET else f"line {line}"
 
 
-def _first_positions(names: Sequence[str]) -> dict[str, int]:
-    first: dict[str, int] = {}
-    for index, name in enumerate(names):
-        # A real CUR can repeat a column (resource tags differing only by case); the first wins.
-        first.setdefault(name, index)
-    return first
-
-
 def other_format(names: Sequence[str]) -> str | None:
     """What a header that is not a CUR looks like, e.g. ``a FOCUS export``, if we can tell."""
     if len(_FOCUS_MARKERS.intersection(names)) >= 2:
@@ -166,7 +159,9 @@ def parse_header(
     names = tuple(n.strip() for n in names)
     shown = label or str(path)
     where = "the schema" if kind == PARQUET else "line 1 (the header)"
-    first = _first_positions(names)
+    # Names match exactly: a real CUR repeats columns differing only by case (resource
+    # tags), and the first of the same name wins.
+    first = first_positions(names, fold=False)
     missing_legacy = [n for n in REQUIRED if n not in first]
     missing_snake = [n for n in REQUIRED_SNAKE if n not in first]
     flavour = LEGACY if len(missing_legacy) <= len(missing_snake) else CUR2

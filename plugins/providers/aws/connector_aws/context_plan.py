@@ -29,6 +29,7 @@ from collections.abc import Sequence
 import duckdb
 
 from connector.contracts import BillingPeriod
+from connector.plugin_kit.sql import literal
 from connector_aws.columns import Header
 from connector_aws.scan_sql import (
     COUNTS,
@@ -36,7 +37,6 @@ from connector_aws.scan_sql import (
     ROW_BITS,
     SUMS,
     file_masks_sql,
-    literal,
     product_name_sql,
     rows_sql,
 )

@@ -2,7 +2,7 @@
 
 A cut-off report is refused, with the evidence each form offers: a plain ``.csv`` that
 does not end with a line break, whose last row is short or leaves a quote open
-(``connector.file_formats.check_csv_end``, last 64 KB only); a ``.csv.gz`` whose gzip
+(``connector.plugin_kit.file_formats.check_csv_end``, last 64 KB only); a ``.csv.gz`` whose gzip
 trailer is missing; a ``.parquet`` without its footer; an S3 manifest naming a key that
 is not there. A plain ``.csv`` cut exactly at a line end cannot be detected: the legacy
 manifest lists report keys without sizes or row counts, and a folder has no manifest at
@@ -14,15 +14,16 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import ValidationError
 
 from connector.contracts import BillingPeriod, ChargeBatch, PluginError, SourceDataError
-from connector.gc_pause import cycle_collector_paused
+from connector.plugin_kit.scratch import combined_digest, file_digest, reading
+from connector.plugin_kit.settings import folder_of
 from connector.progress import NO_PROGRESS, Progress
-from connector.scratch import combined_digest, file_digest
 from connector_aws.charges import to_charges
 from connector_aws.columns import Header
 from connector_aws.line_items import MARKETPLACE_BILLING_ENTITY
@@ -62,8 +63,7 @@ class AwsCurProvider:
             raise PluginError(f"aws provider settings are invalid: {problems}") from None
         self.folder: Path | None = None
         if self.settings.path is not None:
-            folder = Path(self.settings.path).expanduser()
-            self.folder = folder if folder.is_absolute() else Path(base_dir) / folder
+            self.folder = folder_of(self.settings.path, base_dir)
 
     def fetch(
         self, period: BillingPeriod | None = None, *, progress: Progress | None = None
@@ -107,40 +107,31 @@ def _read(
     hashlib releases the GIL. Started right after the scan, the hash slowed the join
     down and the read of 5M Parquet rows took 0.13 s longer.
     """
-    import duckdb
-
     from connector_aws import diagnose
     from connector_aws.query import CurAggregate
     from connector_aws.text_checks import checked_contexts
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cur-hash") as pool:
         digests: Iterator[str] = iter(())
-        try:
-            with CurAggregate(headers, period, progress) as groups:
-                problem = groups.first_problem()
-                if problem is not None:
-                    raise SourceDataError(diagnose.problem_message(headers, problem))
-                summaries = groups.periods()
-                rows_read, group_count = groups.rows_read()
-                progress.stage(f"making charges of {rows_read:,} CUR rows", total=group_count,
-                               unit="charges")  # fmt: skip
-                charges = []
-                with cycle_collector_paused():
-                    for summary in summaries:
-                        contexts, accounts, days, rows = groups.charge_rows(summary.period)
-                        contexts, accounts = checked_contexts(headers, contexts, accounts)
-                        if not charges:
-                            digests = pool.map(file_digest, [h.path for h in headers])
-                        charges.append(to_charges(contexts, accounts, days, rows))
-                        progress.advance(len(rows))
-        except (
-            duckdb.ConversionException,
-            duckdb.InvalidInputException,
-            duckdb.IOException,
-        ) as exc:
-            raise _explain(headers, exc) from None
-        except duckdb.Error as exc:  # not the data: memory, disk, permissions
-            raise PluginError(f"{_names(headers)}: reading the CUR files failed: {exc}") from None
+        with (
+            reading(_names(headers), "the CUR files", partial(_explain, headers)),
+            CurAggregate(headers, period, progress) as groups,
+        ):
+            problem = groups.first_problem()
+            if problem is not None:
+                raise SourceDataError(diagnose.problem_message(headers, problem))
+            summaries = groups.periods()
+            rows_read, group_count = groups.rows_read()
+            progress.stage(f"making charges of {rows_read:,} CUR rows", total=group_count,
+                           unit="charges")  # fmt: skip
+            charges = []
+            for summary in summaries:
+                contexts, accounts, days, rows = groups.charge_rows(summary.period)
+                contexts, accounts = checked_contexts(headers, contexts, accounts)
+                if not charges:
+                    digests = pool.map(file_digest, [h.path for h in headers])
+                charges.append(to_charges(contexts, accounts, days, rows))
+                progress.advance(len(rows))
         digest_list = list(digests)
     return [
         ChargeBatch(

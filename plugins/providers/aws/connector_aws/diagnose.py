@@ -4,24 +4,18 @@ Runs only after DuckDB rejected a file or the aggregated groups failed a check: 
 path never reads a row in Python. The csv module re-reads CSV files (gzip-aware), DuckDB
 re-reads Parquet ones as text, and the first offending value is reported with its file,
 1-based physical line (the header is line 1) or Parquet row, column, value and what
-would be valid.
+would be valid (the files are re-read with :mod:`connector.plugin_kit.rows`).
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import gzip
 import re
-import zlib
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 
-import duckdb
-
-from connector.contracts import SourceDataError
+from connector.plugin_kit.rows import bad_value, csv_rows, parquet_rows
 from connector_aws.columns import BY_ALIAS, DATE, DECIMAL, PARQUET, Header
-from connector_aws.files import open_binary
+from connector_aws.files import WORDING
 from connector_aws.query import GroupProblem
 
 DATE_EXAMPLE = "a date and time like 2026-10-01T00:00:00Z"
@@ -66,75 +60,19 @@ VALIDATORS: dict[str, Callable[[str], bool]] = {DECIMAL: valid_decimal, DATE: va
 Row = list[str]
 
 
-def _lines(path: Path, shown: str) -> Iterator[str]:
-    """The file's physical lines, decoded one at a time so a bad byte has a line number."""
-    with open_binary(path) as raw:
-        for number, line in enumerate(raw, start=1):
-            try:
-                yield line.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError as exc:
-                raise SourceDataError(
-                    f"{shown}: line {number} is not UTF-8 text (byte {exc.start + 1} of the "
-                    f"line); CUR files are UTF-8 CSV"
-                ) from None
-
-
-PARQUET_BATCH = 10_000
-
-
-def _parquet_rows(header: Header) -> Iterator[tuple[int, Row]]:
-    """``(row, values)`` of a Parquet file: 1-based row number, our columns as text."""
-    aliases = list(header.positions)
-    columns = ", ".join(
-        'CAST("' + header.names[header.positions[a]].replace('"', '""') + '" AS VARCHAR)'
-        for a in aliases
-    )
-    width = len(header.names)
-    with duckdb.connect(":memory:") as con:
-        result = con.execute(
-            f"SELECT file_row_number, {columns} "
-            f"FROM read_parquet(?, file_row_number = true) ORDER BY file_row_number",
-            [str(header.path)],
-        )
-        while batch := result.fetchmany(PARQUET_BATCH):
-            for number, *values in batch:
-                row = [""] * width
-                for alias, text in zip(aliases, values, strict=True):
-                    row[header.positions[alias]] = "" if text is None else text
-                yield number + 1, row
-
-
 def rows(header: Header) -> Iterator[tuple[int, Row]]:
     """``(line, row)`` for every data row of ``header``'s file, ``line`` where it starts
-    (for Parquet, the 1-based row number)."""
-    if header.kind == PARQUET:
-        yield from _parquet_rows(header)
+    (for Parquet, the 1-based row number; the columns not read are empty there)."""
+    if header.kind != PARQUET:
+        yield from csv_rows(header.path, len(header.names), WORDING, header.shown)
         return
-    path, shown = header.path, header.shown
-    reader = csv.reader(_lines(path, shown), strict=True)
-    previous_end = 0
-    try:
-        for row in reader:
-            start, previous_end = previous_end + 1, reader.line_num
-            if start == 1:
-                continue  # the header, already checked
-            if len(row) != len(header.names):
-                raise SourceDataError(
-                    f"{shown}: line {start} has {len(row)} fields but the header has "
-                    f"{len(header.names)}; every CUR row needs one value per column "
-                    f"(quote values that contain commas)"
-                )
-            yield start, row
-    except csv.Error as exc:
-        raise SourceDataError(
-            f"{shown}: line {previous_end + 1} is not valid CSV ({exc}); values with commas, "
-            f"quotes or line breaks must be enclosed in double quotes"
-        ) from None
-    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        raise SourceDataError(
-            f"{shown}: the gzip data is cut off or corrupt after line {previous_end} ({exc}); "
-            f"download the report file again"
-        ) from None
+    aliases = list(header.positions)
+    names = [header.names[header.positions[alias]] for alias in aliases]
+    for number, values in parquet_rows(header.path, names):
+        row = [""] * len(header.names)
+        for alias, text in zip(aliases, values, strict=True):
+            row[header.positions[alias]] = "" if text is None else text
+        yield number, row
 
 
 def value(header: Header, row: Row, alias: str) -> str:
@@ -156,11 +94,7 @@ def first_row(
 
 def bad_value_message(header: Header, line: int, alias: str, raw: str, expected: str) -> str:
     """The standard message: file, line, column, value, and what would be valid."""
-    column = header.column_name(alias)
-    shown = "empty" if not raw.strip() else f"{raw!r}"
-    return (
-        f"{header.shown}: {header.where(line)}, column {column} is {shown}; it must be {expected}"
-    )
+    return bad_value(header.shown, header.where(line), header.column_name(alias), raw, expected)
 
 
 def find_unreadable_value(headers: Sequence[Header]) -> str | None:

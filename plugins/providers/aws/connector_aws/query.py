@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import duckdb
 
 from connector.contracts import BillingPeriod
+from connector.plugin_kit.scratch import ScratchAggregate
 from connector.progress import BYTES, NO_PROGRESS, Progress, polled
-from connector.scratch import ScratchDuckDB
 from connector_aws import context_plan
 from connector_aws.charges import Days
 from connector_aws.columns import PARQUET, Header
@@ -64,7 +64,7 @@ class GroupProblem:
     period: tuple[dt.date, dt.date] | None = None  # (start, end) with end not after start
 
 
-class CurAggregate:
+class CurAggregate(ScratchAggregate):
     """The aggregated groups of one fetch, held in a DuckDB temporary table.
 
     Use as a context manager; entering runs the scan and raises DuckDB's error when a
@@ -72,48 +72,36 @@ class CurAggregate:
     files read (DuckDB's own estimate of the query's progress, polled).
     """
 
+    prefix = "connector-aws-"
+    # Parquet CURs hold TIMESTAMP WITH TIME ZONE: their date is the UTC date.
+    utc = True
+    table = "charge_groups"
+
     def __init__(
         self,
         headers: Sequence[Header],
         period: BillingPeriod | None,
         progress: Progress = NO_PROGRESS,
     ) -> None:
+        super().__init__()
         self.headers = headers
         self.period = period
         self.progress = progress
-        # Parquet CURs hold TIMESTAMP WITH TIME ZONE: their date is the UTC date.
-        self._scratch = ScratchDuckDB("connector-aws-", utc=True)
-        self._con: duckdb.DuckDBPyConnection | None = None
 
-    def __enter__(self) -> CurAggregate:
-        self._con = self._scratch.__enter__()
-        try:
-            params = None
-            if self.period is not None:
-                params = {"start": self.period.start, "end": self.period.end}
-            parquet = all(h.kind == PARQUET for h in self.headers)
-            with self._scan_progress(passes=2 if parquet else 1):
-                if not parquet or not (
-                    context_plan.create_charge_groups(self._con, self.headers, self.period, params)
-                ):
-                    self._con.execute(
-                        "CREATE TEMP TABLE charge_groups AS "
-                        + aggregation_sql(self.headers, self.period),
-                        params,
-                    )
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._con = None
-        self._scratch.__exit__(*exc_info)
-
-    @property
-    def con(self) -> duckdb.DuckDBPyConnection:
-        assert self._con is not None, "use CurAggregate as a context manager"
-        return self._con
+    def fill(self, con: duckdb.DuckDBPyConnection) -> None:
+        params = None
+        if self.period is not None:
+            params = {"start": self.period.start, "end": self.period.end}
+        parquet = all(h.kind == PARQUET for h in self.headers)
+        with self._scan_progress(passes=2 if parquet else 1):
+            if not parquet or not (
+                context_plan.create_charge_groups(con, self.headers, self.period, params)
+            ):
+                con.execute(
+                    "CREATE TEMP TABLE charge_groups AS "
+                    + aggregation_sql(self.headers, self.period),
+                    params,
+                )
 
     def _scan_progress(self, passes: int) -> AbstractContextManager[None]:
         """Report the scan as bytes of the files read, from DuckDB's progress estimate.

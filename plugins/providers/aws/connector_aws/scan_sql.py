@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from connector.contracts import BillingPeriod
+from connector.plugin_kit.sql import identifier, literal, read_csv_text
 from connector_aws.columns import (
     COLUMNS,
     CSV,
@@ -40,14 +41,6 @@ GRAIN = (
 MASK_BITS = 63
 # A Parquet row's ``row_ref`` is its file's number above its row number in the file.
 ROW_BITS = 40
-
-
-def literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _money(source: str) -> str:
@@ -88,7 +81,7 @@ def product_name_sql(header: Header) -> str:
 
 
 def _parquet_column(header: Header, alias: str) -> str:
-    return _quoted(header.names[header.positions[alias]])
+    return identifier(header.names[header.positions[alias]])
 
 
 def _projection(header: Header, file_no: int, mask_count: int, row_ref: bool) -> list[str]:
@@ -140,15 +133,9 @@ def _scan(header: Header, file_no: int, mask_count: int, row_ref: bool = False) 
     # checked: all we use). Only the columns we read get names; the rest are positional
     # placeholders, so real CURs with hundreds of columns (and tag columns whose names
     # clash case-insensitively) read fine.
-    alias_at = {position: alias for alias, position in header.positions.items()}
-    spec = ", ".join(
-        f"{literal(alias_at.get(i, f'c{i}'))}: 'VARCHAR'" for i in range(len(header.names))
-    )
-    compression = "gzip" if header.path.name.lower().endswith(".gz") else "none"
     return (
-        f"SELECT {', '.join(projection)} FROM read_csv({literal(str(header.path))}, "
-        f"header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
-        f"compression = {literal(compression)}, columns = {{{spec}}})"
+        f"SELECT {', '.join(projection)} "
+        f"FROM {read_csv_text(header.path, len(header.names), header.positions)}"
     )
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import PurePath
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from connector.plugin_kit.settings import folder_setting, glob_setting
 
 
 class S3Report(BaseModel):
@@ -60,26 +62,13 @@ class AwsSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
-    path: str | None = Field(
+    path: Annotated[str, folder_setting("the CUR files", "data/aws-cur")] | None = Field(
         default=None, description="folder of CUR files (.csv / .csv.gz / .parquet)"
     )
-    pattern: str = Field(default="**/*", description="glob below path selecting the CUR files")
+    pattern: Annotated[str, glob_setting("**/*.csv.gz")] = Field(
+        default="**/*", description="glob below path selecting the CUR files"
+    )
     s3: S3Report | None = Field(default=None, description="the report's S3 delivery")
-
-    @field_validator("path")
-    @classmethod
-    def _path_not_empty(cls, value: str | None) -> str | None:
-        if value is not None and not value.strip():
-            raise ValueError("must name the folder the CUR files are in, e.g. data/aws-cur")
-        return value
-
-    @field_validator("pattern")
-    @classmethod
-    def _pattern_relative(cls, value: str) -> str:
-        # pathlib's glob refuses absolute patterns; say so at check-config time instead.
-        if not value or PurePath(value).is_absolute():
-            raise ValueError("must be a relative glob below path, e.g. **/*.csv.gz")
-        return value
 
     @model_validator(mode="after")
     def _exactly_one_source(self) -> AwsSettings:

@@ -6,34 +6,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from connector.contracts import SourceDataError
-from connector.file_formats import AZURE_COST, looks_like, unrecognised
+from connector.plugin_kit.columns import Column, Expected, check_required, locate
+from connector.plugin_kit.file_formats import AZURE_COST
 
 DECIMAL = "DECIMAL(38,12)"
 DATE = "DATE"
-TEXT = "VARCHAR"
 
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    """One column we read: its accepted names (first found wins), SQL alias, kind.
-
-    Names are matched case-insensitively, so the EA spelling (``CostInBillingCurrency``)
-    and the MCA one (``costInBillingCurrency``) are the same column. ``required`` columns
-    must be in every file's header; ``not_empty`` ones must also have a value on every row.
-    """
-
-    names: tuple[str, ...]
-    alias: str
-    kind: str = TEXT
-    required: bool = False
-    not_empty: bool = False
-
-    @property
-    def label(self) -> str:
-        return " / ".join(self.names)
-
-
+# Names are matched case-insensitively, so the EA spelling (``CostInBillingCurrency``)
+# and the MCA one (``costInBillingCurrency``) are the same column; the first name found
+# wins. ``required`` columns must be in every file's header; ``not_empty`` ones must
+# also have a value on every row.
 COLUMNS: tuple[Column, ...] = (
     Column(("BillingAccountId",), "billing_account", required=True, not_empty=True),
     Column(("SubscriptionId",), "subscription", required=True),
@@ -58,7 +40,16 @@ COLUMNS: tuple[Column, ...] = (
     Column(("PricingModel",), "pricing_model"),
 )
 BY_ALIAS = {c.alias: c for c in COLUMNS}
-REQUIRED = tuple(c for c in COLUMNS if c.required)
+
+EXPECTED_EXPORT = Expected(
+    format=AZURE_COST,
+    export="an Azure EA / MCA cost-details export",
+    header="an Azure cost-details header",
+    example="an EA or MCA actual-cost export",
+    provider="azure",
+    must="an Azure cost-details export",
+    header_where="line 1",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,37 +66,12 @@ class Header:
     def column_name(self, alias: str) -> str:
         """The column's name as the file spells it (for messages)."""
         position = self.positions.get(alias)
-        return self.names[position] if position is not None else BY_ALIAS[alias].names[0]
+        return self.names[position] if position is not None else BY_ALIAS[alias].name
 
 
 def parse_header(path: Path, names: Sequence[str]) -> Header:
     """Locate the columns read, or raise :class:`SourceDataError` naming every missing one."""
     names = tuple(n.strip() for n in names)
-    first: dict[str, int] = {}
-    for index, name in enumerate(names):
-        first.setdefault(name.casefold(), index)
-    positions: dict[str, int] = {}
-    for column in COLUMNS:
-        for candidate in column.names:
-            if candidate.casefold() in first:
-                positions[column.alias] = first[candidate.casefold()]
-                break
-    missing = [c.label for c in REQUIRED if c.alias not in positions]
-    kind = looks_like(names) if missing else None
-    if kind is not None and kind != AZURE_COST:
-        raise SourceDataError(
-            f"{path}: this looks like {kind}, not an Azure EA / MCA cost-details export; "
-            f"move it out of the azure provider's folder (or narrow its pattern)"
-        )
-    if len(missing) == len(REQUIRED):
-        raise SourceDataError(
-            f"{path}: line 1 is not an Azure cost-details header: "
-            f"{unrecognised(names, 'an EA or MCA actual-cost export', missing)}"
-        )
-    if missing:
-        raise SourceDataError(
-            f"{path}: line 1 (the header) lacks the required column(s) {', '.join(missing)}; "
-            f"an Azure cost-details export must have all of "
-            f"{', '.join(c.label for c in REQUIRED)} (names match in any case)"
-        )
+    positions = locate(names, COLUMNS)
+    check_required(path, names, positions, COLUMNS, EXPECTED_EXPORT)
     return Header(path=path, names=names, positions=positions)

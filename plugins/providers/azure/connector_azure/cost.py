@@ -15,38 +15,33 @@ from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
-
-from pydantic import ValidationError
+from typing import Any, ClassVar
 
 from connector.contracts import (
     BillingPeriod,
     CanonicalCharge,
     ChargeBatch,
-    PluginError,
     SourceDataError,
     checked_charges,
 )
-from connector.file_formats import (
+from connector.plugin_kit.file_formats import (
     ManifestBlob,
     check_azure_manifests,
-    check_row_count,
     locate_text,
-    no_data_rows,
 )
+from connector.plugin_kit.files import find_files
+from connector.plugin_kit.scratch import explain_by, reading
+from connector.plugin_kit.settings import FolderProvider
 from connector_azure import diagnose
 from connector_azure.amortized import amortized_message
 from connector_azure.charge_types import AZURE_MARKETPLACE, charge_category, publisher
 from connector_azure.columns import Header
-from connector_azure.files import WHAT, find_files, read_header
+from connector_azure.files import NOT_A_FOLDER, SUFFIXES, WHAT, read_header
 from connector_azure.periods import ONE_DAY, period_of
 from connector_azure.settings import AzureSettings
 
-if TYPE_CHECKING:
-    import duckdb
 
-
-class AzureCostProvider:
+class AzureCostProvider(FolderProvider):
     """Reads Azure EA and MCA cost-details exports (actual cost, ``.csv`` / ``.csv.gz``).
 
     All matching files are read in one DuckDB pass and aggregated to one canonical charge
@@ -59,19 +54,12 @@ class AzureCostProvider:
 
     name: ClassVar[str] = "azure"
     settings_model: ClassVar[type | None] = AzureSettings
+    settings: AzureSettings
     # Marketplace rows (PublisherType "Marketplace") are Azure Marketplace products; the
     # pricebook prices them unless the tenant passes them through at cost.
     marketplace_name: ClassVar[str] = AZURE_MARKETPLACE
     # The tenant's invoice option is the Billing Day unless the settings name one.
     invoice_option_settings: ClassVar[dict[str, str]] = {"billing_day": "azure_billing_day"}
-
-    def __init__(self, settings: Mapping[str, Any], base_dir: Path) -> None:
-        try:
-            self.settings = AzureSettings.model_validate(dict(settings))
-        except ValidationError as exc:
-            raise PluginError(f"azure provider settings are invalid: {exc}") from None
-        folder = Path(self.settings.path).expanduser()
-        self.folder = folder if folder.is_absolute() else Path(base_dir) / folder
 
     def fetch(self, period: BillingPeriod | None = None) -> Iterator[ChargeBatch]:
         """Yield one batch per billing period found (only ``period`` when given).
@@ -82,7 +70,7 @@ class AzureCostProvider:
         :class:`SourceDataError` naming file, line, column and value for bad data, and
         for an amortized-cost export; then no batch is yielded.
         """
-        files = find_files(self.folder, self.settings.pattern)
+        files = find_files(self.folder, self.settings.pattern, SUFFIXES, NOT_A_FOLDER)
         if not files:
             return
         listed = check_azure_manifests(files, WHAT)
@@ -95,41 +83,25 @@ class AzureCostProvider:
         period: BillingPeriod | None,
         listed: Mapping[Path, ManifestBlob],
     ) -> list[ChargeBatch]:
-        import duckdb
-
         from connector_azure.query import CostAggregate
 
-        try:
-            with CostAggregate(headers) as groups:
-                file_rows = groups.file_rows()
-                for file_no, header in enumerate(headers):
-                    rows_read = file_rows.get(file_no, 0)
-                    check_row_count(header.path, rows_read, listed.get(header.path), WHAT)
-                    if not rows_read:  # only blank lines after the header
-                        raise no_data_rows(str(header.path), WHAT)
-                if groups.has_bad_rows():
-                    message = diagnose.find_bad_value(headers)
-                    raise SourceDataError(
-                        message or f"{_names(headers)}: a row has an invalid required value"
-                    )
-                for file_no in groups.amortized_files():
-                    _refuse_amortized(headers[file_no])
-                periods = {day: period_of(day, self.settings.billing_day) for day in groups.days()}
-                if period is not None:
-                    periods = {day: p for day, p in periods.items() if p == period}
-                groups.assign_periods(periods)
-                files = groups.files_by_period()
-                contents = groups.period_contents()
-                rows = groups.charge_rows()
-        except (
-            duckdb.ConversionException,
-            duckdb.InvalidInputException,
-            duckdb.IOException,
-        ) as exc:
-            # IOException: a cut-off gzip stream, among others; the diagnosis tells.
-            raise _explain(headers, exc) from None
-        except duckdb.Error as exc:  # not the data: memory, disk, permissions
-            raise PluginError(f"{_names(headers)}: reading the exports failed: {exc}") from None
+        # A DuckDB IOException is a cut-off gzip stream, among others; the diagnosis tells.
+        find = partial(diagnose.find_bad_value, headers)
+        names = _names(headers)
+        with (
+            reading(names, "the exports", explain_by(find, names, "the exports")),
+            CostAggregate(headers) as groups,
+        ):
+            groups.check([header.path for header in headers], listed, WHAT, find)
+            for file_no in groups.amortized_files():
+                _refuse_amortized(headers[file_no])
+            periods = {day: period_of(day, self.settings.billing_day) for day in groups.days()}
+            if period is not None:
+                periods = {day: p for day, p in periods.items() if p == period}
+            groups.assign_periods(periods)
+            files = groups.files_by_period()
+            contents = groups.period_contents()
+            rows = groups.charge_rows()
         charges: dict[dt.date, list[CanonicalCharge]] = {}
         ends: dict[dt.date, dt.date] = {}
         for row in rows:
@@ -228,19 +200,3 @@ def _refuse_amortized(header: Header) -> None:
     raise SourceDataError(
         message or f"{header.path}: this looks like an amortized-cost export, not actual cost"
     )
-
-
-def _explain(headers: Sequence[Header], exc: duckdb.Error) -> PluginError:
-    """Turn DuckDB's refusal into a message naming file, line, column and value."""
-    import duckdb
-
-    try:
-        message = diagnose.find_bad_value(headers)  # raises itself for rows that are not CSV
-    except OSError as error:
-        return PluginError(f"{_names(headers)}: reading the exports failed: {error}")
-    if message is not None:
-        return SourceDataError(message)
-    if isinstance(exc, duckdb.IOException):  # the files read fine here: not the data
-        return PluginError(f"{_names(headers)}: reading the exports failed: {exc}")
-    detail = " ".join(str(exc).splitlines()[:3])
-    return SourceDataError(f"{_names(headers)}: DuckDB could not read the export: {detail}")

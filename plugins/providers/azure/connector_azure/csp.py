@@ -11,28 +11,27 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
-
-from pydantic import ValidationError
+from typing import ClassVar
 
 from connector.contracts import (
     BillingPeriod,
     CanonicalCharge,
     ChargeBatch,
     ChargeCategory,
-    PluginError,
     SourceDataError,
     checked_charges,
 )
-from connector.file_formats import locate_text
+from connector.plugin_kit.file_formats import locate_text
+from connector.plugin_kit.files import find_files
+from connector.plugin_kit.settings import FolderProvider
 from connector_azure.charge_types import AZURE_MARKETPLACE
 from connector_azure.csp_fields import as_text
-from connector_azure.csp_files import find_files, read_records
+from connector_azure.csp_files import NOT_A_FOLDER, READ_SUFFIXES, read_records
 from connector_azure.csp_rows import KEY_BITS, CspRow, check_row
 from connector_azure.csp_settings import AzureCspSettings
 from connector_azure.periods import period_of
@@ -87,7 +86,7 @@ class _Content:
         self.files.add(file_no)
 
 
-class AzureCspProvider:
+class AzureCspProvider(FolderProvider):
     """Reads Partner Center (CSP) invoice reconciliation line items: the portal's CSV and
     the billed invoice reconciliation API v2's gzip'ed JSON lines.
 
@@ -99,19 +98,12 @@ class AzureCspProvider:
 
     name: ClassVar[str] = "azure-csp"
     settings_model: ClassVar[type | None] = AzureCspSettings
+    settings: AzureCspSettings
     # Products published by anyone but Microsoft are Azure Marketplace products; the
     # pricebook prices them unless the tenant passes them through at cost.
     marketplace_name: ClassVar[str] = AZURE_MARKETPLACE
     # The tenant's invoice option is the Billing Day unless the settings name one.
     invoice_option_settings: ClassVar[dict[str, str]] = {"billing_day": "azure_billing_day"}
-
-    def __init__(self, settings: Mapping[str, Any], base_dir: Path) -> None:
-        try:
-            self.settings = AzureCspSettings.model_validate(dict(settings))
-        except ValidationError as exc:
-            raise PluginError(f"azure-csp provider settings are invalid: {exc}") from None
-        folder = Path(self.settings.path).expanduser()
-        self.folder = folder if folder.is_absolute() else Path(base_dir) / folder
 
     def fetch(self, period: BillingPeriod | None = None) -> Iterator[ChargeBatch]:
         """Yield one batch per billing period found (only ``period`` when given).
@@ -120,7 +112,7 @@ class AzureCspProvider:
         format or how the export split them into files. Raises :class:`SourceDataError`
         naming file, line, field and value for bad data.
         """
-        files = find_files(self.folder, self.settings.pattern)
+        files = find_files(self.folder, self.settings.pattern, READ_SUFFIXES, NOT_A_FOLDER)
         if files:
             yield from self._read(files, period)
 

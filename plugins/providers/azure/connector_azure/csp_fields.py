@@ -15,75 +15,66 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from connector.contracts import SourceDataError
-from connector.file_formats import AZURE_CSP, looks_like, unrecognised
+from connector.plugin_kit import values
+from connector.plugin_kit.columns import Column, Expected, check_required, locate
+from connector.plugin_kit.file_formats import AZURE_CSP
 
 TEXT, DECIMAL, DATE, CURRENCY = "text", "decimal", "date", "currency"
 
-
-@dataclass(frozen=True, slots=True)
-class Field:
-    """One field read: its accepted names (first found wins), alias and kind.
-
-    ``required`` fields must be in every file; ``not_empty`` ones must also have a value
-    on every row.
-    """
-
-    names: tuple[str, ...]
-    alias: str
-    kind: str = TEXT
-    required: bool = False
-    not_empty: bool = False
-
-    @property
-    def label(self) -> str:
-        return " / ".join(self.names)
-
-
-FIELDS: tuple[Field, ...] = (
-    Field(("PartnerId",), "partner", required=True, not_empty=True),
-    Field(("CustomerId",), "customer", required=True, not_empty=True),
+# The fields read: accepted names (first found wins), alias and kind. ``required`` fields
+# must be in every file; ``not_empty`` ones must also have a value on every row.
+FIELDS: tuple[Column, ...] = (
+    Column(("PartnerId",), "partner", required=True, not_empty=True),
+    Column(("CustomerId",), "customer", required=True, not_empty=True),
     # Present (and empty) in unbilled files too: its value is what makes a period final.
-    Field(("InvoiceNumber",), "invoice", required=True),
-    Field(("ProductName",), "product_name", required=True),
-    Field(("ChargeType",), "charge_type", required=True, not_empty=True),
-    Field(("Subtotal",), "subtotal", DECIMAL, required=True, not_empty=True),
-    Field(("TaxTotal",), "tax", DECIMAL, required=True),
-    Field(("Currency", "BillingCurrency"), "currency", CURRENCY, required=True, not_empty=True),
-    Field(("ChargeStartDate",), "charge_start", DATE, required=True, not_empty=True),
-    Field(("ChargeEndDate",), "charge_end", DATE),
-    Field(("OrderDate",), "order_date", DATE),
-    Field(("OrderId",), "order_id"),
-    Field(("SubscriptionId",), "subscription"),
-    Field(("ProductId",), "product_id"),
-    Field(("SkuId",), "sku_id"),
-    Field(("SkuName",), "sku_name"),
-    Field(("AvailabilityId",), "availability_id"),
-    Field(("MeterDescription",), "meter_description"),
-    Field(("UnitPrice",), "unit_price", DECIMAL),
-    Field(("EffectiveUnitPrice",), "effective_unit_price", DECIMAL),
-    Field(("Quantity",), "quantity", DECIMAL),
-    Field(("BillableQuantity",), "billable_quantity", DECIMAL),
-    Field(("PCToBCExchangeRate",), "exchange_rate", DECIMAL),
-    Field(("PriceAdjustmentDescription",), "price_adjustment"),
-    Field(("PublisherName",), "publisher_name"),
-    Field(("BillingFrequency",), "billing_frequency"),
-    Field(("ReferenceId",), "reference_id"),
+    Column(("InvoiceNumber",), "invoice", required=True),
+    Column(("ProductName",), "product_name", required=True),
+    Column(("ChargeType",), "charge_type", required=True, not_empty=True),
+    Column(("Subtotal",), "subtotal", DECIMAL, required=True, not_empty=True),
+    Column(("TaxTotal",), "tax", DECIMAL, required=True),
+    Column(("Currency", "BillingCurrency"), "currency", CURRENCY, required=True, not_empty=True),
+    Column(("ChargeStartDate",), "charge_start", DATE, required=True, not_empty=True),
+    Column(("ChargeEndDate",), "charge_end", DATE),
+    Column(("OrderDate",), "order_date", DATE),
+    Column(("OrderId",), "order_id"),
+    Column(("SubscriptionId",), "subscription"),
+    Column(("ProductId",), "product_id"),
+    Column(("SkuId",), "sku_id"),
+    Column(("SkuName",), "sku_name"),
+    Column(("AvailabilityId",), "availability_id"),
+    Column(("MeterDescription",), "meter_description"),
+    Column(("UnitPrice",), "unit_price", DECIMAL),
+    Column(("EffectiveUnitPrice",), "effective_unit_price", DECIMAL),
+    Column(("Quantity",), "quantity", DECIMAL),
+    Column(("BillableQuantity",), "billable_quantity", DECIMAL),
+    Column(("PCToBCExchangeRate",), "exchange_rate", DECIMAL),
+    Column(("PriceAdjustmentDescription",), "price_adjustment"),
+    Column(("PublisherName",), "publisher_name"),
+    Column(("BillingFrequency",), "billing_frequency"),
+    Column(("ReferenceId",), "reference_id"),
 )
 BY_ALIAS = {f.alias: f for f in FIELDS}
 REQUIRED = tuple(f for f in FIELDS if f.required)
 
-DECIMAL_PATTERN = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+DECIMAL_PATTERN = re.compile(values.DECIMAL_PATTERN)
+# M/D/YYYY with a time after it, as the portal writes it (the export's own rule, not the kit's).
 US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})( .*)?")
 ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})([T ].*)?")
-CURRENCY_PATTERN = re.compile(r"[A-Z]{3}")
 
 EXPECTED = {
-    DECIMAL: "a decimal number like 12.3456",
+    DECIMAL: values.EXPECTED_DECIMAL,
     DATE: "a date like 10/3/2020 (M/D/YYYY) or 2020-10-03 (ISO 8601, time optional)",
-    CURRENCY: "a three-letter ISO 4217 currency code in capitals like USD",
+    CURRENCY: values.EXPECTED_CURRENCY,
     TEXT: "a value",
 }
+EXPECTED_FILE = Expected(
+    format=AZURE_CSP,
+    export="a Partner Center invoice reconciliation file",
+    header="a Partner Center invoice reconciliation header",
+    example="a reconciliation file",
+    provider="azure-csp",
+    item="field",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,34 +92,9 @@ class Layout:
 def resolve(path: Path, names: Sequence[str], where: str = "line 1 (the header)") -> Layout:
     """Locate the fields read among ``names``, or raise naming every missing required one."""
     names = tuple(str(n).strip() for n in names)
-    first: dict[str, str] = {}
-    for name in names:
-        first.setdefault(name.casefold(), name)
-    keys: dict[str, str] = {}
-    for field in FIELDS:
-        for candidate in field.names:
-            if candidate.casefold() in first:
-                keys[field.alias] = first[candidate.casefold()]
-                break
-    missing = [f.label for f in REQUIRED if f.alias not in keys]
-    if missing:
-        kind = looks_like(names)
-        if kind is not None and kind != AZURE_CSP:
-            raise SourceDataError(
-                f"{path}: this looks like {kind}, not a Partner Center invoice reconciliation "
-                f"file; move it out of the azure-csp provider's folder (or narrow its pattern)"
-            )
-        if len(missing) == len(REQUIRED):
-            raise SourceDataError(
-                f"{path}: {where} is not a Partner Center invoice reconciliation header: "
-                f"{unrecognised(names, 'a reconciliation file', missing)}"
-            )
-        raise SourceDataError(
-            f"{path}: {where} lacks the required field(s) {', '.join(missing)}; a Partner "
-            f"Center invoice reconciliation file must have all of "
-            f"{', '.join(f.label for f in REQUIRED)} (names match in any case)"
-        )
-    return Layout(path=path, names=names, keys=keys)
+    positions = locate(names, FIELDS)
+    check_required(path, names, positions, FIELDS, EXPECTED_FILE, where)
+    return Layout(path=path, names=names, keys={alias: names[p] for alias, p in positions.items()})
 
 
 def as_text(value: object) -> str:
@@ -170,4 +136,4 @@ def parse_date(value: object) -> dt.date | None:
 
 
 def valid_currency(value: object) -> bool:
-    return bool(CURRENCY_PATTERN.fullmatch(as_text(value)))
+    return values.valid_currency(as_text(value))

@@ -10,38 +10,26 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-import zlib
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import BinaryIO
 
 from connector.contracts import SourceDataError
-from connector.file_formats import no_data_rows
+from connector.plugin_kit.file_formats import no_data_rows
+from connector.plugin_kit.files import GZIP_ERRORS, GZIP_MAGIC, GZIP_MISNAMED, is_gzip
 from connector_azure.csp_fields import REQUIRED, Layout, resolve
 
 CSV_SUFFIXES = (".csv", ".csv.gz")
 JSON_SUFFIXES = (".json", ".jsonl", ".json.gz", ".jsonl.gz")
 READ_SUFFIXES = CSV_SUFFIXES + JSON_SUFFIXES
-GZIP_MAGIC = b"\x1f\x8b"
 WHAT = "a reconciliation file"
 
 Record = dict[str, object]
-
-
-def find_files(folder: Path, pattern: str) -> list[Path]:
-    """The reconciliation files below ``folder`` matching ``pattern``, by path."""
-    if not folder.is_dir():
-        raise SourceDataError(
-            f"{folder}: the azure-csp provider's path is not a folder; set "
-            f"providers.azure-csp.settings.path to the folder the reconciliation files are in"
-        )
-    found = [
-        path
-        for path in folder.glob(pattern)
-        if path.is_file() and path.name.lower().endswith(READ_SUFFIXES)
-    ]
-    return sorted(found, key=lambda p: p.as_posix())
+NOT_A_FOLDER = (
+    "the azure-csp provider's path is not a folder; set "
+    "providers.azure-csp.settings.path to the folder the reconciliation files are in"
+)
 
 
 def is_json(path: Path) -> bool:
@@ -49,13 +37,11 @@ def is_json(path: Path) -> bool:
 
 
 def _open(path: Path) -> BinaryIO:
-    if path.name.lower().endswith(".gz"):
+    if is_gzip(path):
         return gzip.open(path, "rb")  # type: ignore[return-value]
     with open(path, "rb") as raw:
         if raw.read(2) == GZIP_MAGIC:
-            raise SourceDataError(
-                f"{path}: the file is gzip-compressed but its name does not end in .gz; rename it"
-            )
+            raise SourceDataError(f"{path}: {GZIP_MISNAMED}")
     return open(path, "rb")  # noqa: SIM115
 
 
@@ -82,7 +68,7 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
                         f"still being written or copied: nothing was ingested, copy it again"
                     )
                 yield number, text
-    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+    except GZIP_ERRORS as exc:
         where = f"after line {number}" if number else "at its start"
         raise SourceDataError(
             f"{path}: the gzip data is cut off or corrupt {where} ({exc}); download the file "

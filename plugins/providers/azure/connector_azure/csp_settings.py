@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import PurePath
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
+from connector.plugin_kit.settings import folder_setting, glob_setting
 from connector_azure.settings import billing_day_field
 
 
@@ -25,23 +26,13 @@ class AzureCspSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    path: str = Field(description="folder of Partner Center invoice reconciliation files")
-    pattern: str = Field(default="**/*", description="glob below path selecting the files")
+    path: Annotated[str, folder_setting("the reconciliation files", "data/csp")] = Field(
+        description="folder of Partner Center invoice reconciliation files"
+    )
+    pattern: Annotated[str, glob_setting("**/*.jsonl.gz")] = Field(
+        default="**/*", description="glob below path selecting the files"
+    )
     billing_day: int = billing_day_field()
     final: bool = Field(
         default=False, description="treat every period as invoiced, even rows without InvoiceNumber"
     )
-
-    @field_validator("path")
-    @classmethod
-    def _path_not_empty(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must name the folder the reconciliation files are in, e.g. data/csp")
-        return value
-
-    @field_validator("pattern")
-    @classmethod
-    def _pattern_relative(cls, value: str) -> str:
-        if not value or PurePath(value).is_absolute():
-            raise ValueError("must be a relative glob below path, e.g. **/*.jsonl.gz")
-        return value

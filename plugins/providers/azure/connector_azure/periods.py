@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 
 from connector.contracts import BillingPeriod
+from connector.plugin_kit.periods import check_day_of_month, clamped_day, monthly_period
 
 ONE_DAY = dt.timedelta(days=1)
-
-
-def _last_day(year: int, month: int, billing_day: int) -> dt.date:
-    """The day a period ending in ``year``-``month`` ends: D clamped to the month's length."""
-    return dt.date(year, month, min(billing_day, calendar.monthrange(year, month)[1]))
-
-
-def _next_month(year: int, month: int) -> tuple[int, int]:
-    return (year + 1, 1) if month == 12 else (year, month + 1)
-
-
-def _previous_month(year: int, month: int) -> tuple[int, int]:
-    return (year - 1, 12) if month == 1 else (year, month - 1)
 
 
 def period_of(day: dt.date, billing_day: int) -> BillingPeriod:
@@ -35,12 +22,6 @@ def period_of(day: dt.date, billing_day: int) -> BillingPeriod:
     >>> period_of(dt.date(2023, 9, 21), 15)
     BillingPeriod(start=datetime.date(2023, 9, 16), end=datetime.date(2023, 10, 16))
     """
-    if not 1 <= billing_day <= 31:
-        raise ValueError(f"billing day must be 1..31, not {billing_day}")
-    year, month = day.year, day.month
-    last = _last_day(year, month, billing_day)
-    if day > last:
-        year, month = _next_month(year, month)
-        last = _last_day(year, month, billing_day)
-    previous_last = _last_day(*_previous_month(year, month), billing_day)
-    return BillingPeriod(previous_last + ONE_DAY, last + ONE_DAY)
+    check_day_of_month(billing_day, "billing day")
+    # A period starts the day after the previous one's billing day.
+    return monthly_period(day, lambda year, month: clamped_day(year, month, billing_day) + ONE_DAY)

@@ -17,14 +17,17 @@ import datetime as dt
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from connector.contracts import BillingPeriod
-from connector.scratch import ScratchDuckDB
+from connector.plugin_kit.scratch import ScratchAggregate
+from connector.plugin_kit.sql import read_csv_text
 from connector_azure.amortized import sql_amortized_row
 from connector_azure.columns import COLUMNS, Header
 from connector_azure.values import sql_currency_ok, sql_date, sql_decimal
+
+if TYPE_CHECKING:
+    import duckdb
 
 GRAIN = (
     "billing_account",
@@ -42,20 +45,12 @@ HASH_VERSION = "azure-cost/1"
 LOW_64 = (1 << 64) - 1
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _text(alias: str) -> str:
     return f"coalesce(trim({alias}), '')"
 
 
 def _scan(header: Header, file_no: int) -> str:
     """One file's rows: grain columns as trimmed text, amounts and date typed, ``bad``."""
-    alias_at = {position: alias for alias, position in header.positions.items()}
-    spec = ", ".join(
-        f"{_literal(alias_at.get(i, f'c{i}'))}: 'VARCHAR'" for i in range(len(header.names))
-    )
     raw = {c.alias: (c.alias if header.has(c.alias) else "NULL::VARCHAR") for c in COLUMNS}
     if header.has("payg_cost"):  # MCA: the pay-as-you-go cost itself
         list_row = sql_decimal(raw["payg_cost"])
@@ -85,7 +80,6 @@ def _scan(header: Header, file_no: int) -> str:
         if header.has("pricing_model")
         else "false"
     )
-    compression = "gzip" if header.path.name.lower().endswith(".gz") else "none"
     return f"""
     SELECT {file_no} AS file_no,
         {sql_date(raw["charge_date"])} AS charge_date,
@@ -103,9 +97,7 @@ def _scan(header: Header, file_no: int) -> str:
         {sql_decimal(raw["quantity"])} AS quantity,
         ({" OR ".join(checks)}) AS bad,
         {amortized} AS amortized
-    FROM read_csv({_literal(str(header.path))}, header = true, auto_detect = false,
-        delim = ',', quote = '"', escape = '"', compression = {_literal(compression)},
-        columns = {{{spec}}})"""
+    FROM {read_csv_text(header.path, len(header.names), header.positions)}"""
 
 
 def aggregation_sql(headers: Sequence[Header]) -> str:
@@ -126,41 +118,18 @@ def aggregation_sql(headers: Sequence[Header]) -> str:
     """
 
 
-class CostAggregate:
+class CostAggregate(ScratchAggregate):
     """The grouped rows of one fetch, in a DuckDB temporary table (a context manager)."""
 
+    prefix = "connector-azure-"
+    table = "day_groups"
+
     def __init__(self, headers: Sequence[Header]) -> None:
+        super().__init__()
         self.headers = headers
-        self._scratch = ScratchDuckDB("connector-azure-")
-        self._con: duckdb.DuckDBPyConnection | None = None
 
-    def __enter__(self) -> CostAggregate:
-        self._con = self._scratch.__enter__()
-        try:
-            self._con.execute("CREATE TEMP TABLE day_groups AS " + aggregation_sql(self.headers))
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._con = None
-        self._scratch.__exit__(*exc_info)
-
-    @property
-    def con(self) -> duckdb.DuckDBPyConnection:
-        assert self._con is not None, "use CostAggregate as a context manager"
-        return self._con
-
-    def file_rows(self) -> dict[int, int]:
-        """How many data rows each file holds, by file number (files without any absent)."""
-        rows = self.con.execute(
-            "SELECT file_no, sum(row_count) FROM day_groups GROUP BY file_no"
-        ).fetchall()
-        return {file_no: int(count) for file_no, count in rows}
-
-    def has_bad_rows(self) -> bool:
-        return self.con.execute("SELECT 1 FROM day_groups WHERE bad LIMIT 1").fetchone() is not None
+    def fill(self, con: duckdb.DuckDBPyConnection) -> None:
+        con.execute("CREATE TEMP TABLE day_groups AS " + aggregation_sql(self.headers))
 
     def amortized_files(self) -> list[int]:
         """The files holding a row only an amortized-cost export has."""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import PurePath
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
+
+from connector.plugin_kit.settings import folder_setting, glob_setting
 
 
 def billing_day_field() -> Any:
@@ -39,25 +40,15 @@ class AzureSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    path: str = Field(description="folder of Azure cost-details exports (.csv / .csv.gz)")
-    pattern: str = Field(default="**/*.csv*", description="glob below path selecting the files")
+    path: Annotated[str, folder_setting("the exports", "data/azure-cost")] = Field(
+        description="folder of Azure cost-details exports (.csv / .csv.gz)"
+    )
+    pattern: Annotated[str, glob_setting("**/*.csv")] = Field(
+        default="**/*.csv*", description="glob below path selecting the files"
+    )
     billing_day: int = billing_day_field()
     final: bool = Field(
         default=False,
         description="the invoice exists for the files in the folder (periods whose rows all "
         "carry an InvoiceId are final anyway)",
     )
-
-    @field_validator("path")
-    @classmethod
-    def _path_not_empty(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must name the folder the exports are in, e.g. data/azure-cost")
-        return value
-
-    @field_validator("pattern")
-    @classmethod
-    def _pattern_relative(cls, value: str) -> str:
-        if not value or PurePath(value).is_absolute():
-            raise ValueError("must be a relative glob below path, e.g. **/*.csv")
-        return value

@@ -15,39 +15,32 @@ from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
-
-from pydantic import ValidationError
+from typing import Any, ClassVar
 
 from connector.contracts import (
     BillingPeriod,
     CanonicalCharge,
     ChargeBatch,
     ChargeCategory,
-    PluginError,
-    SourceDataError,
     checked_charges,
 )
-from connector.file_formats import (
+from connector.plugin_kit.file_formats import (
     ManifestBlob,
     check_azure_manifests,
-    check_row_count,
     locate_text,
-    no_data_rows,
 )
-from connector.scratch import combined_digest, file_digest
+from connector.plugin_kit.files import find_files
+from connector.plugin_kit.scratch import combined_digest, explain_by, file_digest, reading
+from connector.plugin_kit.settings import FolderProvider
 from connector_focus import diagnose
 from connector_focus.columns import Header
-from connector_focus.files import WHAT, find_files, read_header
+from connector_focus.files import NOT_A_FOLDER, SUFFIXES, WHAT, read_header
 from connector_focus.settings import FocusSettings
-
-if TYPE_CHECKING:
-    import duckdb
 
 ONE_DAY = dt.timedelta(days=1)
 
 
-class FocusProvider:
+class FocusProvider(FolderProvider):
     """Reads FOCUS 1.0 to 1.2 cost exports of any cloud (CSV, CSV.gz, Parquet).
 
     All matching files are read in one DuckDB pass and aggregated to one canonical charge
@@ -59,14 +52,7 @@ class FocusProvider:
 
     name: ClassVar[str] = "focus"
     settings_model: ClassVar[type | None] = FocusSettings
-
-    def __init__(self, settings: Mapping[str, Any], base_dir: Path) -> None:
-        try:
-            self.settings = FocusSettings.model_validate(dict(settings))
-        except ValidationError as exc:
-            raise PluginError(f"focus provider settings are invalid: {exc}") from None
-        folder = Path(self.settings.path).expanduser()
-        self.folder = folder if folder.is_absolute() else Path(base_dir) / folder
+    settings: FocusSettings
 
     def fetch(self, period: BillingPeriod | None = None) -> Iterator[ChargeBatch]:
         """Yield one batch per billing period found (only ``period`` when given).
@@ -75,7 +61,7 @@ class FocusProvider:
         lists the files holding the period's rows and ``source_hash`` is a sha256 over
         those files' own sha256s, in path order.
         """
-        files = find_files(self.folder, self.settings.pattern)
+        files = find_files(self.folder, self.settings.pattern, SUFFIXES, NOT_A_FOLDER)
         if files:
             listed = check_azure_manifests(files, WHAT)
             headers = [read_header(path) for path in files]
@@ -87,40 +73,27 @@ class FocusProvider:
         wanted: BillingPeriod | None,
         listed: Mapping[Path, ManifestBlob],
     ) -> list[ChargeBatch]:
-        import duckdb
-
         from connector_focus.query import FocusAggregate
 
-        try:
-            with FocusAggregate(headers) as groups:
-                file_rows = groups.file_rows()
-                for file_no, header in enumerate(headers):
-                    rows_read = file_rows.get(file_no, 0)
-                    # Azure's FOCUS exports carry a manifest.json with row counts.
-                    check_row_count(header.path, rows_read, listed.get(header.path), WHAT)
-                    if not rows_read and not header.parquet:  # only blank lines
-                        raise no_data_rows(str(header.path), WHAT)
-                if groups.has_bad_rows():
-                    message = diagnose.find_bad_value(headers)
-                    raise SourceDataError(
-                        message or f"{_names(headers)}: a row has an invalid required value"
+        # A DuckDB IOException is a cut-off gzip stream, among others; the diagnosis tells.
+        find = partial(diagnose.find_bad_value, headers)
+        names = _names(headers)
+        with (
+            reading(names, "the exports", explain_by(find, names, "the exports")),
+            FocusAggregate(headers) as groups,
+        ):
+            # Azure's FOCUS exports carry a manifest.json with row counts. A CSV file may
+            # hold only blank lines after its header; a Parquet one's rows were counted.
+            paths = [header.path for header in headers]
+            parquet = [file_no for file_no, header in enumerate(headers) if header.parquet]
+            groups.check(paths, listed, WHAT, find, empty_ok=parquet)
+            found = []
+            for start, end, invoiced, file_nos in groups.periods():
+                billing_period = BillingPeriod(start, end)
+                if wanted is None or billing_period == wanted:
+                    found.append(
+                        (billing_period, invoiced, file_nos, groups.charge_rows(start, end))
                     )
-                found = []
-                for start, end, invoiced, file_nos in groups.periods():
-                    billing_period = BillingPeriod(start, end)
-                    if wanted is None or billing_period == wanted:
-                        found.append(
-                            (billing_period, invoiced, file_nos, groups.charge_rows(start, end))
-                        )
-        except (
-            duckdb.ConversionException,
-            duckdb.InvalidInputException,
-            duckdb.IOException,
-        ) as exc:
-            # IOException: a cut-off gzip stream, among others; the diagnosis tells.
-            raise _explain(headers, exc) from None
-        except duckdb.Error as exc:  # not the data: memory, disk, permissions
-            raise PluginError(f"{_names(headers)}: reading the exports failed: {exc}") from None
         digests: dict[int, str] = {}
         batches = []
         for billing_period, invoiced, file_nos, rows in found:
@@ -207,22 +180,3 @@ def _where(headers: Sequence[Header], field_name: str, value: str) -> str:
 
 def _names(headers: Sequence[Header]) -> str:
     return ", ".join(str(h.path) for h in headers)
-
-
-def _explain(headers: Sequence[Header], exc: duckdb.Error) -> PluginError:
-    """Turn DuckDB's refusal into a message naming file, row, column and value."""
-    import duckdb
-
-    try:
-        message = diagnose.find_bad_value(headers)  # raises itself for rows that are not CSV
-    except OSError as error:
-        return PluginError(f"{_names(headers)}: reading the exports failed: {error}")
-    except duckdb.Error as error:
-        detail = " ".join(str(error).splitlines()[:2])
-        return SourceDataError(f"{_names(headers)}: a Parquet file could not be read: {detail}")
-    if message is not None:
-        return SourceDataError(message)
-    detail = " ".join(str(exc).splitlines()[:3])
-    if isinstance(exc, duckdb.IOException):  # not in the data after all: disk, permissions
-        return PluginError(f"{_names(headers)}: reading the exports failed: {detail}")
-    return SourceDataError(f"{_names(headers)}: DuckDB could not read the export: {detail}")

@@ -10,10 +10,11 @@ file, billing period and charge grain into a temporary table. A row breaking a r
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import duckdb
-
-from connector.scratch import ScratchDuckDB
+from connector.plugin_kit.scratch import ScratchAggregate
+from connector.plugin_kit.sql import identifier, literal, read_csv_text
+from connector.plugin_kit.values import sql_currency_ok
 from connector_focus.columns import (
     CATEGORY,
     CHARGE_CLASS,
@@ -24,7 +25,10 @@ from connector_focus.columns import (
     FREQUENCY,
     Header,
 )
-from connector_focus.values import sql_choice, sql_currency_ok, sql_date, sql_decimal, sql_text
+from connector_focus.values import sql_choice, sql_date, sql_decimal, sql_text
+
+if TYPE_CHECKING:
+    import duckdb
 
 GRAIN = (
     "billing_account",
@@ -42,34 +46,20 @@ GRAIN = (
 )
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _source(header: Header) -> str:
     """``SELECT`` of one file's columns read, as raw VARCHAR under their aliases."""
     if header.parquet:
         raw = [
-            f"CAST({_identifier(header.names[header.positions[c.alias]])} AS VARCHAR) AS {c.alias}"
+            f"CAST({identifier(header.names[header.positions[c.alias]])} AS VARCHAR) AS {c.alias}"
             for c in COLUMNS
             if header.has(c.alias)
         ]
-        return f"SELECT {', '.join(raw)} FROM read_parquet({_literal(str(header.path))})"
-    # Only the columns read get names; the rest are positional placeholders, so headers
-    # with columns whose names clash case-insensitively (tags, x_ columns) still read.
-    alias_at = {position: alias for alias, position in header.positions.items()}
-    spec = ", ".join(
-        f"{_literal(alias_at.get(i, f'c{i}'))}: 'VARCHAR'" for i in range(len(header.names))
-    )
-    compression = "gzip" if header.path.name.lower().endswith(".gz") else "none"
+        return f"SELECT {', '.join(raw)} FROM read_parquet({literal(str(header.path))})"
+    # Only the columns read get names, so headers with columns whose names clash
+    # case-insensitively (tags, x_ columns) still read.
     return (
-        f"SELECT {', '.join(header.positions)} FROM read_csv({_literal(str(header.path))}, "
-        f"header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
-        f"compression = {_literal(compression)}, columns = {{{spec}}})"
+        f"SELECT {', '.join(header.positions)} "
+        f"FROM {read_csv_text(header.path, len(header.names), header.positions)}"
     )
 
 
@@ -146,43 +136,20 @@ def aggregation_sql(headers: Sequence[Header]) -> str:
     """
 
 
-class FocusAggregate:
+class FocusAggregate(ScratchAggregate):
     """The grouped rows of one fetch, in a DuckDB temporary table (a context manager)."""
 
+    prefix = "connector-focus-"
+    # Parquet TIMESTAMP WITH TIME ZONE becomes text in this zone: FOCUS uses UTC.
+    utc = True
+    table = "focus_groups"
+
     def __init__(self, headers: Sequence[Header]) -> None:
+        super().__init__()
         self.headers = headers
-        # Parquet TIMESTAMP WITH TIME ZONE becomes text in this zone: FOCUS uses UTC.
-        self._scratch = ScratchDuckDB("connector-focus-", utc=True)
-        self._con: duckdb.DuckDBPyConnection | None = None
 
-    def __enter__(self) -> FocusAggregate:
-        self._con = self._scratch.__enter__()
-        try:
-            self._con.execute("CREATE TEMP TABLE focus_groups AS " + aggregation_sql(self.headers))
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._con = None
-        self._scratch.__exit__(*exc_info)
-
-    @property
-    def con(self) -> duckdb.DuckDBPyConnection:
-        assert self._con is not None, "use FocusAggregate as a context manager"
-        return self._con
-
-    def file_rows(self) -> dict[int, int]:
-        """How many data rows each file holds, by file number (files without any absent)."""
-        rows = self.con.execute(
-            "SELECT file_no, sum(row_count) FROM focus_groups GROUP BY file_no"
-        ).fetchall()
-        return {file_no: int(count) for file_no, count in rows}
-
-    def has_bad_rows(self) -> bool:
-        found = self.con.execute("SELECT 1 FROM focus_groups WHERE bad LIMIT 1").fetchone()
-        return found is not None
+    def fill(self, con: duckdb.DuckDBPyConnection) -> None:
+        con.execute("CREATE TEMP TABLE focus_groups AS " + aggregation_sql(self.headers))
 
     def periods(self) -> list[tuple]:
         """``(start, end, final, [file numbers])`` of every billing period, by start."""

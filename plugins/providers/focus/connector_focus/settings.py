@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import PurePath
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
+
+from connector.plugin_kit.settings import folder_setting, glob_setting
 
 
 class FocusSettings(BaseModel):
@@ -19,20 +21,10 @@ class FocusSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    path: str = Field(description="folder of FOCUS exports (.csv, .csv.gz, .parquet)")
-    pattern: str = Field(default="**/*", description="glob below path selecting the files")
+    path: Annotated[str, folder_setting("the exports", "data/focus")] = Field(
+        description="folder of FOCUS exports (.csv, .csv.gz, .parquet)"
+    )
+    pattern: Annotated[str, glob_setting("**/*.parquet")] = Field(
+        default="**/*", description="glob below path selecting the files"
+    )
     final: bool = Field(default=False, description="the invoice exists for every period found")
-
-    @field_validator("path")
-    @classmethod
-    def _path_not_empty(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must name the folder the exports are in, e.g. data/focus")
-        return value
-
-    @field_validator("pattern")
-    @classmethod
-    def _pattern_relative(cls, value: str) -> str:
-        if not value or PurePath(value).is_absolute():
-            raise ValueError("must be a relative glob below path, e.g. **/*.parquet")
-        return value

@@ -9,20 +9,16 @@ first offending row. Both must agree, so both are defined here.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from decimal import Decimal, InvalidOperation
 
 from connector.contracts import ChargeCategory
+from connector.plugin_kit import values
+from connector.plugin_kit.values import EXPECTED_CURRENCY, EXPECTED_DECIMAL
 from connector_focus.columns import CATEGORY, CHARGE_CLASS, CURRENCY, DATE, DECIMAL, FREQUENCY
 
 # 16 places keep what clouds write (Azure: up to 16) exactly; 22 integer digits suffice.
 SQL_DECIMAL = "DECIMAL(38,16)"
-MAX_INTEGER = Decimal(10) ** 22
-DECIMAL_PATTERN = r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?"
-# FOCUS date-times are ISO 8601 (2024-10-01T00:00:00Z); only the date is used.
-DATE_PATTERN = r"\d{4}-\d{2}-\d{2}([T ].*)?"
-CURRENCY_PATTERN = r"[A-Z]{3}"
+INTEGER_DIGITS = 22
 
 CATEGORIES = {c.value.casefold(): c.value for c in ChargeCategory}
 FREQUENCIES = {"onetime": "One-Time", "recurring": "Recurring", "usagebased": "Usage-Based"}
@@ -30,17 +26,15 @@ CHARGE_CLASSES = {"correction": "Correction"}
 CHOICES = {CATEGORY: CATEGORIES, FREQUENCY: FREQUENCIES, CHARGE_CLASS: CHARGE_CLASSES}
 
 EXPECTED = {
-    DECIMAL: "a decimal number like 12.3456",
+    DECIMAL: EXPECTED_DECIMAL,
+    # FOCUS date-times are ISO 8601 (2024-10-01T00:00:00Z); only the date is used.
     DATE: "an ISO 8601 date-time like 2024-10-01T00:00:00Z",
-    CURRENCY: "a three-letter ISO 4217 currency code in capitals like USD",
+    CURRENCY: EXPECTED_CURRENCY,
     CATEGORY: "one of " + ", ".join(CATEGORIES.values()) + " (any case)",
     FREQUENCY: "one of " + ", ".join(FREQUENCIES.values()) + " (any case)",
     CHARGE_CLASS: "Correction or null",
 }
 
-_DECIMAL = re.compile(DECIMAL_PATTERN)
-_DATE = re.compile(DATE_PATTERN)
-_CURRENCY = re.compile(CURRENCY_PATTERN)
 _NOT_LETTERS = re.compile(r"[^a-z]")
 
 
@@ -51,17 +45,12 @@ def sql_text(raw: str) -> str:
 
 def sql_decimal(text: str) -> str:
     """SQL: DECIMAL from cleaned text, NULL when it is not a number."""
-    return (
-        f"CASE WHEN regexp_full_match({text}, '{DECIMAL_PATTERN}') "
-        f"THEN TRY_CAST({text} AS {SQL_DECIMAL}) END"
-    )
+    return values.sql_decimal(text, SQL_DECIMAL)
 
 
 def sql_date(text: str) -> str:
-    return (
-        f"CASE WHEN regexp_full_match({text}, '{DATE_PATTERN}') "
-        f"THEN TRY_CAST(substr({text}, 1, 10) AS DATE) END"
-    )
+    """SQL: the DATE of cleaned ISO 8601 text, NULL otherwise."""
+    return values.sql_date(text)
 
 
 def sql_choice(text: str, kind: str) -> str:
@@ -69,10 +58,6 @@ def sql_choice(text: str, kind: str) -> str:
     folded = f"regexp_replace(lower({text}), '[^a-z]', '', 'g')"
     cases = " ".join(f"WHEN '{key}' THEN '{value}'" for key, value in CHOICES[kind].items())
     return f"CASE {folded} {cases} END"
-
-
-def sql_currency_ok(text: str) -> str:
-    return f"regexp_full_match({text}, '{CURRENCY_PATTERN}')"
 
 
 def clean(value: str | None) -> str | None:
@@ -86,22 +71,11 @@ def clean(value: str | None) -> str | None:
 def valid(kind: str, text: str) -> bool:
     """Whether a cleaned, non-null value of ``kind`` is acceptable (twin of the SQL)."""
     if kind == DECIMAL:
-        if not _DECIMAL.fullmatch(text):
-            return False
-        try:
-            return abs(Decimal(text)) < MAX_INTEGER
-        except InvalidOperation:
-            return False
+        return values.valid_decimal(text, INTEGER_DIGITS)
     if kind == DATE:
-        if not _DATE.fullmatch(text):
-            return False
-        try:
-            dt.date.fromisoformat(text[:10])
-        except ValueError:
-            return False
-        return True
+        return values.parse_date(text) is not None
     if kind == CURRENCY:
-        return bool(_CURRENCY.fullmatch(text))
+        return values.valid_currency(text)
     if kind in CHOICES:
         return _NOT_LETTERS.sub("", text.lower()) in CHOICES[kind]
     return True

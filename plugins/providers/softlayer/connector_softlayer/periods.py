@@ -10,23 +10,13 @@ invoice created later can belong to it.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 
 from connector.contracts import BillingPeriod
+from connector.plugin_kit.periods import check_day_of_month, clamped_day, monthly_period
 
 ONE_DAY = dt.timedelta(days=1)
 RECURRING = "RECURRING"
-
-
-def _anniversary(year: int, month: int, day: int) -> dt.date:
-    """Day ``day`` of the month, clamped to its length (31 -> 28 February)."""
-    return dt.date(year, month, min(day, calendar.monthrange(year, month)[1]))
-
-
-def _shift(year: int, month: int, months: int) -> tuple[int, int]:
-    index = year * 12 + month - 1 + months
-    return index // 12, index % 12 + 1
 
 
 def period_of(day: dt.date, anniversary_day: int) -> BillingPeriod:
@@ -37,14 +27,8 @@ def period_of(day: dt.date, anniversary_day: int) -> BillingPeriod:
     >>> period_of(dt.date(2026, 2, 28), 31)
     BillingPeriod(start=datetime.date(2026, 2, 28), end=datetime.date(2026, 3, 31))
     """
-    if not 1 <= anniversary_day <= 31:
-        raise ValueError(f"anniversary day must be 1..31, not {anniversary_day}")
-    year, month = day.year, day.month
-    start = _anniversary(year, month, anniversary_day)
-    if day < start:
-        year, month = _shift(year, month, -1)
-        start = _anniversary(year, month, anniversary_day)
-    return BillingPeriod(start, _anniversary(*_shift(year, month, 1), anniversary_day))
+    check_day_of_month(anniversary_day, "anniversary day")
+    return monthly_period(day, lambda year, month: clamped_day(year, month, anniversary_day))
 
 
 def next_period(period: BillingPeriod, anniversary_day: int) -> BillingPeriod:

@@ -1,0 +1,436 @@
+"""Publish: render statements to files and deliver approved ones through the outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, aliased
+from tenacity import RetryCallState, Retrying, wait_exponential_jitter
+
+from connector.config.settings import ScheduleSettings
+from connector.config.tenant import TenantConfig
+from connector.contracts import (
+    CheckedSink,
+    PluginError,
+    Renderer,
+    StatementDocument,
+    StatementPushed,
+)
+from connector.masking import mask_secrets
+from connector.pipeline.build.documents import CHUNK, load_documents, statement_document
+from connector.pipeline.publish.erp import make_sink, tenant_renderer
+from connector.pipeline.publish.outbox import known_secrets
+from connector.progress import NO_PROGRESS, Progress, counted
+from connector.runtime.runtime import Runtime
+from connector.safe_paths import path_under, safe_name, write_private
+from connector.storage import models as m
+from connector.storage.models import utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+# A failed delivery waits about 1, 2, 4, 8 minutes (capped at an hour), with up to half
+# a minute of jitter so many tenants' retries after an ERP outage do not arrive at once.
+_RETRY_WAIT = wait_exponential_jitter(multiplier=60, max=3600, jitter=30)
+
+
+def retry_delay(attempt: int) -> dt.timedelta:
+    """How long a delivery that failed its ``attempt``-th time waits (tenacity's wait)."""
+    state = RetryCallState(Retrying(), None, (), {})
+    state.attempt_number = attempt
+    return dt.timedelta(seconds=_RETRY_WAIT(state))
+
+
+# The default of ``schedule.lease_seconds``: how long an entry stays "in flight" before
+# it is taken to belong to a pusher that died (the runtime's own setting is used).
+IN_FLIGHT_LEASE = dt.timedelta(seconds=ScheduleSettings().lease_seconds)
+
+
+def in_flight_lease(runtime: Runtime) -> dt.timedelta:
+    """The daemon's ``schedule.lease_seconds``: a pusher's hold on the entries it claimed."""
+    return dt.timedelta(seconds=runtime.settings.schedule.lease_seconds)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``path`` whole or not at all, readable by its owner only (``0600``, missing
+    folders ``0700``): statements and reports are confidential."""
+    write_private(path, data)
+
+
+def statement_basename(statement: m.Statement) -> str:
+    """The statement's file name without suffix; every part taken from data is encoded
+    (:func:`safe_name`), so none can add a folder or climb out of one.
+
+    A Draft has no number yet and is named by its whole id: the first characters of
+    ids made in one build are alike, so a cut id would give two Drafts one file.
+    """
+    label = statement.number or f"draft-{statement.id}"
+    parts = (statement.provider, f"{statement.period_start:%Y-%m}", statement.customer_id, label)
+    return "-".join(safe_name(part) for part in parts)
+
+
+@dataclass(slots=True)
+class Exported:
+    """What an export wrote, and what it could not, by statement id and format."""
+
+    written: list[Path] = field(default_factory=list)
+    # Drafts a format renders only once they are approved (it needs the invoice number).
+    needs_approval: list[tuple[str, str]] = field(default_factory=list)
+    # (statement id, format, why): the renderer failed for another reason.
+    failed: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def export_statements(
+    runtime: Runtime,
+    tenant: str,
+    statement_ids: Sequence[str],
+    formats: Sequence[str],
+    out_dir: Path,
+    progress: Progress = NO_PROGRESS,
+) -> Exported:
+    """Render each statement in each format into ``out_dir``, every file that can be.
+
+    A statement a renderer cannot render stops neither its other formats nor the other
+    statements: it is reported in :class:`Exported`, as needing approval when it is a
+    Draft the renderer renders once numbered and Open (UBL has no draft invoice), else
+    as failed with the renderer's message. A format no renderer offers is an error
+    before anything is written. File names are encoded and checked to stay directly in
+    ``out_dir``; the files are ``0600`` and a folder this creates ``0700``.
+    """
+    config = runtime.tenant(tenant)
+    renderers = runtime.plugins.renderers
+    chosen = [(fmt, tenant_renderer(config, renderers.get(fmt))) for fmt in formats]  # fail first
+    done = Exported()
+    progress.stage("rendering statements", total=len(statement_ids), unit="statements")
+    with runtime.db.transaction() as session:
+        for statement_id in counted(statement_ids, progress):
+            statement = session.get(m.Statement, statement_id)
+            try:
+                document = statement_document(config, statement)
+            except Exception as exc:  # noqa: BLE001 (this statement's fault alone)
+                done.failed += [(statement_id, fmt, _why(exc)) for fmt, _ in chosen]
+                continue
+            for fmt, renderer in chosen:
+                try:
+                    data = renderer.render(document, fmt)
+                except Exception as exc:  # noqa: BLE001 (a plugin's, reported with its name)
+                    if _renders_once_approved(renderer, document, fmt):
+                        done.needs_approval.append((statement_id, fmt))
+                    else:
+                        done.failed.append((statement_id, fmt, _why(exc)))
+                    continue
+                name = f"{statement_basename(statement)}{renderers.suffix(fmt)}"
+                path = path_under(out_dir, name)  # refuses what would land elsewhere
+                write_atomically(path, data)
+                done.written.append(path)
+    return done
+
+
+def export(
+    runtime: Runtime,
+    tenant: str,
+    statement_ids: Sequence[str],
+    formats: Sequence[str],
+    out_dir: Path,
+    progress: Progress = NO_PROGRESS,
+) -> list[Path]:
+    """:func:`export_statements` for callers that need every file: returns the paths
+    written, or raises PluginError naming each statement and format not rendered
+    (after writing the rest)."""
+    done = export_statements(runtime, tenant, statement_ids, formats, out_dir, progress)
+    problems = [f"statement {i} as {fmt}: a Draft; approve it first"
+                for i, fmt in done.needs_approval]  # fmt: skip
+    problems += [f"statement {i} as {fmt}: {why}" for i, fmt, why in done.failed]
+    if problems:
+        raise PluginError("\n".join(problems))
+    return done.written
+
+
+def _why(exc: Exception) -> str:
+    # A PluginError's message is written for the operator; anything else is a bug
+    # whose type says more than its message.
+    return str(exc) if isinstance(exc, PluginError) else f"{type(exc).__name__}: {exc}"
+
+
+def _renders_once_approved(renderer: Renderer, document: StatementDocument, fmt: str) -> bool:
+    """Whether ``renderer``, which refused the Draft ``document``, renders it once it is
+    numbered and Open: then the refusal was for being a Draft. A renderer has no way to
+    say so itself, so the document is tried as approval will make it (and discarded)."""
+    if document.number is not None and document.status != "Draft":
+        return False
+    approved = replace(document, number=document.number or "APPROVAL-PENDING", status="Open")
+    try:
+        renderer.render(approved, fmt)
+    except Exception:  # noqa: BLE001 (it fails for another reason too)
+        return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class PushOutcome:
+    statement_id: str
+    number: str | None
+    state: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """An outbox entry this push holds: ``attempts`` (its count once claimed) is the
+    claim's token, so a pusher whose lease ran out cannot overwrite its successor."""
+
+    entry_id: int
+    statement_id: str
+    attempts: int
+
+
+def _due(now: dt.datetime, lease: dt.timedelta, entry=m.OutboxEntry):  # type: ignore[no-untyped-def]
+    return or_(
+        entry.state == "pending",
+        (entry.state == "failed") & (entry.next_attempt_at <= now),
+        (entry.state == "in_flight") & (entry.updated_at <= now - lease),
+    )
+
+
+def _claim(session: Session, tenant: str, lease: dt.timedelta) -> list[Claim]:
+    """Mark the tenant's due entries in flight for this push alone; returns them by id.
+
+    One conditional UPDATE: PostgreSQL skips rows another pusher is claiming (``SKIP
+    LOCKED``) and re-checks "still due" on any row it had to wait for, so an entry is
+    never handed to two pushers; SQLite's ``BEGIN IMMEDIATE`` serialises the claims.
+    """
+    now = utcnow()
+    other = aliased(m.OutboxEntry)
+    candidates = (
+        select(other.id)
+        .where(other.tenant_id == tenant, _due(now, lease, other))
+        .with_for_update(skip_locked=True)
+    )
+    claimed = session.execute(
+        update(m.OutboxEntry)
+        .where(m.OutboxEntry.id.in_(candidates.scalar_subquery()), _due(now, lease))
+        .values(state="in_flight", attempts=m.OutboxEntry.attempts + 1, updated_at=now)
+        .returning(m.OutboxEntry.id, m.OutboxEntry.statement_id, m.OutboxEntry.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted((Claim(*row) for row in claimed), key=lambda c: c.entry_id)
+
+
+def _held(claims: Sequence[Claim]):  # type: ignore[no-untyped-def]
+    """Rows still in flight under these claims (nobody took them over)."""
+    by_attempts: dict[int, list[int]] = {}
+    for claim in claims:
+        by_attempts.setdefault(claim.attempts, []).append(claim.entry_id)
+    return (m.OutboxEntry.state == "in_flight") & or_(
+        *(
+            (m.OutboxEntry.attempts == attempts) & m.OutboxEntry.id.in_(ids)
+            for attempts, ids in by_attempts.items()
+        )
+    )
+
+
+@contextmanager
+def _lease_kept(runtime: Runtime, claims: Sequence[Claim]) -> Iterator[None]:
+    """Renew the claims' lease while the sink works: a slow ERP is not a dead pusher."""
+    every = in_flight_lease(runtime).total_seconds() / 3
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(every):
+            try:
+                with runtime.db.transaction() as session:
+                    session.execute(
+                        update(m.OutboxEntry)
+                        .where(_held(claims))
+                        .values(updated_at=utcnow())
+                        .execution_options(synchronize_session=False)
+                    )
+            except Exception:  # the next renewal tries again; the lease is the backstop
+                log.warning("could not renew the outbox lease", exc_info=True)
+
+    keeper = threading.Thread(target=renew, name="outbox-lease", daemon=True)
+    keeper.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        keeper.join()
+
+
+def _documents(
+    session: Session, config: TenantConfig, claims: Sequence[Claim]
+) -> tuple[list[StatementDocument], dict[str, str]]:
+    """The claimed statements' documents, and why any cannot be delivered (by id).
+
+    A statement that is gone, still a Draft, or cannot be made into a document is a
+    problem of its entry alone: the others are delivered all the same.
+    """
+    ids = [c.statement_id for c in claims]
+    found: dict[str, tuple[str, str | None]] = {}
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        query = select(m.Statement.id, m.Statement.status, m.Statement.number)
+        found.update((i, (status, n)) for i, status, n in session.execute(query.where(
+            m.Statement.id.in_(chunk))))  # fmt: skip
+    problems = {}
+    for statement_id in ids:
+        if statement_id not in found:
+            problems[statement_id] = (
+                f"statement {statement_id} is no longer in the database: nothing to deliver"
+            )
+        elif found[statement_id][0] == "Draft":
+            problems[statement_id] = (
+                f"statement {statement_id} is a Draft: only approved statements are delivered"
+            )
+    deliverable = [i for i in ids if i not in problems]
+    try:
+        return load_documents(session, config, deliverable), problems
+    except Exception:  # one statement's fault: find which, and deliver the others
+        log.warning("a claimed statement cannot be made into a document", exc_info=True)
+    documents = []
+    for statement_id in deliverable:
+        try:
+            documents.extend(load_documents(session, config, [statement_id]))
+        except Exception as exc:
+            name = found[statement_id][1] or statement_id
+            problems[statement_id] = (
+                f"statement {name} cannot be delivered: {type(exc).__name__}: {exc}"
+            )
+    return documents, problems
+
+
+def _delivered_before(session, tenant: str) -> bool:  # type: ignore[no-untyped-def]
+    return (
+        session.scalar(
+            select(m.OutboxEntry.id)
+            .where(m.OutboxEntry.tenant_id == tenant, m.OutboxEntry.state == "delivered")
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _blocked(runtime: Runtime, claims: Sequence[Claim], gaps: Sequence[str]) -> list[PushOutcome]:
+    """Hand the entries back untouched: the ERP lacks mappings a person must add first."""
+    message = mask_secrets("the ERP is missing mappings; nothing was sent:\n" + "\n".join(gaps))
+    outcomes = []
+    with runtime.db.transaction() as session:
+        session.execute(
+            update(m.OutboxEntry)
+            .where(_held(claims))
+            .values(state="pending", attempts=m.OutboxEntry.attempts - 1, last_error=message)
+            .execution_options(synchronize_session=False)
+        )
+        for claim in claims:
+            outcomes.append(
+                PushOutcome(claim.statement_id, _number(session, claim), "blocked", message)
+            )
+    return outcomes
+
+
+def _number(session: Session, claim: Claim) -> str | None:
+    statement = session.get(m.Statement, claim.statement_id)
+    return None if statement is None else statement.number
+
+
+def _bury(session: Session, claim: Claim, message: str) -> PushOutcome:
+    """Mark an entry that can never be delivered as it is dead (a person looks at it)."""
+    session.execute(
+        update(m.OutboxEntry)
+        .where(m.OutboxEntry.id == claim.entry_id, _held([claim]))
+        .values(state="dead", last_error=message, next_attempt_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    log.error("outbox entry %s is dead: %s", claim.entry_id, message)
+    return PushOutcome(claim.statement_id, _number(session, claim), "dead", message)
+
+
+def push(runtime: Runtime, tenant: str, progress: Progress = NO_PROGRESS) -> list[PushOutcome]:
+    """Deliver the tenant's due outbox entries to its ERP sink in one batch.
+
+    Entries are claimed (marked in flight, committed) before the sink is called, each by
+    one push only however many run at once; a push that dies leaves them to be claimed
+    again once its lease (``schedule.lease_seconds``) has run out, and a live one renews
+    the lease while the sink works. Sinks are idempotent per statement revision, so the
+    retry never creates a second invoice. An entry whose statement is gone or cannot be
+    delivered is marked dead and reported, and the others go on. Before the tenant's
+    first delivery, a sink that can check its ERP's mappings does (``CheckedSink``):
+    any gap and nothing is sent, every gap reported at once. ``progress`` counts the
+    entries settled (the sink takes them in one call).
+    """
+    config = runtime.tenant(tenant)
+    with runtime.db.transaction() as session:
+        claims = _claim(session, tenant, in_flight_lease(runtime))
+        documents, problems = _documents(session, config, claims)
+        buried = [_bury(session, c, problems[c.statement_id])
+                  for c in claims if c.statement_id in problems]  # fmt: skip
+        claims = [c for c in claims if c.statement_id not in problems]
+        first_push = not _delivered_before(session, tenant)
+    if not claims:
+        return buried
+    progress.stage(f"pushing to {config.erp.sink}", total=len(claims), unit="statements")
+    try:
+        with _lease_kept(runtime, claims):
+            sink = make_sink(runtime, tenant)
+            if first_push and isinstance(sink, CheckedSink):
+                gaps = sink.preflight(documents)
+                if gaps:
+                    return buried + _blocked(runtime, claims, gaps)
+            results = {r.statement_id: r for r in sink.push(documents)}
+    except Exception as exc:  # the sink as a whole failed (or its ERP was unreachable
+        # for the check): every entry is failed and retried later, not left in flight
+        log.exception("sink %s failed for tenant %s", config.erp.sink, tenant)
+        results = {}
+        error = f"{type(exc).__name__}: {exc}"
+    else:
+        error = "the sink returned no result for this statement"
+    outcomes = buried
+    # An ERP's message may echo the request, credentials included: never stored in clear.
+    secrets = known_secrets(runtime, tenant)
+    with runtime.db.transaction() as session:
+        for claim in counted(claims, progress):
+            entry = session.scalars(
+                select(m.OutboxEntry)
+                .where(m.OutboxEntry.id == claim.entry_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            ).one()
+            result = results.get(claim.statement_id)
+            ours = entry.state == "in_flight" and entry.attempts == claim.attempts
+            if result is not None and result.ok:
+                # Delivered is a fact even if our lease ran out and another push holds
+                # the entry now: its own sink call finds the invoice, not a new one.
+                if entry.state != "delivered":
+                    entry.state, entry.remote_id, entry.last_error = (
+                        "delivered", result.remote_id, None
+                    )  # fmt: skip
+            elif ours:
+                entry.last_error = mask_secrets(
+                    result.message if result is not None else error, secrets
+                )
+                permanent = result is not None and result.permanent
+                entry.state = "dead" if permanent or entry.attempts >= MAX_ATTEMPTS else "failed"
+                entry.next_attempt_at = utcnow() + retry_delay(entry.attempts)
+            outcomes.append(
+                PushOutcome(
+                    claim.statement_id,
+                    _number(session, claim),
+                    entry.state,
+                    entry.last_error or mask_secrets(result.message if result else "", secrets),
+                )
+            )
+    for outcome in outcomes:
+        if outcome.state == "delivered":
+            runtime.emit(
+                StatementPushed(
+                    tenant=tenant, statement_id=outcome.statement_id, number=outcome.number
+                )
+            )
+    return outcomes

@@ -1,0 +1,330 @@
+"""Approval: Draft -> Open, the next gapless invoice number, and an outbox row."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Collection, Sequence
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from connector.contracts import StatementApproved
+from connector.domain.numbering import format_invoice_number
+from connector.pipeline.build.documents import CHUNK
+from connector.progress import NO_PROGRESS, Progress
+from connector.runtime.audit import record
+from connector.runtime.runtime import Runtime
+from connector.runtime.tenants import lock_tenant, sync_tenant
+from connector.storage import models as m
+from connector.storage.models import utcnow
+
+
+class ApprovalError(Exception):
+    pass
+
+
+def idempotency_key(statement: m.Statement) -> str:
+    """Stable per statement revision: the same push retried never creates twice."""
+    return f"{statement.tenant_id}:{statement.id}:r{statement.revision}"
+
+
+# Statement ids are UUIDv7s, whose first characters are the time they were made: every
+# statement of one build starts alike. Ids are shown git-style, cut to the shortest
+# prefix no other statement of the tenant shares, and any unique prefix is taken back.
+SHORT_ID = 8  # the shortest id shown
+MIN_PREFIX = 4  # the shortest prefix looked up, as git: "0" would fit every statement
+CANDIDATES = 10  # how many statements an ambiguous prefix lists
+_HEADS_PER_QUERY = 100  # id beginnings looked up per query by short_ids
+_ID_CHARACTERS = frozenset("0123456789abcdef-")
+
+
+def find_statements(session: Session, tenant: str, refs: Sequence[str]) -> list[m.Statement]:
+    """Statements of ``tenant`` by id, invoice number or unique id prefix, in the order
+    asked.
+
+    An exact id or invoice number wins; any other ref of at least ``MIN_PREFIX`` hex
+    digits (dashes allowed, any case) is taken as the start of an id, as git takes a
+    commit's. Every ref that fits no statement, or several, is reported at once in one
+    ApprovalError: an ambiguous prefix lists its candidates (short id, number, status,
+    customer), an unknown ref says how to list the tenant's statements. One query per
+    chunk of exact refs, then one per prefix.
+    """
+    by_ref: dict[str, m.Statement] = {}
+    for start in range(0, len(refs), CHUNK):
+        chunk = list(refs[start : start + CHUNK])
+        for statement in session.scalars(
+            select(m.Statement).where(
+                m.Statement.tenant_id == tenant,
+                m.Statement.id.in_(chunk) | m.Statement.number.in_(chunk),
+            )
+        ):
+            by_ref[statement.id] = statement
+            if statement.number:
+                by_ref[statement.number] = statement
+    unknown: list[str] = []
+    ambiguous: list[str] = []
+    for ref in dict.fromkeys(r for r in refs if r not in by_ref):
+        found = _by_prefix(session, tenant, ref)
+        if len(found) == 1:
+            by_ref[ref] = found[0]
+        elif found:
+            ambiguous.append(_ambiguity(session, tenant, ref, found))
+        else:
+            unknown.append(ref)
+    if unknown or ambiguous:
+        problems = [f"tenant {tenant!r} has no statement {ref!r}" for ref in unknown]
+        if unknown:
+            problems[-1] += (
+                f" (no id, id prefix or invoice number fits; `connector statements list "
+                f"--tenant {tenant}` lists them)"
+            )
+        raise ApprovalError("\n".join(problems + ambiguous))
+    return [by_ref[ref] for ref in refs]
+
+
+def id_prefix(ref: str) -> str | None:
+    """``ref`` as the start of a statement id (lower case), or None when it cannot be
+    one: shorter than ``MIN_PREFIX``, or not hex digits and dashes."""
+    prefix = ref.lower()
+    if len(prefix) < MIN_PREFIX or not set(prefix) <= _ID_CHARACTERS:
+        return None
+    return prefix
+
+
+def _by_prefix(session: Session, tenant: str, ref: str) -> list[m.Statement]:
+    """Up to ``CANDIDATES + 1`` statements whose id starts with ``ref``; none when ``ref``
+    cannot be the start of an id (too short, or not hex digits and dashes)."""
+    prefix = id_prefix(ref)
+    if prefix is None:
+        return []
+    return list(
+        session.scalars(
+            select(m.Statement)
+            .where(
+                m.Statement.tenant_id == tenant,
+                m.Statement.id.startswith(prefix, autoescape=True),
+            )
+            .order_by(m.Statement.id)
+            .limit(CANDIDATES + 1)
+        )
+    )
+
+
+def _ambiguity(session: Session, tenant: str, ref: str, found: list[m.Statement]) -> str:
+    """What an ambiguous prefix fits: each candidate by its own short id."""
+    shown = found[:CANDIDATES]
+    shorts = short_ids(session, tenant, [s.id for s in shown])
+    lines = [
+        f"  {shorts[s.id]}  {s.number or '(no number)'}  {s.status}  customer "
+        f"{s.customer_id}  {s.provider} {s.period_start:%Y-%m}"
+        for s in shown
+    ]
+    more = ""
+    if len(found) > CANDIDATES:
+        count = session.scalar(
+            select(func.count())
+            .select_from(m.Statement)
+            .where(
+                m.Statement.tenant_id == tenant,
+                m.Statement.id.startswith(ref.lower(), autoescape=True),
+            )
+        )
+        more = f" (the first {CANDIDATES} of {count} shown)"
+    return (
+        f"statement id prefix {ref!r} of tenant {tenant!r} fits several statements{more}; "
+        "give more of the id, or the invoice number:\n" + "\n".join(lines)
+    )
+
+
+def short_ids(session: Session, tenant: str, ids: Collection[str]) -> dict[str, str]:
+    """Each of ``ids`` (statements of ``tenant``) as shown: its shortest prefix of at
+    least ``SHORT_ID`` characters, not ending in a dash, that starts no other statement
+    id of the tenant and is no invoice number (a number is found before a prefix).
+
+    Only ids sharing their first ``SHORT_ID`` characters can need more, so only those
+    are read. Sorted in Python, not by the database: PostgreSQL's collation may order
+    dashes apart from code points, and common prefixes need code-point order.
+    """
+    heads = sorted({ident[:SHORT_ID] for ident in ids})
+    near = set(ids)
+    for start in range(0, len(heads), _HEADS_PER_QUERY):
+        chosen = heads[start : start + _HEADS_PER_QUERY]
+        near.update(
+            session.scalars(
+                select(m.Statement.id).where(
+                    m.Statement.tenant_id == tenant,
+                    or_(*(m.Statement.id.startswith(h, autoescape=True) for h in chosen)),
+                )
+            )
+        )
+    ordered = sorted(near)
+    position = {ident: index for index, ident in enumerate(ordered)}
+    length: dict[str, int] = {}
+    for ident in ids:
+        index = position[ident]
+        neighbours = ordered[max(index - 1, 0) : index] + ordered[index + 1 : index + 2]
+        shared = max((_common_length(ident, other) for other in neighbours), default=0)
+        length[ident] = max(shared + 1, SHORT_ID)
+    while True:
+        shorts = {ident: _cut(ident, n) for ident, n in length.items()}
+        taken = _numbers_among(session, tenant, set(shorts.values()))
+        clashing = [i for i, short in shorts.items() if short in taken and short != i]
+        if not clashing:
+            return shorts
+        for ident in clashing:
+            length[ident] = len(shorts[ident]) + 1
+
+
+def _common_length(a: str, b: str) -> int:
+    return len(os.path.commonprefix([a, b]))
+
+
+def _cut(ident: str, length: int) -> str:
+    """``ident`` cut to ``length`` characters, one more when that would end in a dash
+    (an id lengthened past an invoice number it equals: ``01a24ecc-``)."""
+    short = ident[:length]
+    return ident[: length + 1] if short.endswith("-") else short
+
+
+def _numbers_among(session: Session, tenant: str, candidates: set[str]) -> set[str]:
+    """The invoice numbers of ``tenant`` among ``candidates``."""
+    wanted = sorted(candidates)
+    found: set[str] = set()
+    for start in range(0, len(wanted), CHUNK):
+        found.update(
+            session.scalars(
+                select(m.Statement.number).where(
+                    m.Statement.tenant_id == tenant,
+                    m.Statement.number.in_(wanted[start : start + CHUNK]),
+                )
+            )
+        )
+    return found
+
+
+def numbering_order(statement: m.Statement) -> tuple[dt.date, str, str, str, int]:
+    """The order approval hands out numbers in: period, then customer, provider, kind, part.
+
+    Invoice numbers are read as a timeline: a customer's October must never carry a
+    higher number than its November because of how ids were listed or typed. Ties
+    (same period and customer) go by provider, then kind ("purchase" before "usage":
+    upfront fees are billed as they appear, before the month's statement), then part.
+    """
+    return (
+        statement.period_start,
+        statement.customer_id,
+        statement.provider,
+        statement.kind,
+        statement.part,
+    )
+
+
+def take_number(row: m.Tenant, fmt: str) -> str:
+    """The next invoice number of the locked tenant ``row``; the counter moves on by one."""
+    number = format_invoice_number(fmt, row.next_invoice_number)
+    row.next_invoice_number += 1
+    return number
+
+
+def _locked(query: Select) -> Select:
+    # Row locks in id order (two approvers cannot deadlock), and the rows re-read as
+    # they are once locked: the status checked is the status changed.
+    return (
+        query.order_by(m.Statement.id).with_for_update().execution_options(populate_existing=True)
+    )
+
+
+def _lock_statements(
+    session: Session, tenant: str, named: dict[str, m.Statement]
+) -> list[m.Statement]:
+    """``named`` (by id) locked and re-read; one deleted meanwhile is an ApprovalError."""
+    ids = sorted(named)
+    locked = [
+        statement
+        for start in range(0, len(ids), CHUNK)
+        for statement in session.scalars(
+            _locked(select(m.Statement).where(m.Statement.id.in_(ids[start : start + CHUNK])))
+        )
+    ]
+    held = {s.id for s in locked}
+    gone = [s.number or s.id for s in named.values() if s.id not in held]
+    if gone:
+        raise ApprovalError(
+            f"tenant {tenant!r} has no statement {gone[0]!r} any more (deleted meanwhile)"
+        )
+    return locked
+
+
+def approve(
+    runtime: Runtime,
+    tenant: str,
+    ids: Sequence[str] | None,
+    actor: str,
+    provider: str | None = None,
+    progress: Progress = NO_PROGRESS,
+) -> list[m.Statement]:
+    """Approve the given Drafts (all Drafts of the tenant, or of ``provider``, when ids is None).
+
+    Each statement is locked and re-read before its status is checked: a Draft deleted
+    or approved by someone else while this waited for the lock is refused, never
+    numbered twice or numbered after its deletion.
+
+    Numbers come from the tenant row, locked for the transaction, so approvals by
+    several processes at once stay unique and gapless. They follow
+    :func:`numbering_order` (period start, customer id, provider, kind, part), whatever
+    order ``ids`` are given or stored in; the statements are returned in that order.
+    ``progress`` counts the statements numbered.
+    """
+    config = runtime.tenant(tenant)
+    with runtime.db.transaction() as session:
+        sync_tenant(session, config)
+    with runtime.db.transaction() as session:
+        # Lock the tenant row before reading anything else: a second approver waits
+        # here, then sees the first one's numbers and statuses.
+        row = lock_tenant(session, tenant)
+        if ids is None:
+            query = select(m.Statement).where(
+                m.Statement.tenant_id == tenant, m.Statement.status == "Draft"
+            )
+            if provider:
+                query = query.where(m.Statement.provider == provider)
+            statements = list(session.scalars(_locked(query)))
+        else:
+            # The same statement named twice (by id and by number) is approved once.
+            named = {s.id: s for s in find_statements(session, tenant, ids)}
+            statements = _lock_statements(session, tenant, named)
+        statements.sort(key=numbering_order)
+        not_drafts = [s.number or s.id for s in statements if s.status != "Draft"]
+        if not_drafts:
+            raise ApprovalError(
+                f"only Drafts can be approved; already approved: {', '.join(not_drafts)}"
+            )
+        fmt = config.invoice_options.invoice_number_format
+        progress.stage("approving Drafts", total=len(statements), unit="statements")
+        for statement in statements:
+            statement.number = take_number(row, fmt)
+            statement.status = "Open"
+            statement.approved_at = utcnow()
+            session.add(
+                m.OutboxEntry(
+                    tenant_id=tenant,
+                    statement_id=statement.id,
+                    sink=config.erp.sink,
+                    idempotency_key=idempotency_key(statement),
+                )
+            )
+            record(
+                session,
+                tenant,
+                actor,
+                "statement.approve",
+                statement.id,
+                {"number": statement.number},
+            )
+            progress.advance()
+    for statement in statements:
+        runtime.emit(
+            StatementApproved(tenant=tenant, statement_id=statement.id, number=statement.number)
+        )
+    return statements
