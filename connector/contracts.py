@@ -252,6 +252,10 @@ class Provider(Protocol):
     and ``marketplace_pricing``, how they are priced unless the tenant's
     ``providers.<key>.marketplace_pricing`` says: ``"at_cost"`` (passed through as
     marketplace fees) or ``"pricebook"`` (the default: priced like any product).
+
+    A class may also set ``display_name``, the provider as people name it ("Amazon Web
+    Services"), which the review page and other screens show instead of ``name``
+    (optional: a provider without one is shown by its ``name``).
     """
 
     name: ClassVar[str]
@@ -375,6 +379,24 @@ class StatementDocument:
     #: For a credit note (a voided statement's correction): the invoice it credits.
     #: None for an invoice. A credit note's amounts are negative, the invoice's negated.
     credited_invoice: CreditedInvoice | None = None
+    #: The reseller's country (ISO 3166, e.g. "GB"), whose conventions the document
+    #: follows; None when not known.
+    country: str | None = None
+    #: The locale amounts, dates and currency symbols are formatted for (CLDR, e.g.
+    #: "en_GB", "de_DE"); None prints amounts as ``1,234.50`` and dates as ISO 8601.
+    locale: str | None = None
+    #: Paper size of printed documents: "A4" or "LETTER" (US and Canada by default).
+    page_size: str = "LETTER"
+    #: The provider as customers know it ("Amazon Web Services"); ``provider`` is the
+    #: plugin's key (``aws``). None falls back to ``provider``.
+    provider_name: str | None = None
+    #: The customer is exempt from tax: printed statements say so.
+    tax_exempt: bool = False
+    #: Whether printed statements list zero-amount lines and rounding adjustments
+    #: (invoice options ``show_zero_lines``, ``show_rounding_lines``). Sinks ignore
+    #: both: an ERP receives every line.
+    show_zero_lines: bool = True
+    show_rounding_lines: bool = True
 
     @property
     def idempotency_key(self) -> str:

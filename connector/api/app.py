@@ -9,11 +9,11 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Mount, Route
 
-from connector.api import audit_trail, billing, review, statements
+from connector.api import audit_trail, billing, portal, reports_page, review, statements, users
 from connector.api.access_log import AccessLog
 from connector.api.errors import install_handlers
 from connector.api.guard import Limits, RequestGuard
-from connector.api.sessions import SessionStore
+from connector.api.sessions import RoleRefused, SessionStore, SignInRequired
 from connector.api.throttle import FailureThrottle
 from connector.runtime.runtime import Runtime
 
@@ -78,12 +78,17 @@ def create_app(runtime: Runtime, limits: Limits | None = None) -> FastAPI:
     app.state.auth_throttle = FailureThrottle(limits.failures, limits.window)
     install_handlers(app)
     app.add_exception_handler(review.LoginRequired, review.to_login)
+    app.add_exception_handler(SignInRequired, users.to_sign_in)
+    app.add_exception_handler(RoleRefused, users.refused)
     routers = (
         statements.router,
         billing.router,
         audit_trail.router,
         billing.public,
         review.router,
+        reports_page.router,
+        users.router,
+        portal.router,
     )
     for router in routers:
         app.include_router(router)

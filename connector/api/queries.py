@@ -60,8 +60,14 @@ def find_visible(
     wanted: StatementFilter,
     limit: int | None = None,
     offset: int = 0,
+    *,
+    lines: bool = True,
 ) -> tuple[list[m.Statement], int]:
-    """Statements matching ``wanted``, newest period first, and how many match in all."""
+    """Statements matching ``wanted``, newest period first, and how many match in all.
+
+    ``lines``: load each statement's lines with it (one more query); a list of summaries
+    does without them, and must not touch ``Statement.lines`` then (one query each).
+    """
     query = visible(principal)
     if wanted.provider:
         query = query.where(m.Statement.provider == wanted.provider)
@@ -81,16 +87,20 @@ def find_visible(
     ).offset(offset)
     if limit is not None:
         query = query.limit(limit)
-    return list(session.scalars(query.options(selectinload(m.Statement.lines)))), count
+    if lines:
+        query = query.options(selectinload(m.Statement.lines))
+    return list(session.scalars(query)), count
 
 
-def get_visible(session: Session, principal: Principal, ident: str) -> m.Statement:
-    """One statement by id or invoice number, or :class:`NotFound`."""
-    found = session.scalar(
-        visible(principal)
-        .where((m.Statement.id == ident) | (m.Statement.number == ident))
-        .options(selectinload(m.Statement.lines))
-    )
+def get_visible(
+    session: Session, principal: Principal, ident: str, *, lines: bool = True
+) -> m.Statement:
+    """One statement by id or invoice number, or :class:`NotFound`; ``lines``: with its
+    lines loaded."""
+    query = visible(principal).where((m.Statement.id == ident) | (m.Statement.number == ident))
+    if lines:
+        query = query.options(selectinload(m.Statement.lines))
+    found = session.scalar(query)
     if found is None:
         raise NotFound(f"tenant {principal.tenant!r} has no statement {_shown(ident)}")
     return found

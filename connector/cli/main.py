@@ -79,6 +79,10 @@ LAZY_COMMANDS = {
         "connector.cli.statements:statements",
         "Billing statements: generate drafts, review, approve, export.",
     ),
+    "users": LazyCommand(
+        "connector.cli.users:users",
+        "People who sign in to the web pages: operator, reviewer, read-only or customer.",
+    ),
 }
 
 # The commands that bring the database schema up to date as they open it: the

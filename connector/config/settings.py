@@ -155,6 +155,13 @@ class ApiSettings(BaseModel):
     )
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
+    portal_url: str | None = Field(
+        None,
+        description="The address customers reach this app at (e.g. https://billing.example.com): "
+        'the "New customer invoice" email links to the statement in its portal there. '
+        "Unset: no link (or the tenant's notifications.portal_url as it is).",
+        pattern=r"^https?://[^\s]+$",
+    )
 
 
 class DaemonSettings(BaseSettings):

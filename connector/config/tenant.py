@@ -344,6 +344,23 @@ class InvoiceOptions(_Model):
     tax_rounding: Literal["statement", "line"] = Field(
         "statement", description="Round tax once on the statement, or on each taxed line."
     )
+    page_size: Literal["auto", "A4", "LETTER"] = Field(
+        "auto",
+        description="Paper of printed statements; auto: Letter in the US and Canada, "
+        "else A4 (by profile.country).",
+    )
+    show_zero_lines: bool = Field(
+        True, description="List zero-amount lines (free trials) on printed statements."
+    )
+    show_rounding_lines: bool = Field(
+        True, description="List rounding adjustments on printed statements."
+    )
+    locale: str | None = Field(
+        None,
+        pattern=r"^[a-z]{2,3}(_[A-Z][a-z]{3})?(_[A-Z]{2}|_[0-9]{3})?$",
+        description="CLDR locale amounts and dates are printed in, such as en_GB or de_DE; "
+        "default: the usual one of profile.country.",
+    )
 
     @field_validator("invoice_number_format")
     @classmethod

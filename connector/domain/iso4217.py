@@ -1,9 +1,10 @@
 """The ISO 4217 currency codes money can be written in.
 
-Hand-written rather than read from babel (listed in DESIGN.md but not installed) or
-pycountry: the core needs only the set of codes, and CLDR's list also holds withdrawn
-currencies (DEM, FRF) that no statement may be in. Minor units live in
-:mod:`connector.domain.money`.
+Hand-written rather than read from babel (a dependency of the pdf and html renderers,
+not of the core) or pycountry: the core needs only the set of codes, and CLDR's list
+also holds withdrawn currencies (DEM, FRF) that no statement may be in. Minor units live
+in :mod:`connector.domain.money`, also by hand: babel's digits are CLDR's display
+digits, which differ from ISO 4217's for 15 of these codes (see there).
 """
 
 from __future__ import annotations

@@ -27,6 +27,11 @@ For ERP sinks:
 - :mod:`~connector.plugin_kit.invoice_lines`: statement lines as an ERP adds them up
   (minor units, tax split, totals).
 
+For sinks and renderers alike:
+
+- :mod:`~connector.plugin_kit.addresses`: free-form address lines read as street,
+  city, region, postal code and ISO 3166 country.
+
 The kit imports only :mod:`connector.contracts` and the pure :mod:`connector.domain`;
 DuckDB is imported when a function needs it, so the core does not depend on it.
 """

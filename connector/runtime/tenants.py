@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
+from typing import TYPE_CHECKING
+
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from connector.config.tenant import TenantConfig
 from connector.storage import models as m
+
+if TYPE_CHECKING:
+    from connector.storage.db import Database
+
+# Which tenant file (the loaded TenantConfig object) this process last synced into which
+# database, by (id of the database, tenant): weak references both, so neither is kept
+# alive, and an id reused by a new object never passes for the old one.
+_synced: dict[tuple[int, str], tuple[weakref.ref[Database], weakref.ref[TenantConfig]]] = {}
+_synced_lock = threading.Lock()
 
 
 def lock_tenant(session: Session, tenant: str) -> m.Tenant | None:
@@ -100,3 +113,25 @@ def sync_tenant(session: Session, config: TenantConfig) -> m.Tenant:
             ],
         )  # fmt: skip
     return tenant
+
+
+def sync_tenant_once(db: Database, config: TenantConfig) -> None:
+    """:func:`sync_tenant` in a transaction of its own, unless this process has already
+    synced this very ``config`` into ``db``.
+
+    For operations that need the tenant file's data in the database but run many times
+    on one file, such as single approvals through the API: a tenant of thousands of
+    customers costs tens of milliseconds to compare, and its file changes rarely. A
+    changed tenant file is a new ``TenantConfig`` (the daemon's reload, a new process),
+    so it is synced before the next such operation. The sync is remembered only once
+    its transaction has committed.
+    """
+    key = (id(db), config.tenant)
+    with _synced_lock:
+        known = _synced.get(key)
+    if known is not None and known[0]() is db and known[1]() is config:
+        return
+    with db.transaction() as session:
+        sync_tenant(session, config)
+    with _synced_lock:
+        _synced[key] = (weakref.ref(db), weakref.ref(config))

@@ -234,6 +234,20 @@ class Statement(Base):
         return read_details(self.detail_rows)
 
 
+# A page of the API's list in its order (connector.api.queries.find_visible) read from
+# the index, not sorted out of every statement of the tenant. Declared after the class:
+# a descending column needs the column itself.
+Index(
+    "ix_statements_listing",
+    Statement.tenant_id,
+    Statement.period_start.desc(),
+    Statement.provider,
+    Statement.customer_id,
+    Statement.kind,
+    Statement.part,
+)
+
+
 class StatementLine(Base):
     __tablename__ = "statement_lines"
 
@@ -318,6 +332,23 @@ class ApiKey(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class User(Base):
+    """A person who signs in to the web pages: a role, an argon2 password hash, and for
+    a customer user the one customer it may see. Names are unique across tenants, so
+    the sign-in form needs no tenant field."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))  # operator | reviewer | read-only | customer
+    customer_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class WorkLease(Base):

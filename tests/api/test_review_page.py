@@ -120,6 +120,7 @@ def test_a_statement_of_another_tenant_cannot_be_acted_on_or_viewed(client, keys
     )
     assert "Nothing was changed" in answer.text
     assert client.get(f"/review/statements/{other}").status_code == 404
+    assert client.get(f"/review/statements/{other}/document").status_code == 404
     with runtime.db.transaction() as session:
         assert session.get(m.Statement, other) is not None
 
@@ -128,9 +129,14 @@ def test_view_shows_the_statement_as_the_customer_will_see_it(client, keys, runt
     ident = statement_ids(runtime, "acme")["1001"]
     login(client, keys.operator)
     view = client.get(f"/review/statements/{ident}")
-    assert view.status_code == 200 and view.headers["content-type"].startswith("text/html")
-    assert "Blue Harbor Logistics LLC" in view.text and "323.08" in view.text
-    assert "script-src" not in view.headers["content-security-policy"]  # no script may run
+    assert view.status_code == 200 and f"/review/statements/{ident}/document" in view.text
+    document = client.get(f"/review/statements/{ident}/document")
+    assert document.status_code == 200, document.text
+    assert document.headers["content-type"].startswith("text/html")
+    assert "Blue Harbor Logistics LLC" in document.text and "323.08" in document.text
+    policy = document.headers["content-security-policy"]
+    assert "script-src" not in policy  # no script may run
+    assert "frame-ancestors 'self'" in policy  # framed by the statement view only
 
 
 def test_revoking_the_key_ends_the_session(client, keys, runtime) -> None:

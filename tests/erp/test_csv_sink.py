@@ -103,8 +103,18 @@ def test_push_writes_the_xero_template_with_one_row_per_non_tax_line(tmp_path):
     first = rows[0]
     assert first["*ContactName"] == "Contoso Analytics & Co."
     assert first["EmailAddress"] == "ap@contoso.example"
-    assert first["POAddressLine1"] == "88 Market Street"
-    assert first["POAddressLine4"] == "United States"
+    assert [first[f"POAddressLine{n}"] for n in (1, 2, 3, 4)] == [
+        "88 Market Street",
+        "Floor 3",
+        "",
+        "",
+    ]
+    assert [first[c] for c in ("POCity", "PORegion", "POPostalCode", "POCountry")] == [
+        "San Francisco",
+        "CA",
+        "94105",
+        "US",
+    ]
     assert {r["*InvoiceNumber"] for r in rows} == {"NW-2025-0042"}
     assert {r["Reference"] for r in rows} == {"aws 2025-03"}
     assert (first["*InvoiceDate"], first["*DueDate"]) == ("2025-04-08", "2025-05-08")
@@ -352,12 +362,40 @@ def test_the_same_statement_twice_in_one_push_is_written_once(tmp_path):
 
 
 def test_long_address_folds_into_xero_four_lines(tmp_path):
-    customer = dataclasses.replace(
-        make_statement().customer, address=("1 A St", "Unit 2", "Block C", "Springfield", "US")
-    )
+    address = ("1 A St", "Unit 2", "Block C", "Wing D", "Floor 5", "Springfield, IL 62701", "US")
+    customer = dataclasses.replace(make_statement().customer, address=address)
     make_sink(tmp_path).push([make_statement(customer=customer)])
     row = read_rows(export_dir(tmp_path) / csv_files(tmp_path)[0])[0]
-    assert row["POAddressLine4"] == "Springfield, US"
+    assert row["POAddressLine3"] == "Block C"
+    assert row["POAddressLine4"] == "Wing D, Floor 5"
+    assert (row["POCity"], row["PORegion"], row["POPostalCode"]) == ("Springfield", "IL", "62701")
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        (
+            ("Hauptstraße 1", "10115 Berlin", "Germany"),
+            {"POAddressLine1": "Hauptstraße 1", "POCity": "Berlin", "POPostalCode": "10115"}
+            | {"PORegion": "", "POCountry": "DE", "POAddressLine2": ""},
+        ),
+        (
+            ("500 Congress Ave", "Suite 1200", "Austin, TX 78701", "United States"),
+            {"POAddressLine1": "500 Congress Ave", "POAddressLine2": "Suite 1200"}
+            | {"POCity": "Austin", "PORegion": "TX", "POPostalCode": "78701", "POCountry": "US"},
+        ),
+    ],
+)
+def test_xero_city_region_postcode_and_country_have_their_own_columns(tmp_path, address, expected):
+    customer = dataclasses.replace(make_statement().customer, address=address, tax_id=None)
+    make_sink(tmp_path).push([make_statement(customer=customer)])
+    row = read_rows(export_dir(tmp_path) / csv_files(tmp_path)[0])[0]
+    # The columns are Xero's own template's (the header this file checks above).
+    assert set(expected) <= set(XERO_TEMPLATE_HEADER)
+    assert {column: row[column] for column in expected} == expected
+    # Nothing of the city line or the country is left in the address lines.
+    lines = " ".join(row[f"POAddressLine{n}"] for n in (1, 2, 3, 4))
+    assert expected["POCity"] not in lines and "Germany" not in lines
 
 
 def test_csv_sink_is_discoverable():

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import logging
 from collections.abc import Sequence
 from dataclasses import fields, replace
 from decimal import Decimal
@@ -28,6 +30,7 @@ from connector.storage import models as m
 CHUNK = 500
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 def reseller_party(config: TenantConfig) -> Party:
@@ -69,7 +72,47 @@ def printed_options(config: TenantConfig, customer_id: str) -> dict[str, object]
         "notes": config.invoice_options.notes,
         "custom_fields": _custom_fields(config),
         "payment_method": payment_method(config, customer_id),
+        "tax_exempt": config.customer(customer_id).tax_exempt,
     }
+
+
+# Where Letter is the usual paper; everywhere else prints on A4.
+LETTER_COUNTRIES = frozenset({"US", "CA"})
+
+
+def page_size(config: TenantConfig) -> str:
+    """``A4`` or ``LETTER``: the invoice options' choice, else by the reseller's country."""
+    chosen = config.invoice_options.page_size
+    if chosen != "auto":
+        return chosen
+    return "LETTER" if config.profile.country.upper() in LETTER_COUNTRIES else "A4"
+
+
+@functools.cache
+def _display_names() -> dict[str, str]:
+    """Provider plugin name -> its ``display_name``, read once per process: documents
+    are built in places (publishing, the API, notifications) that hold no plugin host."""
+    from connector.plugins import load_plugins  # noqa: PLC0415 - avoids an import cycle
+
+    try:
+        registry = load_plugins().providers
+    except Exception:  # noqa: BLE001 - a broken plugin must not stop a statement rendering
+        log.warning("provider plugins could not be loaded; documents name providers by key")
+        return {}
+    names: dict[str, str] = {}
+    for key in registry.names():
+        name = getattr(registry.get(key), "display_name", None)
+        if isinstance(name, str) and name.strip():
+            names[key] = name
+    return names
+
+
+def provider_name(config: TenantConfig, provider: str) -> str:
+    """The provider as customers know it ("Amazon Web Services"): its plugin's optional
+    ``display_name``, else the tenant's key for it (a statement outlives its plugin)."""
+    settings = config.providers.get(provider)
+    plugin = settings.plugin_name(provider) if settings is not None else provider
+    return _display_names().get(plugin, provider)
 
 
 def _copy(value_type: type[T], row: object) -> T:
@@ -182,6 +225,13 @@ def statement_document(config: TenantConfig, statement: m.Statement) -> Statemen
         if statement.exchange_rate is not None
         else Decimal(1),
         credited_invoice=credited,
+        country=config.profile.country,
+        locale=invoice.locale,
+        page_size=page_size(config),
+        provider_name=provider_name(config, statement.provider),
+        tax_exempt=printed.get("tax_exempt", customer.tax_exempt),
+        show_zero_lines=invoice.show_zero_lines,
+        show_rounding_lines=invoice.show_rounding_lines,
     )
 
 

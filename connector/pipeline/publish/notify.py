@@ -237,6 +237,15 @@ def _record(runtime: Runtime, tenant: str, document: StatementDocument, detail: 
         record(session, tenant, "daemon:notify", NOTIFIED, document.statement_id, detail)
 
 
+def statement_link(runtime: Runtime, document: StatementDocument) -> str | None:
+    """The statement in the customer portal (connector.api.portal), when the daemon
+    settings give the address customers reach the app at (``api.portal_url``)."""
+    base = runtime.settings.api.portal_url
+    if not base:
+        return None
+    return f"{base.rstrip('/')}/portal/statements/{document.statement_id}"
+
+
 def notify_open_statements(
     runtime: Runtime,
     tenant: str,
@@ -275,7 +284,8 @@ def notify_open_statements(
                             document.customer_id, label)  # fmt: skip
                 continue
             try:
-                smtp.send(compose(env, document, from_address, portal_url))
+                link = statement_link(runtime, document) or portal_url
+                smtp.send(compose(env, document, from_address, link))
             except smtplib.SMTPRecipientsRefused as exc:
                 report.failed.append(label)
                 log.warning("email for %s refused: %s", label, exc)

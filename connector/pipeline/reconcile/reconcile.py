@@ -299,7 +299,7 @@ def _customer(
             customer_id, name, cost, marketplace_cost, currency, problems=problems,
             provider_credit=passed,
         )  # fmt: skip
-    label = statement.number or f"draft {statement.id[:8]}"
+    label = statement.number or f"draft {statement.id}"
     problems = []
     by_kind: dict[str, Decimal] = defaultdict(Decimal)
     details = [d for each in billed for d in each.details]

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from connector.config.tenant import TenantConfig
 from connector.contracts import BillingPeriod
+from connector.domain.money import round_money
 from connector.domain.report_rounding import LEVELS, Figures, bill_units, roll_up, zero_like
 from connector.pipeline.close.finality import finality
 from connector.pipeline.report import sql
@@ -336,13 +337,14 @@ def _problems(
         )
     for (period, currency, account), cost in sorted(unassigned.items()):
         problems.append(
-            f"account {account} has {period} spend of {cost:f} {currency} but no customer: map "
+            f"account {account} has {period} spend of {round_money(cost, currency)} {currency} "
+            "but no customer: map "
             "it under customers[].accounts"
         )
     for s in compared:
         if not (s.options or {}).get("include_marketplace_fees", True):
             problems.append(
-                f"statement {s.number or s.id[:8]} of customer {s.customer_id} was built without "
+                f"statement {s.number or s.id} of customer {s.customer_id} was built without "
                 "marketplace fees: its marketplace lines show as a change"
             )
     return tuple(problems)

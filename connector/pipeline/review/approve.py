@@ -15,7 +15,7 @@ from connector.pipeline.build.documents import CHUNK
 from connector.progress import NO_PROGRESS, Progress
 from connector.runtime.audit import record
 from connector.runtime.runtime import Runtime
-from connector.runtime.tenants import lock_tenant, sync_tenant
+from connector.runtime.tenants import lock_tenant, sync_tenant_once
 from connector.storage import models as m
 from connector.storage.models import utcnow
 
@@ -277,8 +277,9 @@ def approve(
     ``progress`` counts the statements numbered.
     """
     config = runtime.tenant(tenant)
-    with runtime.db.transaction() as session:
-        sync_tenant(session, config)
+    # The tenant file's counter and customers are in the database before numbering:
+    # synced once per loaded file, not on every approval (sync_tenant_once says why).
+    sync_tenant_once(runtime.db, config)
     with runtime.db.transaction() as session:
         # Lock the tenant row before reading anything else: a second approver waits
         # here, then sees the first one's numbers and statuses.

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from connector.contracts import StatementDocument, csv_cell, minor_unit
+from connector.plugin_kit.addresses import postal_address
 from connector_erp_csv.lines import in_minor_unit, invoice_lines
 from connector_erp_csv.settings import InvoiceMapping
 
@@ -59,12 +60,28 @@ ADDRESS_COLUMNS = ("POAddressLine1", "POAddressLine2", "POAddressLine3", "POAddr
 
 
 def address_lines(address: Sequence[str]) -> list[str]:
-    """The free-form address in Xero's four PO lines; any overflow joins the fourth."""
+    """Street lines in Xero's four PO lines; any overflow joins the fourth."""
     count = len(ADDRESS_COLUMNS)
     lines = [line for line in address if line.strip()]
     if len(lines) > count:
         lines = [*lines[: count - 1], ", ".join(lines[count - 1 :])]
     return lines + [""] * (count - len(lines))
+
+
+def address_columns(address: Sequence[str], tax_id: str | None = None) -> dict[str, str]:
+    """The customer's address in Xero's PO columns: street lines in POAddressLine1-4,
+    and city, region, postcode and country in their own columns, read from the
+    free-form lines (:mod:`connector.plugin_kit.addresses`). Lines whose city could not
+    be told apart (a one-line address) stay address lines."""
+    parts = postal_address(address, tax_id)
+    streets = [parts.street, parts.additional_street, *parts.address_lines]
+    return {
+        **dict(zip(ADDRESS_COLUMNS, address_lines([s for s in streets if s]), strict=True)),
+        "POCity": parts.city or "",
+        "PORegion": parts.region or "",
+        "POPostalCode": parts.postal_zone or "",
+        "POCountry": parts.country or "",
+    }
 
 
 def reference(document: StatementDocument) -> str:
@@ -90,12 +107,11 @@ class XeroTemplate:
         numbers, text that a spreadsheet would run as a formula is quoted."""
         unit = minor_unit(document.currency)
         lines = invoice_lines(document, "Xero", unit)
-        # Xero repeats the invoice's fields on each of its rows. POCity, PORegion,
-        # POPostalCode and POCountry stay empty: Party holds a free-form address.
+        # Xero repeats the invoice's fields on each of its rows.
         invoice = {
             "*ContactName": mapping.contact_name,
             "EmailAddress": document.customer.email or "",
-            **dict(zip(ADDRESS_COLUMNS, address_lines(document.customer.address), strict=True)),
+            **address_columns(document.customer.address, document.customer.tax_id),
             "*InvoiceNumber": document.number or "",
             "Reference": reference(document),
             "*InvoiceDate": document.issue_date.strftime(mapping.date_pattern),

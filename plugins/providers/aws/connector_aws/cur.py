@@ -45,6 +45,7 @@ class AwsCurProvider:
     """
 
     name: ClassVar[str] = "aws"
+    display_name: ClassVar[str] = "Amazon Web Services"
     settings_model: ClassVar[type | None] = AwsSettings
     # Third-party products are billed by AWS Marketplace and pass through at cost (seeds
     # 002, 003) unless the tenant's providers.<key>.marketplace_pricing says otherwise.

@@ -53,6 +53,7 @@ class AzureCostProvider(FolderProvider):
     """
 
     name: ClassVar[str] = "azure"
+    display_name: ClassVar[str] = "Microsoft Azure"
     settings_model: ClassVar[type | None] = AzureSettings
     settings: AzureSettings
     # Marketplace rows (PublisherType "Marketplace") are Azure Marketplace products; the

@@ -97,6 +97,7 @@ class AzureCspProvider(FolderProvider):
     """
 
     name: ClassVar[str] = "azure-csp"
+    display_name: ClassVar[str] = "Microsoft Azure CSP"
     settings_model: ClassVar[type | None] = AzureCspSettings
     settings: AzureCspSettings
     # Products published by anyone but Microsoft are Azure Marketplace products; the

@@ -51,6 +51,7 @@ class FocusProvider(FolderProvider):
     """
 
     name: ClassVar[str] = "focus"
+    display_name: ClassVar[str] = "FOCUS export"
     settings_model: ClassVar[type | None] = FocusSettings
     settings: FocusSettings
 

@@ -35,6 +35,7 @@ class SoftLayerProvider:
     """
 
     name: ClassVar[str] = "softlayer"
+    display_name: ClassVar[str] = "IBM Cloud (SoftLayer)"
     settings_model: ClassVar[type | None] = SoftLayerSettings
 
     def __init__(self, settings: Mapping[str, Any], base_dir: Path) -> None:

@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from connector.contracts import Party, StatementDocument
-from connector_render_html.money import format_amount, format_date, format_rate, period_text
+from connector.plugin_kit.printed import exemption_note, table_lines, totals_rows
+from connector_render_html.money import (
+    format_amount,
+    format_date,
+    format_money,
+    format_rate,
+    locale_of,
+    period_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +79,11 @@ def printed_party(party: Party) -> PrintedParty:
     return PrintedParty(party.name, tuple(details))
 
 
+def document_locale(document: StatementDocument) -> str | None:
+    """The locale the statement is printed in: its own, else its country's usual one."""
+    return locale_of(document.locale, document.country)
+
+
 def statement_number(document: StatementDocument) -> str:
     """The invoice number, or DRAFT until approval assigns one."""
     return document.number or DRAFT_NUMBER
@@ -80,12 +93,13 @@ def facts(document: StatementDocument) -> list[tuple[str, str]]:
     """Number, dates, period, currency and status; payment method and custom fields
     only when the tenant's invoice options turned them on (the core leaves them empty).
     """
+    locale = document_locale(document)
     rows = [
         ("Statement no.", statement_number(document)),
-        ("Issue date", format_date(document.issue_date)),
-        ("Due date", format_date(document.due_date)),
-        ("Period", period_text(document.period.start, document.period.end)),
-        ("Provider", document.provider),
+        ("Issue date", format_date(document.issue_date, locale)),
+        ("Due date", format_date(document.due_date, locale)),
+        ("Period", period_text(document.period.start, document.period.end, locale)),
+        ("Provider", document.provider_name or document.provider),
         ("Currency", document.currency),
         ("Status", document.status),
     ]
@@ -94,7 +108,7 @@ def facts(document: StatementDocument) -> list[tuple[str, str]]:
         # A credit note owes nothing: the invoice it credits takes the due date's place.
         rows[2] = ("Credits invoice", credited.number)
         if credited.issue_date:
-            rows.insert(3, ("Invoice date", format_date(credited.issue_date)))
+            rows.insert(3, ("Invoice date", format_date(credited.issue_date, locale)))
     if document.payment_method:
         rows.append(("Payment method", document.payment_method))
     rows.extend(document.custom_fields.items())
@@ -107,7 +121,8 @@ def credit_reference(document: StatementDocument) -> str | None:
     credited = document.credited_invoice
     if credited is None:
         return None
-    issued = f", issued {format_date(credited.issue_date)}" if credited.issue_date else ""
+    locale = document_locale(document)
+    issued = f", issued {format_date(credited.issue_date, locale)}" if credited.issue_date else ""
     return f"Credit note for {credited.number}{issued}"
 
 
@@ -135,7 +150,8 @@ def exchange_note(document: StatementDocument) -> str | None:
 
 def template_context(document: StatementDocument) -> dict[str, Any]:
     """The variables the statement template renders (see the README for each)."""
-    lines = sorted(document.lines, key=lambda line: line.position)
+    lines = table_lines(document)
+    locale = document_locale(document)
     number = statement_number(document)
     notes = document.notes.strip() if document.notes else ""
     return {
@@ -158,17 +174,26 @@ def template_context(document: StatementDocument) -> dict[str, Any]:
                 line.kind,
                 line.description,
                 line.account_id or "",
-                format_amount(line.amount),
+                format_amount(line.amount, locale),
             )
             for line in lines
         ],
+        # Charges, credits, tax and total: they add up on their own.
         "totals": [
-            ("Subtotal", format_amount(document.subtotal)),
-            (tax_label(document), format_amount(document.tax)),
-            (f"Total ({document.currency})", format_amount(document.total)),
+            (
+                row.label,
+                format_money(row.amount, document.currency, locale)
+                if locale
+                else format_amount(row.amount),
+            )
+            for row in totals_rows(document)
         ],
-        "total": format_amount(document.total),
-        "due_date": format_date(document.due_date),
+        "total": format_amount(document.total, locale),
+        "amount_due": format_money(document.total, document.currency, locale),
+        "exemption_note": exemption_note(document),
+        # CSS @page names: "A4" or "letter".
+        "page_size": "A4" if document.page_size.upper() == "A4" else "letter",
+        "due_date": format_date(document.due_date, locale),
         "exchange_note": exchange_note(document),
         "notes": notes.splitlines() if notes else [],
         "footer": f"{document.reseller.name} · {heading(document)} {number} · "

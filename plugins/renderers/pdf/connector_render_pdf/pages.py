@@ -8,8 +8,10 @@ from typing import Any
 from reportlab.lib.colors import Color, HexColor
 from reportlab.pdfgen.canvas import Canvas
 
+from connector_render_pdf.fonts import BOLD, REGULAR
+
 WATERMARK_TEXT = "DRAFT"
-FOOTER_FONT = ("Helvetica", 8)
+FOOTER_FONT = (REGULAR, 8)
 _FOOTER_COLOUR = HexColor("#555555")
 # Translucent red: unmistakable on screen and on paper, yet the lines stay readable.
 _WATERMARK_COLOUR = Color(0.8, 0.1, 0.1, alpha=0.16)
@@ -58,7 +60,7 @@ def draw_watermark(canvas: Canvas) -> None:
     width, height = canvas._pagesize
     canvas.saveState()
     canvas.setFillColor(_WATERMARK_COLOUR)
-    canvas.setFont("Helvetica-Bold", 120)
+    canvas.setFont(BOLD, 120)
     canvas.translate(width / 2, height / 2)
     canvas.rotate(45)
     canvas.drawCentredString(0, -40, WATERMARK_TEXT)

@@ -21,28 +21,33 @@ def render_statement(document: StatementDocument) -> bytes:
     ``invariant=1`` keeps ReportLab's timestamp and file ID fixed, and the creation date
     printed into the file is the statement's issue date.
     """
-    from reportlab.lib.pagesizes import LETTER
+    from reportlab.lib.pagesizes import A4, LETTER
     from reportlab.lib.units import inch
     from reportlab.platypus import SimpleDocTemplate
 
+    from connector_render_pdf.fonts import REGULAR, register_fonts
     from connector_render_pdf.pages import NumberedCanvas, draw_watermark
-    from connector_render_pdf.story import build_story, heading, statement_number
+    from connector_render_pdf.story import build_story, heading, provider_text, statement_number
+
+    register_fonts()
 
     buffer = io.BytesIO()
     number = statement_number(document)
     template = SimpleDocTemplate(
         buffer,
-        pagesize=LETTER,
+        pagesize=A4 if document.page_size.upper() == "A4" else LETTER,
         leftMargin=0.75 * inch,
         rightMargin=0.75 * inch,
         topMargin=0.75 * inch,
         bottomMargin=0.9 * inch,
         title=f"{heading(document)} {number}",
         author=document.reseller.name,
-        subject=f"{document.customer.name}, {document.provider} {document.period.key}",
+        subject=f"{document.customer.name}, {provider_text(document)} {document.period.key}",
         creator="Billing Connector",
         invariant=1,
         pageCompression=1,
+        # Else ReportLab starts every page in Helvetica, a font the file does not embed.
+        initialFontName=REGULAR,
     )
     is_draft = document.status.strip().lower() == DRAFT_STATUS
 

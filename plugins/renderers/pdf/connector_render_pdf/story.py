@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -16,14 +17,19 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, Image, KeepTogether, Paragraph, Spacer, Table, TableStyle
 
 from connector.contracts import Party, StatementDocument, StatementLine
-from connector_render_pdf.money import format_amount, format_date, period_text
+from connector.plugin_kit.printed import exemption_note, table_lines, totals_rows
+from connector_render_pdf.fonts import BOLD, REGULAR
+from connector_render_pdf.money import format_amount, format_date, format_money, period_text
 
 log = logging.getLogger(__name__)
 
-# The frame is 7in between the margins, less ReportLab's 6pt frame padding on each side.
+# The frame is 7in between Letter's margins, less ReportLab's 6pt frame padding on each
+# side; A4 is narrower (content_width).
 CONTENT_WIDTH = 7 * inch - 12
+MARGINS = 1.5 * inch
 AMOUNT_WIDTH = 1.3 * inch
 ACCOUNT_WIDTH = 1.4 * inch
+TOTALS_LABEL_WIDTH = 2.8 * inch
 LOGO_BOX = (1.8 * inch, 0.8 * inch)
 DRAFT_NUMBER = "DRAFT"
 _RULE = colors.HexColor("#9aa5b1")
@@ -36,9 +42,15 @@ _MARKUP = frozenset("&<>")
 def statement_styles() -> StyleSheet1:
     """ReportLab's sample styles plus the few a statement adds."""
     styles = getSampleStyleSheet()
+    # Embedded DejaVu Sans everywhere, so every viewer shows (and prints) the same glyphs.
+    for style in styles.byName.values():
+        bold = "Bold" in getattr(style, "fontName", "") or style.name.startswith(
+            ("Heading", "Title")
+        )
+        style.fontName = BOLD if bold else REGULAR
     styles.add(ParagraphStyle("Small", parent=styles["Normal"], fontSize=9, leading=11))
     styles.add(ParagraphStyle("SmallRight", parent=styles["Small"], alignment=TA_RIGHT))
-    styles.add(ParagraphStyle("PartyName", parent=styles["Normal"], fontName="Helvetica-Bold"))
+    styles.add(ParagraphStyle("PartyName", parent=styles["Normal"], fontName=BOLD))
     styles.add(ParagraphStyle("Cell", parent=styles["Normal"], fontSize=9, leading=11))
     styles.add(ParagraphStyle("DocTitle", parent=styles["Title"], alignment=TA_RIGHT, spaceAfter=6))
     return styles
@@ -77,6 +89,39 @@ def party_block(party: Party, styles: StyleSheet1, heading: str | None = None) -
     return flowables
 
 
+def document_locale(document: StatementDocument) -> str | None:
+    """The locale the statement is printed in: the document's own, else the usual one
+    of its country (CLDR likely subtags: GB -> en_GB, DE -> de_DE); None (plain
+    ``1,234.50`` and ISO dates) when neither is known."""
+    from babel import Locale, UnknownLocaleError
+
+    if document.locale:
+        try:
+            return str(Locale.parse(document.locale))
+        except (ValueError, UnknownLocaleError):
+            # A locale CLDR lacks must not stop a statement going out.
+            log.warning("locale %r is unknown to babel; using the country's", document.locale)
+    if not document.country:
+        return None
+    try:
+        return str(Locale.parse(f"und_{document.country.upper()}"))
+    except (ValueError, UnknownLocaleError):
+        return None
+
+
+def content_width(document: StatementDocument) -> float:
+    """Points between the frame's paddings on the document's paper."""
+    from reportlab.lib.pagesizes import A4, LETTER
+
+    paper = A4 if document.page_size.upper() == "A4" else LETTER
+    return paper[0] - MARGINS - 12
+
+
+def provider_text(document: StatementDocument) -> str:
+    """The provider as customers know it, else the plugin's key."""
+    return document.provider_name or document.provider
+
+
 def statement_number(document: StatementDocument) -> str:
     """The invoice number, or DRAFT until approval assigns one."""
     return document.number or DRAFT_NUMBER
@@ -93,18 +138,20 @@ def credit_reference(document: StatementDocument) -> str | None:
     credited = document.credited_invoice
     if credited is None:
         return None
-    issued = f", issued {format_date(credited.issue_date)}" if credited.issue_date else ""
+    locale = document_locale(document)
+    issued = f", issued {format_date(credited.issue_date, locale)}" if credited.issue_date else ""
     return f"Credit note for {credited.number}{issued}"
 
 
 def facts_table(document: StatementDocument, styles: StyleSheet1) -> Table:
     """Number, dates, period, currency and status, as label/value pairs."""
+    locale = document_locale(document)
     facts = [
         ("Statement no.", statement_number(document)),
-        ("Issue date", format_date(document.issue_date)),
-        ("Due date", format_date(document.due_date)),
-        ("Period", period_text(document.period.start, document.period.end)),
-        ("Provider", document.provider),
+        ("Issue date", format_date(document.issue_date, locale)),
+        ("Due date", format_date(document.due_date, locale)),
+        ("Period", period_text(document.period.start, document.period.end, locale)),
+        ("Provider", provider_text(document)),
         ("Currency", document.currency),
         ("Status", document.status),
     ]
@@ -113,7 +160,7 @@ def facts_table(document: StatementDocument, styles: StyleSheet1) -> Table:
         # A credit note owes nothing: the invoice it credits takes the due date's place.
         facts[2] = ("Credits invoice", credited.number)
         if credited.issue_date:
-            facts.insert(3, ("Invoice date", format_date(credited.issue_date)))
+            facts.insert(3, ("Invoice date", format_date(credited.issue_date, locale)))
     billing = document.billing_currency
     if billing and billing.upper() != document.currency.upper():
         # Converted from the provider's currency: show the rate the amounts were made with.
@@ -159,10 +206,14 @@ def heading_table(document: StatementDocument, styles: StyleSheet1) -> Table:
         right.append(Paragraph(f"<b>{_text(reference)}</b>", styles["SmallRight"]))
         right.append(Spacer(1, 4))
     right.append(facts_table(document, styles))
-    table = Table([[left, right]], colWidths=[CONTENT_WIDTH - 3.3 * inch, 3.3 * inch])
+    width = content_width(document)
+    table = Table([[left, right]], colWidths=[width - 3.3 * inch, 3.3 * inch])
     table.setStyle(
         TableStyle(
             [
+                # A table sets its cells' font even around flowables: not Helvetica,
+                # which would be the one font the file does not embed.
+                ("FONT", (0, 0), (-1, -1), REGULAR),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("LEFTPADDING", (0, 0), (0, -1), 0),
                 ("RIGHTPADDING", (-1, 0), (-1, -1), 0),
@@ -202,17 +253,19 @@ def lines_table(document: StatementDocument, styles: StyleSheet1) -> Table:
 
     The account column appears only when some line names an account.
     """
-    lines: Sequence[StatementLine] = sorted(document.lines, key=lambda line: line.position)
+    lines: Sequence[StatementLine] = table_lines(document)
     with_account = any(line.account_id for line in lines)
     header = [
         "Description",
         *(["Account"] if with_account else []),
         f"Amount ({document.currency})",
     ]
+    width = content_width(document)
     if with_account:
-        widths = [CONTENT_WIDTH - ACCOUNT_WIDTH - AMOUNT_WIDTH, ACCOUNT_WIDTH, AMOUNT_WIDTH]
+        widths = [width - ACCOUNT_WIDTH - AMOUNT_WIDTH, ACCOUNT_WIDTH, AMOUNT_WIDTH]
     else:
-        widths = [CONTENT_WIDTH - AMOUNT_WIDTH, AMOUNT_WIDTH]
+        widths = [width - AMOUNT_WIDTH, AMOUNT_WIDTH]
+    locale = document_locale(document)
     rows: list[list[object]] = [header]
     cell = styles["Cell"]
     room = widths[0] - 2 * CELL_PADDING
@@ -220,11 +273,11 @@ def lines_table(document: StatementDocument, styles: StyleSheet1) -> Table:
         cells: list[object] = [_one_line_or_paragraph(line.description, cell, room)]
         if with_account:
             cells.append(line.account_id or "")
-        cells.append(format_amount(line.amount))
+        cells.append(format_amount(line.amount, locale))
         rows.append(cells)
     style = [
-        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 9),
-        ("FONT", (0, 1), (-1, -1), "Helvetica", 9),
+        ("FONT", (0, 0), (-1, 0), BOLD, 9),
+        ("FONT", (0, 1), (-1, -1), REGULAR, 9),
         # The Cell paragraph style's font and leading, so a description drawn as a
         # plain string sits exactly where its Paragraph would and rows keep its height.
         ("FONT", (0, 1), (0, -1), cell.fontName, cell.fontSize, cell.leading),
@@ -240,19 +293,32 @@ def lines_table(document: StatementDocument, styles: StyleSheet1) -> Table:
     return table
 
 
-def totals_table(document: StatementDocument) -> Table:
-    """Subtotal, tax and total, right-aligned under the amount column."""
-    rows = [
-        ["Subtotal", format_amount(document.subtotal)],
-        ["Tax", format_amount(document.tax)],
-        [f"Total ({document.currency})", format_amount(document.total)],
+def totals_table(document: StatementDocument, styles: StyleSheet1 | None = None) -> Table:
+    """Subtotal of the charges, credits, tax and total, right-aligned under the amount
+    column; the rows add up on their own (:mod:`connector.plugin_kit.printed`)."""
+    styles = styles or statement_styles()
+    locale = document_locale(document)
+
+    def money(amount: Decimal) -> str:
+        # With a locale the totals carry the currency symbol (£1,234.50); without one,
+        # the plain amounts under the "Amount (USD)" column.
+        return format_money(amount, document.currency, locale) if locale else format_amount(amount)
+
+    label_style = styles["Cell"]
+    room = TOTALS_LABEL_WIDTH - 2 * CELL_PADDING
+    *rows, total = totals_rows(document)
+    cells: list[list[object]] = [
+        [_one_line_or_paragraph(row.label, label_style, room), money(row.amount)] for row in rows
     ]
-    table = Table(rows, colWidths=[1.8 * inch, AMOUNT_WIDTH], hAlign="RIGHT")
+    # The total's label is short and bold: a plain string in the row's bold font.
+    cells.append([total.label, money(total.amount)])
+    table = Table(cells, colWidths=[TOTALS_LABEL_WIDTH, AMOUNT_WIDTH], hAlign="RIGHT")
     table.setStyle(
         TableStyle(
             [
-                ("FONT", (0, 0), (-1, -2), "Helvetica", 9),
-                ("FONT", (0, -1), (-1, -1), "Helvetica-Bold", 10),
+                ("FONT", (0, 0), (-1, -2), REGULAR, 9, label_style.leading),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("FONT", (0, -1), (-1, -1), BOLD, 10),
                 ("ALIGN", (-1, 0), (-1, -1), "RIGHT"),
                 ("LINEABOVE", (0, -1), (-1, -1), 0.75, _RULE),
             ]
@@ -280,11 +346,14 @@ def build_story(document: StatementDocument, styles: StyleSheet1 | None = None) 
         text = f"{_text(reference)}; nothing is due on a credit note."
         due = Paragraph(text, styles["SmallRight"])
     else:
+        locale = document_locale(document)
+        amount = format_money(document.total, document.currency, locale)
         due = Paragraph(
-            f"Amount due {format_amount(document.total)} {_text(document.currency)} "
-            f"by {format_date(document.due_date)}",
+            f"Amount due {_text(amount)} by {format_date(document.due_date, locale)}",
             styles["SmallRight"],
         )
+    note = exemption_note(document)
+    exempt = [Spacer(1, 4), Paragraph(_text(note), styles["SmallRight"])] if note else []
     return [
         heading_table(document, styles),
         Spacer(1, 16),
@@ -292,6 +361,6 @@ def build_story(document: StatementDocument, styles: StyleSheet1 | None = None) 
         Spacer(1, 16),
         lines_table(document, styles),
         Spacer(1, 8),
-        KeepTogether([totals_table(document), Spacer(1, 4), due]),
+        KeepTogether([totals_table(document, styles), Spacer(1, 4), due, *exempt]),
         *notes_block(document.notes, styles),
     ]

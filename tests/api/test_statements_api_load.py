@@ -1,0 +1,106 @@
+"""What keeps ``/v1/statements`` fast under load (issue 24): a list reads no lines and
+is served from an index in its order; single approvals sync an unchanged tenant file
+once, not on every request, and a changed file before the next approval."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy import event, select
+
+import connector.pipeline.review.approve as approve_module
+import connector.runtime.tenants as tenants
+from connector.storage import models as m
+from tests.api.conftest import auth, statement_ids
+
+
+def test_the_list_reads_no_statement_lines(client, keys, runtime) -> None:
+    seen: list[str] = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany) -> None:
+        seen.append(statement)
+
+    event.listen(runtime.db.engine, "before_cursor_execute", remember)
+    try:
+        answer = client.get("/v1/statements", headers=auth(keys.read))
+    finally:
+        event.remove(runtime.db.engine, "before_cursor_execute", remember)
+    assert answer.status_code == 200
+    assert answer.json()["statements"]
+    assert any("FROM statements" in sql for sql in seen)
+    assert not [sql for sql in seen if "statement_lines" in sql]
+
+
+def test_statements_are_indexed_in_the_lists_order(runtime) -> None:
+    indexes = {i["name"]: i for i in sa.inspect(runtime.db.engine).get_indexes("statements")}
+    listing = indexes["ix_statements_listing"]
+    assert listing["column_names"] == [
+        "tenant_id",
+        "period_start",
+        "provider",
+        "customer_id",
+        "kind",
+        "part",
+    ]
+    # Newest period first, as the list: reflection reports no sorting on SQLite, so the
+    # index's own definition is read.
+    where = (
+        "SELECT sql FROM sqlite_master WHERE name = 'ix_statements_listing'"
+        if runtime.db.engine.dialect.name == "sqlite"
+        else "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_statements_listing' "
+        "AND schemaname = current_schema()"
+    )
+    with runtime.db.engine.connect() as conn:
+        definition = conn.scalar(sa.text(where))
+    assert "period_start DESC" in definition
+
+
+def _count_syncs(monkeypatch) -> list[str]:
+    calls: list[str] = []
+    real = tenants.sync_tenant
+
+    def spy(session, config):  # type: ignore[no-untyped-def]
+        calls.append(config.tenant)
+        return real(session, config)
+
+    # Wherever approval may call it from: the tenants module, or a name imported from it.
+    monkeypatch.setattr(tenants, "sync_tenant", spy)
+    monkeypatch.setattr(approve_module, "sync_tenant", spy, raising=False)
+    return calls
+
+
+def test_single_approvals_sync_an_unchanged_tenant_file_once(
+    client, keys, runtime, monkeypatch
+) -> None:
+    syncs = _count_syncs(monkeypatch)
+    ids = statement_ids(runtime, "acme")
+    for customer in ("1001", "1002", "1003"):
+        answer = client.post(f"/v1/statements/{ids[customer]}/approve", headers=auth(keys.operator))
+        assert answer.status_code == 200, answer.text
+    assert syncs == ["acme"]
+
+
+def test_a_changed_tenant_file_is_synced_before_the_next_approval(
+    client, keys, runtime, monkeypatch
+) -> None:
+    ids = statement_ids(runtime, "acme")
+    first = client.post(f"/v1/statements/{ids['1001']}/approve", headers=auth(keys.operator))
+    assert first.json()["number"] == "ACME-01001"
+    # The daemon's reload: a new TenantConfig, a higher counter and a renamed customer.
+    config = runtime.tenants["acme"]
+    renamed = [
+        c.model_copy(update={"name": "Blue Harbor Freight"}) if c.id == "1001" else c
+        for c in config.customers
+    ]
+    options = config.invoice_options.model_copy(update={"next_invoice_number": 5000})
+    runtime.tenants["acme"] = config.model_copy(
+        update={"invoice_options": options, "customers": renamed}
+    )
+    syncs = _count_syncs(monkeypatch)
+    second = client.post(f"/v1/statements/{ids['1002']}/approve", headers=auth(keys.operator))
+    assert second.json()["number"] == "ACME-05000"
+    assert syncs == ["acme"]
+    with runtime.db.transaction() as session:
+        name = session.scalar(
+            select(m.Customer.name).where(m.Customer.tenant_id == "acme", m.Customer.id == "1001")
+        )
+    assert name == "Blue Harbor Freight"
