@@ -7,9 +7,9 @@ nothing of what exists. Statements are looked up through connector.api.queries (
 customer scoping the API's customer keys have) and rendered by connector.api.rendering
 (the API's downloads, with its ``?currency=`` conversion at the tenant's rates).
 
-The detailed CSV is not offered: it lists the provider's cost beside the price, the
-reseller's margin (rendering.NOT_FOR_CUSTOMERS). Month-to-date usage is the report
-view of ``connector report`` (price only), marked provisional.
+The detailed CSV comes with the provider's cost left blank: beside the price it would
+show the reseller's margin (rendering.without_costs). Month-to-date usage is the
+report view of ``connector report`` (price only), marked provisional.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from connector.runtime.runtime import Runtime
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
 SHOWN = (rules.OPEN, rules.PAST_DUE, rules.CLOSED)
-DOWNLOADS = {"pdf": "PDF", "csv": "CSV", "ubl": "UBL (e-invoice)"}
+DOWNLOADS = {"pdf": "PDF", "csv": "CSV", "detailed-csv": "Detailed CSV", "ubl": "UBL (e-invoice)"}
 VIEW_POLICY = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
@@ -174,9 +174,11 @@ def download(
     fmt: Annotated[str, Path(max_length=20)],
     currency: Currency = None,
 ) -> Response:
-    """The statement as PDF, CSV, UBL, or html (shown in the browser)."""
+    """The statement as PDF, CSV, detailed CSV (no costs), UBL, or html (in the browser)."""
     if fmt not in {*DOWNLOADS, "html"}:
-        return HTMLResponse(f"<h1>No format {fmt[:20]!s}: use pdf, csv, ubl</h1>", 404)
+        return HTMLResponse(
+            f"<h1>No format {fmt[:20]!s}: use pdf, csv, detailed-csv, ubl</h1>", 404
+        )
     try:
         found = _statement(runtime, session, statement_id)
         rendered = render_statement(runtime, session.user, found.id, fmt, currency)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from connector.access.api_keys import Principal
 from connector.api.conversion import convert_document
-from connector.api.errors import Conflict, Forbidden, NotFound
+from connector.api.errors import Conflict, NotFound
 from connector.api.queries import get_visible
 from connector.config.rates import tenant_rates
-from connector.contracts import PluginError
+from connector.contracts import PluginError, StatementDocument
 from connector.pipeline.build.documents import statement_document
 from connector.pipeline.publish.erp import renderer_for
 from connector.pipeline.publish.publish import statement_basename
@@ -24,8 +24,18 @@ MEDIA_TYPES = {
     "ubl": "application/xml",
 }
 # The detailed CSV lists the provider's cost next to the price: the reseller's margin,
-# which is not the customer's to see.
-NOT_FOR_CUSTOMERS = {"detailed-csv"}
+# which is not the customer's to see. A customer gets it with every cost left blank.
+COSTS_HIDDEN_FROM_CUSTOMERS = {"detailed-csv"}
+
+
+def without_costs(document: StatementDocument) -> StatementDocument:
+    """``document`` as a customer may read it: the provider's cost of every line and
+    detail row left out (``None``, an empty cell), the prices as they are."""
+    return replace(
+        document,
+        lines=[replace(line, cost=None) for line in document.lines],
+        details=[row._replace(cost=None) for row in document.details],
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +61,6 @@ def render_statement(
     :raises MissingRate: the rates file has no rate for the period and currencies.
     """
     config = runtime.tenant(principal.tenant)
-    if principal.scope == "customer" and fmt in NOT_FOR_CUSTOMERS:
-        raise Forbidden(f"the {fmt} format shows provider costs; customer keys cannot fetch it")
     renderers = runtime.plugins.renderers
     if fmt not in renderers:
         raise NotFound(f"no renderer for format {fmt!r} is installed")
@@ -60,6 +68,8 @@ def render_statement(
         statement = get_visible(session, principal, ident)
         document = statement_document(config, statement)
         basename = statement_basename(statement)
+    if principal.scope == "customer" and fmt in COSTS_HIDDEN_FROM_CUSTOMERS:
+        document = without_costs(document)
     rate = None
     if currency and currency != document.currency:
         rate = tenant_rates(config).rate(document.period.key, document.currency, currency)

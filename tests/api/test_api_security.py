@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import socket
 import threading
@@ -152,10 +154,15 @@ def test_a_customer_key_reads_nothing_but_its_statements(client, keys, runtime) 
     ident = statement_ids(runtime, "acme")["1001"]
     for path in ("/v1/credits", "/v1/reconciliation?provider=aws&period=2026-10", "/v1/plugins"):
         assert call(client, keys.customer, "GET", path).status_code == 403, path
-    # the detailed CSV shows provider cost, the reseller's margin
-    detailed = call(client, keys.customer, "GET", "/v1/statements/{id}/download/detailed-csv",
-                    ident=ident)  # fmt: skip
-    assert detailed.status_code == 403
+    # the detailed CSV would show provider cost, the reseller's margin: a customer gets
+    # the prices with every cost blank, the operator the costs
+    path = "/v1/statements/{id}/download/detailed-csv"
+    for key, costs_shown in ((keys.customer, False), (keys.operator, True)):
+        detailed = call(client, key, "GET", path, ident=ident)
+        assert detailed.status_code == 200
+        rows = list(csv.DictReader(io.StringIO(detailed.text)))
+        assert rows and all(row["price"] for row in rows)
+        assert all(bool(row["cost"]) is costs_shown for row in rows), rows[0]
     assert call(client, keys.customer, "GET", "/v1/statements/{id}/download/pdf",
                 ident=ident).status_code == 200  # fmt: skip
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 
 import pytest
 
@@ -51,18 +53,21 @@ def test_a_draft_and_another_customers_statement_are_404_by_id(client, runtime) 
         assert client.get(f"/portal/statements/{ident}/pdf").status_code == 404
 
 
-def test_the_customer_downloads_pdf_csv_and_ubl_of_its_statement(client, opened) -> None:
+def test_the_customer_downloads_every_format_of_its_statement_but_no_costs(client, opened) -> None:
     sign_in_form(client, "carla", PASSWORD)
     ident = opened["1001"]
     pdf = client.get(f"/portal/statements/{ident}/pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert "attachment" in pdf.headers["content-disposition"]
-    csv = client.get(f"/portal/statements/{ident}/csv")
-    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    summary = client.get(f"/portal/statements/{ident}/csv")
+    assert summary.status_code == 200 and summary.headers["content-type"].startswith("text/csv")
     ubl = client.get(f"/portal/statements/{ident}/ubl")
     assert ubl.status_code == 200 and b"<Invoice" in ubl.content
-    # The detailed CSV shows the reseller's costs: not a customer's download.
-    assert client.get(f"/portal/statements/{ident}/detailed-csv").status_code == 404
+    # The detailed CSV, with the prices and never the reseller's costs.
+    detailed = client.get(f"/portal/statements/{ident}/detailed-csv")
+    assert detailed.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(detailed.text)))
+    assert rows and all(row["price"] and not row["cost"] for row in rows)
 
 
 def test_the_statement_switches_to_a_currency_the_tenant_has_rates_for(client, opened) -> None:
