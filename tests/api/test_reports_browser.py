@@ -18,6 +18,7 @@ import pytest
 
 from connector.access.api_keys import create_key
 from connector.api import reports_page
+from tests.api.axe import assert_accessible
 from tests.api.test_reports_page import cli_csv
 from tests.api.test_review_browser import CHROMIUM, server  # noqa: F401 (server: a fixture)
 from tests.conftest import REPO
@@ -60,11 +61,14 @@ def test_reports_in_chromium_drill_down_download_csv_and_see_the_charts(
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
         try:
-            context = browser.new_context(
-                viewport={"width": 1280, "height": 900}, accept_downloads=True
+            context = browser.new_context(  # bypass_csp: axe-core is injected
+                viewport={"width": 1280, "height": 900}, accept_downloads=True, bypass_csp=True
             )
             page = context.new_page()
+            page.goto(f"{server}/login")
+            assert_accessible(page)
             page.goto(f"{server}/review/login")
+            assert_accessible(page)
             page.get_by_label("Operator API key").fill(key)
             page.get_by_role("button", name="Log in").click()
             page.goto(f"{server}{reports_page.PREFIX}")
@@ -79,6 +83,7 @@ def test_reports_in_chromium_drill_down_download_csv_and_see_the_charts(
             expect(page.locator("#chart-months-USD")).to_be_visible()
             expect(page.locator("#chart-months-USD")).to_contain_text("2026-10")
             expect(page.locator("#chart-services-USD")).to_contain_text("Amazon Elastic")
+            assert_accessible(page)
             page.screenshot(path=str(SCREENSHOTS / "reports-1280.png"), full_page=True)
 
             # the whole report's CSV: connector report for the same range
@@ -118,6 +123,7 @@ def test_reports_in_chromium_drill_down_download_csv_and_see_the_charts(
 
             page.set_viewport_size({"width": 700, "height": 900})
             assert _fits(page), "the usage-type view scrolls sideways at 700 px"
+            assert_accessible(page)
             page.screenshot(path=str(SCREENSHOTS / "reports-usage-type-700.png"), full_page=True)
             page.get_by_role("link", name="All customers").click()
             expect(rows).to_have_count(3)
