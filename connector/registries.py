@@ -69,6 +69,17 @@ class Registry(Generic[T]):
 class ProviderRegistry(Registry[Provider]):
     kind = "provider"
 
+    def display_name(self, key: str) -> str:
+        """The provider class's optional ``display_name`` ("Amazon Web Services"), or
+        ``key`` itself when the class sets none or no plugin of that name is loaded (a
+        statement outlives the plugin that produced it)."""
+        try:
+            cls = self.get(key)
+        except UnknownPluginError:
+            return key
+        name = getattr(cls, "display_name", None)
+        return name if isinstance(name, str) and name.strip() else key
+
 
 class SinkRegistry(Registry[Sink]):
     kind = "ERP sink"

@@ -31,7 +31,6 @@ from fastapi.templating import Jinja2Templates
 
 from connector.access.api_keys import verify_key
 from connector.api.auth import runtime_of
-from connector.api.display import provider_display_name
 from connector.api.errors import NotFound
 from connector.api.queries import StatementFilter, find_visible, get_all_visible, previous_statement
 from connector.api.rendering import render_statement
@@ -383,7 +382,7 @@ def provider_label(runtime: Runtime, tenant: str, key: str) -> str:
     """The tenant's provider ``key`` as people name it: its plugin's display name."""
     settings = runtime.tenant(tenant).providers.get(key)
     plugin = (settings.plugin if settings is not None else None) or key
-    return provider_display_name(runtime.plugins.providers, plugin)
+    return runtime.plugins.providers.display_name(plugin)
 
 
 def _done_statements(runtime: Runtime, session: ReviewSession) -> list[m.Statement]:

@@ -10,7 +10,6 @@ import re
 from decimal import Decimal
 
 from connector.access.api_keys import Principal
-from connector.api.display import provider_display_name
 from connector.api.queries import StatementFilter
 from connector.api.review import confirmation, review_data
 from connector.api.sessions import ReviewSession
@@ -102,8 +101,8 @@ def test_provider_display_names_fall_back_to_the_key(plugin_host) -> None:
         "softlayer": "IBM Cloud (SoftLayer)",
         "focus": "FOCUS export",
     }
-    assert {key: provider_display_name(providers, key) for key in expected} == expected
-    assert provider_display_name(providers, "gone-plugin") == "gone-plugin"
+    assert {key: providers.display_name(key) for key in expected} == expected
+    assert providers.display_name("gone-plugin") == "gone-plugin"
 
 
 def test_a_confirmation_names_the_count_and_the_total(runtime) -> None:

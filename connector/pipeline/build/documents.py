@@ -99,12 +99,7 @@ def _display_names() -> dict[str, str]:
     except Exception:  # noqa: BLE001 - a broken plugin must not stop a statement rendering
         log.warning("provider plugins could not be loaded; documents name providers by key")
         return {}
-    names: dict[str, str] = {}
-    for key in registry.names():
-        name = getattr(registry.get(key), "display_name", None)
-        if isinstance(name, str) and name.strip():
-            names[key] = name
-    return names
+    return {key: registry.display_name(key) for key in registry.names()}
 
 
 def provider_name(config: TenantConfig, provider: str) -> str:
