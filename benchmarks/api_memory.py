@@ -26,6 +26,8 @@ import threading
 import time
 from pathlib import Path
 
+from serving import free_port, wait_until_up
+
 REPO = Path(__file__).resolve().parents[1]
 LIMIT_MB = 50
 CHUNK = b"x" * 65536
@@ -53,27 +55,6 @@ def rss_mb(pid: int, field: str = "VmRSS") -> float:
         if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     raise RuntimeError(f"no {field} for process {pid}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_up(port: int, server: subprocess.Popen, seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"the API process exited with {server.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
-                sock.sendall(b"GET /health HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
-                if sock.recv(64).startswith(b"HTTP/1.1"):
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("the API did not start within 30 s")
 
 
 def upload(port: int, total: int, deadline: float, answers: list[str], sent: list[int]) -> None:
@@ -113,7 +94,7 @@ def main() -> int:
             env=env,
         )
         try:
-            wait_until_up(port, server)
+            wait_until_up(f"http://127.0.0.1:{port}", server, 30)
             time.sleep(1.0)
             idle = rss_mb(server.pid)
             peak = idle

@@ -29,9 +29,13 @@ import json
 import resource
 import sys
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -69,8 +73,9 @@ def time_provider(folder: Path) -> tuple[float, float, int]:
     the number of charges."""
     started, cpu = time.perf_counter(), time.process_time()
     batches = list(AwsCurProvider({"path": str(folder)}, folder).fetch())
+    # A ChargeTable makes its charges when read: read every one.
+    charges = sum(1 for batch in batches for _ in batch.charges)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-    charges = sum(len(batch.charges) for batch in batches)
     del batches
     gc.collect()
     return elapsed, cpu, charges
@@ -79,51 +84,74 @@ def time_provider(folder: Path) -> tuple[float, float, int]:
 def time_duckdb(path: Path) -> tuple[float, float, int]:
     """Wall and CPU seconds for the bare DuckDB GROUP BY over the same file, result
     fetched, and the number of groups."""
-    config = {
-        "memory_limit": MEMORY_LIMIT,
-        "threads": str(THREADS),
-    }
-    started, cpu = time.perf_counter(), time.process_time()
-    with duckdb.connect(":memory:", config=config) as con:
-        con.execute("SET enable_progress_bar = false")
-        result = con.execute(
-            """
-            SELECT "lineItem/UsageAccountId", "lineItem/ProductCode", "lineItem/UsageType",
-                   "lineItem/LineItemType", sum("lineItem/UnblendedCost")
-            FROM read_csv(?, types = {'lineItem/UnblendedCost': 'DECIMAL(38,12)'})
-            GROUP BY ALL
-            """,
-            [str(path)],
-        ).fetchall()
-    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-    groups = len(result)
-    del result
-    gc.collect()
-    return elapsed, cpu, groups
+    return _time_query(
+        """
+        SELECT "lineItem/UsageAccountId", "lineItem/ProductCode", "lineItem/UsageType",
+               "lineItem/LineItemType", sum("lineItem/UnblendedCost")
+        FROM read_csv(?, types = {'lineItem/UnblendedCost': 'DECIMAL(38,12)'})
+        GROUP BY ALL
+        """,
+        path,
+    )
 
 
 def time_duckdb_parquet(path: Path) -> tuple[float, float, int]:
     """Wall and CPU seconds for the bare DuckDB GROUP BY over a CUR 2.0 Parquet file,
     the DOUBLE cost cast to DECIMAL(38,12) as ours is, result fetched; and the groups."""
+    return _time_query(
+        """
+        SELECT line_item_usage_account_id, line_item_product_code, line_item_usage_type,
+               line_item_line_item_type,
+               sum(CAST(line_item_unblended_cost AS DECIMAL(38,12)))
+        FROM read_parquet(?)
+        GROUP BY ALL
+        """,
+        path,
+    )
+
+
+def _time_query(sql: str, path: Path) -> tuple[float, float, int]:
+    """Wall and CPU seconds of ``sql`` over ``path`` with the provider's DuckDB thread and
+    memory settings, result fetched; and the number of rows it gave."""
     config = {"memory_limit": MEMORY_LIMIT, "threads": str(THREADS)}
     started, cpu = time.perf_counter(), time.process_time()
     with duckdb.connect(":memory:", config=config) as con:
         con.execute("SET enable_progress_bar = false")
-        result = con.execute(
-            """
-            SELECT line_item_usage_account_id, line_item_product_code, line_item_usage_type,
-                   line_item_line_item_type,
-                   sum(CAST(line_item_unblended_cost AS DECIMAL(38,12)))
-            FROM read_parquet(?)
-            GROUP BY ALL
-            """,
-            [str(path)],
-        ).fetchall()
+        result = con.execute(sql, [str(path)]).fetchall()
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     groups = len(result)
     del result
     gc.collect()
     return elapsed, cpu, groups
+
+
+def data_arguments(parser: argparse.ArgumentParser) -> None:
+    """The synthetic CUR's arguments, shared by the ingest benchmarks."""
+    parser.add_argument("--rows", type=int, default=5_000_000)
+    parser.add_argument("--accounts", type=int, default=5_000)
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+
+
+def report(run: int, what: str, seconds: float, cpu: float | None, count: str) -> None:
+    """One timed run on stderr."""
+    spent = f"{seconds:6.2f}s wall" + (f" {cpu:6.2f}s cpu" if cpu is not None else "")
+    print(f"run {run + 1}: {what:16s} {spent} ({count})", file=sys.stderr)
+
+
+@contextmanager
+def fresh_schema(url: str) -> Iterator[str]:
+    """``url`` (a PostgreSQL database) with its search_path set to a new schema, dropped
+    afterwards: an empty database for one run."""
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 def peak_rss_mib() -> float:
@@ -135,9 +163,7 @@ def peak_rss_mib() -> float:
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmark and print the JSON summary as the last line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=5_000_000)
-    parser.add_argument("--accounts", type=int, default=5000)
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    data_arguments(parser)
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args(argv)
 
@@ -146,16 +172,10 @@ def main(argv: list[str] | None = None) -> None:
     for run in range(args.repeat):
         seconds, cpu, groups = time_duckdb(path)
         bare.append(seconds)
-        print(
-            f"run {run + 1}: duckdb   {seconds:6.2f}s wall {cpu:6.2f}s cpu ({groups} groups)",
-            file=sys.stderr,
-        )
+        report(run, "duckdb", seconds, cpu, f"{groups} groups")
         seconds, cpu, charges = time_provider(path.parent)
         ingest.append(seconds)
-        print(
-            f"run {run + 1}: provider {seconds:6.2f}s wall {cpu:6.2f}s cpu ({charges} charges)",
-            file=sys.stderr,
-        )
+        report(run, "provider", seconds, cpu, f"{charges} charges")
     summary = {
         "rows": args.rows,
         "ingest_seconds": round(min(ingest), 3),

@@ -56,7 +56,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from connector_render_html.plugin import HtmlRenderer
-from connector_render_pdf.money import format_amount, format_date, period_text
 from connector_render_pdf.plugin import PdfRenderer
 from connector_render_ubl.plugin import UblRenderer
 from reportlab.lib import colors
@@ -65,6 +64,7 @@ from reportlab.lib.units import inch
 from reportlab.pdfgen.canvas import Canvas
 
 from connector.contracts import BillingPeriod, Party, StatementDocument, StatementLine
+from connector.plugin_kit.printed_text import format_amount, format_date, period_text
 from connector.testing.samples import RESELLER
 
 PERIOD = BillingPeriod(dt.date(2026, 10, 1), dt.date(2026, 11, 1))

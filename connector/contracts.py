@@ -17,8 +17,9 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
+from operator import itemgetter
 from pathlib import Path
-from typing import Any, ClassVar, NamedTuple, Protocol, runtime_checkable
+from typing import Any, ClassVar, NamedTuple, Protocol, overload, runtime_checkable
 
 import pluggy
 
@@ -26,6 +27,13 @@ from connector.domain.money import quantum
 
 PROJECT_NAME = "billing_connector"
 ENTRY_POINT_GROUP = "billing_connector"
+
+#: The plugin API this core offers, ``MAJOR.MINOR``. A plugin declares the one it was
+#: built for as ``PLUGIN_API = "1.0"`` in its entry-point module; the core loads it when
+#: the majors are equal and the plugin's minor is not newer than this one, and refuses it
+#: otherwise (docs/plugins.md, "The plugin API version"). The minor grows when something
+#: is added (a field, an optional Protocol), the major when something changes or goes.
+PLUGIN_API_VERSION = "1.0"
 
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 _log = logging.getLogger(__name__)
@@ -213,6 +221,67 @@ def checked_charges(
                 changes[name] = fitted
         result.append(replace(charge, **changes) if changes else charge)
     return result
+
+
+#: The fields of a :class:`CanonicalCharge` that a :class:`ChargeTable` context fixes, in
+#: the order of its context tuples; the others vary per row.
+CHARGE_CONTEXT_FIELDS = (
+    "billing_account_id", "charge_category", "charge_class", "service_name",
+    "service_category", "sku", "billing_currency", "publisher", "is_marketplace",
+    "invoice_id", "line_item_type", "charge_frequency",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ChargeTable(Sequence[CanonicalCharge]):
+    """A period's charges dictionary-encoded: what many of them share is held once.
+
+    A provider that aggregates hundreds of thousands of charges may hand this instead of
+    a list as :attr:`ChargeBatch.charges`. Most fields repeat across charges (a CUR has a
+    few thousand combinations of payer, product, usage type, seller and invoice for
+    hundreds of thousands of charges), so the core stores a table without making a
+    CanonicalCharge and three Decimals per row, which cost more than the storing itself.
+    Read as a sequence it gives the CanonicalCharges a list would hold, made on demand
+    (a slice is a table again).
+
+    :param contexts: one tuple per context: the values of :data:`CHARGE_CONTEXT_FIELDS`.
+    :param accounts: the ``sub_account_id`` values.
+    :param dates: the charge period dates, keyed by the numbers the rows hold.
+    :param rows: one per charge, ``(context, account, billed_cost, list_cost, quantity,
+        start, end)``: indexes into ``contexts`` and ``accounts``, keys of ``dates``, and
+        each amount as its exact decimal text (``str(Decimal)``, or fixed point such as
+        ``"0.000000000000"``): never a float's.
+    """
+
+    contexts: Sequence[tuple]
+    accounts: Sequence[str]
+    dates: Mapping[int, dt.date]
+    rows: Sequence[tuple[int, int, str, str, str, int, int]]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @overload
+    def __getitem__(self, index: int) -> CanonicalCharge: ...
+    @overload
+    def __getitem__(self, index: slice) -> ChargeTable: ...
+    def __getitem__(self, index: int | slice) -> CanonicalCharge | ChargeTable:
+        if isinstance(index, slice):
+            return replace(self, rows=self.rows[index])
+        context, account, billed, listed, quantity, start, end = self.rows[index]
+        return CanonicalCharge(
+            sub_account_id=self.accounts[account],
+            billed_cost=Decimal(billed),
+            list_cost=Decimal(listed),
+            quantity=Decimal(quantity),
+            charge_period_start=self.dates[start],
+            charge_period_end=self.dates[end],
+            **dict(zip(CHARGE_CONTEXT_FIELDS, self.contexts[context], strict=True)),
+        )
+
+    def billed_costs(self) -> Iterator[Decimal]:
+        """Each charge's billed cost, without making the charges."""
+        return map(Decimal, map(itemgetter(2), self.rows))
 
 
 @dataclass(frozen=True, slots=True)
@@ -535,10 +604,40 @@ class ConnectableSink(Protocol):
     ) -> dict[str, Any]: ...
 
 
+@runtime_checkable
 class ClassRegistry(Protocol):
     """What registration hooks receive: ``registry.add(cls)`` registers a plugin class."""
 
     def add(self, cls: type) -> None: ...
+
+
+# The registries as the registration hooks hand them to plugins: all a plugin may do
+# with one is add its classes. The core's own (connector.registries) also look classes
+# up by name; plugins never do, so these Protocols are the whole promise.
+
+
+@runtime_checkable
+class ProviderRegistry(Protocol):
+    """What ``connector_register_providers`` receives: ``add(cls)`` registers a
+    :class:`Provider` class under ``cls.name``."""
+
+    def add(self, cls: type[Provider]) -> None: ...
+
+
+@runtime_checkable
+class SinkRegistry(Protocol):
+    """What ``connector_register_sinks`` receives: ``add(cls)`` registers a :class:`Sink`
+    class under ``cls.name``."""
+
+    def add(self, cls: type[Sink]) -> None: ...
+
+
+@runtime_checkable
+class RendererRegistry(Protocol):
+    """What ``connector_register_renderers`` receives: ``add(cls)`` registers a
+    :class:`Renderer` class under every format of ``cls.formats``."""
+
+    def add(self, cls: type[Renderer]) -> None: ...
 
 
 # ---------------------------------------------------------------------------

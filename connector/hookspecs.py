@@ -1,7 +1,9 @@
 """Every hook Billing Connector calls, typed and documented where declared.
 
 A plugin is a module (or object) with functions marked ``@hookimpl`` whose names match
-the specs below, published under the entry-point group ``billing_connector``.
+the specs below, published under the entry-point group ``billing_connector``. Every
+type a hook names is in :mod:`connector.contracts`, so a plugin's annotations need nothing
+from the rest of the core.
 
 Tenants pick exactly one implementation of each kind by name, so plugins do not answer
 "is this mine?" hooks: they add classes to registries, and the core looks them up.
@@ -9,14 +11,15 @@ Tenants pick exactly one implementation of each kind by name, so plugins do not 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pluggy
 
-from connector.contracts import PROJECT_NAME, Event
-
-if TYPE_CHECKING:
-    from connector.registries import ProviderRegistry, RendererRegistry, SinkRegistry
+from connector.contracts import (
+    PROJECT_NAME,
+    Event,
+    ProviderRegistry,
+    RendererRegistry,
+    SinkRegistry,
+)
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 

@@ -16,8 +16,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from connector.config.references import is_reference
-from connector.config.tenant import SecretRef, TenantConfig
+from connector.config.references import is_reference, resolve_reference
+from connector.config.tenant import TenantConfig
 
 MASK = "***"
 #: Shorter values would mask ordinary words; 4+ characters is still a secret.
@@ -68,18 +68,21 @@ def token_secrets(token: Mapping[str, Any]) -> Iterator[str]:
 
 
 def tenant_secrets(tenant: TenantConfig) -> list[str]:
-    """The values behind the tenant's secret references (its providers' and its ERP's)."""
+    """The values behind the tenant's secret references (its providers', its ERP's and
+    its webhook endpoints')."""
     found: list[str] = []
     for provider in tenant.providers.values():
         found.extend(_reference_values(provider.settings, tenant.base_dir))
     found.extend(_reference_values(tenant.erp.settings, tenant.base_dir))
+    for endpoint in tenant.webhooks:
+        found.extend(_reference_values(endpoint.secret, tenant.base_dir))
     return [s for s in found if s]
 
 
 def _reference_values(value: Any, base_dir: Path) -> Iterator[str]:
     if is_reference(value):
         try:
-            yield SecretRef.model_validate(dict(value)).resolve(base_dir)
+            yield resolve_reference(value, base_dir)
         except LookupError:
             return
     elif isinstance(value, Mapping):

@@ -1,4 +1,9 @@
-"""Registries of plugin classes, looked up by the name a tenant file uses."""
+"""Registries of plugin classes, looked up by the name a tenant file uses.
+
+The core's side of the registry Protocols in :mod:`connector.contracts`
+(``ProviderRegistry``, ``SinkRegistry``, ``RendererRegistry``): plugins see only
+``add``, and annotate with those Protocols, never with these classes.
+"""
 
 from __future__ import annotations
 

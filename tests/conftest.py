@@ -45,3 +45,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'connector.db'}"
     return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    """The common umask, under which a file is readable by everyone unless made private."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)

@@ -11,7 +11,6 @@ a line of its own. So the invariants renderers and sinks promise can be checked 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -23,14 +22,14 @@ from connector.contracts import (
     sum_decimals,
 )
 
-# The same parties and period the conformance kit's samples use.
-from connector.testing.samples import CUSTOMER, PERIOD, RESELLER
+# These statements are variations of the conformance kit's sample, with its parties
+# (which renderer and sink tests import from here).
+from connector.testing.samples import CUSTOMER, RESELLER, statement_from_lines  # noqa: F401
 
 CENT = Decimal("0.01")
 FULL = Decimal("1E-10")
 MARKUP = Decimal("1.15")
 TAX_RATE = Decimal("0.0825")
-NOTES = "Payment by ACH to account 000123456789.\nQuestions: billing@northwind.example"
 
 # (account, category, service, usage type, line item type, quantity, cost): AWS-like rows
 # with the 10 decimal places the providers' files carry.
@@ -202,32 +201,17 @@ def build_statement(
     if tax:
         lines.append(StatementLine(0, "tax", f"Sales tax {tax_rate * 100:.2f}%", tax))
     lines = [dataclasses.replace(line, position=i) for i, line in enumerate(lines, start=1)]
-    subtotal = sum_decimals(line.amount for line in lines if line.kind != "tax")
-    values = dict(
+    document = statement_from_lines(
+        lines,
         statement_id="st-0001",
-        revision=1,
         tenant="northwind",
-        provider="aws",
-        period=PERIOD,
-        status="Open",
-        number="NW-2025-0042",
-        issue_date=dt.date(2025, 4, 8),
-        due_date=dt.date(2025, 5, 8),
-        currency="USD",
-        reseller=RESELLER,
-        customer=CUSTOMER,
-        customer_id="CUST-1001",
-        lines=lines,
         details=list(details),
-        subtotal=subtotal,
-        tax=tax,
-        total=subtotal + tax,
-        notes=NOTES,
-        pricebook_version="aws-standard@2025-01-01",
-        erp_mappings={},
+        # The kit's sample names its tax and billing currency; these do not.
+        tax_name=None,
+        tax_rate=None,
+        billing_currency=None,
     )
-    values.update(fields)
-    return StatementDocument(**values)
+    return dataclasses.replace(document, **fields)
 
 
 def make_statement(**fields) -> StatementDocument:

@@ -7,7 +7,8 @@ no level: a new package is placed before it is used. Imports inside functions an
 ``TYPE_CHECKING`` count: an arrow is an arrow, however late it is followed.
 
 Plugins (``plugins/**``, and the examples a third party copies) import only the public
-surface, ``PLUGIN_SURFACE``; the domain imports only ``DOMAIN_MAY_IMPORT``.
+surface, ``PLUGIN_SURFACE``, and so do the hook specifications, whose annotations a
+plugin copies; the domain imports only ``DOMAIN_MAY_IMPORT``.
 docs/architecture.md draws the same map.
 """
 
@@ -19,6 +20,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 
 # Lowest first; read from today's imports. The pipeline's stages follow the flow (close
@@ -27,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 LEVELS: tuple[tuple[str, ...], ...] = (
     # Pure helpers, no connector import (money is the floor the value types stand on).
     ("connector.domain.money", "connector.frozen", "connector.gc_pause",
-     "connector.progress", "connector.safe_paths"),
+     "connector.progress", "connector.safe_paths", "connector.webhooks"),
     ("connector.contracts",),  # the values and Protocols plugins implement and receive
     ("connector.domain", "connector.registries", "connector.testing"),
     ("connector.hookspecs", "connector.storage", "connector.plugin_kit"),
@@ -190,6 +193,10 @@ def domain_imports(tree: Mapping[str, Source]) -> list[str]:
     ]
 
 
+def public(target: str) -> bool:
+    return any(target == m or target.startswith(m + ".") for m in PLUGIN_SURFACE)
+
+
 def plugin_imports(plugins: Mapping[str, Source], core: Mapping[str, object]) -> list[str]:
     """Imports of the connector by plugins outside ``PLUGIN_SURFACE``."""
     return [
@@ -197,8 +204,28 @@ def plugin_imports(plugins: Mapping[str, Source], core: Mapping[str, object]) ->
         f"{', '.join(PLUGIN_SURFACE)} (what else they need, the core hands them)"
         for module, source in plugins.items()
         for line, target in imports(module, source, core)
-        if not any(target == m or target.startswith(m + ".") for m in PLUGIN_SURFACE)
+        if not public(target)
     ]
+
+
+def registry_imports(plugins: Mapping[str, Source], core: Mapping[str, object]) -> list[str]:
+    """Imports of ``connector.registries`` by plugins: they annotate their registration
+    hooks with the registry Protocols of ``connector.contracts``."""
+    return [
+        f"{source.path}:{line}: a plugin imports {target}; annotate with "
+        "connector.contracts.ProviderRegistry, SinkRegistry or RendererRegistry"
+        for module, source in plugins.items()
+        for line, target in imports(module, source, core)
+        if unit_of(target) == "connector.registries"
+    ]
+
+
+def plugin_sources() -> dict[str, Source]:
+    plugins = {}
+    for folder in PLUGIN_FOLDERS:
+        plugins.update(read_tree(REPO / folder))
+    assert plugins, "no plugin source found"
+    return plugins
 
 
 def with_line(tree: Mapping[str, Source], module: str, line: str) -> dict[str, Source]:
@@ -219,35 +246,43 @@ def test_the_domain_imports_only_values_and_itself() -> None:
 
 
 def test_plugins_import_only_the_public_surface() -> None:
-    plugins = {}
-    for folder in PLUGIN_FOLDERS:
-        plugins.update(read_tree(REPO / folder))
-    assert plugins, "no plugin source found"
-    assert plugin_imports(plugins, connector_tree()) == []
+    assert plugin_imports(plugin_sources(), connector_tree()) == []
+
+
+def test_no_plugin_imports_the_core_registries() -> None:
+    assert registry_imports(plugin_sources(), connector_tree()) == []
+
+
+def test_the_hook_specifications_name_only_types_of_the_public_surface() -> None:
+    """A plugin annotating its hooks as the specs do imports what the specs import."""
+    tree = connector_tree()
+    found = imports("connector.hookspecs", tree["connector.hookspecs"], tree)
+    assert [f"line {line}: {target}" for line, target in found if not public(target)] == []
 
 
 # ---------------------------------------------------------- the checks, checked
 
 
-def test_a_stage_importing_the_cli_inside_a_function_runs_back_up() -> None:
-    tree = with_line(
-        connector_tree(),
-        "connector.pipeline.build.build",
-        "def late():\n    from connector.cli.support import fail",
-    )
-    (problem,) = back_arrows(tree)
-    assert problem.startswith("connector/pipeline/build/build.py:")
-    assert "imports connector.cli.support" in problem and "runs back up" in problem
-
-
-def test_a_stage_importing_a_stage_on_its_own_level_runs_back_up() -> None:
-    tree = with_line(
-        connector_tree(),
-        "connector.pipeline.report.report",
-        "from connector.pipeline import reconcile",
-    )
-    (problem,) = back_arrows(tree)
-    assert "imports connector.pipeline.reconcile, but connector.pipeline.report" in problem
+@pytest.mark.parametrize(
+    ("module", "line", "expected"),
+    [
+        pytest.param(
+            "connector.pipeline.build.build",
+            "def late():\n    from connector.cli.support import fail",
+            ["connector/pipeline/build/build.py:", "imports connector.cli.support", "runs back up"],
+            id="a stage importing the CLI inside a function",
+        ),
+        pytest.param(
+            "connector.pipeline.report.report",
+            "from connector.pipeline import reconcile",
+            ["imports connector.pipeline.reconcile, but connector.pipeline.report"],
+            id="a stage importing a stage on its own level",
+        ),
+    ],
+)
+def test_an_arrow_running_back_up_is_found(module: str, line: str, expected: list[str]) -> None:
+    (problem,) = back_arrows(with_line(connector_tree(), module, line))
+    assert [part for part in expected if part not in problem] == []
 
 
 def test_a_relative_import_upwards_is_found() -> None:
@@ -285,3 +320,16 @@ def test_a_plugin_importing_the_pipeline_or_storage_is_refused() -> None:
         "connector.storage",
     ]
     assert problems[0].startswith("plugins/erp/fake/connector_fake/sink.py:3:")
+
+
+def test_a_plugin_importing_the_core_registries_for_its_annotations_is_refused() -> None:
+    plugin = Source(
+        "examples/fake/connector_fake/plugin.py",
+        "from typing import TYPE_CHECKING\n"
+        "from connector.contracts import SinkRegistry\n"
+        "if TYPE_CHECKING:\n    from connector.registries import ProviderRegistry\n",
+        False,
+    )
+    (problem,) = registry_imports({"connector_fake.plugin": plugin}, connector_tree())
+    assert problem.startswith("examples/fake/connector_fake/plugin.py:4: a plugin imports ")
+    assert "connector.registries" in problem

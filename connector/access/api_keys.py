@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from connector.access.roles import role_problem
 from connector.runtime.audit import record
 from connector.runtime.runtime import Runtime
 from connector.runtime.tenants import sync_tenant
@@ -81,15 +82,9 @@ def create_key(
 ) -> NewKey:
     """Make a key for ``tenant``; a ``customer`` key needs the customer it may see."""
     config = runtime.tenant(tenant)
-    if scope not in SCOPES:
-        raise ApiKeyError(f"scope {scope!r} is not one of {', '.join(SCOPES)}")
-    if scope == "customer":
-        if not customer_id:
-            raise ApiKeyError("a customer key needs --customer: the one customer it may see")
-        if customer_id not in {c.id for c in config.customers}:
-            raise ApiKeyError(f"tenant {tenant!r} has no customer {customer_id!r}")
-    elif customer_id:
-        raise ApiKeyError(f"--customer is only for customer keys, not {scope} keys")
+    problem = role_problem("key", "scope", scope, SCOPES, customer_id, config)
+    if problem:
+        raise ApiKeyError(problem)
     prefix, secret = secrets.token_hex(6), secrets.token_hex(32)
     with runtime.db.transaction() as session:
         sync_tenant(session, config)  # the key row refers to the tenant row
@@ -136,13 +131,6 @@ def verify_key(runtime: Runtime, token: str) -> Principal | None:
         if last is None or now - last >= LAST_USED_EVERY:
             key.last_used_at = now
         return Principal(key.id, key.tenant_id, key.scope, key.customer_id)
-
-
-def key_is_active(runtime: Runtime, key_id: str) -> bool:
-    """Whether ``key_id`` exists and is not revoked (for sessions made with it)."""
-    with runtime.db.transaction() as session:
-        key = session.get(m.ApiKey, key_id)
-        return key is not None and key.revoked_at is None
 
 
 def list_keys(runtime: Runtime, tenant: str) -> list[m.ApiKey]:

@@ -18,6 +18,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
+from connector.access.roles import role_problem
 from connector.runtime.audit import record
 from connector.runtime.runtime import Runtime
 from connector.runtime.tenants import sync_tenant
@@ -87,15 +88,9 @@ def add_user(
             f"user name {name!r} is not valid: 1 to 64 letters, digits or . _ @ -, "
             "starting with a letter or digit"
         )
-    if role not in ROLES:
-        raise UserError(f"role {role!r} is not one of {', '.join(ROLES)}")
-    if role == "customer":
-        if not customer_id:
-            raise UserError("a customer user needs --customer: the one customer it may see")
-        if customer_id not in {c.id for c in config.customers}:
-            raise UserError(f"tenant {tenant!r} has no customer {customer_id!r}")
-    elif customer_id:
-        raise UserError(f"--customer is only for customer users, not {role} users")
+    problem = role_problem("user", "role", role, ROLES, customer_id, config)
+    if problem:
+        raise UserError(problem)
     check_password(password)
     with runtime.db.transaction() as session:
         if session.scalar(select(m.User.id).where(m.User.name == name)) is not None:
@@ -128,13 +123,6 @@ def sign_in(runtime: Runtime, name: str, password: str) -> SignedIn | None:
         if _hasher.check_needs_rehash(user.password_hash):
             user.password_hash = hash_password(password)
         return SignedIn(user.id, user.name, user.role, user.tenant_id, user.customer_id)
-
-
-def user_is_active(runtime: Runtime, user_id: int) -> bool:
-    """Whether the user exists and is not disabled (for sessions it signed in)."""
-    with runtime.db.transaction() as session:
-        user = session.get(m.User, user_id)
-        return user is not None and user.disabled_at is None
 
 
 def list_users(runtime: Runtime, tenant: str) -> list[m.User]:

@@ -7,10 +7,12 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from starlette.routing import Mount, Route
 
 from connector.api import audit_trail, billing, portal, reports_page, review, statements, users
 from connector.api.access_log import AccessLog
+from connector.api.auth import VerifiedKeys
 from connector.api.errors import install_handlers
 from connector.api.guard import Limits, RequestGuard
 from connector.api.sessions import RoleRefused, SessionStore, SignInRequired
@@ -46,8 +48,10 @@ when to try again).
 of the body is read. Ids, numbers and names are 1 to 64 characters; every other
 limit is stated on its field.
 
-The review page for people is at `/review`.
+The review page for people is at `/review`; this document, to read and try, at `/docs`.
 """
+#: Where /docs loads Swagger UI's script, style sheet and icon from (this server).
+DOCS_ASSETS = "/docs/static"
 
 
 def create_app(runtime: Runtime, limits: Limits | None = None) -> FastAPI:
@@ -57,12 +61,15 @@ def create_app(runtime: Runtime, limits: Limits | None = None) -> FastAPI:
         (:class:`~connector.api.guard.Limits` by default).
     """
     limits = limits or Limits()
-    # No /docs or /redoc: FastAPI serves them with scripts from a public CDN, which
-    # would run on this origin, next to the review page's session. The document is at
-    # /openapi.json for any OpenAPI viewer.
-    app = FastAPI(
-        docs_url=None,
+    # Swagger UI at /docs from the files fastapi-offline ships, served from here: FastAPI's
+    # own /docs loads its scripts from a public CDN, which would run on this origin next
+    # to the review page's session. Public, as /openapi.json it shows always was: the
+    # document holds no tenant's data, and every call made from it needs a key.
+    app = FastAPIOffline(
+        docs_url="/docs",
         redoc_url=None,
+        static_url=DOCS_ASSETS,
+        favicon_url=f"{DOCS_ASSETS}/favicon.png",
         title="Billing Connector API",
         version="1",
         description=DESCRIPTION,
@@ -74,6 +81,7 @@ def create_app(runtime: Runtime, limits: Limits | None = None) -> FastAPI:
         ],
     )
     app.state.runtime = runtime
+    app.state.verified_keys = VerifiedKeys(runtime)
     app.state.review_sessions = SessionStore()
     app.state.auth_throttle = FailureThrottle(limits.failures, limits.window)
     install_handlers(app)

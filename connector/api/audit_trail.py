@@ -27,6 +27,24 @@ MOMENT_PATTERN = (
     r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})?)?$"
 )
 MOMENT = {"max_length": 40, "pattern": MOMENT_PATTERN}
+SINCE = Query(
+    description="From this date or timestamp on (UTC unless it has an offset).",
+    examples=["2026-11-01"],
+    **MOMENT,
+)
+UNTIL = Query(
+    description="Before this timestamp, or up to the end of this date.",
+    examples=["2026-11-30"],
+    **MOMENT,
+)
+ACTION = Query(
+    description="Action or its prefix: `statement.approve`, `statement`.",
+    min_length=1,
+    max_length=64,
+)
+ACTOR = Query(
+    description="Actor or its prefix: `api-key:3f9a0c1d2e4b`, `cli`.", min_length=1, max_length=200
+)
 
 
 def _moment(name: str, text: str | None, end_of_day: bool = False) -> dt.datetime | None:
@@ -47,38 +65,10 @@ def _moment(name: str, text: str | None, end_of_day: bool = False) -> dt.datetim
 def audit(
     runtime: Annotated[Runtime, Depends(runtime_of)],
     who: Annotated[Principal, Depends(staff)],
-    since: Annotated[
-        str | None,
-        Query(
-            description="From this date or timestamp on (UTC unless it has an offset).",
-            examples=["2026-11-01"],
-            **MOMENT,
-        ),
-    ] = None,
-    until: Annotated[
-        str | None,
-        Query(
-            description="Before this timestamp, or up to the end of this date.",
-            examples=["2026-11-30"],
-            **MOMENT,
-        ),
-    ] = None,
-    action: Annotated[
-        str | None,
-        Query(
-            description="Action or its prefix: `statement.approve`, `statement`.",
-            min_length=1,
-            max_length=64,
-        ),
-    ] = None,
-    actor: Annotated[
-        str | None,
-        Query(
-            description="Actor or its prefix: `api-key:3f9a0c1d2e4b`, `cli`.",
-            min_length=1,
-            max_length=200,
-        ),
-    ] = None,
+    since: Annotated[str | None, SINCE] = None,
+    until: Annotated[str | None, UNTIL] = None,
+    action: Annotated[str | None, ACTION] = None,
+    actor: Annotated[str | None, ACTOR] = None,
     statement: Annotated[
         str | None,
         Query(description="A statement's id, a prefix of it, or its invoice number.", **IDENT),

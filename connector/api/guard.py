@@ -26,13 +26,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from connector.access.api_keys import verify_key
 from connector.api.sessions import COOKIE
 from connector.api.throttle import FailureThrottle, subjects
 
@@ -145,8 +143,8 @@ class RequestGuard:
             return _error(429, f"too many failed authentications: try again in {wait} seconds",
                           **{"Retry-After": str(wait)})  # fmt: skip
         principal = None
-        if token:
-            principal = await run_in_threadpool(verify_key, scope["app"].state.runtime, token)
+        if token:  # through the app's cache of verified keys (connector.api.auth)
+            principal = await scope["app"].state.verified_keys.verify(token)
         if principal is None:
             self.throttle.failed(found)
             return _error(401, UNAUTHORIZED, **{"WWW-Authenticate": "Bearer"})

@@ -104,7 +104,7 @@ def home(request: Request, runtime: RuntimeDep, session: Customer) -> Response:
     who = session.user
     config = runtime.tenant(who.tenant)
     with runtime.db.transaction() as db:
-        statements, _ = find_visible(db, who, StatementFilter())
+        statements = find_visible(db, who, StatementFilter())
         statements = [s for s in statements if s.status in SHOWN]
         for s in statements:
             db.expunge(s)

@@ -8,10 +8,11 @@ tenant A that tenant B has a statement with that id.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Connection, Row, Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from connector.access.api_keys import Principal
@@ -19,16 +20,50 @@ from connector.api.errors import NotFound
 from connector.config.tenant import TenantConfig
 from connector.runtime.periods import in_month
 from connector.storage import models as m
+from connector.storage.db import Database
+
+# The list's order, which ix_statements_listing (migration 0009) holds.
+LIST_ORDER = (
+    m.Statement.period_start.desc(),
+    m.Statement.provider,
+    m.Statement.customer_id,
+    m.Statement.kind,
+    m.Statement.part,
+)
+# What a summary shows (connector.api.schemas.StatementSummary), and nothing else: not
+# the JSON columns, whose decoding was a tenth of a list's time.
+SUMMARY_COLUMNS = (
+    m.Statement.id,
+    m.Statement.number,
+    m.Statement.customer_id,
+    m.Statement.provider,
+    m.Statement.period_start,
+    m.Statement.period_end,
+    m.Statement.status,
+    m.Statement.currency,
+    m.Statement.subtotal,
+    m.Statement.tax,
+    m.Statement.total,
+    m.Statement.revision,
+    m.Statement.kind,
+    m.Statement.part,
+    m.Statement.issue_date,
+    m.Statement.due_date,
+    m.Statement.billing_currency,
+    m.Statement.exchange_rate,
+)
+
+
+def _seen_by(principal: Principal) -> list[ColumnElement[bool]]:
+    seen = [m.Statement.tenant_id == principal.tenant]
+    if principal.scope == "customer":
+        seen += [m.Statement.customer_id == principal.customer_id, m.Statement.status != "Draft"]
+    return seen
 
 
 def visible(principal: Principal) -> Select:
     """The statements ``principal`` may see, as a query to narrow further."""
-    query = select(m.Statement).where(m.Statement.tenant_id == principal.tenant)
-    if principal.scope == "customer":
-        query = query.where(
-            m.Statement.customer_id == principal.customer_id, m.Statement.status != "Draft"
-        )
-    return query
+    return select(m.Statement).where(*_seen_by(principal))
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +72,18 @@ class StatementFilter:
     period: str | None = None
     status: str | None = None
     customer: str | None = None
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        wanted = []
+        if self.provider:
+            wanted.append(m.Statement.provider == self.provider)
+        if self.period:
+            wanted.append(in_month(self.period))
+        if self.status:
+            wanted.append(m.Statement.status == self.status)
+        if self.customer:
+            wanted.append(m.Statement.customer_id == self.customer)
+        return wanted
 
 
 def _shown(ident: str) -> str:
@@ -55,41 +102,48 @@ def check_customer(config: TenantConfig, customer_id: str) -> str:
 
 
 def find_visible(
-    session: Session,
-    principal: Principal,
-    wanted: StatementFilter,
-    limit: int | None = None,
-    offset: int = 0,
-    *,
-    lines: bool = True,
-) -> tuple[list[m.Statement], int]:
-    """Statements matching ``wanted``, newest period first, and how many match in all.
+    session: Session, principal: Principal, wanted: StatementFilter
+) -> list[m.Statement]:
+    """Statements matching ``wanted`` with their lines, newest period first (the API's
+    list of summaries is :func:`summary_page`)."""
+    query = visible(principal).where(*wanted.conditions()).order_by(*LIST_ORDER)
+    return list(session.scalars(query.options(selectinload(m.Statement.lines))))
 
-    ``lines``: load each statement's lines with it (one more query); a list of summaries
-    does without them, and must not touch ``Statement.lines`` then (one query each).
+
+@contextmanager
+def reading(db: Database) -> Iterator[Connection]:
+    """A connection for a read that is one SQL statement: on PostgreSQL in autocommit,
+    which spares it the BEGIN and COMMIT round trips (one statement reads one snapshot
+    anyway); SQLite reads in a transaction as it always does."""
+    with db.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+        yield conn
+
+
+def summary_page(
+    conn: Connection, principal: Principal, wanted: StatementFilter, limit: int, offset: int
+) -> tuple[Sequence[Row], int]:
+    """One page of the list (the summary's columns, no lines), and how many match in
+    all, in one query.
+
+    The count rides along as a scalar subquery, which PostgreSQL runs once beside a page
+    still read from ix_statements_listing in order; ``count(*) OVER ()`` would read and
+    sort every match instead (12 ms against 0.6 ms for 5,000). Only a page past the end,
+    which has no row to carry the count, asks for it again.
     """
-    query = visible(principal)
-    if wanted.provider:
-        query = query.where(m.Statement.provider == wanted.provider)
-    if wanted.period:
-        query = query.where(in_month(wanted.period))
-    if wanted.status:
-        query = query.where(m.Statement.status == wanted.status)
-    if wanted.customer:
-        query = query.where(m.Statement.customer_id == wanted.customer)
-    count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    query = query.order_by(
-        m.Statement.period_start.desc(),
-        m.Statement.provider,
-        m.Statement.customer_id,
-        m.Statement.kind,
-        m.Statement.part,
-    ).offset(offset)
-    if limit is not None:
-        query = query.limit(limit)
-    if lines:
-        query = query.options(selectinload(m.Statement.lines))
-    return list(session.scalars(query)), count
+    where = _seen_by(principal) + wanted.conditions()
+    count = select(func.count()).select_from(m.Statement).where(*where)
+    page = conn.execute(
+        select(*SUMMARY_COLUMNS, count.scalar_subquery().label("matching"))
+        .where(*where)
+        .order_by(*LIST_ORDER)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    if page:
+        return page, page[0].matching
+    return page, (conn.scalar(count) or 0) if offset else 0
 
 
 def get_visible(

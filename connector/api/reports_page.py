@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path as FilePath
@@ -27,10 +27,11 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
 from connector.api.auth import runtime_of
+from connector.api.pages import page_renderer
 from connector.api.report_charts import Group, Series, bar_chart
 from connector.api.review import PAGE_POLICY
 from connector.api.sessions import OPERATOR, READ_ONLY, REVIEWER, ReviewSession, role_dependency
@@ -42,8 +43,8 @@ from connector.pipeline.report.report import (
     Report,
     ReportError,
     ReportRow,
-    ReportTotal,
     build_report,
+    totals_by_currency,
 )
 from connector.runtime.runtime import Runtime
 
@@ -82,12 +83,7 @@ def _money(amount: Decimal, currency: str, sign: bool = False) -> str:
 templates.env.filters["money"] = _money
 
 
-def _page(request: Request, status: int = 200, **context: object) -> HTMLResponse:
-    response = templates.TemplateResponse(request, "reports.html", context, status_code=status)
-    response.headers["Content-Security-Policy"] = PAGE_POLICY
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+_page = page_renderer(templates, PAGE_POLICY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,20 +127,25 @@ class Asked:
         return f"{self.first}..{self.last}" if self.range == "custom" else self.range
 
 
+Customers = Annotated[list[str], Query(alias="customer", max_length=100)]
+
+
 def _asked(
-    runtime: Runtime,
-    tenant: str,
-    provider: str,
-    range_: str,
-    first: str,
-    last: str,
-    customers: list[str],
-    by: str,
-    account: str,
-    category: str,
-    marketplace: str,
+    runtime: RuntimeDep,
+    session: Reader,
+    provider: Annotated[str, Query(max_length=64)] = "",
+    range_: Annotated[str, Query(alias="range", max_length=20)] = "month-to-date",
+    first: Annotated[str, Query(alias="from", max_length=10)] = "",
+    last: Annotated[str, Query(alias="to", max_length=10)] = "",
+    customers: Customers = [],  # noqa: B006 (FastAPI copies defaults)
+    by: Annotated[str, Query(max_length=20)] = "customer",
+    account: Annotated[str, Query(max_length=64)] = "",
+    category: Annotated[str, Query(max_length=200)] = "",
+    marketplace: Annotated[str, Query(max_length=1)] = "",
 ) -> Asked:
-    config = runtime.tenant(tenant)
+    """The view the query string asks for, every choice checked (a dependency of both
+    the page and its CSV)."""
+    config = runtime.tenant(session.principal.tenant)
     provider = provider.strip() or next(iter(config.providers), "")
     return Asked(
         provider,
@@ -171,25 +172,7 @@ def _shown(report: Report, asked: Asked) -> Report:
         and (not asked.category or r.service_category == asked.category)
         and (not asked.marketplace or r.is_marketplace == (asked.marketplace == "1"))
     )
-    return replace(report, rows=rows, totals=_totals(rows))
-
-
-def _sum(items: Sequence[Figures]) -> Figures:
-    total = Figures()
-    for item in items:
-        total = total + item
-    return total
-
-
-def _totals(rows: Sequence[ReportRow]) -> tuple[ReportTotal, ...]:
-    totals = []
-    for currency in sorted({r.currency for r in rows}):
-        mine = [r for r in rows if r.currency == currency]
-        compared = [r for r in mine if r.billed is not None]
-        billed = _sum([r.billed for r in compared if r.billed is not None]) if compared else None
-        now_billed = _sum([r.now for r in compared]) if compared else None
-        totals.append(ReportTotal(currency, _sum([r.now for r in mine]), billed, now_billed))
-    return tuple(totals)
+    return replace(report, rows=rows, totals=totals_by_currency(rows))
 
 
 def _report(runtime: Runtime, tenant: str, asked: Asked, by: str) -> Report:
@@ -286,7 +269,7 @@ def _margin_percent(figures: Figures) -> Decimal | None:
     return (figures.margin_report * HUNDRED / figures.price_report).quantize(Decimal("0.1"))
 
 
-Customers = Annotated[list[str], Query(alias="customer", max_length=100)]
+AskedDep = Annotated[Asked, Depends(_asked)]
 
 
 @router.get("")
@@ -294,21 +277,11 @@ def reports(
     request: Request,
     runtime: RuntimeDep,
     session: Reader,
-    provider: Annotated[str, Query(max_length=64)] = "",
-    range_: Annotated[str, Query(alias="range", max_length=20)] = "month-to-date",
-    first: Annotated[str, Query(alias="from", max_length=10)] = "",
-    last: Annotated[str, Query(alias="to", max_length=10)] = "",
-    customers: Customers = [],  # noqa: B006 (FastAPI copies defaults)
-    by: Annotated[str, Query(max_length=20)] = "customer",
-    account: Annotated[str, Query(max_length=64)] = "",
-    category: Annotated[str, Query(max_length=200)] = "",
-    marketplace: Annotated[str, Query(max_length=1)] = "",
+    asked: AskedDep,
 ) -> Response:
     """The report page: the form, the rows at one level, totals in both views, charts."""
     tenant = session.principal.tenant
     config = runtime.tenant(tenant)
-    asked = _asked(runtime, tenant, provider, range_, first, last, customers, by, account,
-                   category, marketplace)  # fmt: skip
     context: dict[str, object] = {
         "tenant": tenant,
         "asked": asked,
@@ -327,7 +300,7 @@ def reports(
             chart_source = _shown(_report(runtime, tenant, asked, "service"), asked)
     except (ValueError, ReportError) as exc:
         context["error"] = str(exc)
-        return _page(request, 422, **context)
+        return _page(request, "reports.html", 422, **context)
     context.update(
         report=report,
         rows=[(r, _label(r), _drill(asked, r), _margin_percent(r.now)) for r in report.rows],
@@ -337,27 +310,17 @@ def reports(
         charts=_charts(chart_source),
         csv_link=f"{PREFIX}/report.csv?{asked.query()}",
     )
-    return _page(request, **context)
+    return _page(request, "reports.html", **context)
 
 
 @router.get("/report.csv")
 def reports_csv(
     runtime: RuntimeDep,
     session: Reader,
-    provider: Annotated[str, Query(max_length=64)] = "",
-    range_: Annotated[str, Query(alias="range", max_length=20)] = "month-to-date",
-    first: Annotated[str, Query(alias="from", max_length=10)] = "",
-    last: Annotated[str, Query(alias="to", max_length=10)] = "",
-    customers: Customers = [],  # noqa: B006
-    by: Annotated[str, Query(max_length=20)] = "customer",
-    account: Annotated[str, Query(max_length=64)] = "",
-    category: Annotated[str, Query(max_length=200)] = "",
-    marketplace: Annotated[str, Query(max_length=1)] = "",
+    asked: AskedDep,
 ) -> Response:
     """The CSV of what the page shows: ``connector report --format csv``'s columns."""
     tenant = session.principal.tenant
-    asked = _asked(runtime, tenant, provider, range_, first, last, customers, by, account,
-                   category, marketplace)  # fmt: skip
     try:
         report = _shown(_report(runtime, tenant, asked, asked.by), asked)
     except (ValueError, ReportError) as exc:

@@ -32,6 +32,7 @@ from fastapi.templating import Jinja2Templates
 from connector.access.api_keys import verify_key
 from connector.api.auth import runtime_of
 from connector.api.errors import NotFound
+from connector.api.pages import page_renderer
 from connector.api.queries import StatementFilter, find_visible, get_all_visible, previous_statement
 from connector.api.rendering import render_statement
 from connector.api.schemas import CURRENCY_PATTERN, IDENT, PERIOD_PATTERN
@@ -120,12 +121,7 @@ def _set_cookie(request: Request, response: Response, name: str, value: str) -> 
     )
 
 
-def _page(request: Request, template: str, status: int = 200, **context: object) -> HTMLResponse:
-    response = templates.TemplateResponse(request, template, context, status_code=status)
-    response.headers["Content-Security-Policy"] = PAGE_POLICY
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+_page = page_renderer(templates, PAGE_POLICY)
 
 
 def current(request: Request) -> ReviewSession:
@@ -331,7 +327,7 @@ def review_data(
     names = {c.id: c.name for c in config.customers}
     rows = []
     with runtime.db.transaction() as db:
-        drafts, _ = find_visible(db, session.principal, wanted)
+        drafts = find_visible(db, session.principal, wanted)
         for draft in drafts:
             before = previous_statement(db, draft)
             change = percent = None

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Row
 
 from connector.domain.money import tidy
 from connector.storage import models as m
@@ -112,27 +113,33 @@ class StatementSummary(BaseModel):
 
     @classmethod
     def of(cls, s: m.Statement) -> StatementSummary:
-        return cls(
-            id=s.id,
-            number=s.number,
-            customer=s.customer_id,
-            provider=s.provider,
-            period=f"{s.period_start:%Y-%m}",
-            period_start=s.period_start,
-            period_end=s.period_end,
-            status=s.status,
-            currency=s.currency,
-            subtotal=money(s.subtotal, s.currency),
-            tax=money(s.tax, s.currency),
-            total=money(s.total, s.currency),
-            revision=s.revision,
-            kind=s.kind,
-            part=s.part,
-            issue_date=s.issue_date,
-            due_date=s.due_date,
-            billing_currency=s.billing_currency,
-            exchange_rate=money(s.exchange_rate),
-        )
+        return cls(**cls.fields_of(s))
+
+    @staticmethod
+    def fields_of(s: m.Statement | Row) -> dict[str, Any]:
+        """The summary's fields, read from a statement or a row of its columns
+        (``connector.api.queries.SUMMARY_COLUMNS``)."""
+        return {
+            "id": s.id,
+            "number": s.number,
+            "customer": s.customer_id,
+            "provider": s.provider,
+            "period": f"{s.period_start:%Y-%m}",
+            "period_start": s.period_start,
+            "period_end": s.period_end,
+            "status": s.status,
+            "currency": s.currency,
+            "subtotal": money(s.subtotal, s.currency),
+            "tax": money(s.tax, s.currency),
+            "total": money(s.total, s.currency),
+            "revision": s.revision,
+            "kind": s.kind,
+            "part": s.part,
+            "issue_date": s.issue_date,
+            "due_date": s.due_date,
+            "billing_currency": s.billing_currency,
+            "exchange_rate": money(s.exchange_rate),
+        }
 
 
 class Line(BaseModel):
@@ -273,7 +280,7 @@ class PluginInfo(BaseModel):
     name: str
     distribution: str
     version: str
-    status: Literal["loaded", "blocked", "failed"]
+    status: Literal["loaded", "blocked", "refused", "failed"]
     hooks: list[str]
     error: str | None
 

@@ -209,8 +209,7 @@ def role_dependency(*roles: str) -> Callable[[Request], ReviewSession]:
 
 def _still_allowed(request: Request, user: SessionUser) -> bool:
     """A session dies with its key's revocation or its user's disabling."""
-    from connector.access.api_keys import key_is_active
-    from connector.access.users import user_is_active
+    from connector.access.standing import key_is_active, user_is_active
 
     runtime = request.app.state.runtime
     if user.key_id:

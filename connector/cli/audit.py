@@ -12,14 +12,8 @@ from typing import Any
 import click
 from rich.table import Table
 
-from connector.cli.support import (
-    State,
-    console,
-    handle_errors,
-    pass_state,
-    print_json,
-    tenant_option,
-)
+from connector.cli.output import console, print_json
+from connector.cli.support import State, handle_errors, pass_state, tenant_option
 
 
 def _moment(end_of_day: bool):  # type: ignore[no-untyped-def]

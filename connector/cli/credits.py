@@ -7,16 +7,8 @@ from decimal import Decimal
 import click
 from rich.table import Table
 
-from connector.cli.support import (
-    State,
-    cli_actor,
-    console,
-    handle_errors,
-    money,
-    pass_state,
-    print_json,
-    tenant_option,
-)
+from connector.cli.output import console, money, print_json
+from connector.cli.support import State, cli_actor, handle_errors, pass_state, tenant_option
 
 
 def _plain(amount: Decimal) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from connector.cli.support import print_json
+from connector.cli.output import print_json
 from connector.config.settings import load_settings
 from connector.storage.db import Database, read_schema, redacted_url, schema_problem
 from connector.storage.schema import SchemaState, migrations

@@ -9,15 +9,8 @@ from dataclasses import asdict
 import click
 from rich.table import Table
 
-from connector.cli.support import (
-    EXIT_PLUGIN,
-    State,
-    console,
-    handle_errors,
-    pass_state,
-    print_json,
-    tenant_option,
-)
+from connector.cli.output import console, print_json
+from connector.cli.support import EXIT_PLUGIN, State, handle_errors, pass_state, tenant_option
 from connector.pipeline.publish.outbox import STATES
 
 

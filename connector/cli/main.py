@@ -20,16 +20,13 @@ import click
 from rich.table import Table
 
 from connector.cli.lazy import LazyCommand, LazyGroup
+from connector.cli.output import Column, console, err_console, money, print_json, print_listing
 from connector.cli.support import (
     EXIT_PLUGIN,
     State,
-    console,
-    err_console,
     handle_errors,
-    money,
     pass_state,
     period_option,
-    print_json,
     provider_option,
     tenant_option,
 )
@@ -52,6 +49,7 @@ LAZY_COMMANDS = {
     "erp": LazyCommand(
         "connector.cli.erp:erp", "The tenant's accounting system: connect it, check its mappings."
     ),
+    "plugin": LazyCommand("connector.cli.plugin:plugin", "Scaffold a new plugin distribution."),
     "outbox": LazyCommand(
         "connector.cli.erp:outbox",
         "Deliveries to the ERP: what is pending, delivered, failing or dead.",
@@ -83,6 +81,7 @@ LAZY_COMMANDS = {
         "connector.cli.users:users",
         "People who sign in to the web pages: operator, reviewer, read-only or customer.",
     ),
+    "webhooks": LazyCommand("connector.cli.webhooks:webhooks", "Signed events to webhooks."),
 }
 
 # The commands that bring the database schema up to date as they open it: the
@@ -130,6 +129,16 @@ def main(ctx: click.Context, config_path: Path | None, verbose: bool) -> None:
 # --------------------------------------------------------------------------- plugins
 
 
+PLUGIN_COLUMNS = (
+    Column("name", "plugin"),
+    Column("distribution", "distribution"),
+    Column("version", "version"),
+    Column("status", "status"),
+    Column("hooks", "hooks", cell="\n".join),
+    Column("error", "error"),
+)
+
+
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @handle_errors
@@ -138,28 +147,9 @@ def plugins(as_json: bool) -> None:
     from connector.plugins import load_plugins
 
     host = load_plugins()
-    records = host.pm.records
+    print_listing(host.pm.records, PLUGIN_COLUMNS, as_json)
     if as_json:
-        print_json(
-            [
-                {
-                    "name": r.name,
-                    "distribution": r.distribution,
-                    "version": r.version,
-                    "status": r.status,
-                    "hooks": r.hooks,
-                    "error": r.error,
-                }
-                for r in records
-            ]
-        )
         return
-    table = Table("plugin", "distribution", "version", "status", "hooks", "error")
-    for r in records:
-        table.add_row(
-            r.name, r.distribution, r.version, r.status, "\n".join(r.hooks), r.error or ""
-        )
-    console.print(table)
     console.print(
         f"providers: {', '.join(host.providers.names()) or '-'}; "
         f"ERP sinks: {', '.join(host.sinks.names()) or '-'}; "

@@ -8,15 +8,12 @@ from pathlib import Path
 import click
 from rich.table import Table
 
+from connector.cli.output import console, err_console, money, print_json
 from connector.cli.support import (
     EXIT_BILLING,
     State,
-    console,
-    err_console,
     handle_errors,
-    money,
     pass_state,
-    print_json,
     provider_option,
     tenant_option,
 )

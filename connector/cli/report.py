@@ -11,16 +11,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from connector.cli.support import (
-    State,
-    console,
-    err_console,
-    handle_errors,
-    money,
-    pass_state,
-    provider_option,
-    tenant_option,
-)
+from connector.cli.output import console, err_console, money
+from connector.cli.support import State, handle_errors, pass_state, provider_option, tenant_option
 from connector.domain.report_rounding import LEVELS
 
 # The report date when --as-of is not given; tests replace it.

@@ -11,18 +11,15 @@ from typing import TYPE_CHECKING
 import click
 from rich.table import Table
 
+from connector.cli.output import console, err_console, money, print_json
 from connector.cli.support import (
     EXIT_BILLING,
     EXIT_PLUGIN,
     State,
     cli_actor,
-    console,
-    err_console,
     handle_errors,
-    money,
     pass_state,
     period_option,
-    print_json,
     provider_option,
     tenant_option,
 )

@@ -1,20 +1,20 @@
-"""What every ``connector`` subcommand shares: state, options, errors, output."""
+"""What every ``connector`` subcommand shares: state, options, errors and exit codes.
+
+What commands print with is in :mod:`connector.cli.output`.
+"""
 
 from __future__ import annotations
 
 import getpass
-import json
 import sys
 from collections.abc import Callable
-from decimal import Decimal
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console, ConsoleDimensions
 
-from connector.domain.money import exact_text, tidy
+from connector.cli.output import err_console
 
 # The pipeline, the storage and the settings (SQLAlchemy, pydantic ...) are imported
 # when a command runs, not when `connector --help` starts.
@@ -22,34 +22,6 @@ if TYPE_CHECKING:
     from connector.runtime.runtime import Runtime
 
 EXIT_CONFIG, EXIT_DATABASE, EXIT_DATA, EXIT_BILLING, EXIT_PLUGIN = 1, 3, 4, 5, 6
-
-# Wide enough that no table or line is ever cut off a terminal.
-UNWRAPPED_WIDTH = 100_000
-
-
-class OutputConsole(Console):
-    """A rich console that never wraps when its output is not a terminal.
-
-    Piped to a file, a pager or a CI log, rich would wrap at 80 columns (or at the
-    width COLUMNS or the terminal on stdin gives), cutting numbers in two (``11,636.`` /
-    ``40``); like git and psql, lines are then as long as they need to be.
-    """
-
-    @property
-    def size(self) -> ConsoleDimensions:
-        size = Console.size.fget(self)  # type: ignore[attr-defined]
-        if self.is_terminal:
-            return size
-        # Whatever COLUMNS says: it describes a terminal this output does not go to.
-        return ConsoleDimensions(UNWRAPPED_WIDTH, size.height)
-
-    @size.setter
-    def size(self, new_size: tuple[int, int]) -> None:
-        Console.size.fset(self, new_size)  # type: ignore[attr-defined]
-
-
-console = OutputConsole()
-err_console = OutputConsole(stderr=True)
 
 
 def cli_actor() -> str:
@@ -142,22 +114,6 @@ class State:
 
 
 pass_state = click.make_pass_decorator(State)
-
-
-def money(value: Decimal, currency: str | None = None) -> str:
-    """An amount for a table: in the currency's minor unit when that loses nothing (to
-    the cent when no currency is given), full-precision sums to 4 places for reading.
-
-    The same text on both engines: PostgreSQL's padding (0.270000000000) never shows.
-    """
-    value = tidy(value, currency) if currency else Decimal(exact_text(value))
-    if value.as_tuple().exponent < -4:
-        value = value.quantize(Decimal("0.0001"))
-    return f"{value:,f}"
-
-
-def print_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, default=str))
 
 
 tenant_option = click.option("--tenant", required=True, help="Tenant name (its file's 'tenant').")

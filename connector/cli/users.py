@@ -10,18 +10,10 @@ from __future__ import annotations
 import sys
 
 import click
-from rich.table import Table
 
 from connector.access.users import ROLES, UserError
-from connector.cli.support import (
-    State,
-    cli_actor,
-    console,
-    handle_errors,
-    pass_state,
-    print_json,
-    tenant_option,
-)
+from connector.cli.output import Column, console, print_listing, to_the_minute
+from connector.cli.support import State, cli_actor, handle_errors, pass_state, tenant_option
 
 password_stdin = click.option(
     "--password-stdin",
@@ -36,8 +28,13 @@ def _password(from_stdin: bool) -> str:
     return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
-def _when(value) -> str:  # type: ignore[no-untyped-def]
-    return "" if value is None else f"{value:%Y-%m-%d %H:%M}"
+USER_COLUMNS = (
+    Column("name", "name", whole=True),
+    Column("role", "role"),
+    Column("customer", "customer", "customer_id"),
+    Column("created_at", "created", cell=to_the_minute),
+    Column("disabled_at", "disabled", cell=to_the_minute),
+)
 
 
 @click.group("users")
@@ -86,29 +83,7 @@ def list_users(state: State, tenant: str, as_json: bool) -> None:
     """The tenant's users, disabled ones included; never their password hashes."""
     from connector.access.users import list_users as run_list
 
-    found = run_list(state.runtime(), tenant)
-    if as_json:
-        print_json(
-            [
-                {
-                    "name": u.name,
-                    "role": u.role,
-                    "customer": u.customer_id,
-                    "created_at": u.created_at,
-                    "disabled_at": u.disabled_at,
-                }
-                for u in found
-            ]  # fmt: skip
-        )
-        return
-    table = Table()
-    table.add_column("name", no_wrap=True)
-    for heading in ("role", "customer", "created", "disabled"):
-        table.add_column(heading)
-    for u in found:
-        table.add_row(u.name, u.role, u.customer_id or "", _when(u.created_at),
-                      _when(u.disabled_at))  # fmt: skip
-    console.print(table)
+    print_listing(run_list(state.runtime(), tenant), USER_COLUMNS, as_json)
 
 
 @users.command()

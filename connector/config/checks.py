@@ -57,6 +57,7 @@ def cross_reference_problems(data: Mapping[str, Any]) -> list[Problem]:
     tax_names = _check_tax_rates(data, problems)
     plans = {_text(p.get("id")) for _, p in _items(data.get("support_plans"))}
     _check_customers(data, providers, plugins, books, tax_names, problems)
+    _unique_names(data, "webhooks", "webhook name", problems)  # `connector webhooks` uses them
     for i, customer in _items(data.get("customers")):
         plan = _text(customer.get("support_plan"))
         if plan is not None and plan not in plans:
@@ -109,21 +110,28 @@ def _check_pricebooks(
 
 
 def _check_tax_rates(data: Mapping[str, Any], problems: list[Problem]) -> set[str]:
+    return set(_unique_names(data, "tax_rates", "tax rate", problems, verb="defined"))
+
+
+def _unique_names(
+    data: Mapping[str, Any], section: str, what: str, problems: list[Problem], verb: str = "used"
+) -> dict[str, int]:
+    """The ``name`` of each entry of ``section`` -> its index; a repeat is a problem."""
     names: dict[str, int] = {}
-    for i, rate in _items(data.get("tax_rates")):
-        name = rate.get("name")
+    for i, entry in _items(data.get(section)):
+        name = entry.get("name")
         if not isinstance(name, str):
             continue
         if name in names:
             problems.append(
                 (
-                    ("tax_rates", i, "name"),
-                    f"tax rate {name!r} is already defined by tax_rates[{names[name]}]",
+                    (section, i, "name"),
+                    f"{what} {name!r} is already {verb} by {section}[{names[name]}]",
                 )
             )
         else:
             names[name] = i
-    return set(names)
+    return names
 
 
 def _check_customers(

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ValidationError
 from connector.config.checks import billing_problems, cross_reference_problems
 from connector.config.errors import ConfigError, ConfigIssue
 from connector.config.rates import load_rates
-from connector.config.references import masked_references
+from connector.config.references import masked_references, old_references
 from connector.config.tenant import CROSS_REFERENCE_ERROR, INLINE_SECRET_MESSAGE, TenantConfig
 from connector.config.yamlfile import InvalidDate, Loc, YamlDocument, read_yaml
 
@@ -231,13 +231,29 @@ def _plugin_settings_issues(
         issues.extend(
             doc.issue(loc, INLINE_SECRET_MESSAGE) for loc in _inline_secrets(settings, settings_loc)
         )
-        if model is None:
-            continue
-        try:
-            # The plugin gets resolved secrets as plain strings; so does its model here.
-            model.model_validate(masked_references(settings), context={"base_dir": base_dir})
-        except ValidationError as exc:
-            issues.extend(issues_from_validation_error(exc, doc, model, settings_loc))
+        model_issues = []
+        if model is not None:
+            try:
+                # The plugin gets resolved secrets as plain strings; so does its model here.
+                model.model_validate(masked_references(settings), context={"base_dir": base_dir})
+            except ValidationError as exc:
+                model_issues = issues_from_validation_error(exc, doc, model, settings_loc)
+        issues.extend(_with_old_references(doc, settings, settings_loc, model_issues))
+    return issues
+
+
+def _with_old_references(
+    doc: YamlDocument, settings: Mapping[str, Any], loc: Loc, model_issues: list[ConfigIssue]
+) -> list[ConfigIssue]:
+    """``model_issues``, where a secret reference spelt the old way (``{env: NAME}``) is
+    refused in the new spelling instead: under a key named like a secret, or where the
+    plugin's model refused it. Elsewhere it is a setting like any other."""
+    issues = list(model_issues)
+    for old_loc, message in old_references(settings, loc):
+        old = doc.issue(old_loc, message)
+        below = [i for i in issues if i.key == old.key or i.key.startswith(old.key + ".")]
+        if below or _SECRET_KEY.search(str(old_loc[-1])):
+            issues = [i for i in issues if i not in below] + [old]
     return issues
 
 

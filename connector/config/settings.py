@@ -118,6 +118,22 @@ class DatabaseTimeoutSettings(BaseModel):
         return DatabaseTimeouts(**self.model_dump())
 
 
+class DatabasePoolSettings(BaseModel):
+    """Database connections each process keeps (SQLAlchemy's pool; PostgreSQL only).
+
+    Every ``connector serve`` worker has its own pool: the server needs up to
+    ``api.workers`` x (``size`` + ``overflow``) connections of PostgreSQL's
+    ``max_connections`` (100 by default), beside the daemons'.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    size: int = Field(5, ge=1, le=1000, description="Connections kept open.")
+    overflow: int = Field(
+        10, ge=0, le=1000, description="Opened beyond `size` while busy, closed when returned."
+    )
+
+
 class SmtpSettings(BaseModel):
     """Where notification emails go; no ``host``, no emails. Credentials by reference."""
 
@@ -155,6 +171,12 @@ class ApiSettings(BaseModel):
     )
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="`connector serve` processes sharing the port (one per CPU core is usual).",
+    )
     portal_url: str | None = Field(
         None,
         description="The address customers reach this app at (e.g. https://billing.example.com): "
@@ -173,6 +195,7 @@ class DaemonSettings(BaseSettings):
 
     database_url: str = "sqlite:///connector.db"
     database_timeouts: DatabaseTimeoutSettings = Field(default_factory=DatabaseTimeoutSettings)
+    database_pool: DatabasePoolSettings = Field(default_factory=DatabasePoolSettings)
     tenants_dir: Path = Path("tenants")
     output_dir: Path = Path("out")
     secrets_dir: Path | None = None

@@ -13,12 +13,14 @@ in, so a file ``check-config`` passes never fails later at a tenant's sync.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
 import re
 from decimal import Decimal
 from pathlib import Path
 from string import Formatter
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import holidays
 from pydantic import (
@@ -38,8 +40,11 @@ from connector.config.checks import cross_reference_problems
 from connector.config.yamlfile import dotted
 from connector.contracts import ChargeCategory
 from connector.domain.numbering import MAX_NUMBER_LENGTH as MAX_INVOICE_NUMBER_LENGTH
+from connector.webhooks import EVENT_TYPES
 
-INLINE_SECRET_MESSAGE = "secrets must be references: {env: NAME} or {file: PATH}, never inline"
+INLINE_SECRET_MESSAGE = (
+    "secrets must be references: {secret_env: NAME} or {secret_file: PATH}, never inline"
+)
 
 #: Error type the model uses for cross-reference problems; the loader reports these
 #: itself, with the line of each offending key, so it skips the model's copy.
@@ -272,7 +277,7 @@ class SecretRef(_Model):
     @model_validator(mode="after")
     def _exactly_one(self) -> SecretRef:
         if (self.env is None) == (self.file is None):
-            raise ValueError("give exactly one of env: NAME or file: PATH")
+            raise ValueError("give exactly one of secret_env: NAME or secret_file: PATH")
         return self
 
     def resolve(self, base_dir: Path) -> str:
@@ -563,6 +568,89 @@ class ErpConfig(_Model):
     mappings: dict[str, Line] = {}
 
 
+WEBHOOK_NAME_LENGTH = 64  # webhook_deliveries.endpoint
+WEBHOOK_URL_LENGTH = 2000
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def webhook_url(url: str) -> str:
+    """``url`` if events may be sent there: https, or http to this machine only.
+
+    :raises ValueError: saying what is wrong and what would be valid.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{url!r} is not an http(s) address such as https://erp.example/hooks")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(
+            "a user name or password in the address would be a secret inline; the signature "
+            "(secret:) is what authenticates events"
+        )
+    if parts.scheme == "http" and not _loopback(parts.hostname):
+        raise ValueError(
+            f"{url!r}: events are sent over https only (http is allowed to localhost, "
+            "127.0.0.1 and ::1, for a receiver on this machine)"
+        )
+    return url
+
+
+def webhook_events(events: list[str] | None) -> list[str] | None:
+    """``events`` if every one is an event type the connector sends."""
+    unknown = [e for e in events or [] if e not in EVENT_TYPES]
+    if unknown:
+        raise ValueError(
+            f"unknown event type {', '.join(map(repr, unknown))}: choose from "
+            f"{', '.join(EVENT_TYPES)} (leave events out for all of them)"
+        )
+    return events
+
+
+def _secret_reference(value: Any) -> Any:
+    # references.py reads SecretRef from this module, so it is imported when used.
+    from connector.config.references import is_reference
+
+    if not is_reference(value):
+        raise PydanticCustomError("inline_secret", INLINE_SECRET_MESSAGE)
+    return value
+
+
+class WebhookEndpoint(_Model):
+    """A receiver of signed events (docs/webhooks.md)."""
+
+    name: Annotated[
+        str,
+        _plain_text(WEBHOOK_NAME_LENGTH),
+        Field(description="Names the endpoint in `connector webhooks`; unique in the file."),
+    ]
+    url: Annotated[
+        str,
+        _plain_text(WEBHOOK_URL_LENGTH),
+        AfterValidator(webhook_url),
+        Field(description="https address (http only to localhost) events are POSTed to."),
+    ]
+    secret: Annotated[dict[str, str], BeforeValidator(_secret_reference)] = Field(
+        description="Signs every event (HMAC-SHA256): {secret_env: NAME} or {secret_file: PATH}."
+    )
+    events: Annotated[list[str] | None, AfterValidator(webhook_events)] = Field(
+        None, description=f"Event types sent here; default all: {', '.join(EVENT_TYPES)}."
+    )
+    timeout_seconds: float = Field(
+        10, gt=0, le=60, description="How long one attempt may take before it counts as failed."
+    )
+
+    def wants(self, event_type: str) -> bool:
+        """Whether events of ``event_type`` go to this endpoint."""
+        return self.events is None or event_type in self.events
+
+
 class TenantConfig(_Model):
     """One reseller's whole configuration, as read from ``tenants/<tenant>.yaml``."""
 
@@ -587,6 +675,9 @@ class TenantConfig(_Model):
         None,
         description="CSV of period rates (period,from,to,rate) converting a provider's "
         "billing currency into a customer's invoice currency; relative to this file.",
+    )
+    webhooks: list[WebhookEndpoint] = Field(
+        [], description="Endpoints that receive signed events (docs/webhooks.md)."
     )
 
     # Not part of the file: where it was read from, so relative paths resolve there.

@@ -234,15 +234,19 @@ def _parse_fast(text: str, file: str) -> tuple[YamlDocument | None, list[ConfigI
     try:
         if not _within_limits(text):
             return None
-        loader = _FastLoader(text)
-        try:
-            root = loader.get_single_node()
-            issues = _duplicate_keys(file, root) if root is not None else []
-            data = loader.construct_document(root) if root is not None else None
-        finally:
-            loader.dispose()
+        return _load(_FastLoader(text), file)
     except (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError):
         return None  # the pure-Python loader names the line and the problem
+
+
+def _load(loader: Any, file: str) -> tuple[YamlDocument, list[ConfigIssue]]:
+    """The one document ``loader`` reads and its duplicate keys; the loader is disposed of."""
+    try:
+        root = loader.get_single_node()
+        issues = _duplicate_keys(file, root) if root is not None else []
+        data = loader.construct_document(root) if root is not None else None
+    finally:
+        loader.dispose()
     return YamlDocument(file, data, root), issues
 
 
@@ -377,18 +381,13 @@ def parse_yaml(text: str, file: str) -> tuple[YamlDocument | None, list[ConfigIs
         return fast
     loader = _Loader(text)
     try:
-        root = loader.get_single_node()
-        issues = _duplicate_keys(file, root) if root is not None else []
-        data = loader.construct_document(root) if root is not None else None
+        return _load(loader, file)
     except yaml.YAMLError as exc:
         return None, [_syntax_issue(file, exc)]
     except (ValueError, TypeError, OverflowError, RecursionError) as exc:
         # Whatever else PyYAML's constructors raise: still this file's problem, never
         # a crash of a command that serves other tenants too.
         return None, [ConfigIssue(file, None, "", f"cannot read the YAML: {exc}")]
-    finally:
-        loader.dispose()
-    return YamlDocument(file, data, root), issues
 
 
 def read_yaml(path: Path) -> tuple[YamlDocument | None, list[ConfigIssue]]:

@@ -13,7 +13,6 @@ inside tracebacks and fields.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import re
 import sys
@@ -23,6 +22,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import pythonjsonlogger.json
 
 from connector.masking import mask_secrets, tenant_secrets, usable_secrets
 
@@ -104,31 +105,36 @@ class ContextFilter(logging.Filter):
         return True
 
 
-class JsonFormatter(logging.Formatter):
+class JsonFormatter(pythonjsonlogger.json.JsonFormatter):
     """``{"ts", "level", "logger", "message", <context ids>, <fields>, "exception"}``
-    per line; a field never replaces one of the fixed keys or a context id."""
+    per line; a field never replaces one of the fixed keys or a context id.
 
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "ts": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(
-                timespec="milliseconds"
-            ),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        for key in CONTEXT_KEYS:
-            value = getattr(record, key, None)
-            if value is not None:
-                entry[key] = value
-        fields = getattr(record, FIELDS, None)
+    python-json-logger does the record-to-JSON work; this subclass names the keys, gives
+    the time in UTC to the millisecond, flattens the record's ``fields`` into the object
+    and keeps only those keys (uvicorn's ``color_message`` and other attributes that
+    libraries set on their records stay out of the log).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "{asctime}{levelname}{name}{message}",
+            style="{",
+            rename_fields={
+                "asctime": "ts", "levelname": "level", "name": "logger", "exc_info": "exception"
+            },
+            json_default=str,
+            json_ensure_ascii=False,
+        )  # fmt: skip
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        return dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds")
+
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        fields = log_data.get(FIELDS)
+        entry = {k: v for k, v in log_data.items() if k in _BASE_KEYS and v is not None}
         if isinstance(fields, Mapping):
-            for key, value in fields.items():
-                if key not in _BASE_KEYS:
-                    entry[key] = value
-        if record.exc_text:
-            entry["exception"] = record.exc_text
-        return json.dumps(entry, default=str, ensure_ascii=False)
+            entry.update((k, v) for k, v in fields.items() if k not in _BASE_KEYS)
+        return entry
 
 
 def known_secrets(

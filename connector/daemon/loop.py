@@ -23,6 +23,7 @@ from types import FrameType
 
 import schedule
 from sqlalchemy import text
+from tenacity import RetryCallState, wait_exponential
 
 from connector.config.settings import DaemonSettings
 from connector.config.tenant import DaemonPolicy
@@ -126,8 +127,12 @@ class Daemon:
             self._lock.acquire()
         try:
             host = self._host or load_plugins()
+            pool = self.settings.database_pool
             db = Database(
-                self.settings.database_url, timeouts=self.settings.database_timeouts.timeouts()
+                self.settings.database_url,
+                timeouts=self.settings.database_timeouts.timeouts(),
+                pool_size=pool.size,
+                max_overflow=pool.overflow,
             )
             self.runtime = Runtime(self.settings, db, host, {})
             self.leases = LeaseBook(db, self.replica, self.clock)
@@ -369,9 +374,14 @@ class Daemon:
                 self._progress = time.monotonic()
 
     def backoff(self, failures: int) -> float:
-        """Seconds before a unit that failed ``failures`` times in a row runs again."""
-        base, cap = self.options.backoff_base_seconds, self.options.backoff_max_seconds
-        return min(cap, base * 2 ** (failures - 1))
+        """Seconds before a unit that failed ``failures`` times in a row runs again:
+        tenacity's exponential wait, base doubling up to the cap."""
+        wait = wait_exponential(
+            multiplier=self.options.backoff_base_seconds, max=self.options.backoff_max_seconds
+        )
+        state = RetryCallState(None, None, (), {})
+        state.attempt_number = failures
+        return wait(state)
 
     def run_forever(self) -> None:
         """Run until :meth:`stop` (or a signal): the ``schedule`` clock drives the passes."""

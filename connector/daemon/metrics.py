@@ -3,6 +3,8 @@
 Counters and the loop histogram count this process's work. Statements by status and
 the outbox's depth and oldest age are read from the database when scraped, so every
 replica reports the same cluster-wide values: aggregate them with ``max``, not ``sum``.
+The process's own (``process_*``: CPU, resident memory, open files) and ``python_info``
+come from prometheus_client's collectors.
 """
 
 from __future__ import annotations
@@ -12,7 +14,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
@@ -138,6 +147,10 @@ class Metrics:
         self.refresh = RefreshAgeCollector(clock)
         r.register(self.refresh)
         r.register(DatabaseCollector(db))
+        # process_* (CPU seconds, resident memory, open files, start time) and
+        # python_info, as every Python exporter reports them: prometheus_client's own.
+        ProcessCollector(registry=r)
+        PlatformCollector(registry=r)
 
     def tenant_files_skipped(self, problems: dict[str, int]) -> None:
         """Replace the skipped files' series with ``problems`` (file name -> count)."""

@@ -10,7 +10,8 @@ commands do not take it: they may run next to the daemon, as before.
 A lock file is found by path, and a hard link (or a bind mount) gives the same
 database another path, so the file's identity is locked too: an open-file-description
 lock (Linux ``F_OFD_SETLK``) on one byte of the database file itself, far past the
-bytes SQLite locks, which any daemon opening that file by any name runs into.
+bytes SQLite locks, which any daemon opening that file by any name runs into. No
+library offers that (filelock locks a path), so it is written here with ``fcntl``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import os
 import struct
 from pathlib import Path
 
+import filelock
 from sqlalchemy.engine import make_url
 
 from connector.safe_paths import private_dir
@@ -63,28 +65,25 @@ class SingleDaemonLock:
     def __init__(self, database: Path) -> None:
         self.path = database.with_name(database.name + ".daemon.lock")
         self.database = database
-        self._fd: int | None = None
+        self._lock = filelock.FileLock(self.path, timeout=0, mode=0o600)
         self._identity: int | None = None
 
     def acquire(self) -> None:
         """Take the lock or raise :class:`DaemonAlreadyRunning` naming the holder's pid."""
         private_dir(self.path.parent)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
-            os.close(fd)
+            self._lock.acquire()
+        except filelock.Timeout:
+            holder = self.path.read_text(errors="replace").strip() or "unknown"
             raise self._refusal(f"pid {holder}") from None
         try:
             self._identity = self._lock_identity()
         except BaseException:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+            self._lock.release()
             raise
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        self._fd = fd
+        # Another descriptor of the file: flock locks belong to the lock's own, so
+        # opening and closing this one leaves the lock held.
+        self.path.write_text(f"{os.getpid()}\n")
 
     def _lock_identity(self) -> int | None:
         """Lock the database file itself (whatever its name); its fd, None where the
@@ -116,8 +115,6 @@ class SingleDaemonLock:
             _ofd_lock(self._identity, fcntl.F_UNLCK)
             os.close(self._identity)
             self._identity = None
-        if self._fd is not None:
-            os.ftruncate(self._fd, 0)
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
+        if self._lock.is_locked:
+            self.path.write_text("")
+            self._lock.release()

@@ -11,6 +11,9 @@ tenant's units within a pass (billing before the outbox before payments), so one
 * ``3-payments``: ask the ERP which statements are paid (Closed), then mark unpaid
   ones Past Due after their due date.
 
+The outbox and payments units also send the tenant's due webhook events, the last of a
+pass included (``connector.pipeline.publish.webhooks``).
+
 Each unit logs its start, its progress (a line every few seconds while it ingests,
 builds, approves or pushes: :class:`connector.progress.LogProgress`) and its end, with
 what it did (rows, charges, statements) and how long it took; a failed unit is logged
@@ -39,6 +42,7 @@ from connector.pipeline.close.close import detect_close
 from connector.pipeline.ingest.ingest import ingest
 from connector.pipeline.publish.notify import Mailer, notify_open_statements
 from connector.pipeline.publish.publish import push
+from connector.pipeline.publish.webhooks import deliver
 from connector.pipeline.review.approve import approve
 from connector.pipeline.sync.sync import mark_past_due, sync_payments
 from connector.progress import LOG_EVERY, LogProgress
@@ -275,7 +279,21 @@ def _outbox(ctx: WorkContext, tenant: str) -> dict[str, int]:
         "statements pushed": delivered,
         "not delivered": len(outcomes) - delivered,
         "emailed": _notify(ctx, tenant),
+        **_webhooks(ctx, tenant),
     }
+
+
+def _webhooks(ctx: WorkContext, tenant: str) -> dict[str, int]:
+    """Send due webhook events (failures wait for their retry); how many arrived, for a
+    tenant with endpoints."""
+    sent = deliver(ctx.runtime, tenant)
+    for result in sent:
+        if result.state != "delivered":
+            log.warning("webhook %s %s to %s: %s %s", result.event_type, result.event_id,
+                        result.endpoint, result.state, result.message)  # fmt: skip
+    if not sent and not ctx.runtime.tenant(tenant).webhooks:
+        return {}
+    return {"webhooks sent": sum(1 for result in sent if result.state == "delivered")}
 
 
 def _notify(ctx: WorkContext, tenant: str) -> int:
@@ -311,4 +329,5 @@ def _payments(ctx: WorkContext, tenant: str) -> dict[str, int]:
     paid = sync_payments(ctx.runtime, tenant)
     ctx.checkpoint()
     overdue = mark_past_due(ctx.runtime, tenant, ctx.clock.today())
-    return {"statements paid": len(paid.closed), "past due": len(overdue)}
+    # Sent now, not at the next outbox unit: this is the pass's last unit.
+    return {"statements paid": len(paid.closed), "past due": len(overdue), **_webhooks(ctx, tenant)}

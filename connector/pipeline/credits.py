@@ -276,20 +276,9 @@ def grant_credit(
     return Granted(entry, left)
 
 
-def grant(
-    runtime: Runtime,
-    tenant: str,
-    customer_id: str,
-    amount_text: str,
-    comment: str,
-    actor: str,
-    currency: str | None = None,
-    idempotency_key: str | None = None,
-) -> m.CreditEntry:
-    """:func:`grant_credit`, for callers that need only the ledger entry."""
-    return grant_credit(
-        runtime, tenant, customer_id, amount_text, comment, actor, currency, idempotency_key
-    ).entry
+def grant(runtime: Runtime, tenant: str, *args: Any, **kwargs: Any) -> m.CreditEntry:
+    """:func:`grant_credit` (the same arguments), for callers that need only the entry."""
+    return grant_credit(runtime, tenant, *args, **kwargs).entry
 
 
 def lock_customer(session: Session, tenant: str, customer_id: str) -> None:
@@ -390,20 +379,27 @@ def release(session: Session, statement_id: str) -> Decimal:
     return sum(applied, ZERO)
 
 
-def balances(session: Session, tenant: str) -> list[CreditBalance]:
-    """Granted, applied and left per customer and currency, for customers with entries."""
-    totals: dict[tuple[str, str], list[Decimal]] = {}
+def ledger_sums(session: Session, tenant: str) -> dict[tuple[str, str], list[Decimal]]:
+    """``[granted, applied]`` per customer and currency of the tenant's ledger, summed
+    exactly in Python (SQLite would sum the stored text as floats)."""
+    sums: dict[tuple[str, str], list[Decimal]] = {}
     rows = session.execute(
         select(
             m.CreditEntry.customer_id,
             m.CreditEntry.currency,
             m.CreditEntry.kind,
             m.CreditEntry.amount,
-        ).where(m.CreditEntry.tenant_id == tenant)
+        ).where(m.CreditEntry.tenant_id == tenant, m.CreditEntry.kind.in_((GRANT, APPLICATION)))
     )
     for customer_id, currency, kind, amount in rows:
-        granted_applied = totals.setdefault((customer_id, currency), [ZERO, ZERO])
+        granted_applied = sums.setdefault((customer_id, currency), [ZERO, ZERO])
         granted_applied[0 if kind == GRANT else 1] += amount
+    return sums
+
+
+def balances(session: Session, tenant: str) -> list[CreditBalance]:
+    """Granted, applied and left per customer and currency, for customers with entries."""
+    totals = ledger_sums(session, tenant)
     return [
         CreditBalance(
             customer_id,

@@ -26,15 +26,9 @@ DEMO_TODAY = dt.date(2026, 11, 6)
 EXPORT_FORMATS = ("pdf", "csv", "detailed-csv", "html", "ubl")
 
 
-def example_config_dir() -> Path:
-    """``config/`` of the source checkout this package runs from."""
-    candidate = Path(__file__).resolve().parents[2] / "config"
-    if not (candidate / "tenants").is_dir():
-        raise FileNotFoundError(
-            f"the example configuration is not at {candidate}: run the demo from a source "
-            "checkout installed with pip install -e ."
-        )
-    return candidate
+#: The example tenant (config/tenants/acme.yaml, linked here so that wheels carry it)
+#: beside the AWS data it reads: the folder is the demo's tenants_dir.
+DEMO_TENANTS = Path(__file__).resolve().parents[1] / "demo_data"
 
 
 @dataclass(slots=True)
@@ -53,10 +47,9 @@ def run_demo(output: Path) -> DemoResult:
     if output.exists():
         shutil.rmtree(output)
     output.mkdir(parents=True)
-    config_dir = example_config_dir()
     settings = DaemonSettings(
         database_url=f"sqlite:///{(output / 'demo.db').resolve()}",
-        tenants_dir=config_dir / "tenants",
+        tenants_dir=DEMO_TENANTS,
         output_dir=output,
     )
     runtime = open_runtime(settings)

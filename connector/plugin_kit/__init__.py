@@ -9,7 +9,10 @@ For providers that read export files (the bundled aws, azure and focus use them)
 - :mod:`~connector.plugin_kit.files`: finding files, opening them gzip-aware, reading
   and checking a CSV or Parquet header (:class:`~connector.plugin_kit.files.Wording`
   holds an export's words for the messages);
-- :mod:`~connector.plugin_kit.columns`: matching header names to the columns read;
+- :mod:`~connector.plugin_kit.columns`: matching header names to the columns read,
+  and a file's header as matched;
+- :mod:`~connector.plugin_kit.charge_types`: a provider's charge types in FOCUS terms,
+  an unknown one an Adjustment with a warning;
 - :mod:`~connector.plugin_kit.file_formats`: what another known export looks like,
   cut-off files, Azure export manifests;
 - :mod:`~connector.plugin_kit.scratch`: the scratch DuckDB, the aggregate built on it,

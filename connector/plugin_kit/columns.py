@@ -8,17 +8,19 @@ so that spellings such as EA's ``CostInBillingCurrency`` and MCA's
 ``costInBillingCurrency`` are one column. :func:`check_required` refuses a header that
 lacks required columns, saying what the file looks like when it is another known export
 (:func:`connector.plugin_kit.file_formats.looks_like`) and naming every missing column
-at once.
+at once. :func:`match_header` does all three for one file and gives a
+:class:`FileHeader`, which names a column as that file spells it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from connector.contracts import SourceDataError
 from connector.plugin_kit.file_formats import looks_like, unrecognised
+from connector.plugin_kit.files import is_parquet
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,3 +133,47 @@ def check_required(
         f"{expected.must or expected.export} must have all of "
         f"{', '.join(column.label for column in required)} (names match in any case)"
     )
+
+
+@dataclass(frozen=True, slots=True)
+class FileHeader:
+    """One file's header: every column's name, and where each column read is.
+
+    :param positions: alias -> 0-based position; absent optional columns are missing.
+    :param columns: the columns the provider reads (names the absent ones).
+    """
+
+    path: Path
+    names: tuple[str, ...]
+    positions: dict[str, int]
+    columns: tuple[Column, ...] = field(repr=False, compare=False)
+
+    @property
+    def parquet(self) -> bool:
+        """Whether the file is read as Parquet (its names come from its schema)."""
+        return is_parquet(self.path)
+
+    def has(self, alias: str) -> bool:
+        """Whether the file has the column ``alias``."""
+        return alias in self.positions
+
+    def column_name(self, alias: str) -> str:
+        """The column's name as the file spells it (for messages); its usual name when
+        the file lacks it."""
+        position = self.positions.get(alias)
+        if position is not None:
+            return self.names[position]
+        return next(column.name for column in self.columns if column.alias == alias)
+
+
+def match_header(
+    path: Path, names: Sequence[object], columns: tuple[Column, ...], expected: Expected
+) -> FileHeader:
+    """Locate ``columns`` among a file's column ``names`` (stripped) and return its
+    :class:`FileHeader`, or raise :class:`SourceDataError` as :func:`check_required` does
+    (naming line 1, or a Parquet file's schema)."""
+    stripped = tuple(str(name).strip() for name in names)
+    positions = locate(stripped, columns)
+    where = "its schema" if is_parquet(path) else "line 1 (the header)"
+    check_required(path, stripped, positions, columns, expected, where)
+    return FileHeader(path=path, names=stripped, positions=positions, columns=columns)

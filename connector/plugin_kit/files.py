@@ -1,16 +1,21 @@
 """Finding a provider's export files, opening them (gzip-aware) and reading their headers.
 
 A provider that reads a folder of exports finds them with :func:`find_files`, then reads
-each file's header with :func:`read_csv_header` (CSV, gzip'ed or not) or
-:func:`read_parquet_header`, which also refuse what is not a complete export: an empty
-file, a file that is no (gzip'ed) UTF-8 CSV, a header with nothing after it, a plain CSV
-cut off in its last row (:func:`connector.plugin_kit.file_formats.check_csv_end`), a
-Parquet file without its footer. Checking the columns is the provider's part: it passes
+each file's header with
+:func:`read_csv_header` (CSV, gzip'ed or not) or :func:`read_parquet_header`, which also
+refuse what is not a complete export: an empty file, a file that is no (gzip'ed) UTF-8
+CSV, a header with nothing after it, a plain CSV cut off in its last row
+(:func:`connector.plugin_kit.file_formats.check_csv_end`), a Parquet file without its
+footer. Checking the columns is the provider's part: it passes
 a ``parse`` function, whose errors come before "no data rows" (a wrong file is named as
 such, not as an empty one).
 
 Messages start with the file's name and say what would be valid; a :class:`Wording`
 holds the words that differ between exports.
+
+:class:`ExportsProvider` does the finding for a provider: its :class:`ExportFiles` say
+which files are its exports and how to read a header, and it hands the headers, with
+what Azure-style manifests list, to the provider's ``read``.
 """
 
 from __future__ import annotations
@@ -18,13 +23,19 @@ from __future__ import annotations
 import csv
 import gzip
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import Any, BinaryIO, ClassVar, TypeVar
 
-from connector.contracts import SourceDataError
-from connector.plugin_kit.file_formats import check_csv_end, check_has_data_row
+from connector.contracts import BillingPeriod, ChargeBatch, SourceDataError
+from connector.plugin_kit.file_formats import (
+    ManifestBlob,
+    check_azure_manifests,
+    check_csv_end,
+    check_has_data_row,
+)
+from connector.plugin_kit.settings import FolderProvider
 
 # What reading a cut-off or corrupt .gz file raises.
 GZIP_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile)
@@ -223,3 +234,76 @@ def read_parquet_header(
             f"it again"
         )
     return header
+
+
+@dataclass(frozen=True, slots=True)
+class FoundExports:
+    """A provider's export files as :meth:`ExportFiles.find` found them.
+
+    :param headers: each file's header as its ``read_header`` gave it (with the file's
+        ``path``), in path order.
+    :param listed: the entry of each file an Azure-style ``manifest.json`` lists.
+    """
+
+    headers: Sequence[Any]
+    listed: Mapping[Path, ManifestBlob]
+
+    @property
+    def paths(self) -> list[Path]:
+        return [header.path for header in self.headers]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportFiles:
+    """Which files of a folder are a provider's exports, and how one's header is read.
+
+    :param suffixes: the file name endings read (any case), e.g. ``(".csv", ".csv.gz")``.
+    :param what: the export's name, e.g. ``"a FOCUS export"`` (as in :class:`Wording`).
+    :param not_a_folder: after "<folder>: " when the folder is not one: which setting
+        names it.
+    :param read_header: reads and checks one file's header (``read_csv_header`` or
+        ``read_parquet_header`` with the provider's ``parse``); the header has the
+        file's ``path``.
+    """
+
+    suffixes: tuple[str, ...]
+    what: str
+    not_a_folder: str
+    read_header: Callable[[Path], Any]
+
+    def find(self, folder: Path, pattern: str) -> FoundExports:
+        """The export files below ``folder`` matching ``pattern`` (:func:`find_files`),
+        with their headers and what manifests beside them list
+        (:func:`~connector.plugin_kit.file_formats.check_azure_manifests`, which first
+        refuses a listed file missing or of another size). No headers when no file
+        matches."""
+        paths = find_files(folder, pattern, self.suffixes, self.not_a_folder)
+        listed = check_azure_manifests(paths, self.what) if paths else {}
+        return FoundExports([self.read_header(path) for path in paths], listed)
+
+
+class ExportsProvider(FolderProvider):
+    """A :class:`~connector.plugin_kit.settings.FolderProvider` reading a folder of export
+    files (its settings name ``path`` and ``pattern``): ``class FooProvider(ExportsProvider,
+    exports=ExportFiles(...))``, and implement :meth:`read`; :meth:`fetch` finds the files.
+    """
+
+    exports: ClassVar[ExportFiles]
+
+    def __init_subclass__(cls, exports: ExportFiles | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if exports is not None:
+            cls.exports = exports
+
+    def fetch(self, period: BillingPeriod | None = None) -> Iterator[ChargeBatch]:
+        """Yield the batches :meth:`read` returns (only ``period``'s when given): every
+        file is read and checked before the first batch, so bad data yields none.
+        Nothing when no file matches."""
+        found = self.exports.find(self.folder, self.settings.pattern)
+        if found.headers:
+            yield from self.read(found, period)
+
+    def read(self, found: FoundExports, period: BillingPeriod | None) -> list[ChargeBatch]:
+        """One batch per billing period of the ``found`` files (only ``period`` when
+        given); subclasses say how."""
+        raise NotImplementedError

@@ -4,7 +4,8 @@ Clouds bill some accounts in periods anchored on a day of the month: Azure on th
 tenant's Billing Day (a period ends on day D), SoftLayer on the account's anniversary day
 (a period starts on day D). Both clamp the day to the month's length (31 is 28 February)
 and both periods are months from one anchor to the next: :func:`monthly_period` finds the
-one holding a date, given the anchor of each month.
+one holding a date, given the anchor of each month. :func:`dates_within` keeps a
+charge's dates inside its batch's period.
 """
 
 from __future__ import annotations
@@ -46,3 +47,15 @@ def monthly_period(day: dt.date, anchor: Callable[[int, int], dt.date]) -> Billi
     if day < anchor(year, month):
         year, month = shift_month(year, month, -1)
     return BillingPeriod(anchor(year, month), anchor(*shift_month(year, month, 1)))
+
+
+def dates_within(period: BillingPeriod, start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """A charge's dates ``[start, end)`` clamped to its batch's ``period``; the whole
+    period when they do not overlap it.
+
+    A charge must lie in its batch's period, but a provider may date it by something else:
+    FOCUS by when it was incurred (a correction of an earlier month), Partner Center by a
+    license term (10/20 .. 11/19) or the purchase a cancellation takes back.
+    """
+    first, stop = max(start, period.start), min(end, period.end)
+    return (first, stop) if first < stop else (period.start, period.end)

@@ -4,8 +4,10 @@ The aws, azure and focus providers each aggregate their files in one DuckDB pass
 a private in-memory database. :class:`ScratchDuckDB` makes that database the same way
 for all of them (capped in memory and threads, spilling to a temporary folder of its
 own) and removes it, folder included, when the ``with`` block ends, however it ends.
-:class:`ScratchAggregate` is the context manager a provider's aggregate builds on, and
-:func:`reading` turns DuckDB's errors into the plugin's.
+:class:`ScratchAggregate` is the context manager a provider's aggregate builds on (a
+:class:`QueryAggregate` when one query over the files' headers fills it),
+:func:`reading` turns DuckDB's errors into the plugin's, and :func:`checked_scan` enters an
+aggregate so and refuses what its scan found wrong.
 
 :func:`file_digest` and :func:`combined_digest` give the ``source_hash`` of a batch: a
 change to either changes every stored hash, so both stay exactly as they are.
@@ -22,11 +24,13 @@ import os
 import tempfile
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 from connector.contracts import PluginError, SourceDataError
 from connector.plugin_kit.file_formats import ManifestBlob, check_rows_read
+from connector.plugin_kit.files import FoundExports, is_parquet
 
 if TYPE_CHECKING:
     import duckdb
@@ -37,6 +41,8 @@ MEMORY_LIMIT = "512MB"
 THREADS = min(4, os.cpu_count() or 1)
 
 WINDOW = 64 << 20  # bytes hashed per call (a multiple of the page size)
+
+Aggregate = TypeVar("Aggregate", bound="ScratchAggregate")
 
 
 class ScratchDuckDB:
@@ -200,6 +206,22 @@ class ScratchAggregate:
             raise SourceDataError(diagnose() or f"{names}: a row has an invalid required value")
 
 
+class QueryAggregate(ScratchAggregate):
+    """A :class:`ScratchAggregate` whose scan is one query over the files' ``headers``:
+    entering creates the temporary :attr:`table` as what :meth:`scan_sql` selects."""
+
+    def __init__(self, headers: Sequence[object]) -> None:
+        super().__init__()
+        self.headers = headers
+
+    def scan_sql(self) -> str:
+        """The query that scans and groups the files (subclasses give it)."""
+        raise NotImplementedError
+
+    def fill(self, con: duckdb.DuckDBPyConnection) -> None:
+        con.execute(f"CREATE TEMP TABLE {self.table} AS " + self.scan_sql())
+
+
 @contextmanager
 def reading(names: str, what: str, explain: Callable[[duckdb.Error], Exception]) -> Iterator[None]:
     """Turn DuckDB's errors in the ``with`` block into the plugin's.
@@ -253,3 +275,30 @@ def explain_by(
         return SourceDataError(f"{names}: DuckDB could not read {data}: {detail}")
 
     return explain
+
+
+@contextmanager
+def checked_scan(
+    aggregate: Aggregate,
+    found: FoundExports,
+    what: str,
+    find_bad_value: Callable[[Sequence[Any]], str | None],
+) -> Iterator[Aggregate]:
+    """Enter ``aggregate`` (its scan runs) and refuse what it found wrong in the
+    ``found`` files (:meth:`ScratchAggregate.check`: rows against what manifests list, a
+    CSV file without data rows, a row breaking a rule), then run the ``with`` block.
+
+    DuckDB's errors in all of it are the plugin's (:func:`reading`), explained by
+    ``find_bad_value(found.headers)``, which re-reads the files to name the first bad
+    value (:func:`explain_by`). A Parquet file may hold no data row here: its rows were
+    counted when its header was read.
+
+    ``with checked_scan(MyAggregate(found.headers), found, WHAT, find) as groups:``
+    """
+    find = partial(find_bad_value, found.headers)
+    paths = found.paths
+    names = ", ".join(str(path) for path in paths)
+    parquet = [file_no for file_no, path in enumerate(paths) if is_parquet(path)]
+    with reading(names, "the exports", explain_by(find, names, "the exports")), aggregate:
+        aggregate.check(paths, found.listed, what, find, empty_ok=parquet)
+        yield aggregate

@@ -96,8 +96,9 @@ def open_runtime(
     host = host or load_plugins()
     files = load_tenant_files(Path(settings.tenants_dir), plugin_settings_model(host))
     timeouts = settings.database_timeouts.timeouts()
+    pool = settings.database_pool
     if migrate:
-        db = Database(settings.database_url, timeouts=timeouts)
+        db = Database(settings.database_url, True, timeouts, pool.size, pool.overflow)
     else:
-        db = Database.at_latest(settings.database_url, timeouts=timeouts)
+        db = Database.at_latest(settings.database_url, timeouts, pool.size, pool.overflow)
     return Runtime(settings, db, host, files.tenants, skipped=files.skipped)

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 
 #: What a command that found the schema behind tells its user to run.
 UPGRADE_COMMAND = "connector db upgrade"
+#: SQLAlchemy's own defaults: connections a pool keeps, and opens beyond them while busy.
+POOL_SIZE, MAX_OVERFLOW = 5, 10
 
 
 class DatabaseError(Exception):
@@ -151,9 +153,25 @@ def reader_engine(url: str, timeouts: DatabaseTimeouts | None = None) -> Engine:
     return _engine(_with_driver(make_url(url)), timeouts or DatabaseTimeouts())
 
 
-def create_db_engine(url: str, timeouts: DatabaseTimeouts | None = None) -> Engine:
+def _missing_driver(url: str, parsed: URL, exc: ModuleNotFoundError) -> str:
+    """What to install for a URL whose driver module is missing."""
+    if parsed.get_backend_name() == "postgresql":
+        # psycopg is an extra: an install for SQLite alone does without it.
+        fix = "install PostgreSQL support with pip install 'billing-connector[postgres]'"
+    else:
+        fix = "use sqlite:///path/to/file.db or postgresql+psycopg://user@host:5432/dbname"
+    return f"no driver for {redacted_url(url)} ({exc.name} is not installed): {fix}"
+
+
+def create_db_engine(
+    url: str,
+    timeouts: DatabaseTimeouts | None = None,
+    pool_size: int = POOL_SIZE,
+    max_overflow: int = MAX_OVERFLOW,
+) -> Engine:
     """An engine for ``url`` that has been shown to connect, with ``timeouts`` (default:
-    :class:`DatabaseTimeouts`'s) applied to every connection.
+    :class:`DatabaseTimeouts`'s) applied to every connection; on PostgreSQL its pool
+    keeps ``pool_size`` connections and opens up to ``max_overflow`` more while busy.
 
     Raises DatabaseError naming the (password-redacted) URL when it is malformed or
     the server cannot be reached (within the connect timeout).
@@ -170,11 +188,12 @@ def create_db_engine(url: str, timeouts: DatabaseTimeouts | None = None) -> Engi
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         _create_private_sqlite(parsed.database)
     try:
-        engine = _engine(parsed, timeouts, pool_pre_ping=True)
+        pool = {"pool_size": pool_size, "max_overflow": max_overflow}
+        if parsed.get_backend_name() != "postgresql":
+            pool = {}  # SQLite: one writer at a time, whatever the pool
+        engine = _engine(parsed, timeouts, pool_pre_ping=True, **pool)
     except ModuleNotFoundError as exc:
-        raise DatabaseError(
-            f"no driver for {redacted_url(url)}: install it with pip install 'psycopg[binary]'"
-        ) from exc
+        raise DatabaseError(_missing_driver(url, parsed, exc)) from exc
     if engine.dialect.name == "sqlite":
         busy_ms = int(timeouts.sqlite_busy_seconds * 1000)
         event.listen(engine, "connect", _sqlite_pragmas(busy_ms))
@@ -282,14 +301,20 @@ class Database:
     :meth:`at_latest`, which changes no schema.
 
     :param timeouts: the limits of every connection (default: DatabaseTimeouts()).
+    :param pool_size: PostgreSQL connections kept open (``max_overflow`` more while busy).
     """
 
     def __init__(
-        self, url: str, migrate: bool = True, timeouts: DatabaseTimeouts | None = None
+        self,
+        url: str,
+        migrate: bool = True,
+        timeouts: DatabaseTimeouts | None = None,
+        pool_size: int = POOL_SIZE,
+        max_overflow: int = MAX_OVERFLOW,
     ) -> None:
         self.url = url
         self.timeouts = timeouts or DatabaseTimeouts()
-        self.engine = create_db_engine(url, self.timeouts)
+        self.engine = create_db_engine(url, self.timeouts, pool_size, max_overflow)
         if migrate:
             try:
                 self.upgrade_schema()
@@ -299,7 +324,13 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @classmethod
-    def at_latest(cls, url: str, timeouts: DatabaseTimeouts | None = None) -> Database:
+    def at_latest(
+        cls,
+        url: str,
+        timeouts: DatabaseTimeouts | None = None,
+        pool_size: int = POOL_SIZE,
+        max_overflow: int = MAX_OVERFLOW,
+    ) -> Database:
         """Open a database whose schema is already this version's, changing nothing.
 
         A SQLite file that does not exist is not created.
@@ -312,7 +343,7 @@ class Database:
             raise SchemaError(
                 f"there is no database at {missing} yet: create it with `{UPGRADE_COMMAND}`"
             )
-        db = cls(url, migrate=False, timeouts=timeouts)
+        db = cls(url, False, timeouts, pool_size, max_overflow)
         try:
             problem = schema_problem(db.schema(), url)
         except BaseException:

@@ -234,7 +234,7 @@ class Statement(Base):
         return read_details(self.detail_rows)
 
 
-# A page of the API's list in its order (connector.api.queries.find_visible) read from
+# A page of the API's list in its order (connector.api.queries.summary_page) read from
 # the index, not sorted out of every statement of the tenant. Declared after the class:
 # a descending column needs the column itself.
 Index(
@@ -303,6 +303,40 @@ class OutboxEntry(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+
+
+class WebhookDelivery(Base):
+    """One event on its way to (or delivered to) one webhook endpoint.
+
+    Written in the transaction of the change it announces; the event's body is stored
+    as sent, so every retry sends the same bytes under the same event id.
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("event_id", "endpoint"),
+        Index("ix_webhook_deliveries_due", "tenant_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))
+    event_id: Mapped[str] = mapped_column(String(36))
+    event_type: Mapped[str] = mapped_column(String(32))
+    endpoint: Mapped[str] = mapped_column(String(64))  # its name in the tenant file
+    subject: Mapped[str | None] = mapped_column(String(36))  # the statement's id
+    body: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # The last answer: its HTTP status and the start of its body, never all of it.
+    last_status: Mapped[int | None] = mapped_column(Integer)
+    last_response: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ErpToken(Base):

@@ -64,9 +64,48 @@ def floats_in(value: Any, path: str) -> Iterator[tuple[str, float]]:
             yield from floats_in(item, f"{path}[{index}]")
 
 
-def protocol_gaps(cls: type, attributes: dict[str, str]) -> list[str]:
-    """The attributes of ``attributes`` (name -> what it should be) ``cls`` lacks."""
-    return [f"{name} ({what})" for name, what in attributes.items() if not hasattr(cls, name)]
+#: What each kind of plugin has (attribute -> what it should be), as a failure says it.
+PROTOCOLS = {
+    "provider": {
+        "name": "the name tenant files use, e.g. 'aws'",
+        "settings_model": "a pydantic model of the tenant's settings, or None",
+        "fetch": "fetch(period=None) yielding ChargeBatch values",
+    },
+    "sink": {
+        "name": "the name tenant files use under erp.sink",
+        "settings_model": "a pydantic model of the tenant's erp.settings, or None",
+        "push": "push(documents) returning one PushResult per document",
+    },
+    "renderer": {
+        "name": "the renderer's name, e.g. 'pdf'",
+        "formats": "a mapping of format name -> file suffix, e.g. {'pdf': '.pdf'}",
+        "render": "render(document, fmt) returning bytes",
+    },
+}
+
+
+def require_protocol(kind: str, cls: type) -> str:
+    """``cls``'s label, once it has every attribute ``PROTOCOLS[kind]`` names; otherwise a
+    ConformanceError naming the protocol and each attribute missing."""
+    __tracebackhide__ = True
+    label = plugin_label(kind, cls)
+    gaps = [f"{name} ({what})" for name, what in PROTOCOLS[kind].items() if not hasattr(cls, name)]
+    protocol = kind.capitalize()
+    require(
+        not gaps, f"{label} does not satisfy the {protocol} protocol: missing {', '.join(gaps)}"
+    )
+    return label
+
+
+def require_plain_name(label: str, cls: type) -> None:
+    """A provider's or sink's ``name``: what tenant files name it by."""
+    __tracebackhide__ = True
+    name = cls.name  # type: ignore[attr-defined]
+    require(
+        isinstance(name, str) and name.strip() == name and name and " " not in name,
+        f"{label}: name must be a non-empty string without spaces (tenant files name it), "
+        f"not {name!r}",
+    )
 
 
 def name_suite(suite: type, plugin_cls: type) -> type:

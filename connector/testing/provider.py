@@ -25,8 +25,9 @@ from connector.testing.failures import (
     floats_in,
     name_suite,
     plugin_label,
-    protocol_gaps,
     require,
+    require_plain_name,
+    require_protocol,
 )
 
 ProviderSettings = Mapping[str, Any] | Callable[[Path], Mapping[str, Any]]
@@ -68,22 +69,8 @@ def _period_text(period: BillingPeriod) -> str:
 def check_provider_class(cls: type) -> None:
     """``name``, ``settings_model`` and ``fetch`` as :class:`Provider` declares them."""
     __tracebackhide__ = True
-    label = plugin_label("provider", cls)
-    gaps = protocol_gaps(
-        cls,
-        {
-            "name": "the name tenant files use, e.g. 'aws'",
-            "settings_model": "a pydantic model of the tenant's settings, or None",
-            "fetch": "fetch(period=None) yielding ChargeBatch values",
-        },
-    )
-    require(not gaps, f"{label} does not satisfy the Provider protocol: missing {', '.join(gaps)}")
-    name = cls.name  # type: ignore[attr-defined]
-    require(
-        isinstance(name, str) and name.strip() == name and name and " " not in name,
-        f"{label}: name must be a non-empty string without spaces (tenant files name it), "
-        f"not {name!r}",
-    )
+    label = require_protocol("provider", cls)
+    require_plain_name(label, cls)
     require(callable(cls.fetch), f"{label}: fetch is not callable")  # type: ignore[attr-defined]
 
 

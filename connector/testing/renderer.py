@@ -22,8 +22,8 @@ from connector.testing.failures import (
     first_difference,
     name_suite,
     plugin_label,
-    protocol_gaps,
     require,
+    require_protocol,
 )
 from connector.testing.samples import open_statement, sample_documents
 
@@ -35,16 +35,7 @@ MUST_RENDER = frozenset({"open"})
 def check_renderer_class(cls: type, formats: Iterable[str | None] = ()) -> None:
     """``name``, a non-empty ``formats`` mapping of name -> suffix, ``render``."""
     __tracebackhide__ = True
-    label = plugin_label("renderer", cls)
-    gaps = protocol_gaps(
-        cls,
-        {
-            "name": "the renderer's name, e.g. 'pdf'",
-            "formats": "a mapping of format name -> file suffix, e.g. {'pdf': '.pdf'}",
-            "render": "render(document, fmt) returning bytes",
-        },
-    )
-    require(not gaps, f"{label} does not satisfy the Renderer protocol: missing {', '.join(gaps)}")
+    label = require_protocol("renderer", cls)
     offered = cls.formats  # type: ignore[attr-defined]
     require(
         isinstance(offered, Mapping) and offered,

@@ -90,8 +90,9 @@ def _lines(*specs: tuple[str, str, str, str | None]) -> list[StatementLine]:
     ]
 
 
-def _statement(lines: Sequence[StatementLine], **fields: object) -> StatementDocument:
-    """A statement whose subtotal, tax and total follow from ``lines``."""
+def statement_from_lines(lines: Sequence[StatementLine], **fields: object) -> StatementDocument:
+    """The sample statement with ``lines``, its subtotal, tax and total following from
+    them; ``fields`` replace any other of its fields."""
     tax = sum_decimals(line.amount for line in lines if line.kind == "tax")
     subtotal = sum_decimals(line.amount for line in lines if line.kind != "tax")
     values: dict[str, object] = dict(
@@ -141,7 +142,7 @@ def open_statement() -> StatementDocument:
         ("credit", "Credit applied (promotional credit)", "-50.00", None),
         ("tax", "US Sales Tax 8.25%", "8.87", None),
     )  # fmt: skip
-    return _statement(
+    return statement_from_lines(
         lines,
         custom_fields={"PO number": "PO-7781", "Cost centre": "CC-42"},
         payment_method="ACH transfer",
@@ -165,7 +166,7 @@ def foreign_currency_statement() -> StatementDocument:
         ("service", "AWS Storage", "36.95", "Storage"),
         ("tax", "VAT 19%", "27.50", None),
     )
-    return _statement(
+    return statement_from_lines(
         lines,
         statement_id="kit-st-0002",
         number="NW-2025-0043",
@@ -190,7 +191,7 @@ def credit_note() -> StatementDocument:
         ("service", "AWS Storage (correction of NW-2025-0042)", "-5.50", "Storage"),
         ("tax", "US Sales Tax 8.25%", "-2.10", None),
     )
-    return _statement(
+    return statement_from_lines(
         lines,
         statement_id="kit-st-0003",
         number="NW-CN-2025-0007",

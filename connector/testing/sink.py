@@ -24,8 +24,9 @@ from connector.contracts import PushResult, SinkContext, StatementDocument
 from connector.testing.failures import (
     name_suite,
     plugin_label,
-    protocol_gaps,
     require,
+    require_plain_name,
+    require_protocol,
 )
 from connector.testing.provider import check_settings_model
 from connector.testing.samples import approved_documents, draft_statement
@@ -96,21 +97,7 @@ class SinkSetup:
 def check_sink_class(cls: type) -> None:
     """``name``, ``settings_model`` and ``push`` as :class:`Sink` declares them."""
     __tracebackhide__ = True
-    label = plugin_label("sink", cls)
-    gaps = protocol_gaps(
-        cls,
-        {
-            "name": "the name tenant files use under erp.sink",
-            "settings_model": "a pydantic model of the tenant's erp.settings, or None",
-            "push": "push(documents) returning one PushResult per document",
-        },
-    )
-    require(not gaps, f"{label} does not satisfy the Sink protocol: missing {', '.join(gaps)}")
-    name = cls.name  # type: ignore[attr-defined]
-    require(
-        isinstance(name, str) and name and " " not in name,
-        f"{label}: name must be a non-empty string without spaces, not {name!r}",
-    )
+    require_plain_name(require_protocol("sink", cls), cls)
 
 
 def check_results(

@@ -188,3 +188,18 @@ def json_log():
     httpx.setLevel(logging.WARNING)
     yield buffer
     httpx.setLevel(level)
+
+
+@pytest.fixture
+def sql_sent(runtime: Runtime):
+    """Every SQL statement the runtime's engine sends from now on, as sent."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany) -> None:
+        seen.append(statement)
+
+    event.listen(runtime.db.engine, "before_cursor_execute", remember)
+    yield seen
+    event.remove(runtime.db.engine, "before_cursor_execute", remember)

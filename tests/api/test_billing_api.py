@@ -137,11 +137,14 @@ def test_closing_an_unknown_provider_is_404_and_a_bad_period_422(client, keys) -
     assert bad.status_code == 422 and "period" in bad.json()["detail"]
 
 
+def aws_reconciliation(client, keys, period: str):  # type: ignore[no-untyped-def]
+    """``GET /v1/reconciliation`` of aws for ``period``, with the read key."""
+    params = {"provider": "aws", "period": period}
+    return client.get("/v1/reconciliation", params=params, headers=auth(keys.read))
+
+
 def test_reconciliation_ties_out_and_lists_the_unassigned_account(client, keys) -> None:
-    answer = client.get(
-        "/v1/reconciliation", params={"provider": "aws", "period": "2026-10"},
-        headers=auth(keys.read),
-    )  # fmt: skip
+    answer = aws_reconciliation(client, keys, "2026-10")
     assert answer.status_code == 200
     body = answer.json()
     assert body["tie_out"]["ties_out"] is True
@@ -151,10 +154,7 @@ def test_reconciliation_ties_out_and_lists_the_unassigned_account(client, keys) 
 
 
 def test_reconciling_a_period_without_data_is_404(client, keys) -> None:
-    answer = client.get(
-        "/v1/reconciliation", params={"provider": "aws", "period": "2026-09"},
-        headers=auth(keys.read),
-    )  # fmt: skip
+    answer = aws_reconciliation(client, keys, "2026-09")
     assert answer.status_code == 404
     assert "no aws data is stored for 2026-09" in answer.json()["detail"]
     missing = client.get("/v1/reconciliation?provider=aws", headers=auth(keys.read))

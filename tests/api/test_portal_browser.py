@@ -8,80 +8,27 @@ than the window. Screenshots at 1280 and 700 px: docs/screenshots/portal-*.png.
 
 from __future__ import annotations
 
-import shutil
-import socket
-import threading
-import time
-from collections.abc import Iterator
-
-import pytest
-import uvicorn
-from argon2 import PasswordHasher
-
-from connector.access import users
 from connector.access.users import add_user
-from connector.api import create_app
 from connector.pipeline.review.approve import approve
 from tests.api.axe import assert_accessible
+from tests.api.browser import at_both_widths, chromium, server  # noqa: F401 (a fixture)
 from tests.api.conftest import statement_ids
-from tests.conftest import REPO
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SCREENSHOTS = REPO / "docs/screenshots"
-OVERFLOW = "document.documentElement.scrollWidth - window.innerWidth"
 PASSWORD = "correct horse battery"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def server(sqlite_runtime, monkeypatch) -> Iterator[str]:
-    """The app served by uvicorn on 127.0.0.1; yields its base URL."""
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(sqlite_runtime), host="127.0.0.1", port=port, log_level="warning"
-    )
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not instance.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(10)
-
-
-def _at_both_widths(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    page.set_viewport_size({"width": 1280, "height": 900})
-    page.screenshot(path=str(SCREENSHOTS / f"{name}-1280.png"), full_page=True)
-    page.set_viewport_size({"width": 700, "height": 900})
-    assert page.evaluate(OVERFLOW) <= 0, f"{name} is wider than a 700 px window"
-    for period in page.locator(".period").all():
-        box = period.bounding_box()
-        assert box is not None and box["height"] < 30, f"a date wraps on {name}"
-    page.screenshot(path=str(SCREENSHOTS / f"{name}-700.png"), full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
-
-
 def test_a_customer_sees_its_open_statement_downloads_the_pdf_and_not_a_draft(
-    server: str, sqlite_runtime
+    server: str,  # noqa: F811
+    sqlite_runtime,
 ) -> None:
-    if CHROMIUM is None:
-        pytest.skip("Debian's chromium is not installed: apt-get install chromium")
+    executable = chromium()
     from playwright.sync_api import expect, sync_playwright
 
     ids = statement_ids(sqlite_runtime, "acme")
     approve(sqlite_runtime, "acme", [ids["1001"], ids["1002"]], "test")  # 1003 stays Draft
     add_user(sqlite_runtime, "acme", "carla", "customer", PASSWORD, "1001")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        browser = playwright.chromium.launch(executable_path=executable, headless=True)
         try:
             context = browser.new_context(
                 viewport={"width": 1280, "height": 900}, bypass_csp=True, accept_downloads=True
@@ -99,12 +46,12 @@ def test_a_customer_sees_its_open_statement_downloads_the_pdf_and_not_a_draft(
             expect(rows.first).to_contain_text("Open")
             expect(page.get_by_text("provisional")).to_be_visible()
             assert_accessible(page)
-            _at_both_widths(page, "portal")
+            at_both_widths(page, "portal")
 
             rows.first.get_by_role("link").click()
             expect(page.get_by_role("heading", level=1)).to_contain_text("Statement")
             assert_accessible(page)
-            _at_both_widths(page, "portal-statement")
+            at_both_widths(page, "portal-statement")
             with page.expect_download() as download:
                 page.get_by_role("link", name="PDF").click()
             path = download.value.path()

@@ -19,12 +19,10 @@ import pytest
 from connector.access.api_keys import create_key
 from connector.api import reports_page
 from tests.api.axe import assert_accessible
+from tests.api.browser import SCREENSHOTS, chromium, server  # noqa: F401 (server: a fixture)
 from tests.api.test_reports_page import cli_csv
-from tests.api.test_review_browser import CHROMIUM, server  # noqa: F401 (server: a fixture)
-from tests.conftest import REPO
 
 AS_OF = dt.date(2026, 11, 20)
-SCREENSHOTS = REPO / "docs/screenshots"
 OCTOBER = "2026-10-01..2026-10-31"
 
 
@@ -47,11 +45,7 @@ def test_reports_in_chromium_drill_down_download_csv_and_see_the_charts(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    if CHROMIUM is None:
-        pytest.skip(
-            "Debian's chromium is not installed (`which chromium chromium-browser` found "
-            "nothing): apt-get install chromium to run the browser test"
-        )
+    executable = chromium()
     from playwright.sync_api import expect, sync_playwright
 
     monkeypatch.setattr(reports_page, "clock", lambda: AS_OF)
@@ -59,7 +53,7 @@ def test_reports_in_chromium_drill_down_download_csv_and_see_the_charts(
     key = create_key(sqlite_runtime, "acme", "operator", label="browser test").token
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        browser = playwright.chromium.launch(executable_path=executable, headless=True)
         try:
             context = browser.new_context(  # bypass_csp: axe-core is injected
                 viewport={"width": 1280, "height": 900}, accept_downloads=True, bypass_csp=True

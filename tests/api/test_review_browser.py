@@ -10,80 +10,27 @@ Screenshots at 1280 and 700 px are kept in docs/screenshots/review-*.png.
 
 from __future__ import annotations
 
-import shutil
-import socket
-import threading
-import time
-from collections.abc import Iterator
-
-import pytest
-import uvicorn
 from sqlalchemy import select
 
 from connector.access.api_keys import create_key
-from connector.api import create_app
 from connector.storage import models as m
 from tests.api.axe import assert_accessible
+from tests.api.browser import SCREENSHOTS, at_both_widths, chromium, server  # noqa: F401
 from tests.api.conftest import statement_ids
-from tests.conftest import REPO
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SCREENSHOTS = REPO / "docs/screenshots"
-OVERFLOW = "document.documentElement.scrollWidth - window.innerWidth"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def server(sqlite_runtime) -> Iterator[str]:
-    """The app served by uvicorn on 127.0.0.1; yields its base URL."""
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(sqlite_runtime), host="127.0.0.1", port=port, log_level="warning"
-    )
-    instance = uvicorn.Server(config)
-    thread = threading.Thread(target=instance.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not instance.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    instance.should_exit = True
-    thread.join(10)
-
-
-def _at_both_widths(page, name: str) -> None:  # type: ignore[no-untyped-def]
-    """Screenshots at 1280 and 700 px; at 700 nothing is wider than the window and no
-    period is wrapped. The page is left at 1280 px."""
-    page.set_viewport_size({"width": 1280, "height": 900})
-    page.screenshot(path=str(SCREENSHOTS / f"{name}-1280.png"), full_page=True)
-    page.set_viewport_size({"width": 700, "height": 900})
-    assert page.evaluate(OVERFLOW) <= 0, f"{name} is wider than a 700 px window"
-    for period in page.locator(".period").all():
-        box = period.bounding_box()
-        assert box is not None and box["height"] < 30, f"a period wraps on {name}"
-    page.screenshot(path=str(SCREENSHOTS / f"{name}-700.png"), full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
-
-
-def test_a_reviewer_approves_with_confirmations_in_chromium(server: str, sqlite_runtime) -> None:
-    if CHROMIUM is None:
-        pytest.skip(
-            "Debian's chromium is not installed (`which chromium chromium-browser` found "
-            "nothing): apt-get install chromium to run the browser test"
-        )
+def test_a_reviewer_approves_with_confirmations_in_chromium(
+    server: str,  # noqa: F811
+    sqlite_runtime,
+) -> None:
+    executable = chromium()
     from playwright.sync_api import expect, sync_playwright
 
     key = create_key(sqlite_runtime, "acme", "operator", label="browser test").token
     ids = statement_ids(sqlite_runtime, "acme")
     dialogs: list[str] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        browser = playwright.chromium.launch(executable_path=executable, headless=True)
         try:
             # bypass_csp: only so that the accessibility check can inject axe-core.
             context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
@@ -105,7 +52,7 @@ def test_a_reviewer_approves_with_confirmations_in_chromium(server: str, sqlite_
             expect(page.locator('.figure[data-currency="USD"]')).to_contain_text("823.53 USD")
             expect(page.get_by_role("link", name="1 account to map")).to_be_visible()
             assert_accessible(page)
-            _at_both_widths(page, "review")
+            at_both_widths(page, "review")
 
             # "select all" (the page's script) ticks every box, and unticks them
             select_all = page.locator("#select-all")
@@ -170,7 +117,7 @@ def test_a_reviewer_approves_with_confirmations_in_chromium(server: str, sqlite_
             page.goto(f"{server}/review/statements/{ids['1003']}")
             expect(page.locator(".margin")).to_contain_text("17.50 USD (9.9%)")
             assert_accessible(page)
-            _at_both_widths(page, "review-statement")
+            at_both_widths(page, "review-statement")
             page.once("dialog", accept)
             page.get_by_role("button", name="Delete").click()
             expect(page.get_by_role("status")).to_have_text("Deleted 1 draft(s).")

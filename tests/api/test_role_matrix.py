@@ -76,6 +76,10 @@ class Call:
 TABLE: dict[tuple[str, str], Call] = {
     ("GET", "/openapi.json"): Call("GET", "/openapi.json", every(200)),
     ("GET", "/health"): Call("GET", "/health", every(200)),
+    # Swagger UI over the public document, its files served from here.
+    ("GET", "/docs"): Call("GET", "/docs", every(200)),
+    ("GET", "/docs/oauth2-redirect"): Call("GET", "/docs/oauth2-redirect", every(200)),
+    ("MOUNT", "/docs/static"): Call("GET", "/docs/static/swagger-ui.css", every(200)),
     ("GET", "/v1/statements"): Call("GET", "/v1/statements", api(ANY_KEY)),
     ("GET", "/v1/statements/{statement_id}"): Call("GET", "/v1/statements/{open}", api(ANY_KEY)),
     ("GET", "/v1/statements/{statement_id}/download/{fmt}"): Call(

@@ -24,6 +24,11 @@ def audit(runtime, action: str) -> list[m.AuditEntry]:
         )
 
 
+def approve(client, keys, ident: str):  # type: ignore[no-untyped-def]
+    """``POST /v1/statements/{ident}/approve`` with the operator's key."""
+    return client.post(f"/v1/statements/{ident}/approve", headers=auth(keys.operator))
+
+
 def key_id(key: str) -> str:
     return key.split("_")[1]
 
@@ -98,7 +103,7 @@ def test_an_unknown_statement_is_404(client, keys) -> None:
 
 def test_a_statement_is_found_by_its_invoice_number_too(client, keys, runtime) -> None:
     ident = statement_ids(runtime, "acme")["1001"]
-    approved = client.post(f"/v1/statements/{ident}/approve", headers=auth(keys.operator))
+    approved = approve(client, keys, ident)
     number = approved.json()["number"]
     answer = client.get(f"/v1/statements/{number}", headers=auth(keys.read))
     assert answer.status_code == 200 and answer.json()["id"] == ident
@@ -109,7 +114,7 @@ def test_a_statement_is_found_by_its_invoice_number_too(client, keys, runtime) -
 
 def test_each_format_downloads_with_its_media_type(client, keys, runtime) -> None:
     ident = statement_ids(runtime, "acme")["1001"]
-    client.post(f"/v1/statements/{ident}/approve", headers=auth(keys.operator))
+    approve(client, keys, ident)
     url = f"/v1/statements/{ident}/download"
     pdf = client.get(f"{url}/pdf", headers=auth(keys.read))
     assert pdf.headers["content-type"] == "application/pdf"
@@ -189,7 +194,7 @@ def test_a_currency_without_a_rate_is_422_saying_what_to_add(client, keys, runti
 
 def test_approving_one_gives_it_the_next_number_and_audits_the_key(client, keys, runtime) -> None:
     ident = statement_ids(runtime, "acme")["1002"]
-    answer = client.post(f"/v1/statements/{ident}/approve", headers=auth(keys.operator))
+    answer = approve(client, keys, ident)
     assert answer.status_code == 200
     assert (answer.json()["number"], answer.json()["status"]) == ("ACME-01001", "Open")
     (entry,) = audit(runtime, "statement.approve")
@@ -201,18 +206,16 @@ def test_approving_one_gives_it_the_next_number_and_audits_the_key(client, keys,
 
 def test_approving_twice_is_409(client, keys, runtime) -> None:
     ident = statement_ids(runtime, "acme")["1002"]
-    client.post(f"/v1/statements/{ident}/approve", headers=auth(keys.operator))
-    again = client.post(f"/v1/statements/{ident}/approve", headers=auth(keys.operator))
+    approve(client, keys, ident)
+    again = approve(client, keys, ident)
     assert again.status_code == 409
     assert "only Drafts can be approved" in again.json()["detail"]
-    assert (
-        client.post("/v1/statements/nope/approve", headers=auth(keys.operator)).status_code == 404
-    )
+    assert approve(client, keys, "nope").status_code == 404
 
 
 def test_approving_several_is_all_or_none(client, keys, runtime) -> None:
     ids = statement_ids(runtime, "acme")
-    client.post(f"/v1/statements/{ids['1003']}/approve", headers=auth(keys.operator))
+    approve(client, keys, ids["1003"])
     mixed = client.post(
         "/v1/statements/approve",
         json={"ids": [ids["1001"], ids["1003"]]},
@@ -282,7 +285,7 @@ def test_deleting_a_draft_removes_it_and_audits_the_key(client, keys, runtime) -
 
 def test_deleting_an_open_statement_is_409(client, keys, runtime) -> None:
     ident = statement_ids(runtime, "acme")["1003"]
-    client.post(f"/v1/statements/{ident}/approve", headers=auth(keys.operator))
+    approve(client, keys, ident)
     answer = client.delete(f"/v1/statements/{ident}", headers=auth(keys.operator))
     assert answer.status_code == 409
     assert "only Drafts can be deleted" in answer.json()["detail"]
@@ -293,7 +296,7 @@ def test_deleting_an_open_statement_is_409(client, keys, runtime) -> None:
 
 def test_open_becomes_closed_and_closed_is_final(client, keys, runtime) -> None:
     ident = statement_ids(runtime, "acme")["1001"]
-    client.post(f"/v1/statements/{ident}/approve", headers=auth(keys.operator))
+    approve(client, keys, ident)
     url = f"/v1/statements/{ident}/status"
     past_due = client.post(url, json={"status": "Past Due"}, headers=auth(keys.operator))
     assert past_due.status_code == 200 and past_due.json()["status"] == "Past Due"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from decimal import Decimal
 from pathlib import Path
 
@@ -10,46 +9,21 @@ import pytest
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from connector.config import ConfigError, SecretRef, TenantConfig, load_tenant
-from connector.config.errors import ConfigIssue
 from connector.config.loader import load_tenants, tenant_json_schema
 from connector.config.references import masked_references, resolve_references
+from tests.config.tenant_files import MARKED_UP_AWS, issues_of, write
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "config" / "tenants" / "acme.yaml"
 
 # A small valid tenant; tests append to it or edit it. Line numbers are 1-based.
-BASE = """\
-tenant: demo
-profile:
-  name: Demo Reseller
-providers:
-  aws: {}
-erp:
-  sink: csv
-pricebooks:
-  - id: aws-std
-    provider: aws
-    versions:
-      - effective: 2026-01-01
-        rules:
-          - adjust: markup
-            percent: 10
-tax_rates:
-  - name: Sales Tax
-    rate: "0.05"
-"""
+BASE = MARKED_UP_AWS + 'tax_rates:\n  - name: Sales Tax\n    rate: "0.05"\n'
 
 
-def write(tmp_path: Path, text: str, name: str = "tenant.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
-
-
-def issues_of(path: Path, **kwargs) -> list[ConfigIssue]:
-    with pytest.raises(ConfigError) as caught:
-        load_tenant(path, **kwargs)
-    return caught.value.issues
+def one_customer(*keys: str) -> str:
+    """BASE with customer "1" (lines 20-22) and its ``keys`` from line 23 on."""
+    customer = 'customers:\n  - id: "1"\n    name: A\n    invoice_currency: USD\n'
+    return BASE + customer + "".join(f"    {key}\n" for key in keys)
 
 
 # --------------------------------------------------------------------------- example
@@ -148,40 +122,30 @@ def test_error_text_lists_issues_as_file_line_key_message(tmp_path):
     assert len(str(caught.value).splitlines()) == 1
 
 
-def test_duplicate_customer_ids_are_reported_at_the_second(tmp_path):
-    path = write(
-        tmp_path,
-        BASE
-        + """\
-customers:
-  - id: 1001
-    name: A
-    invoice_currency: USD
-  - id: "1001"
-    name: B
-    invoice_currency: USD
-""",
-    )
-    [issue] = issues_of(path)
-    assert (issue.line, issue.key) == (23, "customers[1].id")
-    assert "already used by customers[0]" in issue.message
-
-
-def test_duplicate_yaml_keys_are_reported_not_silently_dropped(tmp_path):
-    path = write(
-        tmp_path,
-        BASE
-        + """\
-customers:
-  - id: "1001"
-    name: A
-    invoice_currency: USD
-    name: B
-""",
-    )
-    [issue] = issues_of(path)
-    assert (issue.line, issue.key) == (23, "customers[0].name")
-    assert "duplicate key (first on line 21)" in issue.message
+@pytest.mark.parametrize(
+    ("customers", "key", "message"),
+    [
+        (
+            "  - id: 1001\n    name: A\n    invoice_currency: USD\n"
+            '  - id: "1001"\n    name: B\n    invoice_currency: USD\n',
+            "customers[1].id",
+            "already used by customers[0]",
+        ),
+        # A repeated YAML key is reported, not silently dropped.
+        (
+            '  - id: "1001"\n    name: A\n    invoice_currency: USD\n    name: B\n',
+            "customers[0].name",
+            "duplicate key (first on line 21)",
+        ),
+    ],
+    ids=["customer-id", "yaml-key"],
+)
+def test_a_repeated_customer_id_or_yaml_key_is_reported_at_the_second(
+    tmp_path, customers, key, message
+):
+    [issue] = issues_of(write(tmp_path, BASE + "customers:\n" + customers))
+    assert (issue.line, issue.key) == (23, key)
+    assert message in issue.message
 
 
 def test_yaml_syntax_error_names_its_line(tmp_path):
@@ -205,16 +169,7 @@ def test_missing_key_is_reported_at_its_parent(tmp_path):
 
 def test_cross_references_are_checked(tmp_path):
     path = write(
-        tmp_path,
-        BASE
-        + """\
-customers:
-  - id: "1"
-    name: A
-    invoice_currency: USD
-    pricebooks: {aws: missing-book, azure: aws-std}
-    tax: VAT
-""",
+        tmp_path, one_customer("pricebooks: {aws: missing-book, azure: aws-std}", "tax: VAT")
     )
     messages = {(i.line, i.key): i.message for i in issues_of(path)}
     assert "no pricebook with id 'missing-book'" in messages[(23, "customers[0].pricebooks.aws")]
@@ -227,17 +182,7 @@ customers:
 
 
 def test_unquoted_account_ids_are_refused(tmp_path):
-    path = write(
-        tmp_path,
-        BASE
-        + """\
-customers:
-  - id: "1"
-    name: A
-    invoice_currency: USD
-    accounts: {aws: [111111111111]}
-""",
-    )
+    path = write(tmp_path, one_customer("accounts: {aws: [111111111111]}"))
     [issue] = issues_of(path)
     assert (issue.line, issue.key) == (23, "customers[0].accounts.aws[0]")
     assert "must be quoted" in issue.message
@@ -288,7 +233,7 @@ def test_inline_secret_in_plugin_settings_is_refused(tmp_path):
         (
             10,
             "erp.settings.client_secret",
-            "secrets must be references: {env: NAME} or {file: PATH}, never inline",
+            "secrets must be references: {secret_env: NAME} or {secret_file: PATH}, never inline",
         )
     ]
     assert "s3cr3t" not in str(issues[0])
@@ -304,23 +249,25 @@ def test_secret_looking_setting_is_refused_without_a_settings_model(tmp_path):
 def test_secret_reference_in_plugin_settings_is_accepted(tmp_path):
     text = BASE.replace(
         "sink: csv",
-        "sink: xero\n  settings:\n    client_id: abc\n    client_secret: {env: XERO_SECRET}",
+        "sink: xero\n  settings:\n    client_id: abc\n    client_secret: {secret_env: XERO_SECRET}",
     )
     tenant = load_tenant(write(tmp_path, text), plugin_settings_model=xero_lookup)
-    assert tenant.erp.settings["client_secret"] == {"env": "XERO_SECRET"}
+    assert tenant.erp.settings["client_secret"] == {"secret_env": "XERO_SECRET"}
 
 
 def test_plugins_receive_secrets_resolved_and_check_config_needs_none_set(tmp_path, monkeypatch):
     """The variable is unset while checking (a placeholder stands in); when the plugin is
     made, the reference, nested or in a list, becomes the value."""
     (tmp_path / "key.txt").write_text("file-secret\n")
-    settings = {"client_id": "abc", "client_secret": {"env": "XERO_SECRET"},
-                "extra": [{"token": {"file": "key.txt"}}], "plain": {"env": 3}}  # fmt: skip
+    settings = {"client_id": "abc", "client_secret": {"secret_env": "XERO_SECRET"},
+                "extra": [{"token": {"secret_file": "key.txt"}}],
+                "plain": {"secret_env": 3}}  # fmt: skip
     assert masked_references(settings)["client_secret"] == "<secret>"
     monkeypatch.setenv("XERO_SECRET", "env-secret")
     resolved = resolve_references(settings, tmp_path)
     assert resolved == {"client_id": "abc", "client_secret": "env-secret",
-                        "extra": [{"token": "file-secret"}], "plain": {"env": 3}}  # fmt: skip
+                        "extra": [{"token": "file-secret"}],
+                        "plain": {"secret_env": 3}}  # fmt: skip
     monkeypatch.delenv("XERO_SECRET")
     with pytest.raises(LookupError, match="XERO_SECRET is not set"):
         resolve_references(settings, tmp_path)
@@ -332,7 +279,7 @@ def test_plugin_settings_errors_and_unknown_plugins_are_reported(tmp_path):
             raise LookupError(f"no provider named {name!r} is installed")
         return XeroSettings
 
-    text = BASE.replace("sink: csv", "sink: xero\n  settings:\n    client_secret: {env: X}")
+    text = BASE.replace("sink: csv", "sink: xero\n  settings:\n    client_secret: {secret_env: X}")
     issues = issues_of(write(tmp_path, text), plugin_settings_model=lookup)
     assert [(i.line, i.key) for i in issues] == [
         (5, "providers.aws"),

@@ -13,25 +13,19 @@ from pathlib import Path
 import pytest
 
 from connector.config import ConfigError, load_tenant, load_tenants
+from tests.config.tenant_files import MARKED_UP_AWS
 from tests.core.conftest import run, settings_file
 
-TENANT = """\
-tenant: demo
-profile:
-  name: Demo Reseller
+# The small tenant with invoice numbering and azure added, as a str.format template.
+NUMBERING = """\
 invoice_options:
   next_invoice_number: {next_number}
   invoice_number_format: "{number_format}"
 providers:
-  aws: {{}}
   azure: {{}}
-erp:
-  sink: csv
-pricebooks:
-  - id: aws-std
-    provider: aws
-    versions:
-      - effective: 2026-01-01
+"""
+PRICED = MARKED_UP_AWS.replace("{}", "{{}}").replace("providers:\n", NUMBERING)
+CUSTOMERS = """\
 customers:
   - id: "1001"
     name: Priced
@@ -43,7 +37,8 @@ customers:
 {currency}    pricebooks: {{}}
     accounts: {{aws: ["222222222222"], azure: []}}
 """
-UNPRICED_LINE = 23  # "  - id: "1002""
+TENANT = PRICED + CUSTOMERS
+UNPRICED_LINE = 26  # "  - id: "1002""
 
 
 def write(

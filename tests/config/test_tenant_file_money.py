@@ -17,23 +17,11 @@ from pydantic import BaseModel, BeforeValidator
 
 from connector.config import ConfigError, TenantConfig, load_tenant
 from connector.config.tenant import _decimal_input
+from tests.config.tenant_files import MARKED_UP_AWS
 
-TENANT = """\
-tenant: demo
-profile:
-  name: Demo Reseller
-providers:
-  aws: {{}}
-erp:
-  sink: csv
-pricebooks:
-  - id: aws-std
-    provider: aws
-    versions:
-      - effective: 2026-01-01
-        rules:
-          - adjust: markup
-            percent: {percent}
+# The small tenant with every exact amount of a tenant file, each a str.format placeholder.
+MARKUP = MARKED_UP_AWS.replace("{}", "{{}}").replace("percent: 10", "percent: {percent}")
+AMOUNTS = """\
 tax_rates:
   - name: Sales Tax
     rate: {rate}
@@ -55,6 +43,7 @@ daemon:
   auto_approve: true
   auto_approve_max_total: {auto_approve_max_total}
 """
+TENANT = MARKUP + AMOUNTS
 # Every DecimalValue field of the tenant file: (placeholder, key path, line).
 FIELDS = [
     ("percent", "pricebooks[0].versions[0].rules[0].percent", 15),

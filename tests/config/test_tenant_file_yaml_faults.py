@@ -15,45 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from connector.config import ConfigError, load_tenant
-from connector.config.errors import ConfigIssue
+from connector.config import load_tenant
 from connector.config.yamlfile import MAX_ALIAS_NODES, MAX_DEPTH, parse_yaml
+from tests.config.tenant_files import MARKED_UP_AWS, issues_of, write
 from tests.core.conftest import run, settings_file
 
-BASE = """\
-tenant: demo
-profile:
-  name: Demo Reseller
-  colour: blue
-providers:
-  aws: {}
-erp:
-  sink: csv
-  settings:
-    template: xero
-pricebooks:
-  - id: aws-std
-    provider: aws
-    versions:
-      - effective: 2026-01-01
-        rules:
-          - adjust: markup
-            percent: 10
-"""
+# The small tenant with an unknown profile key and the csv sink's settings added.
+BASE = MARKED_UP_AWS.replace("  name: Demo Reseller\n", "  name: Demo Reseller\n  colour: blue\n")
+BASE = BASE.replace("  sink: csv\n", "  sink: csv\n  settings:\n    template: xero\n")
 # Line numbers in BASE (1-based).
 COLOUR_LINE, SETTINGS_LINE, EFFECTIVE_LINE = 4, 10, 15
-
-
-def write(folder: Path, text: str, name: str = "tenant.yaml") -> Path:
-    path = folder / name
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
-
-
-def issues_of(path: Path) -> list[ConfigIssue]:
-    with pytest.raises(ConfigError) as caught:
-        load_tenant(path)
-    return caught.value.issues
 
 
 def bomb(levels: int = 9, width: int = 9) -> str:

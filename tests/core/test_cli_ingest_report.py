@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from tests.core.conftest import DEMO_CUR, run, settings_file
 from tests.providers.cur_files import row, write_cur
@@ -53,11 +54,21 @@ def test_each_period_says_new_unchanged_or_replaced_with_its_charges(
     assert "aws 2026-10: replaced, 1 charges from" in said(changed)
 
 
-def test_a_period_the_provider_marked_final_says_so(tmp_path: Path, example_tenants: Path) -> None:
+@pytest.mark.parametrize(
+    ("invoice", "final"),
+    [
+        ("EUINUS26-000001", "final: aws marked the data final (its invoice is issued)"),
+        # October 2026 ends on a Saturday; five weekdays later is Friday 6 November.
+        ("", "final: 5 business days after the period's end passed on 2026-11-06"),
+    ],
+    ids=["invoiced", "business-days-passed"],
+)
+def test_a_final_period_says_what_made_it_final(
+    tmp_path: Path, example_tenants: Path, invoice: str, final: str
+) -> None:
     config, folder = tenant_reading(tmp_path, example_tenants)
-    write_cur(folder / "cur.csv", [row(invoice="EUINUS26-000001")])
-    result = ingest(config)
-    assert "final: aws marked the data final (its invoice is issued)" in said(result)
+    write_cur(folder / "cur.csv", [row(invoice=invoice)])
+    assert final in said(ingest(config))
 
 
 def test_an_open_period_says_it_is_not_final_and_when_it_closes(
@@ -85,16 +96,6 @@ def test_an_open_period_says_it_is_not_final_and_when_it_closes(
     assert "closed by an operator's signal (connector close)" in said(closed)
     after = ingest(config)
     assert "final: closed by an operator's signal (connector close)" in said(after)
-
-
-def test_a_period_without_invoice_is_final_once_its_business_days_passed(
-    tmp_path: Path, example_tenants: Path
-) -> None:
-    """October 2026 ends on a Saturday; five weekdays later is Friday 6 November."""
-    config, folder = tenant_reading(tmp_path, example_tenants)
-    write_cur(folder / "cur.csv", [row(invoice="")])
-    result = ingest(config)
-    assert "final: 5 business days after the period's end passed on 2026-11-06" in said(result)
 
 
 def test_a_header_only_export_is_no_data_rows_on_stderr_with_exit_4(

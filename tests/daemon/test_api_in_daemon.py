@@ -18,24 +18,13 @@ from pathlib import Path
 import pytest
 
 from connector.config.errors import ConfigError
-from connector.config.settings import DaemonSettings, load_settings
+from connector.config.settings import load_settings
 from connector.daemon.loop import Daemon
 from connector.daemon.options import DaemonOptions
 from tests.conftest import REPO
 from tests.daemon.conftest import _free_port
-from tests.daemon.fakes import erp_simulator, plugin_host, write_charges, write_tenant
-
-
-def _settings(tmp_path: Path) -> DaemonSettings:
-    tenants = tmp_path / "tenants"
-    tenants.mkdir(exist_ok=True)
-    write_tenant(tenants, "solo", [("C1", "Solo Co", "ap@solo.example", "111111111111")])
-    write_charges(tenants, {"111111111111": "1.00"})
-    return DaemonSettings(
-        database_url=f"sqlite:///{tmp_path / 'connector.db'}",
-        tenants_dir=tenants,
-        output_dir=tmp_path / "out",
-    )
+from tests.daemon.daemons import solo_settings
+from tests.daemon.fakes import erp_simulator, plugin_host
 
 
 def _get(url: str) -> tuple[int, dict]:
@@ -57,7 +46,7 @@ def test_the_running_daemon_serves_health_and_stopping_it_closes_the_port(
 ) -> None:
     port = _free_port()
     options = DaemonOptions(metrics_port=None, api_port=port, tick_seconds=0.1)
-    daemon = Daemon(_settings(tmp_path), options, host=plugin_host(erp_simulator()))
+    daemon = Daemon(solo_settings(tmp_path), options, host=plugin_host(erp_simulator()))
     daemon.start(serve=True)
     loop = threading.Thread(target=daemon.run_forever, name="test-daemon")
     loop.start()
@@ -79,7 +68,7 @@ def test_the_running_daemon_serves_health_and_stopping_it_closes_the_port(
 def test_without_api_enabled_nothing_listens_on_the_api_port(tmp_path: Path) -> None:
     port = _free_port()
     options = DaemonOptions(metrics_port=None, api_port=None)
-    daemon = Daemon(_settings(tmp_path), options, host=plugin_host(erp_simulator()))
+    daemon = Daemon(solo_settings(tmp_path), options, host=plugin_host(erp_simulator()))
     daemon.start(serve=True)
     try:
         assert daemon.api is None
@@ -89,7 +78,7 @@ def test_without_api_enabled_nothing_listens_on_the_api_port(tmp_path: Path) -> 
 
 
 def test_a_taken_api_port_stops_the_start_and_frees_the_sqlite_lock(tmp_path: Path) -> None:
-    settings = _settings(tmp_path)
+    settings = solo_settings(tmp_path)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -131,7 +120,7 @@ def test_sigterm_stops_connector_run_and_its_api_within_the_shutdown_bound(
     tmp_path: Path,
 ) -> None:
     """shutdown_seconds is 6: the process must be gone, port closed, well before that."""
-    settings = _settings(tmp_path)
+    settings = solo_settings(tmp_path)
     port = _free_port()
     config = tmp_path / "connector.yaml"
     config.write_text(

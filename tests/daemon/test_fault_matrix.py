@@ -41,7 +41,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 import connector.pipeline.build.store as build_store
@@ -59,10 +59,10 @@ from connector.daemon.options import DaemonOptions
 from connector.pipeline.publish import outbox
 from connector.storage import models as m
 from tests.conftest import REPO
+from tests.daemon.daemons import CLOSED, database_rows, settings_file
 from tests.daemon.fakes import plugin_host, write_charges, write_tenant
 from tests.daemon.fault_fakes import Faults, SwitchedMailer, switched_plugins
 
-CLOSED = dt.datetime(2026, 11, 6, 10, 0, tzinfo=dt.UTC)  # October closed by business days
 FAULTY, STEADY = "faulty", "steady"
 SINK = "erp-matrix"
 CUSTOMERS = {
@@ -561,6 +561,7 @@ WRAPPER = """\
 import fcntl, os, sys, time
 sys.path.insert(0, {repo!r})
 from tests.daemon import fakes
+from tests.daemon.daemons import MailboxFile
 import connector.daemon.loop as loop
 import connector.pipeline.ingest.ingest as ingest
 from connector.config.tenant import DaemonPolicy
@@ -599,18 +600,9 @@ class FileErp(fakes.ErpSimulatorBase):
     def payment_status(self, documents):
         return [PaymentStatus(d.statement_id, d.customer_id.endswith("1")) for d in documents]
 
-class FileMailer:
-    def connect(self):
-        from contextlib import nullcontext
-        return nullcontext(self)
-    def send(self, message):
-        with open(os.environ["MAILBOX"], "a") as f:
-            fcntl.flock(f, fcntl.LOCK_EX)
-            f.write(f"{{message['Message-ID']}} {{message['To']}}\\n")
-
 host = fakes.plugin_host(FileErp)
 loop.load_plugins = lambda: host
-loop.Daemon._smtp_mailer = lambda self: FileMailer()
+loop.Daemon._smtp_mailer = lambda self: MailboxFile()
 loop.Daemon.policy = lambda self, tenant: DaemonPolicy(
     auto_approve=True, email_from=f"billing@{{tenant}}.example")
 from connector.cli.daemon import run
@@ -618,15 +610,6 @@ run()
 """
 
 LEASE_SECONDS = 3
-
-
-def _rows(url: str, sql: str) -> list:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return list(conn.execute(text(sql)))
-    finally:
-        engine.dispose()
 
 
 @pytest.mark.parametrize("kill_at", ["ingest", "push"], ids=["ingest-sigkill", "push-sigkill"])
@@ -645,11 +628,8 @@ def test_a_worker_killed_inside_one_tenants_step_loses_nothing_and_repeats_nothi
         write_charges(tenants / tenant, {c[3]: c[4] for c in rows})
     db = tmp_path / "connector.db"
     url = f"sqlite:///{db}"
-    settings = tmp_path / "connector.yaml"
-    settings.write_text(
-        f"database_url: {url}\ntenants_dir: {tenants}\noutput_dir: {tmp_path / 'out'}\n"
-        f"schedule: {{lease_seconds: {LEASE_SECONDS}}}\n"
-    )
+    lease = f"schedule: {{lease_seconds: {LEASE_SECONDS}}}\n"
+    settings = settings_file(tmp_path, tenants, lease, db.name)
     wrapper = tmp_path / "daemon.py"
     wrapper.write_text(WRAPPER.format(repo=str(REPO)))
     ledger, mailbox, marker = tmp_path / "erp.txt", tmp_path / "mail.txt", tmp_path / "at"
@@ -679,7 +659,7 @@ def test_a_worker_killed_inside_one_tenants_step_loses_nothing_and_repeats_nothi
         return Counter(line.split()[1] for line in lines)
 
     def statements(tenant: str) -> list:
-        return _rows(url, "SELECT s.id, s.customer_id, s.number, s.status, o.state, "
+        return database_rows(url, "SELECT s.id, s.customer_id, s.number, s.status, o.state, "
                      "(SELECT count(*) FROM statement_lines l WHERE l.statement_id = s.id) "
                      f"FROM statements s LEFT JOIN outbox o ON o.statement_id = s.id "
                      f"WHERE s.tenant_id = '{tenant}' ORDER BY s.customer_id")  # fmt: skip
@@ -691,7 +671,7 @@ def test_a_worker_killed_inside_one_tenants_step_loses_nothing_and_repeats_nothi
         ("S2", "NW-0002", "Open", "delivered"),
     ]
     TALLY["unaffected"] += 1
-    batches = _rows(
+    batches = database_rows(
         url,
         "SELECT b.tenant_id, b.row_count, (SELECT count(*) FROM charges c "
         "WHERE c.batch_id = b.id) FROM charge_batches b ORDER BY b.tenant_id",
@@ -725,9 +705,9 @@ def test_a_worker_killed_inside_one_tenants_step_loses_nothing_and_repeats_nothi
     assert invoices() == Counter({sid: 1 for sid in every}), "one invoice per statement"
     mails = Counter(line.split()[0] for line in mailbox.read_text().splitlines())
     assert len(mails) == 4 and set(mails.values()) == {1}
-    assert _rows(url, "SELECT tenant_id, row_count, (SELECT count(*) FROM charges c "
+    assert database_rows(url, "SELECT tenant_id, row_count, (SELECT count(*) FROM charges c "
                  "WHERE c.batch_id = b.id) FROM charge_batches b ORDER BY tenant_id") == [
         (steady, 2, 2), (faulty, 2, 2)]  # fmt: skip
-    assert _rows(url, "SELECT id, next_invoice_number FROM tenants ORDER BY id") == [
+    assert database_rows(url, "SELECT id, next_invoice_number FROM tenants ORDER BY id") == [
         (steady, 3), (faulty, 3)]  # fmt: skip
     TALLY["resumed"] += 1

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from sqlalchemy import select
 
-from connector.config.settings import DaemonSettings
-from connector.config.tenant import DaemonPolicy
 from connector.daemon.clock import FrozenClock
 from connector.daemon.loop import Daemon
 from connector.daemon.options import DaemonOptions
 from connector.storage import models as m
+from tests.daemon.daemons import CLOSED, approving_daemon
 from tests.daemon.fakes import (
     RecordingMailer,
     erp_simulator,
@@ -21,21 +19,17 @@ from tests.daemon.fakes import (
     write_tenant,
 )
 
-CLOSED = dt.datetime(2026, 11, 6, 10, 0, tzinfo=dt.UTC)
 BILLING = "unit/{}/1-billing/cloud"
 
 
 def _daemon(tmp_path: Path, tenants: Path, clock, mailer, erp=None, **options) -> Daemon:  # type: ignore[no-untyped-def]
-    settings = DaemonSettings(
-        database_url=f"sqlite:///{tmp_path / 'c.db'}", tenants_dir=tenants,
-        output_dir=tmp_path / "out",
-    )  # fmt: skip
-    return Daemon(
-        settings,
+    return approving_daemon(
+        tmp_path,
+        tenants,
+        ("northwind", "fixed", "leaky"),
         DaemonOptions(metrics_port=None, **options),
         host=plugin_host(erp or erp_simulator()),
         clock=clock,
-        policies={t: DaemonPolicy(auto_approve=True) for t in ("northwind", "fixed", "leaky")},
         mailer=lambda: mailer,
     ).start()
 
@@ -48,7 +42,7 @@ def test_a_failing_tenant_backs_off_exponentially_and_the_others_carry_on(
     write_tenant(tenants, "northwind", [("C1", "Blue", "ap@blue.example", "111111111111")])
     write_tenant(
         tenants, "leaky", [("L1", "Leaky", "ap@leaky.example", "222222222222")],
-        extra_settings="      token: {env: LEAKY_TOKEN}\n      accepts: right\n",
+        extra_settings="      token: {secret_env: LEAKY_TOKEN}\n      accepts: right\n",
     )  # fmt: skip
     write_charges(tenants, {"111111111111": "10.00", "222222222222": "20.00"})
     monkeypatch.setenv("LEAKY_TOKEN", "wrong")

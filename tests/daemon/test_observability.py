@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
 import logging
@@ -13,22 +12,17 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from connector.config.settings import DaemonSettings
-from connector.config.tenant import DaemonPolicy
 from connector.daemon.clock import FrozenClock
 from connector.daemon.logs import configure_logging, log_context
-from connector.daemon.loop import Daemon
 from connector.daemon.options import DaemonOptions
+from tests.daemon.daemons import CLOSED, approving_daemon
 from tests.daemon.fakes import (
     ErpDown,
-    RecordingMailer,
     erp_simulator,
     plugin_host,
     write_charges,
     write_tenant,
 )
-
-CLOSED = dt.datetime(2026, 11, 6, 10, 0, tzinfo=dt.UTC)
 
 
 def _get(port: int, path: str) -> tuple[int, bytes]:
@@ -67,18 +61,14 @@ def two_tenants(tmp_path: Path) -> Path:
 def test_healthz_readyz_and_metrics_report_the_daemons_state(
     tmp_path: Path, two_tenants: Path
 ) -> None:
-    settings = DaemonSettings(
-        database_url=f"sqlite:///{tmp_path / 'c.db'}", tenants_dir=two_tenants,
-        output_dir=tmp_path / "out",
-    )  # fmt: skip
     clock = FrozenClock(CLOSED)
-    daemon = Daemon(
-        settings,
+    daemon = approving_daemon(
+        tmp_path,
+        two_tenants,
+        ("northwind", "fabrikam"),
         DaemonOptions(metrics_port=0),
         host=plugin_host(erp_simulator(), more_sinks=[ErpDown]),
         clock=clock,
-        policies={t: DaemonPolicy(auto_approve=True) for t in ("northwind", "fabrikam")},
-        mailer=RecordingMailer,
     ).start(serve=True)
     try:
         port = daemon.server.port
@@ -127,23 +117,20 @@ def test_logs_are_json_lines_with_ids_and_never_show_a_secret(
     write_tenant(
         two_tenants, "leaky", [("L1", "Leaky", "ap@leaky.example", "444444444444")],
         data="nw/charges.json",
-        extra_settings="      token: {env: TEST_PROVIDER_TOKEN}\n      accepts: other\n",
+        extra_settings="      token: {secret_env: TEST_PROVIDER_TOKEN}\n      accepts: other\n",
     )  # fmt: skip
     stream = io.StringIO()
     root = logging.getLogger()
     saved = (list(root.handlers), root.level)
     redactor = configure_logging("INFO", "json", stream=stream)
     try:
-        settings = DaemonSettings(
-            database_url=f"sqlite:///{tmp_path / 'c.db'}", tenants_dir=two_tenants,
-            output_dir=tmp_path / "out",
-        )  # fmt: skip
-        daemon = Daemon(
-            settings, DaemonOptions(metrics_port=None),
+        daemon = approving_daemon(
+            tmp_path,
+            two_tenants,
+            ("northwind", "fabrikam"),
             host=plugin_host(erp_simulator(), more_sinks=[ErpDown]),
-            clock=FrozenClock(CLOSED), mailer=RecordingMailer, redactor=redactor,
-            policies={t: DaemonPolicy(auto_approve=True) for t in ("northwind", "fabrikam")},
-        ).start()  # fmt: skip
+            redactor=redactor,
+        ).start()
         try:
             report = daemon.run_once()
             with log_context(tenant="leaky"):

@@ -3,7 +3,6 @@ pushed and announced once; a dead replica's leases are taken over after they exp
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from collections import Counter
 from pathlib import Path
@@ -17,6 +16,7 @@ from connector.daemon.leases import LeaseBook
 from connector.daemon.loop import Daemon
 from connector.daemon.options import DaemonOptions
 from connector.storage import models as m
+from tests.daemon.daemons import CLOSED
 from tests.daemon.fakes import (
     RecordingMailer,
     erp_simulator,
@@ -25,7 +25,6 @@ from tests.daemon.fakes import (
     write_tenant,
 )
 
-CLOSED = dt.datetime(2026, 11, 6, 10, 0, tzinfo=dt.UTC)  # October is closed (business days)
 TENANTS, CUSTOMERS = 8, 5
 
 

@@ -13,9 +13,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-
 from tests.conftest import REPO
+from tests.daemon.daemons import database_rows
 from tests.daemon.fakes import write_charges, write_tenant
 
 TENANTS, CUSTOMERS = 20, 50
@@ -25,6 +24,7 @@ WRAPPER = """\
 import dataclasses, fcntl, os, sys, time
 sys.path.insert(0, {repo!r})
 from tests.daemon import fakes
+from tests.daemon.daemons import MailboxFile
 import connector.daemon.loop as loop
 from connector.contracts import PushResult
 from connector.config.tenant import DaemonPolicy
@@ -54,18 +54,9 @@ class FileErp(fakes.ErpSimulatorBase):
     def payment_status(self, documents):
         return []
 
-class FileMailer:
-    def connect(self):
-        from contextlib import nullcontext
-        return nullcontext(self)
-    def send(self, message):
-        with open(os.environ["MAILBOX"], "a") as f:
-            fcntl.flock(f, fcntl.LOCK_EX)
-            f.write(message["Message-ID"] + "\\n")
-
 host = fakes.plugin_host(FileErp, SlowProvider)
 loop.load_plugins = lambda: host
-loop.Daemon._smtp_mailer = lambda self: FileMailer()
+loop.Daemon._smtp_mailer = lambda self: MailboxFile()
 loop.Daemon.policy = lambda self, tenant: DaemonPolicy(auto_approve=True)
 _from_settings = DaemonOptions.from_settings
 DaemonOptions.from_settings = classmethod(lambda cls, s: dataclasses.replace(
@@ -73,15 +64,6 @@ DaemonOptions.from_settings = classmethod(lambda cls, s: dataclasses.replace(
 from connector.cli.daemon import run
 run()
 """
-
-
-def _count(url: str, sql: str) -> list:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return list(conn.execute(text(sql)))
-    finally:
-        engine.dispose()
 
 
 def test_two_daemon_processes_survive_a_sigkill_and_do_everything_once(
@@ -129,7 +111,7 @@ def test_two_daemon_processes_survive_a_sigkill_and_do_everything_once(
             time.sleep(0.05)
         victim.send_signal(signal.SIGKILL)
         victim.wait(10)
-        held = _count(postgres_url, "SELECT count(*) FROM work_leases WHERE holder LIKE "
+        held = database_rows(postgres_url, "SELECT count(*) FROM work_leases WHERE holder LIKE "
                       f"'%:{victim.pid}:%' AND expires_at > now()")[0][0]  # fmt: skip
         assert held >= 1  # the dead one's unit stays leased until it runs out
 
@@ -148,7 +130,9 @@ def test_two_daemon_processes_survive_a_sigkill_and_do_everything_once(
         for proc in (victim, survivor):
             if proc.poll() is None:
                 proc.kill()
-    rows = _count(postgres_url, "SELECT id, tenant_id, number, status, revision FROM statements")
+    rows = database_rows(
+        postgres_url, "SELECT id, tenant_id, number, status, revision FROM statements"
+    )
     assert len(rows) == TENANTS * CUSTOMERS
     assert {r.status for r in rows} == {"Open"} and {r.revision for r in rows} == {1}
     for t in range(TENANTS):
@@ -158,5 +142,5 @@ def test_two_daemon_processes_survive_a_sigkill_and_do_everything_once(
     assert created == Counter({r.id: 1 for r in rows})
     mails = Counter(mailbox.read_text().splitlines())
     assert len(mails) == TENANTS * CUSTOMERS and set(mails.values()) == {1}
-    outbox = _count(postgres_url, "SELECT state, count(*) FROM outbox GROUP BY state")
+    outbox = database_rows(postgres_url, "SELECT state, count(*) FROM outbox GROUP BY state")
     assert outbox == [("delivered", TENANTS * CUSTOMERS)]

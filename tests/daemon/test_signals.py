@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from tests.conftest import REPO
+from tests.daemon.daemons import database_rows, settings_file
 from tests.daemon.fakes import write_charges, write_tenant
 
 WRAPPER = """\
@@ -51,10 +51,7 @@ def _setup(tmp_path: Path) -> tuple[Path, Path, str]:
                  extra_settings=f"      period: '{month}'\n")  # fmt: skip
     write_charges(tenants, {"111111111111": "10.00"})
     db = tmp_path / "connector.db"
-    settings = tmp_path / "connector.yaml"
-    settings.write_text(
-        f"database_url: sqlite:///{db}\ntenants_dir: {tenants}\noutput_dir: {tmp_path / 'out'}\n"
-    )
+    settings = settings_file(tmp_path, tenants, database=db.name)
     wrapper = tmp_path / "daemon.py"
     wrapper.write_text(WRAPPER.format(repo=str(REPO)))
     return settings, wrapper, f"sqlite:///{db}"
@@ -68,15 +65,6 @@ def _env(settings: Path, marker: Path, fetch: float, shutdown: float) -> dict[st
         "FETCH_SECONDS": str(fetch),
         "SHUTDOWN_SECONDS": str(shutdown),
     }
-
-
-def _rows(url: str, sql: str) -> list:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return list(conn.execute(text(sql)))
-    finally:
-        engine.dispose()
 
 
 @pytest.mark.parametrize(
@@ -114,9 +102,9 @@ def test_sigterm_hands_back_the_unit_releases_leases_and_exits_0_in_time(
     lines = [json.loads(line) for line in stderr.splitlines() if line.strip()]
     assert any("SIGTERM received" in line["message"] for line in lines)
     # Every lease is free: the billing unit is due again at once for whoever comes next.
-    leases = _rows(url, "SELECT name, holder FROM work_leases ORDER BY name")
+    leases = database_rows(url, "SELECT name, holder FROM work_leases ORDER BY name")
     assert {holder for _, holder in leases} == {"idle"}
-    batches = _rows(url, "SELECT count(*) FROM charge_batches")[0][0]
+    batches = database_rows(url, "SELECT count(*) FROM charge_batches")[0][0]
     assert batches == (1 if step_finished else 0)
 
     # A restart does the rest, once.
@@ -128,5 +116,5 @@ def test_sigterm_hands_back_the_unit_releases_leases_and_exits_0_in_time(
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
-    assert _rows(url, "SELECT count(*), max(revision) FROM statements")[0] == (1, 1)
-    assert _rows(url, "SELECT count(*) FROM charge_batches")[0][0] == 1
+    assert database_rows(url, "SELECT count(*), max(revision) FROM statements")[0] == (1, 1)
+    assert database_rows(url, "SELECT count(*) FROM charge_batches")[0][0] == 1

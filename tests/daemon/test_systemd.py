@@ -29,6 +29,7 @@ import pytest
 
 from connector.daemon.systemd import ServiceNotifier
 from tests.conftest import REPO
+from tests.daemon.daemons import settings_file
 from tests.daemon.fakes import write_charges, write_tenant
 
 UNIT = REPO / "deploy" / "billing-connector.service"
@@ -108,11 +109,7 @@ def test_daemon_notifies_systemd_and_rereads_tenant_files_on_sighup(
     tenants.mkdir()
     write_tenant(tenants, "solo", CUSTOMER)
     write_charges(tenants, {"111111111111": "10.00"})
-    settings = tmp_path / "connector.yaml"
-    settings.write_text(
-        f"database_url: sqlite:///{tmp_path / 'connector.db'}\n"
-        f"tenants_dir: {tenants}\noutput_dir: {tmp_path / 'out'}\n"
-    )
+    settings = settings_file(tmp_path, tenants, database="connector.db")
     wrapper = tmp_path / "daemon.py"
     wrapper.write_text(WRAPPER.format(repo=str(REPO)))
     port = _free_port()

@@ -10,7 +10,6 @@ counted in ``connector_tenant_file_problems``, and read again on the next reload
 from __future__ import annotations
 
 import configparser
-import datetime as dt
 import json
 import logging
 import shutil
@@ -22,13 +21,11 @@ from click.testing import CliRunner
 from connector.cli.daemon import EXIT_ALREADY_RUNNING, EXIT_CRASH, run
 from connector.cli.support import EXIT_CONFIG
 from connector.config.settings import DaemonSettings
-from connector.config.tenant import DaemonPolicy
-from connector.daemon.clock import FrozenClock
 from connector.daemon.loop import Daemon
 from connector.daemon.options import DaemonOptions
 from tests.conftest import REPO
+from tests.daemon.daemons import approving_daemon, settings_file
 from tests.daemon.fakes import (
-    RecordingMailer,
     erp_simulator,
     plugin_host,
     write_charges,
@@ -36,7 +33,6 @@ from tests.daemon.fakes import (
 )
 from tests.daemon.test_observability import _get, _samples
 
-CLOSED = dt.datetime(2026, 11, 6, 10, 0, tzinfo=dt.UTC)
 BILLING = "unit/{}/1-billing/cloud"
 EFFECTIVE_LINE = 22  # "      - effective: 2026-01-01" in tests.daemon.fakes.TENANT
 
@@ -57,18 +53,9 @@ def test_a_file_with_an_impossible_date_is_skipped_reported_and_the_others_are_s
     bad = write_tenant(tenants, "fabrikam", [("F1", "Fab", "ap@fab.example", "222222222222")])
     write_charges(tenants, {"111111111111": "10.00", "222222222222": "20.00"})
     _break_date(bad, day)
-    settings = DaemonSettings(
-        database_url=f"sqlite:///{tmp_path / 'c.db'}", tenants_dir=tenants,
-        output_dir=tmp_path / "out",
-    )  # fmt: skip
     caplog.set_level(logging.ERROR, logger="connector.daemon.tenants")
-    daemon = Daemon(
-        settings,
-        DaemonOptions(metrics_port=0),
-        host=plugin_host(erp_simulator()),
-        clock=FrozenClock(CLOSED),
-        policies={t: DaemonPolicy(auto_approve=True) for t in ("northwind", "fabrikam")},
-        mailer=RecordingMailer,
+    daemon = approving_daemon(
+        tmp_path, tenants, ("northwind", "fabrikam"), DaemonOptions(metrics_port=0)
     ).start(serve=True)
     try:
         assert sorted(daemon.runtime.tenants) == ["northwind"]
@@ -145,12 +132,7 @@ def example_and_broken(tmp_path: Path) -> Path:
             "effective: 2026-01-01", "effective: 2026-13-01"
         )
     )
-    config = tmp_path / "connector.yaml"
-    config.write_text(
-        f"database_url: sqlite:///{tmp_path / 'c.db'}\ntenants_dir: {tenants}\n"
-        f"output_dir: {tmp_path / 'out'}\nmetrics: {{port: 0}}\n"
-    )
-    return config
+    return settings_file(tmp_path, tenants, "metrics: {port: 0}\n")
 
 
 def test_connector_run_once_serves_the_good_tenants_and_exits_0(

@@ -3,29 +3,19 @@ did (charges, statements) and how long it took."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 from pathlib import Path
 
 import pytest
 
-from connector.config.settings import DaemonSettings
-from connector.config.tenant import DaemonPolicy
 from connector.daemon import units
-from connector.daemon.clock import FrozenClock
-from connector.daemon.loop import Daemon
-from connector.daemon.options import DaemonOptions
+from tests.daemon.daemons import approving_daemon
 from tests.daemon.fakes import (
-    RecordingMailer,
-    erp_simulator,
-    plugin_host,
     write_charges,
     write_tenant,
 )
 
-# The business-day close of October 2026 (five weekdays after Saturday 31 October).
-CLOSED = dt.datetime(2026, 11, 6, 10, 0, tzinfo=dt.UTC)
 BILLING = "unit/northwind/1-billing/cloud"
 
 
@@ -39,13 +29,7 @@ def test_each_unit_logs_its_start_progress_and_end_with_counts_and_duration(
                  ("C2", "Summit", "ap@summit.example", "222222222222")]  # fmt: skip
     write_tenant(tenants, "northwind", customers)
     write_charges(tenants, {"111111111111": "10.00", "222222222222": "20.00"})
-    settings = DaemonSettings(database_url=f"sqlite:///{tmp_path / 'c.db'}",
-                              tenants_dir=tenants, output_dir=tmp_path / "out")  # fmt: skip
-    daemon = Daemon(
-        settings, DaemonOptions(metrics_port=None), host=plugin_host(erp_simulator()),
-        clock=FrozenClock(CLOSED), mailer=RecordingMailer,
-        policies={"northwind": DaemonPolicy(auto_approve=True)},
-    ).start()  # fmt: skip
+    daemon = approving_daemon(tmp_path, tenants, ["northwind"]).start()
     caplog.set_level(logging.INFO, logger="connector.daemon.units")
     try:
         report = daemon.run_once()

@@ -56,7 +56,7 @@ erp:
   sink: xero
   settings:
     client_id: {client_id}
-    client_secret: {{file: {secret_file}}}
+    client_secret: {{secret_file: {secret_file}}}
     tenant_id: {tenant_id}
     account_code: "200"
     tax_type: OUTPUT

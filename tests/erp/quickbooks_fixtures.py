@@ -9,7 +9,8 @@ from connector_erp_quickbooks.limits import RateLimiter
 from connector_erp_quickbooks.plugin import QuickBooksSink
 
 from connector.contracts import SinkContext, StatementDocument
-from tests.erp.quickbooks_sim import NOW, REALM, FakeQuickBooks, MemoryTokenStore, token
+from tests.erp.quickbooks_sim import NOW, REALM, FakeQuickBooks, token
+from tests.erp.token_store import MemoryTokenStore
 from tests.factories import make_statement
 
 KEY = f"quickbooks:{REALM}"

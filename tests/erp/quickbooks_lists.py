@@ -56,16 +56,18 @@ class QuickBooksLists:
         #: Currencies added besides the home one: code -> active.
         self.currencies: dict[str, bool] = {}
 
+    def add_document(
+        self, records: dict[str, dict[str, Any]], number: str, total: Decimal, **more: Any
+    ) -> str:
+        """A document numbered ``number`` of ``total`` (and ``more`` fields) in
+        ``records`` (invoices or credit memos); its new id."""
+        record_id = self._next_id()
+        records[record_id] = {"Id": record_id, "DocNumber": number, "TotalAmt": total, **more}
+        return record_id
+
     def add_credit_memo(self, number: str, total: Decimal, remaining: Decimal) -> str:
         """A credit memo of ``total`` with ``remaining`` credit not yet applied."""
-        memo_id = self._next_id()
-        self.credit_memos[memo_id] = {
-            "Id": memo_id,
-            "DocNumber": number,
-            "TotalAmt": total,
-            "RemainingCredit": remaining,
-        }
-        return memo_id
+        return self.add_document(self.credit_memos, number, total, RemainingCredit=remaining)
 
     def pay(self, invoice_id: str, amount: Decimal, on: str) -> str:
         """A customer payment of ``amount`` on date ``on`` (ISO) applied to the invoice."""

@@ -7,19 +7,18 @@ amount the client fixed), with its Balance (RemainingCredit for a credit memo);
 answers a repeated ``requestid`` from the first answer instead of acting again;
 validates every Invoice and Customer body against Intuit's XSDs; checks the bearer
 token; rotates refresh tokens (a used one gives ``invalid_grant``); and injects faults.
-Also: an in-memory TokenStore and a fake clock.
+Its clock is :class:`tests.erp.fake_clock.FakeClock`.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import re
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -28,6 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 import responses
 
+from tests.erp.fake_clock import FakeClock
 from tests.erp.quickbooks_lists import QuickBooksLists, dumps, quoted
 from tests.erp.quickbooks_xml import validate
 
@@ -72,51 +72,6 @@ def validation_fault(message: str, detail: str, code: str = "6000") -> dict[str,
         },
         "time": "2025-04-08T10:00:00.000-07:00",
     }
-
-
-class FakeClock:
-    """Monotonic time that only moves when something sleeps on it."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-        self._lock = threading.Lock()
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.sleeps.append(seconds)
-            self.now += seconds
-
-
-class MemoryTokenStore:
-    """The TokenStore protocol in a dict; the lock is a real lock per key."""
-
-    def __init__(self, tokens: Mapping[str, Mapping[str, Any]] | None = None) -> None:
-        self.tokens = {key: dict(value) for key, value in (tokens or {}).items()}
-        self.saves: list[dict[str, Any]] = []
-        self._locks: dict[str, threading.Lock] = defaultdict(threading.Lock)
-        self.held: set[str] = set()
-
-    def load(self, key: str) -> dict[str, Any] | None:
-        token = self.tokens.get(key)
-        return dict(token) if token is not None else None
-
-    def save(self, key: str, token: Mapping[str, Any]) -> None:
-        assert key in self.held, "tokens must be saved under the lock"
-        self.tokens[key] = dict(token)
-        self.saves.append(dict(token))
-
-    @contextlib.contextmanager
-    def lock(self, key: str) -> Iterator[None]:
-        with self._locks[key]:
-            self.held.add(key)
-            try:
-                yield
-            finally:
-                self.held.discard(key)
 
 
 class FakeQuickBooks(QuickBooksLists):
@@ -176,14 +131,7 @@ class FakeQuickBooks(QuickBooksLists):
         return [i for i in self.invoices.values() if i["DocNumber"] == number]
 
     def add_invoice(self, number: str, total: Decimal) -> str:
-        invoice_id = self._next_id()
-        self.invoices[invoice_id] = {
-            "Id": invoice_id,
-            "DocNumber": number,
-            "TotalAmt": total,
-            "Balance": total,
-        }
-        return invoice_id
+        return self.add_document(self.invoices, number, total, Balance=total)
 
     def writes(self) -> list[str]:
         """The endpoints called that are not queries (batch, customer, upload)."""

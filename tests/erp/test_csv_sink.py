@@ -5,7 +5,6 @@ QuickBooks Online's template: test_csv_sink_quickbooks.py.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import json
 import os
@@ -22,61 +21,15 @@ from hypothesis import strategies as st
 
 from connector.contracts import PluginError, SinkContext, StatementLine
 from connector.plugin_kit.invoice_lines import allocate
+from tests.erp.csv_exports import csv_files, export_dir, ledger, published_header, read_rows
 from tests.factories import make_draft, make_statement
 
-XERO_TEMPLATE_HEADER = [
-    "*ContactName",
-    "EmailAddress",
-    "POAddressLine1",
-    "POAddressLine2",
-    "POAddressLine3",
-    "POAddressLine4",
-    "POCity",
-    "PORegion",
-    "POPostalCode",
-    "POCountry",
-    "*InvoiceNumber",
-    "Reference",
-    "*InvoiceDate",
-    "*DueDate",
-    "Total",
-    "InventoryItemCode",
-    "*Description",
-    "*Quantity",
-    "*UnitAmount",
-    "Discount",
-    "*AccountCode",
-    "*TaxType",
-    "TaxAmount",
-    "TrackingName1",
-    "TrackingOption1",
-    "TrackingName2",
-    "TrackingOption2",
-    "Currency",
-    "BrandingTheme",
-]
+# Xero's "SalesInvoiceTemplate.csv", column for column.
+XERO_TEMPLATE_HEADER = published_header("xero-SalesInvoiceTemplate")
 
 
 def make_sink(tmp_path: Path, run_id: str = "run-1", **settings) -> CsvSink:
     return CsvSink(settings, SinkContext(tenant="northwind", output_dir=tmp_path, run_id=run_id))
-
-
-def export_dir(tmp_path: Path) -> Path:
-    return tmp_path / "erp"
-
-
-def csv_files(tmp_path: Path) -> list[str]:
-    return sorted(path.name for path in export_dir(tmp_path).glob("*.csv"))
-
-
-def read_rows(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
-def ledger(tmp_path: Path) -> dict:
-    path = export_dir(tmp_path) / LEDGER_NAME
-    return json.loads(path.read_text())["exports"] if path.exists() else {}
 
 
 def xero_total(rows: list[dict[str, str]]) -> Decimal:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import os
 import re
 import subprocess
@@ -12,7 +11,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
-from connector_erp_csv.ledger import LEDGER_NAME
 from connector_erp_csv.plugin import CsvSink
 from connector_erp_csv.settings import CsvSinkSettings, resolve_mapping
 from connector_erp_csv.templates import TEMPLATES
@@ -22,30 +20,14 @@ from hypothesis import strategies as st
 from connector.contracts import SinkContext, StatementDocument, StatementLine
 from connector.testing.samples import approved_documents, credit_note
 from connector.testing.sink import sink_test_class
+from tests.erp.csv_exports import csv_files, export_dir, ledger, published_header, read_rows
 from tests.factories import make_statement
 
 REPO = Path(__file__).resolve().parents[2]
 CENT = Decimal("0.01")
 
 # As in the sample file of Intuit's "Import invoices in batches" (QuickBooks Online).
-QUICKBOOKS_HEADER = [
-    "InvoiceNo",
-    "Customer",
-    "InvoiceDate",
-    "DueDate",
-    "Terms",
-    "Location",
-    "Memo",
-    "Item(Product/Service)",
-    "ItemDescription",
-    "ItemQuantity",
-    "ItemRate",
-    "ItemAmount",
-    "ItemTaxCode",
-    "ItemTaxAmount",
-    "Currency",
-    "Service Date",
-]
+QUICKBOOKS_HEADER = published_header("quickbooks-invoices")
 US_COMPANY = {"tax_type": "TAX", "exempt_tax_type": "NON", "date_format": "mm/dd/yyyy"}
 FILE = "northwind-quickbooks-invoices-run-1.csv"
 
@@ -55,26 +37,8 @@ def make_sink(tmp_path: Path, run_id: str = "run-1", **settings) -> CsvSink:
     return CsvSink({"template": "quickbooks", **settings}, context)
 
 
-def export_dir(tmp_path: Path) -> Path:
-    return tmp_path / "erp"
-
-
-def csv_files(tmp_path: Path) -> list[str]:
-    return sorted(path.name for path in export_dir(tmp_path).glob("*.csv"))
-
-
 def temporaries(tmp_path: Path) -> list[str]:
     return sorted(path.name for path in export_dir(tmp_path).glob(".*.tmp"))
-
-
-def read_rows(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
-def ledger(tmp_path: Path) -> dict:
-    path = export_dir(tmp_path) / LEDGER_NAME
-    return json.loads(path.read_text())["exports"] if path.exists() else {}
 
 
 def non_tax_lines(document: StatementDocument) -> int:

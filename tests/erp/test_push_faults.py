@@ -28,6 +28,7 @@ from connector.pipeline.publish import publish
 from connector.pipeline.publish.publish import push
 from connector.storage import models as m
 from tests.conftest import REPO
+from tests.erp.fake_clock import FakeClock
 from tests.erp.push_setup import (
     TENANT,
     approve_next,
@@ -38,7 +39,6 @@ from tests.erp.push_setup import (
     use_sim_sink,
 )
 from tests.erp.push_sim import FAULT_KINDS, FaultyXero, XeroServer
-from tests.erp.xero_helpers import FakeClock
 
 
 def _assert_each_invoice_once_with_our_total(xero, ours: dict) -> None:

@@ -11,8 +11,9 @@ import responses
 
 from connector.contracts import CreditedInvoice
 from connector.testing.samples import credit_note
+from tests.erp.fake_clock import FakeClock
 from tests.erp.quickbooks_fixtures import Worker, fresh_store
-from tests.erp.quickbooks_sim import FakeClock, FakeQuickBooks
+from tests.erp.quickbooks_sim import FakeQuickBooks
 from tests.erp.quickbooks_xml import validate
 from tests.factories import TAX_RATE
 

@@ -16,7 +16,7 @@ from connector_erp_quickbooks.limits import (
 )
 from tenacity import RetryCallState, Retrying
 
-from tests.erp.quickbooks_sim import FakeClock
+from tests.erp.fake_clock import FakeClock
 
 
 def starts(limiter: RateLimiter, clock: FakeClock, count: int) -> list[float]:

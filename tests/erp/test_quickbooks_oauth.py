@@ -24,18 +24,13 @@ from intuitlib.client import AuthClient
 from intuitlib.config import DISCOVERY_URL
 
 from connector.contracts import PluginError, SinkContext
-from tests.erp.quickbooks_sim import NOW, REALM, FakeQuickBooks, Fault, MemoryTokenStore, token
+from tests.erp.quickbooks_fixtures import KEY
+from tests.erp.quickbooks_fixtures import SETTINGS as SINK_SETTINGS
+from tests.erp.quickbooks_sim import NOW, REALM, FakeQuickBooks, Fault, token
+from tests.erp.token_store import MemoryTokenStore
 
-KEY = f"quickbooks:{REALM}"
 REDIRECT = "https://connector.example/quickbooks/callback"
-SETTINGS = {
-    "client_id": "app-client-id",
-    "client_secret": "app-client-secret",
-    "realm_id": REALM,
-    "environment": "sandbox",
-    "item_ref": "1",
-    "redirect_uri": REDIRECT,
-}
+SETTINGS = {**SINK_SETTINGS, "redirect_uri": REDIRECT}
 
 
 def test_building_the_sink_and_the_authorisation_url_calls_no_url():

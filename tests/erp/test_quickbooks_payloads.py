@@ -212,7 +212,7 @@ def test_a_customer_name_quickbooks_cannot_hold_is_refused():
 
 
 def test_a_client_secret_resolved_by_the_core_is_a_plain_string_never_shown():
-    """The core resolves {env:}/{file:} references (and refuses inline secrets in the
+    """The core resolves {secret_env:}/{secret_file:} references (and refuses inline secrets in the
     tenant file) before the sink sees its settings."""
     model = settings(client_secret="hunter2")
     assert model.secret() == "hunter2"

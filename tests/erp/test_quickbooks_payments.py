@@ -9,17 +9,12 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 import pytest
-import responses
 from connector_erp_quickbooks import oauth
 from connector_erp_quickbooks.plugin import QuickBooksSink
 
 from connector.contracts import (
-    CheckedSink,
-    ConnectableSink,
-    PaymentSource,
     PaymentStatus,
     PluginError,
-    Sink,
 )
 from connector.testing.samples import credit_note
 from tests.erp.quickbooks_fixtures import KEY, SETTINGS, Worker, fresh_store, statements
@@ -27,38 +22,18 @@ from tests.erp.quickbooks_sim import (
     NOW,
     REALM,
     TOKEN_URL,
-    FakeClock,
     FakeQuickBooks,
     Fault,
-    MemoryTokenStore,
     token,
 )
+from tests.erp.token_store import MemoryTokenStore
 from tests.factories import make_draft
 
 TOTAL = Decimal("470.18")  # the factory statement's total: 448.37 + 21.81 tax
 
 
-@pytest.fixture
-def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
-@pytest.fixture
-def qbo(rsps) -> FakeQuickBooks:
-    return FakeQuickBooks(rsps, clock=FakeClock())
-
-
 def invoice_queries(qbo: FakeQuickBooks) -> list[str]:
     return [q for q in qbo.queries if q.startswith("select * from Invoice ")]
-
-
-def test_the_sink_is_a_payment_source_a_checked_sink_and_connectable(qbo):
-    sink = Worker(qbo, fresh_store()).sink
-    assert isinstance(sink, Sink)
-    assert isinstance(sink, PaymentSource)
-    assert isinstance(sink, CheckedSink)
-    assert isinstance(sink, ConnectableSink)
 
 
 def test_paid_unpaid_partially_paid_and_unknown_invoices(qbo):

@@ -6,28 +6,17 @@ import dataclasses
 from decimal import Decimal
 
 import pytest
-import responses
 
 from connector.contracts import PluginError
 from connector.testing.samples import credit_note
+from tests.erp.fake_clock import FakeClock
 from tests.erp.quickbooks_fixtures import Worker, fresh_store, statements
-from tests.erp.quickbooks_sim import FakeClock, FakeQuickBooks, Fault
+from tests.erp.quickbooks_sim import FakeQuickBooks, Fault
 from tests.factories import TAX_RATE, make_statement
 
 ITEMS = "see Sales > Products and services"
 TAXES = "see Taxes > Sales tax settings"
 VAT = {"company_country": "GB", "home_currency": "GBP", "tax_code": "20", "exempt_tax_code": "21"}
-
-
-@pytest.fixture
-def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
-@pytest.fixture
-def qbo(rsps) -> FakeQuickBooks:
-    return FakeQuickBooks(rsps, clock=FakeClock())
 
 
 @pytest.fixture
@@ -100,19 +89,18 @@ def test_a_foreign_currency_must_be_in_the_company_currency_list(qbo):
     """Multicurrency on, EUR added but CAD inactive: only the CAD statement is a gap."""
     qbo.multicurrency = True
     qbo.currencies = {"EUR": True, "CAD": False}
-    euro = make_statement(
-        statement_id="a",
-        number="A-1",
-        currency="EUR",
-        billing_currency="USD",
-        exchange_rate=Decimal("0.8"),
-    )
-    canadian = make_statement(
-        statement_id="b",
-        number="B-1",
-        currency="CAD",
-        billing_currency="USD",
-        exchange_rate=Decimal("1.25"),
+    euro, canadian = (
+        make_statement(
+            statement_id=ident,
+            number=number,
+            currency=currency,
+            billing_currency="USD",
+            exchange_rate=Decimal(rate),
+        )
+        for ident, number, currency, rate in (
+            ("a", "A-1", "EUR", "0.8"),
+            ("b", "B-1", "CAD", "1.25"),
+        )
     )
 
     assert Worker(qbo, fresh_store()).sink.preflight([euro, canadian]) == [

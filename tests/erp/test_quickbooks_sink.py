@@ -15,7 +15,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-import responses
 from connector_erp_quickbooks.plugin import QuickBooksSink
 
 from connector.contracts import SinkContext, StatementDocument, StatementLine
@@ -23,30 +22,23 @@ from connector.testing import sink_test_class
 from connector.testing.samples import credit_note
 from connector.testing.sink import MemoryTokenStore as KitTokenStore
 from connector.testing.sink import SinkSetup
+from tests.erp.fake_clock import FakeClock
 from tests.erp.quickbooks_fixtures import KEY, SETTINGS, Worker, fresh_store, statements
 from tests.erp.quickbooks_sim import (
     NOW,
     Crash,
-    FakeClock,
     FakeQuickBooks,
     Fault,
-    MemoryTokenStore,
     token,
     validation_fault,
 )
+from tests.erp.token_store import MemoryTokenStore
 from tests.factories import TAX_RATE, make_statement
 
 
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
-
-
-@pytest.fixture
-def rsps():
-    # Strict: a request to any URL the simulator does not serve raises ConnectionError.
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
 
 
 @pytest.fixture

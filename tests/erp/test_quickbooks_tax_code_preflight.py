@@ -13,8 +13,9 @@ from decimal import Decimal
 import pytest
 import responses
 
+from tests.erp.fake_clock import FakeClock
 from tests.erp.quickbooks_fixtures import Worker, fresh_store, statements
-from tests.erp.quickbooks_sim import FakeClock, FakeQuickBooks
+from tests.erp.quickbooks_sim import FakeQuickBooks
 
 TAXES = "see Taxes > Sales tax settings"
 

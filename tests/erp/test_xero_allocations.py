@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
-
-import pytest
 
 from connector.contracts import CreditedInvoice, StatementDocument
 from connector.testing.samples import credit_note
-from tests.erp.xero_fixtures import Harness, open_harness
+from tests.erp.xero_fixtures import Harness
 from tests.erp.xero_helpers import contract_errors
 from tests.erp.xero_simulator import Fault, ms_date
 from tests.factories import make_statement
@@ -20,12 +16,6 @@ from tests.factories import make_statement
 INVOICE = "NW-2025-0042"
 INVOICE_DATE = dt.date(2025, 4, 8)
 NOTE_DATE = dt.date(2025, 4, 20)
-
-
-@pytest.fixture
-def harness(tmp_path: Path) -> Iterator[Harness]:
-    with open_harness(tmp_path) as opened:
-        yield opened
 
 
 def crediting(number: str = INVOICE) -> StatementDocument:

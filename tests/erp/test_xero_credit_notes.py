@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from connector.testing.samples import credit_note
-from tests.erp.xero_fixtures import Harness, open_harness
+from tests.erp.xero_fixtures import Harness
 from tests.erp.xero_helpers import PDF, contract_errors
 from tests.factories import make_statement
-
-
-@pytest.fixture
-def harness(tmp_path: Path) -> Iterator[Harness]:
-    with open_harness(tmp_path) as opened:
-        yield opened
 
 
 def held(harness: Harness, number: str) -> list[dict]:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from connector.contracts import PluginError, StatementLine
 from connector.plugin_kit.invoice_lines import allocate
-from tests.erp.xero_helpers import FakeClock
+from tests.erp.fake_clock import FakeClock
 
 CENT = Decimal("0.01")
 

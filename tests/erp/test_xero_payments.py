@@ -3,38 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from connector.contracts import (
-    CheckedSink,
-    ConnectableSink,
-    PaymentSource,
     PaymentStatus,
     PluginError,
-    Sink,
 )
 from connector.testing.samples import credit_note
-from tests.erp.xero_fixtures import Harness, open_harness, statements
+from tests.erp.xero_fixtures import statements
 from tests.erp.xero_simulator import Fault
 from tests.factories import make_draft
-
-
-@pytest.fixture
-def harness(tmp_path: Path) -> Iterator[Harness]:
-    with open_harness(tmp_path) as opened:
-        yield opened
-
-
-def test_the_sink_is_a_payment_source_a_checked_sink_and_connectable(harness):
-    sink = harness.sink()
-    assert isinstance(sink, Sink)
-    assert isinstance(sink, PaymentSource)
-    assert isinstance(sink, CheckedSink)
-    assert isinstance(sink, ConnectableSink)
 
 
 def test_paid_unpaid_partially_paid_and_unknown_invoices(harness):

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import responses
@@ -14,19 +12,13 @@ from connector_erp_xero import oauth
 from connector_erp_xero.plugin import XeroSink
 
 from connector.contracts import PluginError, StatementLine
-from tests.erp.xero_fixtures import Harness, open_harness, statements
+from tests.erp.xero_fixtures import Harness, statements
 from tests.erp.xero_helpers import SETTINGS, TOKEN_KEY
 from tests.erp.xero_simulator import FakeXero, Fault
 from tests.factories import make_statement
 
 CHART = "use the code of an active revenue account (Xero: Accounting > Chart of accounts)"
 TAX_RATES = "use the tax type of an active sales tax rate (Xero: Accounting > Advanced > Tax rates)"
-
-
-@pytest.fixture
-def harness(tmp_path: Path) -> Iterator[Harness]:
-    with open_harness(tmp_path) as opened:
-        yield opened
 
 
 def writes(harness: Harness) -> list[str]:

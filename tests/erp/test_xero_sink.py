@@ -21,7 +21,7 @@ from connector_erp_xero.plugin import XeroSink
 
 from connector.contracts import SinkContext, StatementLine
 from connector.testing.sink import SinkSetup, sink_test_class
-from tests.erp.xero_fixtures import Harness, open_harness, statements
+from tests.erp.xero_fixtures import Harness, statements
 from tests.erp.xero_helpers import (
     PDF,
     SETTINGS,
@@ -32,12 +32,6 @@ from tests.erp.xero_helpers import (
 )
 from tests.erp.xero_simulator import FakeXero, Fault, ms_date
 from tests.factories import make_draft, make_statement
-
-
-@pytest.fixture
-def harness(tmp_path: Path) -> Iterator[Harness]:
-    with open_harness(tmp_path) as opened:
-        yield opened
 
 
 def put_bodies(harness: Harness, path: str = "/Invoices") -> list[dict]:

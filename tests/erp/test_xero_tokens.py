@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -13,15 +11,10 @@ from connector_erp_xero.oauth import authorization_url, exchange_code, token_key
 from connector_erp_xero.settings import load_settings
 
 from connector.contracts import PluginError
-from tests.erp.xero_fixtures import Harness, open_harness, statements
-from tests.erp.xero_helpers import NOW, SETTINGS, TOKEN_KEY, MemoryTokenStore, valid_token
+from tests.erp.token_store import MemoryTokenStore
+from tests.erp.xero_fixtures import statements
+from tests.erp.xero_helpers import NOW, SETTINGS, TOKEN_KEY, valid_token
 from tests.erp.xero_simulator import CLIENT_ID, FakeXero
-
-
-@pytest.fixture
-def harness(tmp_path: Path) -> Iterator[Harness]:
-    with open_harness(tmp_path) as opened:
-        yield opened
 
 
 def expired_store() -> MemoryTokenStore:

@@ -13,15 +13,9 @@ from connector_erp_xero.limits import RateLimiter
 from connector_erp_xero.plugin import XeroSink
 
 from connector.contracts import StatementDocument
-from tests.erp.xero_helpers import (
-    NOW,
-    SETTINGS,
-    TOKEN_KEY,
-    FakeClock,
-    MemoryTokenStore,
-    context,
-    valid_token,
-)
+from tests.erp.fake_clock import FakeClock
+from tests.erp.token_store import MemoryTokenStore
+from tests.erp.xero_helpers import NOW, SETTINGS, TOKEN_KEY, context, valid_token
 from tests.erp.xero_simulator import FakeXero
 from tests.factories import CUSTOMER, make_statement
 
@@ -50,7 +44,7 @@ class Harness:
 
 @contextlib.contextmanager
 def open_harness(tmp_path: Path) -> Iterator[Harness]:
-    """Each test module's ``harness`` fixture: ``with open_harness(tmp_path) as h: yield h``."""
+    """The ``harness`` fixture's (tests/erp/conftest.py): a sink's world for one test."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         clock = FakeClock()
         yield Harness(

@@ -1,11 +1,8 @@
-"""Test doubles and checks for the Xero sink: token store, clock, contract validation."""
+"""Test doubles and checks for the Xero sink: settings, tokens, contract validation."""
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import threading
-from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +10,7 @@ import jsonschema
 import yaml
 
 from connector.contracts import SinkContext, StatementDocument
+from tests.erp.token_store import MemoryTokenStore
 from tests.erp.xero_simulator import CLIENT_ID, CLIENT_SECRET, TENANT_ID
 
 CONTRACT = Path(__file__).resolve().parents[1] / "contracts" / "xero" / "xero_accounting.yaml"
@@ -27,54 +25,6 @@ SETTINGS = {
     "tax_type": "OUTPUT",
     "exempt_tax_type": "NONE",
 }
-
-
-class MemoryTokenStore:
-    """The core's TokenStore in memory: a dict and a lock per key, counting saves."""
-
-    def __init__(self, tokens: Mapping[str, dict[str, Any]] | None = None) -> None:
-        self.tokens = {key: dict(value) for key, value in (tokens or {}).items()}
-        self.saves: list[dict[str, Any]] = []
-        self.locked: set[str] = set()
-        self._locks: dict[str, threading.Lock] = {}
-        self._guard = threading.Lock()
-
-    def load(self, key: str) -> dict[str, Any] | None:
-        token = self.tokens.get(key)
-        return dict(token) if token is not None else None
-
-    def save(self, key: str, token: Mapping[str, Any]) -> None:
-        assert key in self.locked, "a token must be saved under its lock"
-        self.tokens[key] = dict(token)
-        self.saves.append(dict(token))
-
-    @contextlib.contextmanager
-    def lock(self, key: str) -> Iterator[None]:
-        with self._guard:
-            lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
-            self.locked.add(key)
-            try:
-                yield
-            finally:
-                self.locked.discard(key)
-
-
-class FakeClock:
-    """Monotonic seconds that only move when someone sleeps; records the sleeps."""
-
-    def __init__(self, start: float = 0.0) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-        self._lock = threading.Lock()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.sleeps.append(seconds)
-            self.now += seconds
 
 
 def valid_token(expires_at: float = NOW + 1800) -> dict[str, Any]:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from connector.contracts import SourceDataError
-from connector.plugin_kit.columns import Column, Expected, check_required, locate
+from connector.plugin_kit.columns import Column, Expected, check_required, locate, match_header
 from connector.plugin_kit.file_formats import FOCUS
 from connector.plugin_kit.files import (
     GZIP_MISNAMED,
+    ExportFiles,
+    FoundExports,
     Wording,
     find_files,
     read_csv_header,
@@ -185,3 +188,30 @@ def test_another_known_export_is_named_as_such(tmp_path: Path) -> None:
     focus = Expected(FOCUS, "a FOCUS export", "a FOCUS header", "a FOCUS export", "focus")
     with pytest.raises(SourceDataError, match=r"lacks the required column\(s\) BillingCurrency"):
         check_required(tmp_path / "a.csv", names, locate(names, COLUMNS), COLUMNS, focus)
+
+
+def test_match_header_names_a_column_as_the_file_spells_it(tmp_path: Path) -> None:
+    header = match_header(tmp_path / "a.csv", [" cost ", "BILLINGCURRENCY"], COLUMNS, EXPECTED)
+    assert (header.names, header.positions) == (
+        ("cost", "BILLINGCURRENCY"),
+        {"cost": 0, "currency": 1},
+    )
+    assert (header.column_name("currency"), header.column_name("tag")) == ("BILLINGCURRENCY", "Tag")
+    assert header.has("cost") and not header.has("tag") and not header.parquet
+
+
+def test_match_header_refuses_a_schema_lacking_required_columns(tmp_path: Path) -> None:
+    with pytest.raises(SourceDataError, match=r"a\.parquet: its schema lacks the required"):
+        match_header(tmp_path / "a.parquet", ["Cost", "Tag"], COLUMNS, EXPECTED)
+
+
+def test_export_files_are_found_with_their_headers_and_manifest(tmp_path: Path) -> None:
+    exports = ExportFiles((".csv",), "a Foo export", "no folder", lambda path: path.name)
+    assert exports.find(tmp_path, "*") == FoundExports([], {})
+    (tmp_path / "b.csv").write_text("BilledCost\n1\n")
+    (tmp_path / "a.csv").write_text("BilledCost\n2\n")
+    assert exports.find(tmp_path, "*") == FoundExports(["a.csv", "b.csv"], {})
+    manifest = {"blobs": [{"blobName": "x/a.csv", "byteCount": 1, "dataRowCount": 1}]}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(SourceDataError, match=r"a\.csv: the file has 13 bytes but"):
+        exports.find(tmp_path, "*")

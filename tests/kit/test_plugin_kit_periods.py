@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from connector.contracts import BillingPeriod
-from connector.plugin_kit.periods import clamped_day, monthly_period, shift_month
+from connector.plugin_kit.periods import clamped_day, dates_within, monthly_period, shift_month
 
 ONE_DAY = dt.timedelta(days=1)
 days = st.dates(min_value=dt.date(2001, 1, 1), max_value=dt.date(2098, 12, 31))
@@ -57,3 +58,21 @@ def test_periods_hold_the_day_and_tile_the_calendar(day, anchor_day, ends) -> No
     assert monthly_period(period.end, anchor).start == period.end
     assert monthly_period(period.start - ONE_DAY, anchor).end == period.start
     assert 28 <= (period.end - period.start).days <= 31
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        ((10, 20), (11, 20), ((10, 20), (11, 1))),  # a license term past the period's end
+        ((9, 25), (10, 24), ((10, 1), (10, 24))),  # a cancellation of last month's purchase
+        ((10, 3), (10, 4), ((10, 3), (10, 4))),  # inside: as it is
+        ((9, 1), (9, 30), ((10, 1), (11, 1))),  # no overlap: the whole period
+    ],
+)
+def test_dates_within_clamp_a_charge_to_its_period(start, end, expected) -> None:
+    october = BillingPeriod(dt.date(2026, 10, 1), dt.date(2026, 11, 1))
+
+    def day(month_day: tuple[int, int]) -> dt.date:
+        return dt.date(2026, *month_day)
+
+    assert dates_within(october, day(start), day(end)) == (day(expected[0]), day(expected[1]))

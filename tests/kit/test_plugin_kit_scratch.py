@@ -4,24 +4,25 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
 import pytest
 
 from connector.contracts import PluginError, SourceDataError
-from connector.plugin_kit.scratch import ScratchAggregate, explain_by, reading
+from connector.plugin_kit.files import FoundExports
+from connector.plugin_kit.scratch import QueryAggregate, checked_scan, explain_by, reading
 
 
-class Groups(ScratchAggregate):
+class Groups(QueryAggregate):
+    """The "headers" are the scan's SQL itself."""
+
     prefix = "connector-kit-test-"
     table = "kit_groups"
+    headers: str
 
-    def __init__(self, sql: str) -> None:
-        super().__init__()
-        self.sql = sql
-
-    def fill(self, con: duckdb.DuckDBPyConnection) -> None:
-        con.execute(f"CREATE TEMP TABLE kit_groups AS {self.sql}")
+    def scan_sql(self) -> str:
+        return self.headers
 
 
 ROWS = (
@@ -113,3 +114,30 @@ def test_explain_by_gives_the_diagnosis_else_duckdbs_words() -> None:
     assert str(explain_by(unreadable, "a.csv", "the exports")(error)).startswith(
         "a.csv: reading the exports failed: a.csv"
     )
+
+
+def test_checked_scan_refuses_what_the_scan_found_and_explains_duckdbs_refusal() -> None:
+    headers = [SimpleNamespace(path=Path("a.csv")), SimpleNamespace(path=Path("b.parquet"))]
+    found = FoundExports(headers, {})
+    empty_parquet = "SELECT * FROM (VALUES (0, 2, false)) t(file_no, row_count, bad)"
+    with checked_scan(Groups(empty_parquet), found, "x", lambda _: None) as groups:
+        assert groups.file_rows() == {0: 2}
+    bad = "a.csv: line 3, column Cost is 'x'"
+    ran = []
+    with (
+        pytest.raises(SourceDataError, match=f"^{bad}$"),
+        checked_scan(Groups(ROWS), found, "x", lambda found: bad),
+    ):
+        ran.append(True)  # a bad row is refused before the block runs
+    assert ran == []
+    with (
+        pytest.raises(SourceDataError, match=f"^{bad}$"),
+        checked_scan(Groups("SELECT CAST('x' AS INT)"), found, "x", lambda found: bad),
+    ):
+        pass
+    with (
+        pytest.raises(PluginError) as raised,
+        checked_scan(Groups(empty_parquet), found, "x", lambda _: None),
+    ):
+        raise duckdb.OutOfMemoryException("could not allocate")
+    assert str(raised.value) == "a.csv, b.parquet: reading the exports failed: could not allocate"

@@ -7,7 +7,6 @@ through the ORM, Decimal for Decimal (on SQLite also digit for digit).
 
 from __future__ import annotations
 
-import threading
 from dataclasses import astuple
 from decimal import Decimal
 
@@ -28,6 +27,7 @@ from connector.pipeline.ingest.ingest import ingest
 from connector.storage import models as m
 from tests.pipeline.legacy_credits import store_grant
 from tests.pipeline.test_month_end_to_end import AFTER_CLOSE, OCTOBER
+from tests.pipeline.together import run_together
 
 LINE_FIELDS = ("position", "kind", "description", "amount", "cost", "service_category",
                "account_id", "quantity")  # fmt: skip
@@ -160,23 +160,11 @@ def test_concurrent_builds_of_two_providers_never_spend_a_credit_twice(runtime) 
     ingest(runtime, "acme", "aws")
     ingest(runtime, "acme", "aws-b")
     credits.grant(runtime, "acme", "1002", "100.00", "promo", "test")
-    barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
 
     def build(provider: str) -> None:
-        try:
-            barrier.wait()
-            generate(runtime, "acme", provider, OCTOBER, customer_ids=["1002"], today=AFTER_CLOSE)
-        except BaseException as exc:  # reported below: a thread's exception is lost
-            errors.append(exc)
+        generate(runtime, "acme", provider, OCTOBER, customer_ids=["1002"], today=AFTER_CLOSE)
 
-    threads = [threading.Thread(target=build, args=(p,)) for p in ("aws", "aws-b")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-
-    assert errors == []
+    assert run_together(build, ["aws", "aws-b"]) == []
     with runtime.db.transaction() as session:
         totals = sorted(session.scalars(select(m.Statement.total)))
         applied = session.scalars(

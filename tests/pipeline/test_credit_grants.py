@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import pytest
@@ -16,6 +15,7 @@ from connector.pipeline.credits import (
     grant_credit,
 )
 from connector.storage import models as m
+from tests.pipeline.together import run_together
 
 
 def grants(runtime) -> list[tuple[str, Decimal, str]]:
@@ -83,24 +83,13 @@ def test_grants_without_a_key_or_with_different_keys_are_each_applied(runtime) -
 def test_concurrent_retries_with_one_key_grant_once(runtime) -> None:
     """Two deliveries of one request at the same moment: one grant, one replay."""
     grant(runtime, "acme", "1002", "1", "sync the tenant first", "ann")
-    barrier = threading.Barrier(2)
-    results, errors = [], []
+    results = []
 
-    def send() -> None:
-        try:
-            barrier.wait()
-            results.append(grant_credit(runtime, "acme", "1001", "150.00", "outage", "ann",
-                                        idempotency_key="k-race"))  # fmt: skip
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
-            errors.append(exc)
+    def send(key: str) -> None:
+        results.append(grant_credit(runtime, "acme", "1001", "150.00", "outage", "ann",
+                                    idempotency_key=key))  # fmt: skip
 
-    threads = [threading.Thread(target=send) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-
-    assert errors == []
+    assert run_together(send, ["k-race", "k-race"]) == []
     assert sorted(r.replayed for r in results) == [False, True]
     assert [g for g in grants(runtime) if g[0] == "1001"] == [("1001", Decimal("150.00"), "USD")]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import threading
 from decimal import ROUND_DOWN, Decimal
 
 import pytest
@@ -28,6 +27,7 @@ from connector.pipeline.credits import (
 )
 from connector.storage import models as m
 from connector.storage.db import Database
+from tests.pipeline.together import run_together
 
 D = Decimal
 
@@ -189,28 +189,14 @@ def test_concurrent_builds_never_spend_a_credit_twice(runtime) -> None:
     0.00 left. Without the lock both would read 100.00 and apply 120.00 in total.
     """
     grant(runtime, "acme", "1001", "100.00", "AWS credit", "ann")
-    barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
 
     def build(statement_id: str) -> None:
-        try:
-            barrier.wait()
-            with runtime.db.transaction() as session:
-                lock_customer(session, "acme", "1001")
-                left = balance(session, "acme", "1001", "USD")
-                apply_credit(
-                    session, "acme", "1001", "USD", statement_id, min(left, D("60.00")), "t"
-                )
-        except BaseException as exc:  # reported below: a thread's exception is lost
-            errors.append(exc)
+        with runtime.db.transaction() as session:
+            lock_customer(session, "acme", "1001")
+            left = balance(session, "acme", "1001", "USD")
+            apply_credit(session, "acme", "1001", "USD", statement_id, min(left, D("60.00")), "t")
 
-    threads = [threading.Thread(target=build, args=(f"s-{i}",)) for i in (1, 2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-
-    assert errors == []
+    assert run_together(build, ["s-1", "s-2"]) == []
     with runtime.db.transaction() as session:
         applied = sorted(
             session.scalars(select(m.CreditEntry.amount).where(m.CreditEntry.kind == "application"))

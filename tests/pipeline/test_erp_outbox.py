@@ -63,7 +63,8 @@ def fake_erp(runtime, monkeypatch):
     FakeErpSink.items, FakeErpSink.pushed = set(), []
     runtime.plugins.sinks.add(FakeErpSink)
     erp = runtime.tenants["acme"].erp
-    erp.sink, erp.settings = "fake-erp", {"client_id": "app-1", "organisation": {"env": "ORG"}}
+    organisation = {"secret_env": "ORG"}
+    erp.sink, erp.settings = "fake-erp", {"client_id": "app-1", "organisation": organisation}
     monkeypatch.setenv("ORG", "org-42")
     ingest(runtime, "acme", "aws")
     generate(runtime, "acme", "aws", OCTOBER, today=AFTER_CLOSE)

@@ -17,23 +17,12 @@ import pytest
 from sqlalchemy import select
 
 from connector.contracts import SourceDataError
-from connector.domain.periods import parse_period
 from connector.pipeline.build.build import BuildError, generate
 from connector.pipeline.ingest.ingest import ingest
 from connector.pipeline.publish.publish import export, push
 from connector.pipeline.review.approve import approve
 from connector.storage import models as m
-from tests.conftest import REPO
-
-OCTOBER = parse_period("2026-10")
-AFTER_CLOSE = dt.date(2026, 11, 6)
-CUR = REPO / "connector/demo_data/aws/cur-2026-10-00001.csv"
-ACCOUNTS = {
-    "1001": {"111111111111", "222222222222"},
-    "1002": {"333333333333"},
-    "1003": {"444444444444"},
-}
-CENT = Decimal("0.01")
+from tests.pipeline.test_reconcile import ACCOUNTS, AFTER_CLOSE, CENT, CUR, OCTOBER
 
 
 def expected_totals() -> dict[str, Decimal]:

@@ -45,6 +45,18 @@ def cur_rows(path: Path = CUR) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+def reingest(runtime, tmp_path: Path, rows: list[dict[str, str]]) -> None:
+    """Ingest ``rows`` as the provider's new October file, which replaces the batch."""
+    folder = tmp_path / "cur"
+    folder.mkdir()
+    with (folder / "cur-2026-10-00001.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    runtime.tenants["acme"].providers["aws"].settings["path"] = str(folder)
+    assert [r.status for r in ingest(runtime, "acme", "aws")] == ["replaced"]
+
+
 class Oracle:
     """Provider totals, per-customer costs and exact prices straight from the CSV."""
 
@@ -151,14 +163,7 @@ def test_provider_data_changed_after_generation_shows_as_drift(runtime, tmp_path
     )
     before = Decimal(changed["lineItem/UnblendedCost"])
     changed["lineItem/UnblendedCost"] = str(before + Decimal("7.1234567891"))
-    folder = tmp_path / "cur"
-    folder.mkdir()
-    with (folder / "cur-2026-10-00001.csv").open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    runtime.tenants["acme"].providers["aws"].settings["path"] = str(folder)
-    assert [r.status for r in ingest(runtime, "acme", "aws")] == ["replaced"]
+    reingest(runtime, tmp_path, rows)
 
     result = reconcile(runtime, "acme", "aws", OCTOBER)
 

@@ -6,7 +6,6 @@ reconciliation tests' oracle), and from the statements the build stored.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
@@ -22,7 +21,7 @@ from connector.pipeline.ingest.ingest import ingest
 from connector.pipeline.report.range import parse_range
 from connector.pipeline.report.report import ReportError, build_report
 from connector.storage import models as m
-from tests.pipeline.test_reconcile import ACCOUNTS, AFTER_CLOSE, OCTOBER, Oracle, cur_rows
+from tests.pipeline.test_reconcile import ACCOUNTS, AFTER_CLOSE, OCTOBER, Oracle, cur_rows, reingest
 
 CENT = Decimal("0.01")
 REPORT_DAY = dt.date(2026, 11, 20)
@@ -175,14 +174,7 @@ def test_a_re_pulled_batch_shows_as_a_change_against_billed(october, tmp_path: P
     changed["lineItem/UnblendedCost"] = str(
         Decimal(changed["lineItem/UnblendedCost"]) + Decimal("7.1234567891")
     )
-    folder = tmp_path / "cur"
-    folder.mkdir()
-    with (folder / "cur-2026-10-00001.csv").open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    october.tenants["acme"].providers["aws"].settings["path"] = str(folder)
-    assert [r.status for r in ingest(october, "acme", "aws")] == ["replaced"]
+    reingest(october, tmp_path, rows)
 
     report = build_report(october, "acme", "aws", LAST_MONTH, by="account", as_of=REPORT_DAY)
 

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import stat
 from pathlib import Path
 
@@ -16,16 +15,9 @@ from connector.pipeline.ingest.ingest import ingest
 from connector.pipeline.publish.publish import export
 from connector.safe_paths import UnsafePathError, path_under, safe_name
 from connector.storage import models as m
-from tests.pipeline.test_month_end_to_end import AFTER_CLOSE, OCTOBER
+from tests.pipeline.test_reconcile import AFTER_CLOSE, OCTOBER
 
 ESCAPING = "../../../../../tmp/x/ESCAPED"
-
-
-@pytest.fixture
-def umask_022():
-    previous = os.umask(0o022)
-    yield
-    os.umask(previous)
 
 
 def mode(path: Path) -> int:

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import duckdb
 
-from tests.providers.cur_files import COLUMNS, DEFAULTS, HEADER, write_cur
+from tests.providers.cur_files import DEFAULTS, HEADER, write_cur
+from tests.providers.export_files import with_defaults
 
 # Short name -> CUR 2.0 column. The product name lives in the "product" map.
 CUR2_COLUMNS = {
@@ -52,10 +53,7 @@ DATES = {
 
 def cur2_row(**values: str) -> dict[str, str]:
     """A CUR 2.0 row from the legacy defaults overridden by short names."""
-    allowed = set(COLUMNS) | {"reservation"}
-    unknown = set(values) - allowed
-    assert not unknown, f"unknown short column names {unknown}"
-    merged = {**DEFAULTS, "reservation": "", **values}
+    merged = with_defaults({**DEFAULTS, "reservation": ""}, values, "short column names")
     result = {CUR2_COLUMNS[k]: v for k, v in merged.items() if k in CUR2_COLUMNS}
     result["product"] = json.dumps({"product_name": merged["product_name"], "region": "us-east-1"})
     result["resource_tags"] = json.dumps({"user_team": "web"})

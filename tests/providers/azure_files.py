@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import shutil
-from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+from tests.providers.export_files import copy, csv_writer, read_csv, row_maker
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "azure"
 EA_SAMPLE = FIXTURES / "EA_ActualCost_Small.csv"
@@ -59,34 +57,14 @@ MCA_DEFAULTS = {
 }
 
 
-def mca_row(**values: str) -> dict[str, str]:
-    unknown = set(values) - set(MCA_DEFAULTS)
-    assert not unknown, f"unknown MCA columns {unknown}"
-    return {**MCA_DEFAULTS, **values}
-
-
-def write_csv(
-    path: Path, rows: Iterable[Mapping[str, str]], header: list[str] | None = None
-) -> Path:
-    """Write rows (dicts) under ``header`` (MCA by default) as a CSV file."""
-    header = header or MCA_HEADER
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=header, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(buffer.getvalue(), encoding="utf-8")
-    return path
+mca_row = row_maker(MCA_DEFAULTS, "MCA columns")
+write_csv = csv_writer(MCA_HEADER)  # (path, rows, header=None): MCA by default
 
 
 def copy_ea_sample(folder: Path, name: str = "EA_ActualCost_Small.csv") -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    return Path(shutil.copyfile(EA_SAMPLE, folder / name))
+    return copy(EA_SAMPLE, folder, name)
 
 
 def read_ea_sample() -> tuple[list[str], list[dict[str, str]]]:
     """The EA sample's header and rows, read with the csv module (BOM stripped)."""
-    with open(EA_SAMPLE, encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        rows = list(reader)
-        return list(reader.fieldnames or []), rows
+    return read_csv(EA_SAMPLE, "utf-8-sig")

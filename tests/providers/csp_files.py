@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import gzip
-import io
 import json
-import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+from tests.providers.export_files import copy as copy
+from tests.providers.export_files import csv_writer, gzip_by_name, read_csv, row_maker, write_bytes
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "azure_csp"
 BILLED_CSV = FIXTURES / "G000000123_billed_recon.csv"
@@ -121,22 +121,8 @@ DEFAULTS = {name: "" for name in CSP_HEADER} | {
 }
 
 
-def csp_row(**values: str) -> dict[str, str]:
-    unknown = set(values) - set(DEFAULTS)
-    assert not unknown, f"unknown CSP columns {unknown}"
-    return {**DEFAULTS, **values}
-
-
-def write_csv(
-    path: Path, rows: Iterable[Mapping[str, str]], header: list[str] | None = None
-) -> Path:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=header or CSP_HEADER, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(buffer.getvalue(), encoding="utf-8")
-    return path
+csp_row = row_maker(DEFAULTS, "CSP columns")
+write_csv = csv_writer(CSP_HEADER)  # (path, rows, header=None)
 
 
 def json_key(column: str) -> str:
@@ -170,25 +156,15 @@ def json_line(row: Mapping[str, str]) -> str:
 def write_jsonl(path: Path, rows: Iterable[Mapping[str, str]]) -> Path:
     """JSON lines, gzip'ed when ``path`` ends in ``.gz``."""
     text = "".join(json_line(row) + "\n" for row in rows).encode("utf-8")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(gzip.compress(text) if path.name.endswith(".gz") else text)
-    return path
+    return write_bytes(path, gzip_by_name(path, text))
 
 
 def gzip_copy(source: Path, target: Path) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(gzip.compress(source.read_bytes()))
-    return target
-
-
-def copy(source: Path, folder: Path, name: str | None = None) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    return Path(shutil.copyfile(source, folder / (name or source.name)))
+    return write_bytes(target, gzip.compress(source.read_bytes()))
 
 
 def read_fixture_rows() -> list[dict[str, str]]:
-    with open(BILLED_CSV, encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+    return read_csv(BILLED_CSV)[1]
 
 
 # The billed invoice G000000123 (October 2026), hand-made in the shape of a real export.

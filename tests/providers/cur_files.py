@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+
+from tests.providers.export_files import csv_bytes, gzip_by_name, with_defaults, write_bytes
 
 # Short names for the columns a test sets, so rows read like the bill they describe.
 COLUMNS = {
@@ -62,9 +61,7 @@ NOVEMBER = {
 
 def row(**values: str) -> dict[str, str]:
     """A CUR row (full column names) from the defaults overridden by short names."""
-    unknown = set(values) - set(COLUMNS)
-    assert not unknown, f"unknown short column names {unknown}"
-    merged = {**DEFAULTS, **values}
+    merged = with_defaults(DEFAULTS, values, "short column names")
     return {COLUMNS[key]: value for key, value in merged.items()}
 
 
@@ -72,11 +69,4 @@ def write_cur(
     path: Path, rows: Iterable[Mapping[str, str]], header: Sequence[str] = HEADER
 ) -> Path:
     """Write ``rows`` under ``header`` as CSV, gzip-compressed when ``path`` ends in .gz."""
-    text = io.StringIO(newline="")
-    writer = csv.DictWriter(text, fieldnames=list(header), extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    data = text.getvalue().encode("utf-8")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(gzip.compress(data) if path.name.endswith(".gz") else data)
-    return path
+    return write_bytes(path, gzip_by_name(path, csv_bytes(header, rows, extras="ignore")))

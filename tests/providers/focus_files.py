@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import duckdb
+
+from tests.providers.export_files import copy as copy
+from tests.providers.export_files import csv_bytes, write_bytes
+from tests.providers.export_files import read_csv as read_rows
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "focus"
 FOCUS_10 = FIXTURES / "focus_1_0_aws.csv"
@@ -25,26 +26,8 @@ TIMESTAMP_COLUMNS = (
 )
 
 
-def read_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    with open(path, encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        rows = list(reader)
-        return list(reader.fieldnames or []), rows
-
-
 def write_csv(path: Path, header: list[str], rows: Iterable[Mapping[str, str]]) -> Path:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=header, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(buffer.getvalue(), encoding="utf-8")
-    return path
-
-
-def copy(source: Path, folder: Path, name: str | None = None) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    return Path(shutil.copyfile(source, folder / (name or source.name)))
+    return write_bytes(path, csv_bytes(header, rows, line_end="\n"))
 
 
 def to_parquet(source: Path, target: Path, typed: bool = True) -> Path:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -53,9 +54,16 @@ def query(request: Any) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(request.url).query).items()}
 
 
+def method_url(method: str, object_id: object = None) -> str:
+    """The REST URL of ``Service::method``, on the object ``object_id`` when given."""
+    service, name = method.split("::")
+    on = service if object_id is None else f"{service}/{object_id}"
+    return f"{REST}{on}/{name}.json"
+
+
 def serve(rsps: responses.RequestsMock, data: Mapping[str, Any]) -> None:
     """Answer getBillingInfo, getInvoices and each invoice's getInvoiceTopLevelItems."""
-    rsps.add(responses.GET, f"{REST}SoftLayer_Account/getBillingInfo.json", json=data[BILLING_INFO])
+    rsps.add(responses.GET, method_url(BILLING_INFO), json=data[BILLING_INFO])
 
     def invoices(request: Any) -> tuple[int, dict[str, str], str]:
         wanted = json.loads(query(request).get("objectFilter", "{}")).get("invoices", {})
@@ -65,13 +73,28 @@ def serve(rsps: responses.RequestsMock, data: Mapping[str, Any]) -> None:
             found = sorted(recurring, key=lambda i: i["createDate"], reverse=True)[:1]
         return 200, {}, json.dumps(found)
 
-    rsps.add_callback(responses.GET, f"{REST}SoftLayer_Account/getInvoices.json", callback=invoices)
+    rsps.add_callback(responses.GET, method_url(INVOICES), callback=invoices)
     for invoice_id, items in data[ITEMS].items():
-        rsps.add(
-            responses.GET,
-            f"{REST}SoftLayer_Billing_Invoice/{invoice_id}/getInvoiceTopLevelItems.json",
-            json=items,
-        )
+        rsps.add(responses.GET, method_url(ITEMS, invoice_id), json=items)
+
+
+@contextmanager
+def answering(
+    method: str,
+    answer: Mapping[str, Any],
+    data: Mapping[str, Any] | None = None,
+    object_id: object = None,
+) -> Iterator[responses.RequestsMock]:
+    """The API where ``method`` (on ``object_id``) gives ``answer``: the keywords of
+    ``responses.add`` (``status`` and ``json``, or a ``body``), or a ``callback``. With
+    ``data``, the other calls are answered from it (leave ``method``'s answer out of it),
+    and every answer needs to be asked for only without."""
+    with responses.RequestsMock(assert_all_requests_are_fired=data is None) as rsps:
+        if data is not None:
+            serve(rsps, data)
+        add = rsps.add_callback if "callback" in answer else rsps.add
+        add(responses.GET, method_url(method, object_id), **answer)
+        yield rsps
 
 
 def provider(

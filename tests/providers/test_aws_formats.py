@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from connector_aws import AwsCurProvider
@@ -25,23 +23,14 @@ from tests.providers.aws_cur2_files import (
     write_parquet,
 )
 from tests.providers.cur_files import HEADER, NOVEMBER, row, write_cur
+from tests.providers.fetching import FolderFetch
 
 OCTOBER = BillingPeriod(dt.date(2026, 10, 1), dt.date(2026, 11, 1))
 
 
-def fetch(folder: Path) -> list[ChargeBatch]:
-    return list(AwsCurProvider({"path": str(folder)}, folder).fetch())
-
-
-def only_batch(folder: Path) -> ChargeBatch:
-    (batch,) = fetch(folder)
-    return batch
-
-
-def fetch_error(folder: Path) -> str:
-    with pytest.raises(SourceDataError) as caught:
-        fetch(folder)
-    return str(caught.value)
+fetch = FolderFetch(AwsCurProvider)
+only_batch = fetch.only_batch
+fetch_error = fetch.error
 
 
 # A small bill: usage at ten decimal places, a tax line, a marketplace line, a credit.
@@ -312,14 +301,6 @@ def test_focus_export_is_named_as_such(tmp_path):
     )
     message = fetch_error(tmp_path)
     assert "focus.parquet" in message and "FOCUS" in message
-
-
-@pytest.mark.parametrize("name", ["empty.parquet", "export.csv.gz"])
-def test_empty_files_are_reported(tmp_path, name):
-    path = tmp_path / name
-    path.write_bytes(gzip.compress(b"") if name.endswith(".gz") else b"")
-    message = fetch_error(tmp_path)
-    assert name in message and "empty" in message
 
 
 def test_truncated_parquet_is_reported(tmp_path):

@@ -16,10 +16,9 @@ from connector_aws import AwsCurProvider, context_plan
 from connector.contracts import CanonicalCharge, ChargeBatch
 from tests.providers.aws_cur2_files import CUR2_HEADER, cur2_row, write_parquet
 from tests.providers.cur_files import NOVEMBER, row
+from tests.providers.fetching import FolderFetch
 
-
-def fetch(folder: Path) -> list[ChargeBatch]:
-    return list(AwsCurProvider({"path": str(folder)}, folder).fetch())
+fetch = FolderFetch(AwsCurProvider)
 
 
 def charges(batches: list[ChargeBatch]) -> list[tuple]:
@@ -165,17 +164,23 @@ def test_legacy_parquet_reads_the_product_name_column_once_per_context(tmp_path)
     assert (charge.service_category, charge.billed_cost) == ("EC2", Decimal(3))
 
 
+def fetch_seeing_varying_keys(folder: Path, monkeypatch) -> tuple[ChargeBatch, list[list[str]]]:
+    """The one batch, and each list of keys ``context_plan.varying_keys`` found on the way."""
+    seen: list[list[str]] = []
+    real = context_plan.varying_keys
+    with monkeypatch.context() as patch:
+        patch.setattr(context_plan, "varying_keys", lambda con: seen.append(real(con)) or seen[-1])
+        (batch,) = fetch(folder)
+    return batch, seen
+
+
 def test_a_key_that_varies_only_between_files_still_keeps_charges_apart(tmp_path, monkeypatch):
     # Only the payer differs, and only between the two files: the hash must include it.
     write_parquet(tmp_path / "export-1.parquet", [cur2_row(cost="1.5")], CUR2_HEADER)
     write_parquet(
         tmp_path / "export-2.parquet", [cur2_row(cost="2.25", payer="900000000002")], CUR2_HEADER
     )
-    with monkeypatch.context() as patch:
-        seen: list[list[str]] = []
-        real = context_plan.varying_keys
-        patch.setattr(context_plan, "varying_keys", lambda con: seen.append(real(con)) or seen[-1])
-        (batch,) = fetch(tmp_path)
+    batch, seen = fetch_seeing_varying_keys(tmp_path, monkeypatch)
     assert seen == [["payer_account"]]
     assert sorted((c.billing_account_id, c.billed_cost) for c in batch.charges) == [
         ("900000000001", Decimal("1.5")),
@@ -193,11 +198,7 @@ def test_an_empty_key_next_to_a_filled_one_counts_as_varying(tmp_path, monkeypat
         [cur2_row(cost="1"), cur2_row(cost="2", invoice="")],
         CUR2_HEADER,
     )
-    with monkeypatch.context() as patch:
-        seen: list[list[str]] = []
-        real = context_plan.varying_keys
-        patch.setattr(context_plan, "varying_keys", lambda con: seen.append(real(con)) or seen[-1])
-        (batch,) = fetch(tmp_path)
+    batch, seen = fetch_seeing_varying_keys(tmp_path, monkeypatch)
     assert seen == [["invoice_id"]]
     assert sorted((c.invoice_id or "", c.billed_cost) for c in batch.charges) == [
         ("", Decimal(2)),

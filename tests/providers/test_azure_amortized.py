@@ -16,23 +16,15 @@ from pathlib import Path
 import pytest
 from connector_azure import AzureCostProvider
 
-from connector.contracts import BillingPeriod, ChargeBatch, SourceDataError
+from connector.contracts import BillingPeriod, SourceDataError
 from tests.providers.azure_files import FIXTURES, copy_ea_sample, mca_row, write_csv
+from tests.providers.fetching import FolderFetch
 
 AMORTIZED_SAMPLE = FIXTURES / "EA_AmortizedCost_Small.csv"
 ACTUAL_SAMPLE = FIXTURES / "EA_ActualCost_Small.csv"
 
 
-def fetch(folder: Path, **settings: object) -> list[ChargeBatch]:
-    return list(AzureCostProvider({"path": str(folder), **settings}, folder).fetch())
-
-
-def fetch_refused(folder: Path, **settings: object) -> tuple[str, list[ChargeBatch]]:
-    yielded: list[ChargeBatch] = []
-    with pytest.raises(SourceDataError) as caught:
-        for batch in AzureCostProvider({"path": str(folder), **settings}, folder).fetch():
-            yielded.append(batch)
-    return str(caught.value), yielded
+fetch = FolderFetch(AzureCostProvider)
 
 
 def rows_with_lines(path: Path) -> list[tuple[int, dict[str, str]]]:
@@ -81,9 +73,8 @@ def test_ea_amortized_sample_is_refused_naming_the_row_and_what_to_do(tmp_path):
     [(line, row), *_] = commitment_usage_with_cost(path)
     assert line == 2  # the first data row is a reservation-covered VM hour
 
-    message, yielded = fetch_refused(tmp_path)
+    message = fetch.refusal(tmp_path)
 
-    assert yielded == []
     assert message == (
         f"{path}: this is an amortized-cost export, not actual cost: line {line} is Usage "
         f"with PricingModel {row['PricingModel']} and Cost {row['Cost']}, but in actual cost "
@@ -98,8 +89,7 @@ def test_ea_amortized_sample_is_refused_naming_the_row_and_what_to_do(tmp_path):
 def test_amortized_beside_actual_is_refused_and_nothing_is_summed(tmp_path):
     copy_ea_sample(tmp_path)
     shutil.copyfile(AMORTIZED_SAMPLE, tmp_path / "EA_AmortizedCost_Small.csv")
-    message, yielded = fetch_refused(tmp_path)
-    assert yielded == []
+    message = fetch.refusal(tmp_path)
     assert message.startswith(f"{tmp_path / 'EA_AmortizedCost_Small.csv'}: this is an amortized")
 
 
@@ -166,8 +156,7 @@ def test_mca_amortized_row_is_named_with_the_files_own_column_names(tmp_path):
                     quantity="0.32085564", costInBillingCurrency="0.006000000468"),
         ],
     )  # fmt: skip
-    message, yielded = fetch_refused(tmp_path)
-    assert yielded == []
+    message = fetch.refusal(tmp_path)
     assert message.startswith(
         f"{path}: this is an amortized-cost export, not actual cost: line 4 is Usage with "
         f"pricingModel SavingsPlan and costInBillingCurrency 0.006000000468, but in actual cost"
@@ -190,5 +179,5 @@ def test_bad_values_are_reported_before_the_amortized_check(tmp_path):
         tmp_path / "mca.csv",
         [mca_row(pricingModel="Reservation"), mca_row(costInBillingCurrency="x")],
     )
-    message, _ = fetch_refused(tmp_path)
+    message, _ = fetch.refused(tmp_path)
     assert "line 3, column costInBillingCurrency is 'x'" in message

@@ -5,21 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 import pytest
-from connector_azure import AzureCostProvider, AzureSettings, period_of, plugin
+from connector_azure import AzureCostProvider, period_of
 
-from connector.contracts import (
-    BillingPeriod,
-    ChargeBatch,
-    ChargeCategory,
-    PluginError,
-    Provider,
-    SourceDataError,
-)
-from connector.plugins import load_plugins
-from connector.registries import ProviderRegistry
+from connector.contracts import BillingPeriod, ChargeCategory
 from tests.providers.azure_files import (
     EA_SAMPLE,
     MCA_HEADER,
@@ -28,21 +18,14 @@ from tests.providers.azure_files import (
     read_ea_sample,
     write_csv,
 )
+from tests.providers.fetching import FolderFetch
 
 SEPTEMBER_2023 = BillingPeriod(dt.date(2023, 9, 1), dt.date(2023, 10, 1))
 PLACES = Decimal("1E-12")  # DECIMAL(38,12): every value is rounded half-up to 12 places
 
 
-def fetch(
-    folder: Path, period: BillingPeriod | None = None, **settings: object
-) -> list[ChargeBatch]:
-    return list(AzureCostProvider({"path": str(folder), **settings}, folder).fetch(period))
-
-
-def fetch_error(folder: Path) -> str:
-    with pytest.raises(SourceDataError) as caught:
-        fetch(folder)
-    return str(caught.value)
+fetch = FolderFetch(AzureCostProvider)
+fetch_error = fetch.error
 
 
 def exact(text: str) -> Decimal:
@@ -50,41 +33,8 @@ def exact(text: str) -> Decimal:
 
 
 # ---------------------------------------------------------------------------
-# Plugin surface
+# The folder
 # ---------------------------------------------------------------------------
-
-
-def test_plugin_registers_the_provider_as_azure():
-    registry = ProviderRegistry()
-    plugin.connector_register_providers(registry)
-    assert registry.get("azure") is AzureCostProvider
-    assert AzureCostProvider.settings_model is AzureSettings
-
-
-def test_entry_point_is_discovered():
-    assert "azure" in load_plugins().providers
-
-
-def test_provider_satisfies_the_provider_protocol(tmp_path):
-    assert isinstance(AzureCostProvider({"path": "."}, tmp_path), Provider)
-
-
-@pytest.mark.parametrize(
-    "settings",
-    [
-        {"path": ".", "bucket": "x"},
-        {"path": ".", "billing_day": 0},
-        {"path": ".", "billing_day": 32},
-    ],
-)
-def test_invalid_settings_are_rejected(tmp_path, settings):
-    with pytest.raises(PluginError, match="azure provider settings are invalid"):
-        AzureCostProvider(settings, tmp_path)
-
-
-def test_missing_folder_is_a_source_data_error_naming_it(tmp_path):
-    with pytest.raises(SourceDataError, match="nowhere"):
-        fetch(tmp_path / "nowhere")
 
 
 def test_relative_path_is_resolved_against_base_dir(tmp_path):
@@ -346,34 +296,25 @@ def test_missing_required_columns_are_all_named(tmp_path):
     assert "MeterCategory" not in message.split(";")[0]
 
 
-def test_non_numeric_cost_names_file_line_column_and_value(tmp_path):
-    write_csv(tmp_path / "bad.csv", [mca_row(), mca_row(costInBillingCurrency="12,50")])
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        ([{}, {"costInBillingCurrency": "12,50"}],
+         ["bad.csv: line 3, column costInBillingCurrency is '12,50'", "decimal number"]),
+        ([{}, {}, {"date": "03.10.2026"}],
+         ["bad.csv: line 4, column date is '03.10.2026'", "MM/DD/YYYY", "2023-09-21"]),
+        ([{"date": "2026-02-30"}], ["line 2, column date is '2026-02-30'"]),
+        # an empty cost is an error, not a zero
+        ([{"costInBillingCurrency": ""}], ["line 2, column costInBillingCurrency is empty"]),
+        ([{"billingCurrency": "usd"}], ["line 2, column billingCurrency is 'usd'"]),
+    ],
+    ids=["cost", "date-format", "impossible-date", "empty-cost", "currency"],
+)  # fmt: skip
+def test_bad_value_names_file_line_column_and_value(tmp_path, rows, expected):
+    write_csv(tmp_path / "bad.csv", [mca_row(**values) for values in rows])
     message = fetch_error(tmp_path)
-    assert "bad.csv: line 3, column costInBillingCurrency is '12,50'" in message
-    assert "decimal number" in message
-
-
-def test_unknown_date_format_names_file_line_column_and_value(tmp_path):
-    write_csv(tmp_path / "bad.csv", [mca_row(), mca_row(), mca_row(date="03.10.2026")])
-    message = fetch_error(tmp_path)
-    assert "bad.csv: line 4, column date is '03.10.2026'" in message
-    assert "MM/DD/YYYY" in message and "2023-09-21" in message
-
-
-def test_impossible_date_is_refused(tmp_path):
-    write_csv(tmp_path / "bad.csv", [mca_row(date="2026-02-30")])
-    assert "line 2, column date is '2026-02-30'" in fetch_error(tmp_path)
-
-
-def test_empty_cost_is_an_error_not_a_zero(tmp_path):
-    write_csv(tmp_path / "bad.csv", [mca_row(costInBillingCurrency="")])
-    assert "line 2, column costInBillingCurrency is empty" in fetch_error(tmp_path)
-
-
-def test_bad_currency_names_file_line_and_value(tmp_path):
-    write_csv(tmp_path / "bad.csv", [mca_row(billingCurrency="usd")])
-    message = fetch_error(tmp_path)
-    assert "line 2, column billingCurrency is 'usd'" in message
+    for part in expected:
+        assert part in message
 
 
 def test_row_with_too_many_fields_names_its_line(tmp_path):

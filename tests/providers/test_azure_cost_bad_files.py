@@ -8,22 +8,15 @@ from __future__ import annotations
 
 import gzip
 import zlib
-from pathlib import Path
 
 import pytest
 from connector_azure import AzureCostProvider
 
-from connector.contracts import ChargeBatch, SourceDataError
+from connector.contracts import SourceDataError
 from tests.providers.azure_files import mca_row, write_csv
+from tests.providers.fetching import FolderFetch
 
-
-def fetch_refused(folder: Path) -> tuple[str, list[ChargeBatch]]:
-    """The refusal's message, and the batches yielded before it (there must be none)."""
-    yielded: list[ChargeBatch] = []
-    with pytest.raises(SourceDataError) as caught:
-        for batch in AzureCostProvider({"path": str(folder)}, folder).fetch():
-            yielded.append(batch)
-    return str(caught.value), yielded
+fetch = FolderFetch(AzureCostProvider)
 
 
 def varied_rows(count: int) -> list[dict[str, str]]:
@@ -53,9 +46,8 @@ def test_truncated_gzip_is_a_source_data_error_and_yields_nothing(tmp_path):
     complete_lines = zlib.decompressobj(wbits=31).decompress(cut).count(b"\n")
     assert 1 < complete_lines < 3001
 
-    message, yielded = fetch_refused(tmp_path)
+    message = fetch.refusal(tmp_path)
 
-    assert yielded == []
     assert message.startswith(f"{tmp_path / 'oct.csv.gz'}: truncated or corrupt gzip file")
     assert f"cut off or damaged after line {complete_lines} " in message
     assert "Compressed file ended before the end-of-stream marker was reached" in message
@@ -66,8 +58,7 @@ def test_truncated_gzip_is_a_source_data_error_and_yields_nothing(tmp_path):
 def test_gzip_cut_off_inside_the_header_names_the_file(tmp_path):
     whole = gzip.compress(write_csv(tmp_path / "src" / "oct.csv", [mca_row()]).read_bytes())
     (tmp_path / "oct.csv.gz").write_bytes(whole[:12])
-    message, yielded = fetch_refused(tmp_path)
-    assert yielded == []
+    message = fetch.refusal(tmp_path)
     assert message.startswith(
         f"{tmp_path / 'oct.csv.gz'}: not a gzip file, or a truncated or corrupt one ("
     )
@@ -80,8 +71,7 @@ def test_damaged_gzip_data_is_reported_as_damage_not_as_a_bad_row(tmp_path):
     middle = len(whole) // 2
     whole[middle : middle + 64] = bytes(64)  # zeroes over the deflate data
     (tmp_path / "oct.csv.gz").write_bytes(bytes(whole))
-    message, yielded = fetch_refused(tmp_path)
-    assert yielded == []
+    message = fetch.refusal(tmp_path)
     # The damage decompresses to garbage rows before the stream fails its check: the
     # message names the damage, not the garbage.
     assert message.startswith(
@@ -110,8 +100,7 @@ def test_damaged_gzip_data_is_reported_as_damage_not_as_a_bad_row(tmp_path):
 def test_empty_file_is_refused_naming_it(tmp_path, name, content):
     write_csv(tmp_path / "sep.csv", [mca_row(date="2026-09-03")])
     (tmp_path / name).write_bytes(content)
-    message, yielded = fetch_refused(tmp_path)
-    assert yielded == []
+    message = fetch.refusal(tmp_path)
     assert message == (
         f"{tmp_path / name}: the file is empty; an Azure cost-details export starts with a "
         f"header line such as BillingAccountId,BillingAccountName,..."
@@ -185,8 +174,7 @@ def test_another_providers_file_is_refused_saying_what_it_looks_like(
     if compressed:
         name, content = name + ".gz", gzip.compress(content)
     (tmp_path / name).write_bytes(content)
-    message, yielded = fetch_refused(tmp_path)
-    assert yielded == []
+    message = fetch.refusal(tmp_path)
     assert message == (
         f"{tmp_path / name}: this looks like {looks_like}, not an Azure EA / MCA "
         f"cost-details export; move it out of the azure provider's folder (or narrow its "

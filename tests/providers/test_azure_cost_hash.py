@@ -15,14 +15,7 @@ from pathlib import Path
 from connector_azure import AzureCostProvider
 
 from connector.contracts import BillingPeriod
-from tests.providers.azure_files import (
-    EA_SAMPLE,
-    MCA_HEADER,
-    copy_ea_sample,
-    mca_row,
-    read_ea_sample,
-    write_csv,
-)
+from tests.providers import azure_files as azure
 
 
 def hashes(folder: Path) -> dict[BillingPeriod, str]:
@@ -37,29 +30,29 @@ def only_hash(folder: Path) -> str:
 
 def month_rows() -> list[dict[str, str]]:
     return [
-        mca_row(date="2026-10-01", costInBillingCurrency="1.1"),
-        mca_row(date="2026-10-01", costInBillingCurrency="2.2", subscriptionId="sub-b"),
-        mca_row(date="2026-10-02", costInBillingCurrency="3.3", meterName="D4 v3"),
-        mca_row(date="2026-10-03", costInBillingCurrency="0.000000000001"),
-        mca_row(date="2026-10-03", chargeType="Purchase", costInBillingCurrency="730"),
+        azure.mca_row(date="2026-10-01", costInBillingCurrency="1.1"),
+        azure.mca_row(date="2026-10-01", costInBillingCurrency="2.2", subscriptionId="sub-b"),
+        azure.mca_row(date="2026-10-02", costInBillingCurrency="3.3", meterName="D4 v3"),
+        azure.mca_row(date="2026-10-03", costInBillingCurrency="0.000000000001"),
+        azure.mca_row(date="2026-10-03", chargeType="Purchase", costInBillingCurrency="730"),
     ]
 
 
 def test_ea_sample_rows_in_reverse_order_give_the_same_hash(tmp_path):
-    copy_ea_sample(tmp_path / "original")
-    header, rows = read_ea_sample()
+    azure.copy_ea_sample(tmp_path / "original")
+    header, rows = azure.read_ea_sample()
     assert len(rows) == 11
-    write_csv(tmp_path / "reversed" / "ea.csv", list(reversed(rows)), header)
+    azure.write_csv(tmp_path / "reversed" / "ea.csv", list(reversed(rows)), header)
     # Not the same bytes (no BOM, rows moved), the same rows.
-    assert (tmp_path / "reversed" / "ea.csv").read_bytes() != EA_SAMPLE.read_bytes()
+    assert (tmp_path / "reversed" / "ea.csv").read_bytes() != azure.EA_SAMPLE.read_bytes()
     assert only_hash(tmp_path / "reversed") == only_hash(tmp_path / "original")
 
 
 def test_rows_split_into_other_files_give_the_same_hash(tmp_path):
     rows = month_rows()
-    write_csv(tmp_path / "one" / "oct.csv", rows)
-    write_csv(tmp_path / "parts" / "part_0_0001.csv", rows[3:])
-    write_csv(tmp_path / "parts" / "part_1_0001.csv", rows[:3])
+    azure.write_csv(tmp_path / "one" / "oct.csv", rows)
+    azure.write_csv(tmp_path / "parts" / "part_0_0001.csv", rows[3:])
+    azure.write_csv(tmp_path / "parts" / "part_1_0001.csv", rows[:3])
     [batch] = AzureCostProvider({"path": str(tmp_path / "parts")}, tmp_path).fetch()
     parts = tmp_path / "parts"
     assert batch.source == f"{parts / 'part_0_0001.csv'}, {parts / 'part_1_0001.csv'}"
@@ -68,9 +61,9 @@ def test_rows_split_into_other_files_give_the_same_hash(tmp_path):
 
 def test_compression_line_endings_and_unread_columns_do_not_change_the_hash(tmp_path):
     rows = month_rows()
-    write_csv(tmp_path / "plain" / "oct.csv", rows)
+    azure.write_csv(tmp_path / "plain" / "oct.csv", rows)
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=MCA_HEADER, lineterminator="\n",
+    writer = csv.DictWriter(buffer, fieldnames=azure.MCA_HEADER, lineterminator="\n",
                             quoting=csv.QUOTE_ALL)  # fmt: skip
     writer.writeheader()
     # The subscription's display name is not read: renaming it changes no charge.
@@ -82,20 +75,20 @@ def test_compression_line_endings_and_unread_columns_do_not_change_the_hash(tmp_
 
 def test_every_change_to_what_is_ingested_changes_the_hash(tmp_path):
     rows = month_rows()
-    write_csv(tmp_path / "base" / "oct.csv", rows)
+    azure.write_csv(tmp_path / "base" / "oct.csv", rows)
     base = only_hash(tmp_path / "base")
     variants = {
         "cost": [*rows[:4], {**rows[4], "costInBillingCurrency": "730.000000000001"}],
         "day": [{**rows[0], "date": "2026-10-02"}, *rows[1:]],
         "sku": [{**rows[0], "meterName": "D8 v3"}, *rows[1:]],
         "invoice id": [{**row, "invoiceId": "G002"} for row in rows],
-        "one zero row more": [*rows, mca_row(date="2026-10-01", costInBillingCurrency="0")],
+        "one zero row more": [*rows, azure.mca_row(date="2026-10-01", costInBillingCurrency="0")],
         "one row less": rows[1:],
         "a row twice": [*rows, rows[2]],
     }
     seen = {base}
     for name, changed in variants.items():
-        write_csv(tmp_path / name / "oct.csv", changed)
+        azure.write_csv(tmp_path / name / "oct.csv", changed)
         value = only_hash(tmp_path / name)
         assert value not in seen, name
         seen.add(value)
@@ -103,9 +96,9 @@ def test_every_change_to_what_is_ingested_changes_the_hash(tmp_path):
 
 def test_a_period_hash_depends_on_its_own_rows_only(tmp_path):
     october = month_rows()
-    write_csv(tmp_path / "october" / "mca.csv", october)
-    november = [mca_row(date="2026-11-05", costInBillingCurrency="9")]
-    write_csv(tmp_path / "both" / "mca.csv", [*october, *november])
+    azure.write_csv(tmp_path / "october" / "mca.csv", october)
+    november = [azure.mca_row(date="2026-11-05", costInBillingCurrency="9")]
+    azure.write_csv(tmp_path / "both" / "mca.csv", [*october, *november])
     alone = hashes(tmp_path / "october")
     together = hashes(tmp_path / "both")
     assert len(together) == 2

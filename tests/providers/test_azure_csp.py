@@ -28,18 +28,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from connector_azure import AzureCspProvider, AzureCspSettings, plugin
+from connector_azure import AzureCspProvider
 
-from connector.contracts import (
-    BillingPeriod,
-    ChargeBatch,
-    ChargeCategory,
-    PluginError,
-    Provider,
-    SourceDataError,
-)
-from connector.plugins import load_plugins
-from connector.registries import ProviderRegistry
+from connector.contracts import BillingPeriod, ChargeBatch, ChargeCategory, SourceDataError
 from connector.testing import provider_test_class
 from tests.providers.csp_files import (
     BILLED_CSV,
@@ -54,21 +45,14 @@ from tests.providers.csp_files import (
     write_csv,
     write_jsonl,
 )
+from tests.providers.fetching import FolderFetch
 
 OCTOBER = BillingPeriod(dt.date(2026, 10, 1), dt.date(2026, 11, 1))
 PARTNER = "3b33e682-00c3-41ee-9dd2-a548adf56438"
 
 
-def fetch(
-    folder: Path, period: BillingPeriod | None = None, **settings: object
-) -> list[ChargeBatch]:
-    return list(AzureCspProvider({"path": str(folder), **settings}, folder).fetch(period))
-
-
-def fetch_error(folder: Path) -> str:
-    with pytest.raises(SourceDataError) as caught:
-        fetch(folder)
-    return str(caught.value)
+fetch = FolderFetch(AzureCspProvider)
+fetch_error = fetch.error
 
 
 def total(batch: ChargeBatch, *categories: ChargeCategory) -> Decimal:
@@ -80,40 +64,6 @@ def total(batch: ChargeBatch, *categories: ChargeCategory) -> Decimal:
 
 def by_type(batch: ChargeBatch) -> dict[tuple[str, str, str], object]:
     return {(c.sub_account_id, c.line_item_type, c.service_name): c for c in batch.charges}
-
-
-# ---------------------------------------------------------------------------
-# Plugin surface
-# ---------------------------------------------------------------------------
-
-
-def test_plugin_registers_azure_and_azure_csp():
-    registry = ProviderRegistry()
-    plugin.connector_register_providers(registry)
-    assert registry.get("azure-csp") is AzureCspProvider
-    assert "azure" in registry
-    assert AzureCspProvider.settings_model is AzureCspSettings
-
-
-def test_entry_point_discovers_azure_csp():
-    assert "azure-csp" in load_plugins().providers
-
-
-def test_provider_satisfies_the_provider_protocol(tmp_path):
-    assert isinstance(AzureCspProvider({"path": "."}, tmp_path), Provider)
-
-
-@pytest.mark.parametrize(
-    "settings", [{"path": ".", "format": "csp"}, {"path": ".", "billing_day": 0}, {"path": " "}]
-)
-def test_invalid_settings_are_rejected(tmp_path, settings):
-    with pytest.raises(PluginError, match="azure-csp provider settings are invalid"):
-        AzureCspProvider(settings, tmp_path)
-
-
-def test_missing_folder_is_named(tmp_path):
-    with pytest.raises(SourceDataError, match="nowhere"):
-        fetch(tmp_path / "nowhere")
 
 
 # ---------------------------------------------------------------------------
@@ -253,18 +203,14 @@ def test_a_changed_amount_changes_the_hash(tmp_path):
 # ---------------------------------------------------------------------------
 
 
+# A November order not invoiced yet: no InvoiceNumber.
+UNBILLED_NOVEMBER = csp_row(
+    InvoiceNumber="", OrderDate="11/4/2026", ChargeStartDate="11/4/2026", ChargeEndDate="12/3/2026"
+)
+
+
 def test_unbilled_rows_are_not_final_unless_the_setting_says_so(tmp_path):
-    write_csv(
-        tmp_path / "unbilled.csv",
-        [
-            csp_row(
-                InvoiceNumber="",
-                OrderDate="11/4/2026",
-                ChargeStartDate="11/4/2026",
-                ChargeEndDate="12/3/2026",
-            )
-        ],
-    )
+    write_csv(tmp_path / "unbilled.csv", [UNBILLED_NOVEMBER])
     [batch] = fetch(tmp_path)
     assert batch.period == BillingPeriod(dt.date(2026, 11, 1), dt.date(2026, 12, 1))
     assert batch.final is False
@@ -274,17 +220,7 @@ def test_unbilled_rows_are_not_final_unless_the_setting_says_so(tmp_path):
 
 def test_billed_and_unbilled_months_are_separate_batches(tmp_path):
     copy(BILLED_CSV, tmp_path)
-    write_csv(
-        tmp_path / "unbilled.csv",
-        [
-            csp_row(
-                InvoiceNumber="",
-                OrderDate="11/4/2026",
-                ChargeStartDate="11/4/2026",
-                ChargeEndDate="12/3/2026",
-            )
-        ],
-    )
+    write_csv(tmp_path / "unbilled.csv", [UNBILLED_NOVEMBER])
     october, november = fetch(tmp_path)
     assert (october.period, october.final) == (OCTOBER, True)
     assert november.final is False
@@ -340,27 +276,25 @@ def test_missing_required_fields_are_all_named(tmp_path):
     )
 
 
-def test_non_numeric_subtotal_names_file_line_field_and_value(tmp_path):
-    write_csv(tmp_path / "bad.csv", [csp_row(), csp_row(Subtotal="36,00")])
+@pytest.mark.parametrize(
+    ("name", "rows", "expected"),
+    [
+        ("bad.csv", [{}, {"Subtotal": "36,00"}],
+         ["bad.csv: line 3, field Subtotal is '36,00'; it must be a decimal number"]),
+        ("bad.jsonl.gz", [{}, {"ChargeStartDate": "13/45/2026"}],
+         ["bad.jsonl.gz: line 2, field chargeStartDate is", "M/D/YYYY"]),
+        ("bad.csv", [{"CustomerId": ""}], ["line 2, field CustomerId is empty"]),
+        ("bad.csv", [{"UnitPrice": "", "PriceAdjustmentDescription": "PEC 15%"}],
+         ["line 2 has partner-earned credit"]),
+    ],
+    ids=["subtotal", "json-date", "empty-customer", "pec-without-unit-price"],
+)  # fmt: skip
+def test_bad_value_names_file_line_field_and_value(tmp_path, name, rows, expected):
+    write = write_jsonl if name.endswith(".jsonl.gz") else write_csv
+    write(tmp_path / name, [csp_row(**values) for values in rows])
     message = fetch_error(tmp_path)
-    assert "bad.csv: line 3, field Subtotal is '36,00'; it must be a decimal number" in message
-
-
-def test_bad_date_in_json_names_file_line_and_field(tmp_path):
-    write_jsonl(tmp_path / "bad.jsonl.gz", [csp_row(), csp_row(ChargeStartDate="13/45/2026")])
-    message = fetch_error(tmp_path)
-    assert "bad.jsonl.gz: line 2, field chargeStartDate is" in message
-    assert "M/D/YYYY" in message
-
-
-def test_empty_customer_is_refused(tmp_path):
-    write_csv(tmp_path / "bad.csv", [csp_row(CustomerId="")])
-    assert "line 2, field CustomerId is empty" in fetch_error(tmp_path)
-
-
-def test_pec_without_unit_price_is_refused(tmp_path):
-    write_csv(tmp_path / "bad.csv", [csp_row(UnitPrice="", PriceAdjustmentDescription="PEC 15%")])
-    assert "line 2 has partner-earned credit" in fetch_error(tmp_path)
+    for part in expected:
+        assert part in message
 
 
 def test_empty_files_are_refused(tmp_path):

@@ -19,35 +19,19 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from connector_focus import FocusProvider, FocusSettings, plugin
+from connector_focus import FocusProvider
 
-from connector.contracts import (
-    BillingPeriod,
-    ChargeBatch,
-    ChargeCategory,
-    PluginError,
-    Provider,
-    SourceDataError,
-)
-from connector.plugins import load_plugins
-from connector.registries import ProviderRegistry
+from connector.contracts import BillingPeriod, ChargeBatch, ChargeCategory, SourceDataError
 from connector.testing import provider_test_class
+from tests.providers.fetching import FolderFetch
 from tests.providers.focus_files import FOCUS_10, FOCUS_12, copy, read_rows, to_parquet, write_csv
 
 OCTOBER = BillingPeriod(dt.date(2026, 10, 1), dt.date(2026, 11, 1))
 NOVEMBER = BillingPeriod(dt.date(2026, 11, 1), dt.date(2026, 12, 1))
 
 
-def fetch(
-    folder: Path, period: BillingPeriod | None = None, **settings: object
-) -> list[ChargeBatch]:
-    return list(FocusProvider({"path": str(folder), **settings}, folder).fetch(period))
-
-
-def fetch_error(folder: Path) -> str:
-    with pytest.raises(SourceDataError) as caught:
-        fetch(folder)
-    return str(caught.value)
+fetch = FolderFetch(FocusProvider)
+fetch_error = fetch.error
 
 
 def billed(batch: ChargeBatch) -> Decimal:
@@ -57,32 +41,6 @@ def billed(batch: ChargeBatch) -> Decimal:
 def one(batch: ChargeBatch, **fields: object):
     [found] = [c for c in batch.charges if all(getattr(c, k) == v for k, v in fields.items())]
     return found
-
-
-# ---------------------------------------------------------------------------
-# Plugin surface
-# ---------------------------------------------------------------------------
-
-
-def test_plugin_registers_the_provider_as_focus():
-    registry = ProviderRegistry()
-    plugin.connector_register_providers(registry)
-    assert registry.get("focus") is FocusProvider
-    assert FocusProvider.settings_model is FocusSettings
-
-
-def test_entry_point_is_discovered():
-    assert "focus" in load_plugins().providers
-
-
-def test_provider_satisfies_the_provider_protocol(tmp_path):
-    assert isinstance(FocusProvider({"path": "."}, tmp_path), Provider)
-
-
-@pytest.mark.parametrize("settings", [{"path": ".", "billing_day": 3}, {"path": ""}, {}])
-def test_invalid_settings_are_rejected(tmp_path, settings):
-    with pytest.raises(PluginError, match="focus provider settings are invalid"):
-        FocusProvider(settings, tmp_path)
 
 
 # ---------------------------------------------------------------------------
@@ -237,60 +195,48 @@ def test_missing_required_columns_are_all_named(tmp_path):
     )
 
 
+def parquet_error(tmp_path: Path, header: list[str], rows: list[dict], typed: bool = True) -> str:
+    """The refusal of ``rows`` written as one Parquet file (via CSV, see ``to_parquet``)."""
+    write_csv(tmp_path / "src.csv", header, [{h: r[h] for h in header} for r in rows])
+    to_parquet(tmp_path / "src.csv", tmp_path / "pq" / "bad.parquet", typed=typed)
+    return fetch_error(tmp_path / "pq")
+
+
 def test_missing_columns_in_parquet_are_named(tmp_path):
     header, rows = read_rows(FOCUS_12)
-    header = [h for h in header if h != "BillingCurrency"]
-    write_csv(tmp_path / "src.csv", header, [{h: r[h] for h in header} for r in rows])
-    to_parquet(tmp_path / "src.csv", tmp_path / "pq" / "bad.parquet")
-    message = fetch_error(tmp_path / "pq")
+    message = parquet_error(tmp_path, [h for h in header if h != "BillingCurrency"], rows)
     assert "bad.parquet: its schema lacks the required column(s) BillingCurrency;" in message
-
-
-def test_unparseable_amount_names_file_line_column_and_value(tmp_path):
-    header, rows = read_rows(FOCUS_10)
-    rows[3]["BilledCost"] = "5OO.00"
-    write_csv(tmp_path / "bad.csv", header, rows)
-    message = fetch_error(tmp_path)
-    assert "bad.csv: line 5, column BilledCost is '5OO.00'; it must be a decimal number" in message
 
 
 def test_unparseable_amount_in_parquet_names_the_row(tmp_path):
     header, rows = read_rows(FOCUS_12)
     rows[1]["BilledCost"] = "ninety-nine"
-    write_csv(tmp_path / "src.csv", header, rows)
-    to_parquet(tmp_path / "src.csv", tmp_path / "pq" / "bad.parquet", typed=False)
-    message = fetch_error(tmp_path / "pq")
+    message = parquet_error(tmp_path, header, rows, typed=False)
     assert "bad.parquet: row 2, column BilledCost is 'ninety-nine'" in message
 
 
-def test_unparseable_date_names_file_line_and_column(tmp_path):
-    header, rows = read_rows(FOCUS_12)
-    rows[0]["ChargePeriodStart"] = "01.10.2026"
+@pytest.mark.parametrize(
+    ("export", "index", "column", "value", "expected"),
+    [
+        (FOCUS_10, 3, "BilledCost", "5OO.00",
+         "bad.csv: line 5, column BilledCost is '5OO.00'; it must be a decimal number"),
+        (FOCUS_12, 0, "ChargePeriodStart", "01.10.2026",
+         "bad.csv: line 2, column ChargePeriodStart is '01.10.2026'; it must be an ISO 8601"),
+        (FOCUS_12, 4, "ChargeCategory", "Discount",
+         "line 6, column ChargeCategory is 'Discount'; it must be one of Usage, Purchase"),
+        # NULL is an error, not a zero.
+        (FOCUS_12, 0, "BilledCost", "NULL",
+         "line 2, column BilledCost is 'NULL'; it must be a decimal number"),
+    ],
+    ids=["amount", "date", "charge-category", "null-billed-cost"],
+)  # fmt: skip
+def test_bad_value_names_file_line_column_value_and_what_is_valid(
+    tmp_path, export, index, column, value, expected
+):
+    header, rows = read_rows(export)
+    rows[index][column] = value
     write_csv(tmp_path / "bad.csv", header, rows)
-    message = fetch_error(tmp_path)
-    assert (
-        "bad.csv: line 2, column ChargePeriodStart is '01.10.2026'; it must be an ISO 8601"
-        in message
-    )
-
-
-def test_unknown_charge_category_lists_the_valid_ones(tmp_path):
-    header, rows = read_rows(FOCUS_12)
-    rows[4]["ChargeCategory"] = "Discount"
-    write_csv(tmp_path / "bad.csv", header, rows)
-    message = fetch_error(tmp_path)
-    assert (
-        "line 6, column ChargeCategory is 'Discount'; it must be one of Usage, Purchase" in message
-    )
-
-
-def test_null_billed_cost_is_an_error_not_a_zero(tmp_path):
-    header, rows = read_rows(FOCUS_12)
-    rows[0]["BilledCost"] = "NULL"
-    write_csv(tmp_path / "bad.csv", header, rows)
-    assert "line 2, column BilledCost is 'NULL'; it must be a decimal number" in fetch_error(
-        tmp_path
-    )
+    assert expected in fetch_error(tmp_path)
 
 
 @pytest.mark.parametrize("name", ["empty.csv", "empty.parquet", "empty.csv.gz"])

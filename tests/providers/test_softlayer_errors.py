@@ -6,7 +6,6 @@ import base64
 from decimal import Decimal
 
 import pytest
-import responses
 from connector_softlayer import SoftLayerProvider, SoftLayerSettings, plugin
 from connector_softlayer.records import amount
 
@@ -15,16 +14,17 @@ from connector.plugins import load_plugins
 from connector.registries import ProviderRegistry
 from tests.providers.softlayer_api import (
     API_KEY,
+    BILLING_INFO,
     INVOICES,
+    ITEMS,
     OCT_2026,
-    REST,
     SEP_2026,
     USERNAME,
     anniversary_account,
+    answering,
     fetch,
     item,
     provider,
-    serve,
 )
 
 
@@ -106,13 +106,8 @@ def test_amounts_in_strings_integers_or_absent_are_read_exactly(value, expected)
 
 
 def test_bad_credentials_give_a_plugin_error_naming_the_method_without_the_key(tmp_path):
-    with responses.RequestsMock() as rsps:
-        rsps.add(
-            responses.GET,
-            f"{REST}SoftLayer_Account/getBillingInfo.json",
-            status=401,
-            json={"error": "Invalid API token.", "code": "SoftLayer_Exception_Public"},
-        )
+    refused = {"error": "Invalid API token.", "code": "SoftLayer_Exception_Public"}
+    with answering(BILLING_INFO, {"status": 401, "json": refused}) as rsps:
         with pytest.raises(PluginError) as caught:
             list(provider(tmp_path).fetch())
         sent = rsps.calls[0].request.headers["Authorization"]
@@ -127,32 +122,25 @@ def test_bad_credentials_give_a_plugin_error_naming_the_method_without_the_key(t
 
 
 def test_an_api_answer_echoing_the_key_is_scrubbed(tmp_path):
-    with responses.RequestsMock() as rsps:
-        rsps.add(
-            responses.GET,
-            f"{REST}SoftLayer_Account/getBillingInfo.json",
-            status=403,
-            json={"error": f"Access denied for key {API_KEY}"},
-        )
-        with pytest.raises(PluginError) as caught:
-            list(provider(tmp_path).fetch())
+    denied = {"error": f"Access denied for key {API_KEY}"}
+    with (
+        answering(BILLING_INFO, {"status": 403, "json": denied}),
+        pytest.raises(PluginError) as caught,
+    ):
+        list(provider(tmp_path).fetch())
     assert API_KEY not in str(caught.value)
     assert "Access denied for key ***" in str(caught.value)
 
 
 def test_a_failing_item_call_names_the_item_method(tmp_path):
     data = anniversary_account()
-    del data["SoftLayer_Billing_Invoice::getInvoiceTopLevelItems"]["5006"]
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        serve(rsps, data)
-        rsps.add(
-            responses.GET,
-            f"{REST}SoftLayer_Billing_Invoice/5006/getInvoiceTopLevelItems.json",
-            status=500,
-            json={"error": "Internal Error", "code": "SoftLayer_Exception"},
-        )
-        with pytest.raises(PluginError) as caught:
-            list(provider(tmp_path).fetch(OCT_2026))
+    del data[ITEMS]["5006"]
+    failed = {"error": "Internal Error", "code": "SoftLayer_Exception"}
+    with (
+        answering(ITEMS, {"status": 500, "json": failed}, data, 5006),
+        pytest.raises(PluginError) as caught,
+    ):
+        list(provider(tmp_path).fetch(OCT_2026))
     assert str(caught.value) == (
         "SoftLayer_Billing_Invoice::getInvoiceTopLevelItems failed (HTTP 500): Internal Error"
     )

@@ -18,9 +18,9 @@ from tests.providers.softlayer_api import (
     INVOICES,
     ITEMS,
     OCT_2026,
-    REST,
     SEP_2026,
     anniversary_account,
+    answering,
     fetch,
     item,
     provider,
@@ -227,14 +227,7 @@ def test_json_numbers_beyond_float_precision_are_read_exactly(tmp_path):
     data = anniversary_account()
     del data[ITEMS]["5006"]
     raw = '[{"id": 9010, "categoryCode": "disk", "recurringFee": 0.10000000000000000001}]'
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        serve(rsps, data)
-        rsps.add(
-            responses.GET,
-            f"{REST}SoftLayer_Billing_Invoice/5006/getInvoiceTopLevelItems.json",
-            body=raw,
-            content_type="application/json",
-        )
+    with answering(ITEMS, {"body": raw, "content_type": "application/json"}, data, 5006):
         (batch,) = provider(tmp_path).fetch(OCT_2026)
     assert [c.billed_cost for c in batch.charges] == [Decimal("0.10000000000000000001")]
 
@@ -341,13 +334,7 @@ def test_items_are_read_page_by_page(tmp_path):
         body = json.dumps(many[offset : offset + limit])
         return 200, {"softlayer-total-items": str(len(many))}, body
 
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        serve(rsps, data)
-        rsps.add_callback(
-            responses.GET,
-            f"{REST}SoftLayer_Billing_Invoice/5006/getInvoiceTopLevelItems.json",
-            callback=page,
-        )
+    with answering(ITEMS, {"callback": page}, data, 5006) as rsps:
         (batch,) = provider(tmp_path).fetch(OCT_2026)
         pages = [c for c in rsps.calls if "/5006/" in c.request.url]
     assert len(pages) == 2

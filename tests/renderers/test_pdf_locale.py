@@ -10,13 +10,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from connector_render_pdf.money import format_amount, format_date, format_money
 from connector_render_pdf.plugin import PdfRenderer
 from pypdf import PdfReader
 
 from connector.config import load_tenant
 from connector.contracts import BillingPeriod, Party
 from connector.pipeline.build.documents import page_size, provider_name
+from connector.plugin_kit.printed_text import format_amount, format_date, format_money
 from tests.factories import make_statement
 
 REPO = Path(__file__).resolve().parents[2]

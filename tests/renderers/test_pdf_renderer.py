@@ -8,11 +8,11 @@ from decimal import Decimal
 from importlib.metadata import entry_points
 
 import pytest
-from connector_render_pdf.money import format_amount
 from connector_render_pdf.plugin import PdfRenderer
 from pypdf import PdfReader
 
 from connector.contracts import PluginError
+from connector.plugin_kit.printed_text import format_amount
 from tests.factories import (
     RESELLER,
     make_draft,
@@ -20,6 +20,7 @@ from tests.factories import (
     make_statement,
     write_logo,
 )
+from tests.renderers.factory_statement import PARTIES_AND_TERMS, TOTALS
 
 
 def render(document) -> bytes:
@@ -41,32 +42,11 @@ def test_statement_shows_number_parties_lines_totals_notes_and_dates():
     data = render(document)
     assert data.startswith(b"%PDF-")
     text = squash(text_of(data))
-    for expected in (
-        "NW-2025-0042",
-        "Contoso Analytics & Co.",
-        "88 Market Street",
-        "Customer ID: CUST-1001",
-        "Northwind Cloud Services LLC",
-        "billing@northwind.example",
-        "Tax ID: US 74-1234567",
-        "2025-04-08",
-        "2025-05-08",
-        "2025-03-01 to 2025-03-31",
-        "Payment by ACH to account 000123456789.",
-        "Page 1 of 1",
-    ):
+    for expected in (*PARTIES_AND_TERMS, *TOTALS, "2025-04-08", "2025-05-08", "Page 1 of 1"):
         assert expected in text, expected
     for line in document.lines:
         assert squash(line.description) in text, line.description
         assert format_amount(line.amount) in text, line.description
-    # The totals block: charges, the credit, the tax and the total, adding up.
-    for label, amount in (
-        ("Subtotal", "498.37"),
-        ("Credit applied (promotional credit)", "-50.00"),
-        ("Sales tax 8.25%", "21.81"),
-        ("Total (USD)", "470.18"),
-    ):
-        assert f"{label} {amount}" in text
 
 
 def test_amounts_have_thousands_separators_and_their_own_places():

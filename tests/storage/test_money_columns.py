@@ -7,26 +7,27 @@ from connector.storage import models as m
 from connector.storage.db import Database, DatabaseError
 
 
-def _tenant(session) -> None:
+def _grant(session, amount: object) -> None:
+    """A tenant and one credit grant of ``amount`` to its customer."""
     session.add(m.Tenant(id="t1", name="T1", next_invoice_number=1))
     session.flush()
+    session.add(
+        m.CreditEntry(
+            tenant_id="t1",
+            customer_id="c1",
+            kind="grant",
+            amount=amount,
+            currency="USD",
+            created_by="test",
+        )
+    )
 
 
 @pytest.mark.parametrize("value", ["0.1234567891", "123456789012.123456789012", "-0.000000000001"])
 def test_money_survives_a_round_trip_exactly(db_url: str, value: str) -> None:
     db = Database(db_url)
     with db.transaction() as session:
-        _tenant(session)
-        session.add(
-            m.CreditEntry(
-                tenant_id="t1",
-                customer_id="c1",
-                kind="grant",
-                amount=Decimal(value),
-                currency="USD",
-                created_by="test",
-            )
-        )
+        _grant(session, Decimal(value))
     with db.transaction() as session:
         stored = session.scalar(select(m.CreditEntry.amount))
     assert isinstance(stored, Decimal)
@@ -37,17 +38,7 @@ def test_money_survives_a_round_trip_exactly(db_url: str, value: str) -> None:
 def test_float_money_is_refused(db_url: str) -> None:
     db = Database(db_url)
     with pytest.raises(Exception, match="money must be Decimal"), db.transaction() as session:
-        _tenant(session)
-        session.add(
-            m.CreditEntry(
-                tenant_id="t1",
-                customer_id="c1",
-                kind="grant",
-                amount=0.1,
-                currency="USD",
-                created_by="test",
-            )
-        )
+        _grant(session, 0.1)
         session.flush()
     db.dispose()
 

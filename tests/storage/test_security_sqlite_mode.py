@@ -7,17 +7,9 @@ import os
 import stat
 from pathlib import Path
 
-import pytest
 from sqlalchemy import text
 
 from connector.storage.db import Database
-
-
-@pytest.fixture
-def umask_022():
-    previous = os.umask(0o022)
-    yield
-    os.umask(previous)
 
 
 def mode(path: Path) -> int:

@@ -30,11 +30,13 @@ from connector.pipeline.build.purchases import PURCHASE, USAGE
 from connector.pipeline.close import period_config
 from connector.pipeline.close.close import detect_close
 from connector.progress import NO_PROGRESS, Progress
+from connector.runtime import webhook_events
 from connector.runtime.audit import record
 from connector.runtime.runtime import Runtime
 from connector.runtime.tenants import lock_tenant, sync_tenant
 from connector.storage import models as m
 from connector.storage.ids import uuid7
+from connector.webhooks import DRAFTED
 
 # A customer whose charges this run leaves off statements entirely (provider tax,
 # credits not passed on, marketplace fees without "include marketplace fees").
@@ -427,6 +429,7 @@ def _generate(
                 built_round.append(store.NewStatement(row, made, audit))
                 generated.append(row)
             store.store(session, tenant, built_round)
+            webhook_events.record(session, config, DRAFTED, [s.row for s in built_round])
             progress.advance(len(part.orders))
     report.generated = store.GeneratedStatements(runtime.db, generated)
     for row in generated:

@@ -22,7 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from connector.contracts import BillingPeriod
 from connector.domain.money import tidy
 from connector.pipeline.build.parts import Made
-from connector.pipeline.credits import APPLICATION, GRANT, CreditError
+from connector.pipeline.credits import APPLICATION, ZERO, CreditError, ledger_sums
 from connector.storage import bulk
 from connector.storage import models as m
 from connector.storage.db import Database
@@ -136,22 +136,14 @@ def credit_balances(
 ) -> dict[str, Decimal]:
     """Each customer's credit left in its currency (``customer -> currency``).
 
-    Σ grants − Σ applications summed exactly in Python, as ``credits.balance`` does for
-    one customer; read under the customers' locks.
+    Σ grants − Σ applications (``credits.ledger_sums``); read under the customers' locks.
     """
-    sums: dict[str, list[Decimal]] = {c: [Decimal(0), Decimal(0)] for c in currencies}
-    rows = session.execute(
-        select(
-            m.CreditEntry.customer_id,
-            m.CreditEntry.currency,
-            m.CreditEntry.kind,
-            m.CreditEntry.amount,
-        ).where(m.CreditEntry.tenant_id == tenant, m.CreditEntry.kind.in_((GRANT, APPLICATION)))
-    )
-    for customer_id, currency, kind, amount in rows:
-        if currencies.get(customer_id) == currency:
-            sums[customer_id][0 if kind == GRANT else 1] += amount
-    return {c: tidy(granted - applied, currencies[c]) for c, (granted, applied) in sums.items()}
+    sums = ledger_sums(session, tenant)
+    left: dict[str, Decimal] = {}
+    for customer_id, currency in currencies.items():
+        granted, applied = sums.get((customer_id, currency), (ZERO, ZERO))
+        left[customer_id] = tidy(granted - applied, currency)
+    return left
 
 
 @dataclass(frozen=True, slots=True)

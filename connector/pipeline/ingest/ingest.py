@@ -7,6 +7,7 @@ import inspect
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from decimal import Decimal
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -17,6 +18,7 @@ from connector.contracts import (
     CanonicalCharge,
     ChargeBatch,
     ChargesIngested,
+    ChargeTable,
     Provider,
 )
 from connector.domain.money import total
@@ -25,7 +27,7 @@ from connector.progress import NO_PROGRESS, Progress
 from connector.runtime.runtime import Runtime
 from connector.runtime.tenants import sync_tenant
 from connector.storage import models as m
-from connector.storage.bulk import insert_charges
+from connector.storage.bulk import charges_loading, insert_charges
 from connector.storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -133,14 +135,21 @@ def store_batch(
         source=batch.source,
         source_hash=batch.source_hash,
         row_count=len(batch.charges),
-        billed_total=total(c.billed_cost for c in batch.charges),
+        billed_total=total(_billed_costs(batch.charges)),
         final=batch.final,
     )
     session.add(row)
     session.flush()
     progress.stage(f"storing {period.key} charges", total=len(batch.charges), unit="charges")
-    _insert(session, row.id, batch.charges, progress)
+    with charges_loading(session):
+        _insert(session, row.id, batch.charges, progress)
     return IngestResult(provider, period.key, batch.source, len(batch.charges), status, **counts)
+
+
+def _billed_costs(charges: Sequence[CanonicalCharge]) -> Iterable[Decimal]:
+    if isinstance(charges, ChargeTable):  # read from the table: no charge made per row
+        return charges.billed_costs()
+    return (c.billed_cost for c in charges)
 
 
 def _insert(

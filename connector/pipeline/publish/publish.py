@@ -9,6 +9,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, aliased
@@ -28,6 +29,7 @@ from connector.pipeline.build.documents import CHUNK, load_documents, statement_
 from connector.pipeline.publish.erp import make_sink, tenant_renderer
 from connector.pipeline.publish.outbox import known_secrets
 from connector.progress import NO_PROGRESS, Progress, counted
+from connector.runtime import webhook_events
 from connector.runtime.runtime import Runtime
 from connector.safe_paths import path_under, safe_name, write_private
 from connector.storage import models as m
@@ -133,18 +135,11 @@ def export_statements(
     return done
 
 
-def export(
-    runtime: Runtime,
-    tenant: str,
-    statement_ids: Sequence[str],
-    formats: Sequence[str],
-    out_dir: Path,
-    progress: Progress = NO_PROGRESS,
-) -> list[Path]:
-    """:func:`export_statements` for callers that need every file: returns the paths
-    written, or raises PluginError naming each statement and format not rendered
-    (after writing the rest)."""
-    done = export_statements(runtime, tenant, statement_ids, formats, out_dir, progress)
+def export(runtime: Runtime, tenant: str, *args: Any, **kwargs: Any) -> list[Path]:
+    """:func:`export_statements` (the same arguments) for callers that need every file:
+    returns the paths written, or raises PluginError naming each statement and format
+    not rendered (after writing the rest)."""
+    done = export_statements(runtime, tenant, *args, **kwargs)
     problems = [f"statement {i} as {fmt}: a Draft; approve it first"
                 for i, fmt in done.needs_approval]  # fmt: skip
     problems += [f"statement {i} as {fmt}: {why}" for i, fmt, why in done.failed]
@@ -371,6 +366,7 @@ def push(runtime: Runtime, tenant: str, progress: Progress = NO_PROGRESS) -> lis
         documents, problems = _documents(session, config, claims)
         buried = [_bury(session, c, problems[c.statement_id])
                   for c in claims if c.statement_id in problems]  # fmt: skip
+        webhook_events.record_outbox(session, config, [c.entry_id for c in claims])  # the buried
         claims = [c for c in claims if c.statement_id not in problems]
         first_push = not _delivered_before(session, tenant)
     if not claims:
@@ -411,6 +407,7 @@ def push(runtime: Runtime, tenant: str, progress: Progress = NO_PROGRESS) -> lis
                     entry.state, entry.remote_id, entry.last_error = (
                         "delivered", result.remote_id, None
                     )  # fmt: skip
+                    webhook_events.record_outbox(session, config, [entry.id])
             elif ours:
                 entry.last_error = mask_secrets(
                     result.message if result is not None else error, secrets
@@ -418,6 +415,7 @@ def push(runtime: Runtime, tenant: str, progress: Progress = NO_PROGRESS) -> lis
                 permanent = result is not None and result.permanent
                 entry.state = "dead" if permanent or entry.attempts >= MAX_ATTEMPTS else "failed"
                 entry.next_attempt_at = utcnow() + retry_delay(entry.attempts)
+                webhook_events.record_outbox(session, config, [entry.id])
             outcomes.append(
                 PushOutcome(
                     claim.statement_id,

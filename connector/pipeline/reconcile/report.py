@@ -24,30 +24,6 @@ from connector.domain.money import money_text, quantity_text, tidy, total
 from connector.pipeline.publish.publish import write_atomically
 from connector.pipeline.reconcile.reconcile import CustomerReconciliation, Reconciliation
 
-COLUMNS = (
-    "row",
-    "id",
-    "name",
-    "statement",
-    "status",
-    "cost_currency",
-    "billed_cost",
-    "cost",
-    "marketplace_cost",
-    "provider_credit",
-    "currency",
-    "price",
-    "margin",
-    "marketplace_margin",
-    "subtotal",
-    "tax",
-    "total",
-    "rounding",
-    "rounding_difference",
-    "drift",
-    "note",
-)
-
 Row = dict[str, Any]
 # The provider row of the Credit passed to customers (the "Credit" row is what is kept).
 PASSED = "Credit passed"
@@ -65,6 +41,12 @@ PRICE_COLUMNS = (
     "rounding",
     "rounding_difference",
 )
+# The CSV's columns, in order.
+COLUMNS = (
+    "row", "id", "name", "statement", "status",
+    "cost_currency", "billed_cost", "cost", "marketplace_cost", "provider_credit",
+    "currency", *PRICE_COLUMNS, "drift", "note",
+)  # fmt: skip
 
 
 def _sum(values: list[Decimal | None]) -> Decimal | None:

@@ -33,39 +33,20 @@ Row = dict[str, Any]
 def figures(f: Figures, currency: str) -> Row:
     """Both views of one row (or total), money as strings in ``currency``'s minor unit
     where that loses nothing (see :func:`connector.domain.money.money_text`)."""
-
-    def _money(value: Decimal | None) -> str | None:
-        return money_text(value, currency)
-
+    plain = {"quantity": quantity_text(f.quantity), "bill_rounded": f.bill_rounded}
     return {
-        "quantity": quantity_text(f.quantity),
-        "cost": _money(f.cost),
-        "cost_report": _money(f.cost_report),
-        "price": _money(f.price),
-        "price_report": _money(f.price_report),
-        "price_bill": _money(f.price_bill),
-        "bill_rounded": f.bill_rounded,
-        "margin": _money(f.margin),
-        "margin_report": _money(f.margin_report),
-        "margin_bill": _money(f.margin_bill),
-        "view_difference": _money(f.view_difference),
+        name: plain[name] if name in plain else money_text(getattr(f, name), currency)
+        for name in FIGURE_COLUMNS
     }
 
 
 def _billed(billed: Figures | None, change: Figures | None, currency: str) -> Row:
     if billed is None or change is None:
         return {}
-
-    def _money(value: Decimal | None) -> str | None:
-        return money_text(value, currency)
-
     return {
-        "billed_cost": _money(billed.cost),
-        "billed_price_report": _money(billed.price_report),
-        "billed_price_bill": _money(billed.price_bill),
-        "change_cost": _money(change.cost),
-        "change_price_report": _money(change.price_report),
-        "change_price_bill": _money(change.price_bill),
+        f"{side}_{name}": money_text(getattr(view, name), currency)
+        for side, view in (("billed", billed), ("change", change))
+        for name in ("cost", "price_report", "price_bill")
     }
 
 

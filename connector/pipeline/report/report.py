@@ -275,7 +275,8 @@ def build_report(
         return made
 
     rows = rows_at(by)
-    totals = _totals(rows if by == "customer" else rows_at("customer"))
+    # From customer rows: there the bill view is Σ whole statement lines.
+    totals = totals_by_currency(rows if by == "customer" else rows_at("customer"))
     return Report(
         tenant=tenant,
         provider=provider,
@@ -303,11 +304,12 @@ def _counts(progress: Progress) -> sql.Progress:
     return update
 
 
-def _totals(by_customer: Sequence[ReportRow]) -> tuple[ReportTotal, ...]:
-    # From customer rows: there the bill view is Σ whole statement lines.
+def totals_by_currency(rows: Sequence[ReportRow]) -> tuple[ReportTotal, ...]:
+    """Per currency: the rows' sum now and, over the rows compared with a statement, the
+    sums billed and now."""
     totals = []
-    for currency in sorted({r.currency for r in by_customer}):
-        mine = [r for r in by_customer if r.currency == currency]
+    for currency in sorted({r.currency for r in rows}):
+        mine = [r for r in rows if r.currency == currency]
         compared = [r for r in mine if r.billed is not None]
         totals.append(
             ReportTotal(

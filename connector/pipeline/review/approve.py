@@ -13,11 +13,13 @@ from connector.contracts import StatementApproved
 from connector.domain.numbering import format_invoice_number
 from connector.pipeline.build.documents import CHUNK
 from connector.progress import NO_PROGRESS, Progress
+from connector.runtime import webhook_events
 from connector.runtime.audit import record
 from connector.runtime.runtime import Runtime
 from connector.runtime.tenants import lock_tenant, sync_tenant_once
 from connector.storage import models as m
 from connector.storage.models import utcnow
+from connector.webhooks import APPROVED
 
 
 class ApprovalError(Exception):
@@ -27,6 +29,18 @@ class ApprovalError(Exception):
 def idempotency_key(statement: m.Statement) -> str:
     """Stable per statement revision: the same push retried never creates twice."""
     return f"{statement.tenant_id}:{statement.id}:r{statement.revision}"
+
+
+def queue_push(session: Session, sink: str, statement: m.Statement) -> None:
+    """Put ``statement`` in the outbox for ``sink``: pushed once its transaction commits."""
+    session.add(
+        m.OutboxEntry(
+            tenant_id=statement.tenant_id,
+            statement_id=statement.id,
+            sink=sink,
+            idempotency_key=idempotency_key(statement),
+        )
+    )
 
 
 # Statement ids are UUIDv7s, whose first characters are the time they were made: every
@@ -307,14 +321,7 @@ def approve(
             statement.number = take_number(row, fmt)
             statement.status = "Open"
             statement.approved_at = utcnow()
-            session.add(
-                m.OutboxEntry(
-                    tenant_id=tenant,
-                    statement_id=statement.id,
-                    sink=config.erp.sink,
-                    idempotency_key=idempotency_key(statement),
-                )
-            )
+            queue_push(session, config.erp.sink, statement)
             record(
                 session,
                 tenant,
@@ -324,6 +331,7 @@ def approve(
                 {"number": statement.number},
             )
             progress.advance()
+        webhook_events.record(session, config, APPROVED, statements)
     for statement in statements:
         runtime.emit(
             StatementApproved(tenant=tenant, statement_id=statement.id, number=statement.number)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from connector.domain import status_rules as rules
 from connector.pipeline.review.approve import find_statements
+from connector.runtime import webhook_events
 from connector.runtime.audit import record
 from connector.runtime.runtime import Runtime
 from connector.storage import models as m
@@ -62,7 +63,7 @@ def set_status(
     A statement already in ``status`` is left as it is, so repeating a change (the ERP
     reporting the same payment twice) is harmless. Every refusal is reported at once.
     """
-    runtime.tenant(tenant)
+    config = runtime.tenant(tenant)
     if status not in STATUSES:
         raise LifecycleError(f"unknown status {status!r}: one of {', '.join(STATUSES)}")
     with runtime.db.transaction() as session:
@@ -92,4 +93,5 @@ def set_status(
                 statement.id,
                 {"number": statement.number, "from": previous, "to": status},
             )
+            webhook_events.record_status(session, config, statement)
     return found

@@ -26,13 +26,15 @@ from connector.contracts import StatementApproved
 from connector.domain import status_rules as rules
 from connector.domain.money import tidy
 from connector.pipeline.credits import APPLICATION, add_grant
-from connector.pipeline.review.approve import find_statements, idempotency_key, take_number
+from connector.pipeline.review.approve import find_statements, queue_push, take_number
 from connector.pipeline.review.lifecycle import VOID, LifecycleError
+from connector.runtime import webhook_events
 from connector.runtime.audit import record
 from connector.runtime.runtime import Runtime
 from connector.runtime.tenants import lock_tenant
 from connector.storage import models as m
 from connector.storage.ids import uuid7
+from connector.webhooks import APPROVED, VOIDED
 
 CREDIT_NOTE = rules.CREDIT_NOTE
 ZERO = Decimal(0)
@@ -212,14 +214,7 @@ def void(
         note = _credit_note(original, number, reason, today, _next_part(session, original))
         session.add(note)
         previous, original.status = original.status, VOID
-        session.add(
-            m.OutboxEntry(
-                tenant_id=tenant,
-                statement_id=note.id,
-                sink=config.erp.sink,
-                idempotency_key=idempotency_key(note),
-            )
-        )
+        queue_push(session, config.erp.sink, note)
         returned = tidy(_consumed_credit(session, original.id), original.currency)
         if returned > 0:
             add_grant(
@@ -249,6 +244,9 @@ def void(
             {"number": number, "credits": original.number, "total": str(note.total)},
         )  # fmt: skip
         session.flush()
+        credited = {"credit_note": {"id": note.id, "number": number}, "reason": reason}
+        webhook_events.record(session, config, VOIDED, [original], credited)
+        webhook_events.record(session, config, APPROVED, [note])
         # Loaded now, so the caller can read the lines after the session is gone.
         note.lines  # noqa: B018
     runtime.emit(StatementApproved(tenant=tenant, statement_id=note.id, number=number))

@@ -12,6 +12,8 @@ from typing import ClassVar
 
 from connector.contracts import ClassRegistry, PluginError, StatementDocument, hookimpl
 
+PLUGIN_API = "1.0"  # the plugin API this plugin is built for (docs/plugins.md)
+
 
 def amount(value: Decimal) -> str:
     """An amount with thousands separators and its own decimal places; never ``-0.00``."""

@@ -7,6 +7,8 @@ from connector_faulty.provider import FloatProvider
 from connector_faulty.renderer import FaultyRenderer
 from connector_faulty.sink import DuplicatingSink
 
+PLUGIN_API = "1.0"  # the plugin API this plugin is built for (docs/plugins.md)
+
 
 @hookimpl
 def connector_register_providers(registry: ClassRegistry) -> None:

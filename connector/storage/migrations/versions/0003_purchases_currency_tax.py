@@ -6,9 +6,6 @@
   provider, and any number of purchase statements (parts 1, 2, ...).
 - ``statements.billing_currency`` / ``exchange_rate``: the conversion a statement used.
 - ``statements.tax_name`` / ``tax_rate``: the customer's tax as applied.
-
-Revision ID: 0003
-Revises: 0002
 """
 
 import sqlalchemy as sa
@@ -18,8 +15,6 @@ from connector.storage.models import Money
 
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 OLD_UNIQUE = "uq_statements_tenant_id_customer_id_provider_period_start"
 NEW_UNIQUE = "uq_statements_customer_period_kind_part"

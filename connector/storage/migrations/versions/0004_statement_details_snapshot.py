@@ -4,9 +4,6 @@ The ``statement_details`` table (a row per account × service × usage type) bec
 the ``statements.details`` column: one snapshot text per statement, written once and
 read whole (see ``connector.storage.details`` for its layouts). Existing rows are copied, in their
 order, before the table is dropped; downgrading copies them back.
-
-Revision ID: 0004
-Revises: 0003
 """
 
 from decimal import Decimal
@@ -15,13 +12,12 @@ import sqlalchemy as sa
 from alembic import op
 
 from connector.contracts import DetailRow
+from connector.storage import migration_columns as col
 from connector.storage.details import read_details, write_details
 from connector.storage.models import Money
 
 revision = "0004"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
 
 COLUMNS = (
     "account_id", "service_category", "service_name", "sku", "line_item_type",
@@ -51,9 +47,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("details", sa.Text(), nullable=True))
     connection = op.get_bind()
     details = _details_table()
-    statements = sa.table(
-        "statements", sa.column("id", sa.String()), sa.column("details", sa.Text())
-    )
+    statements = _statements_table()
     rows: dict[str, list[DetailRow]] = {}
     query = sa.select(details.c.statement_id, *(details.c[c] for c in COLUMNS)).order_by(
         details.c.id
@@ -72,33 +66,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.create_table(
-        "statement_details",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("statement_id", sa.String(length=36), nullable=False),
-        sa.Column("account_id", sa.String(length=128), nullable=False),
-        sa.Column("service_category", sa.String(length=200), nullable=False),
-        sa.Column("service_name", sa.String(length=200), nullable=False),
-        sa.Column("sku", sa.String(length=300), nullable=False),
-        sa.Column("line_item_type", sa.String(length=64), nullable=False),
-        sa.Column("is_marketplace", sa.Boolean(), nullable=False),
-        sa.Column("quantity", Money(), nullable=False),
-        sa.Column("cost", Money(), nullable=False),
-        sa.Column("price", Money(), nullable=False),
-        sa.Column("price_rounded", Money(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["statement_id"],
-            ["statements.id"],
-            name="fk_statement_details_statement_id_statements",
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name="pk_statement_details"),
-    )
-    op.create_index("ix_statement_details_statement_id", "statement_details", ["statement_id"])
+    col.create_statement_details(op)
     connection = op.get_bind()
-    statements = sa.table(
-        "statements", sa.column("id", sa.String()), sa.column("details", sa.Text())
-    )
+    statements = _statements_table()
     details = _details_table()
     for statement_id, text in connection.execute(sa.select(statements.c.id, statements.c.details)):
         found = read_details(text)

@@ -4,17 +4,12 @@ A build split into parts (one per worker process) reads the charges of some of a
 batch's accounts; with the batch index alone each part read every charge of the batch.
 The new index starts with batch_id, so whatever used the old one uses it instead, and
 an ingest still maintains one index.
-
-Revision ID: 0006
-Revises: 0005
 """
 
 from alembic import op
 
 revision = "0006"
 down_revision = "0005"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -5,9 +5,6 @@ generation options, customers' pricing settings and exchange rates in force when
 period closed (connector.pipeline.close.period_config), so later edits of the tenant file
 apply from the next period on. Periods closed before this revision are recorded at
 their next build.
-
-Revision ID: 0007
-Revises: 0006
 """
 
 import sqlalchemy as sa
@@ -15,8 +12,6 @@ from alembic import op
 
 revision = "0007"
 down_revision = "0006"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -2,34 +2,27 @@
 
 ``users``: name, argon2 password hash, role (operator, reviewer, read-only, customer)
 and, for a customer user, its customer (connector.access.users).
-
-Revision ID: 0008
-Revises: 0007
 """
 
-import sqlalchemy as sa
 from alembic import op
+
+from connector.storage import migration_columns as col
 
 revision = "0008"
 down_revision = "0007"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
     op.create_table(
         "users",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("tenant_id", sa.String(length=64), nullable=False),
-        sa.Column("name", sa.String(length=64), nullable=False),
-        sa.Column("password_hash", sa.String(length=200), nullable=False),
-        sa.Column("role", sa.String(length=16), nullable=False),
-        sa.Column("customer_id", sa.String(length=64), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("disabled_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["tenant_id"], ["tenants.id"], name="fk_users_tenant_id_tenants"),
-        sa.PrimaryKeyConstraint("id", name="pk_users"),
-        sa.UniqueConstraint("name", name="uq_users_name"),
+        col.serial_id(),
+        *col.strings(tenant_id=64, name=64, password_hash=200, role=16),
+        *col.strings(customer_id=64, nullable=True),
+        *col.moments("created_at"),
+        *col.moments("disabled_at", nullable=True),
+        col.owned_by_tenant("users"),
+        col.primary_key("users"),
+        col.unique("users", "name"),
     )
     op.create_index("ix_users_tenant_id", "users", ["tenant_id"])
 

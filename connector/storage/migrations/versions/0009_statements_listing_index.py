@@ -4,9 +4,6 @@
 provider, customer, kind and part. Without an index in that order every page sorted all
 of the tenant's statements (about 25 ms for 5,000 on PostgreSQL, most of a request);
 with it a page is read from the index.
-
-Revision ID: 0009
-Revises: 0008
 """
 
 import sqlalchemy as sa
@@ -14,8 +11,6 @@ from alembic import op
 
 revision = "0009"
 down_revision = "0008"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -74,3 +74,14 @@ def invoice_lines(document: StatementDocument, erp: str, quantum: Decimal) -> li
         InvoiceLine(line, index in shares, shares.get(index, zero))
         for index, line in enumerate(lines)
     ]
+
+
+def invoice_reference(document: StatementDocument) -> str:
+    """What both templates print beside the lines (Xero's ``Reference``, QuickBooks'
+    ``Memo``): for a credit note the invoice it credits ("Credit note for ACME-01005";
+    the ERP imports a negative invoice as a credit note, and one that nets to zero as an
+    invoice), else the provider and period ("aws 2026-10")."""
+    credited = document.credited_invoice
+    if credited is not None:
+        return f"Credit note for {credited.number}"
+    return f"{document.provider} {document.period.key}"

@@ -36,6 +36,8 @@ from connector_erp_csv.ledger import Export, ExportLedger
 from connector_erp_csv.settings import CsvSinkSettings, resolve_mapping
 from connector_erp_csv.templates import TEMPLATES
 
+PLUGIN_API = "1.0"  # the plugin API this plugin is built for (docs/plugins.md)
+
 log = logging.getLogger(__name__)
 
 

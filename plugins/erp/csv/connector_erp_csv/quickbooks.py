@@ -42,7 +42,7 @@ from decimal import Decimal
 from typing import ClassVar
 
 from connector.contracts import PluginError, StatementDocument, csv_cell
-from connector_erp_csv.lines import invoice_lines
+from connector_erp_csv.lines import invoice_lines, invoice_reference
 from connector_erp_csv.settings import InvoiceMapping
 
 QUICKBOOKS_HEADER = (
@@ -103,15 +103,6 @@ def check_importable(document: StatementDocument) -> str:
     return number
 
 
-def memo(document: StatementDocument) -> str:
-    """The ``Memo`` column: the invoice a credit note credits ("Credit note for
-    ACME-01005"; one that nets to zero is importable), else provider and period."""
-    credited = document.credited_invoice
-    if credited is not None:
-        return f"Credit note for {credited.number}"
-    return f"{document.provider} {document.period.key}"
-
-
 class QuickBooksTemplate:
     """Rows of QuickBooks Online's invoice import for one statement."""
 
@@ -130,7 +121,7 @@ class QuickBooksTemplate:
             "Customer": mapping.contact_name,
             "InvoiceDate": document.issue_date.strftime(mapping.date_pattern),
             "DueDate": document.due_date.strftime(mapping.date_pattern),
-            "Memo": memo(document),
+            "Memo": invoice_reference(document),
             "Item(Product/Service)": mapping.item_code,
             "Currency": document.currency,
         }

@@ -20,7 +20,7 @@ from typing import ClassVar
 
 from connector.contracts import StatementDocument, csv_cell, minor_unit
 from connector.plugin_kit.addresses import postal_address
-from connector_erp_csv.lines import in_minor_unit, invoice_lines
+from connector_erp_csv.lines import in_minor_unit, invoice_lines, invoice_reference
 from connector_erp_csv.settings import InvoiceMapping
 
 # Column for column Xero's template, asterisks (its required columns) included.
@@ -84,16 +84,6 @@ def address_columns(address: Sequence[str], tax_id: str | None = None) -> dict[s
     }
 
 
-def reference(document: StatementDocument) -> str:
-    """The ``Reference`` column: for a credit note, the invoice it credits
-    ("Credit note for ACME-01005", Xero imports a negative invoice as a credit note);
-    for an invoice, its provider and period ("aws 2026-10")."""
-    credited = document.credited_invoice
-    if credited is not None:
-        return f"Credit note for {credited.number}"
-    return f"{document.provider} {document.period.key}"
-
-
 class XeroTemplate:
     """Rows of Xero's sales-invoice import for one statement."""
 
@@ -113,7 +103,7 @@ class XeroTemplate:
             "EmailAddress": document.customer.email or "",
             **address_columns(document.customer.address, document.customer.tax_id),
             "*InvoiceNumber": document.number or "",
-            "Reference": reference(document),
+            "Reference": invoice_reference(document),
             "*InvoiceDate": document.issue_date.strftime(mapping.date_pattern),
             "*DueDate": document.due_date.strftime(mapping.date_pattern),
             "Total": in_minor_unit(document.total, unit, document, "total"),

@@ -57,6 +57,8 @@ from connector_erp_quickbooks.settings import (
     resolve_mapping,
 )
 
+PLUGIN_API = "1.0"  # the plugin API this plugin is built for (docs/plugins.md)
+
 if TYPE_CHECKING:
     import requests
 

@@ -24,7 +24,7 @@ class QuickBooksSettings(BaseModel):
     """``erp.settings`` of a tenant whose sink is ``quickbooks``.
 
     :param client_id: the app's client id (Intuit developer portal, Keys & credentials).
-    :param client_secret: the app's client secret: ``{env: NAME}`` or ``{file: PATH}``
+    :param client_secret: the app's client secret: ``{secret_env: NAME}`` or ``{secret_file: PATH}``
         in the tenant file (the core's check refuses it inline), resolved by the core
         to a plain string before the sink gets it.
     :param realm_id: the QuickBooks company id ("realmId") the tenant's invoices go to.
@@ -51,7 +51,7 @@ class QuickBooksSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    # The core resolves the tenant file's {env: NAME} / {file: PATH} before we see it.
+    # The core resolves the tenant file's {secret_env: NAME} / {secret_file: PATH} before we see it.
     client_id: str
     client_secret: SecretStr
     realm_id: str = Field(pattern=r"^[0-9]+$")

@@ -193,11 +193,7 @@ def _create(
         # Xero refused the whole call (400): give each statement its own messages.
         numbers = [document.number or "" for document, _draft in drafts]
         for (document, _draft), reasons in zip(drafts, kind.refusals(exc, numbers), strict=True):
-            results[document.statement_id] = failed(
-                document,
-                f"Xero rejected {kind.noun} {document.number}: " + "; ".join(reasons),
-                permanent=True,
-            )
+            results[document.statement_id] = _rejected(kind, document, reasons)
         return []
     by_number = {kind.number_of(model): model for model in returned}
     created = []
@@ -210,15 +206,16 @@ def _create(
             continue
         errors = validation_messages(model)
         if errors or model.has_errors or not kind.id_of(model):
-            results[document.statement_id] = failed(
-                document,
-                f"Xero rejected {kind.noun} {document.number}: "
-                + ("; ".join(errors) or "no reason given"),
-                permanent=True,
-            )
+            results[document.statement_id] = _rejected(kind, document, errors)
         else:
             created.append((document, str(kind.id_of(model))))
     return created
+
+
+def _rejected(kind: Kind, document: StatementDocument, reasons: Sequence[str]) -> PushResult:
+    """Xero refused the document's data: permanent, the same data would be refused again."""
+    why = "; ".join(reasons) or "no reason given"
+    return failed(document, f"Xero rejected {kind.noun} {document.number}: {why}", permanent=True)
 
 
 def _compare_totals(

@@ -53,6 +53,8 @@ from connector_erp_xero.settings import (
     resolve_mapping,
 )
 
+PLUGIN_API = "1.0"  # the plugin API this plugin is built for (docs/plugins.md)
+
 if TYPE_CHECKING:
     import requests
 

@@ -61,7 +61,7 @@ class XeroSinkSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     client_id: str = Field(min_length=1)
-    # The core resolves the tenant file's {env: NAME} / {file: PATH} before we see it.
+    # The core resolves the tenant file's {secret_env: NAME} / {secret_file: PATH} before we see it.
     client_secret: SecretStr = Field(
         description="the app's client secret (a secret reference in the tenant file)"
     )

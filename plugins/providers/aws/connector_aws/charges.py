@@ -1,31 +1,18 @@
-"""Aggregated CUR groups -> canonical charges."""
+"""Aggregated CUR groups -> a table of canonical charges."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 
-from connector.contracts import CanonicalCharge
+from connector.contracts import CHARGE_CONTEXT_FIELDS, CanonicalCharge, ChargeTable
 from connector.frozen import unfrozen_twin
 from connector_aws.line_items import charge_category, charge_frequency, publisher
 
 # Fields of CanonicalCharge that one context fixes, in the order context_fields gives.
-CONTEXT_FIELDS = (
-    "billing_account_id",
-    "charge_category",
-    "charge_class",
-    "service_name",
-    "service_category",
-    "sku",
-    "billing_currency",
-    "publisher",
-    "is_marketplace",
-    "invoice_id",
-    "line_item_type",
-    "charge_frequency",
-)
+CONTEXT_FIELDS = CHARGE_CONTEXT_FIELDS
 # Fields that vary per row.
 ROW_FIELDS = (
     "sub_account_id",
@@ -69,36 +56,38 @@ def context_fields(context: tuple) -> tuple:
     )
 
 
-class Days(dict):
-    """Dates by their day number from ``base`` (``CurAggregate.charge_rows`` fetches the
-    usage dates as these small integers: DuckDB's date conversion costs more than the
-    few distinct dates of a period made once here)."""
+class CurCharges(ChargeTable):
+    """A period's charges as ``CurAggregate.charge_rows`` fetched them: the core stores
+    the table as it is; read as a sequence, the charges are made here, through
+    CanonicalCharge's unfrozen twin when it can be used."""
 
-    def __init__(self, base: dt.date) -> None:
-        super().__init__()
-        self.base = base
+    __slots__ = ()
 
-    def __missing__(self, offset: int) -> dt.date:
-        day = self[offset] = self.base + dt.timedelta(days=offset)
-        return day
+    def __iter__(self) -> Iterator[CanonicalCharge]:
+        if UNFROZEN is not None:
+            made = _build_unfrozen(self.contexts, self.accounts, self.dates, self.rows, UNFROZEN)
+        else:
+            made = _build_through_init(self.contexts, self.accounts, self.dates, self.rows)
+        return iter(made)
 
 
-def to_charges(
-    contexts: Sequence[tuple], accounts: Sequence[str], days: Days, rows: Iterable[tuple]
-) -> list[CanonicalCharge]:
-    """One :class:`CanonicalCharge` per row of ``CurAggregate.charge_rows``.
-
-    This runs once per group, hundreds of thousands of times for a large reseller: all
-    that varies per row is the account, the amounts and the dates.
-    """
-    shared = [context_fields(context) for context in contexts]
-    if UNFROZEN is not None:
-        return _build_unfrozen(shared, accounts, days, rows, UNFROZEN)
-    return _build_through_init(shared, accounts, days, rows)
+def charge_table(
+    contexts: Sequence[tuple],
+    accounts: Sequence[str],
+    dates: Mapping[int, dt.date],
+    rows: Sequence[tuple],
+) -> CurCharges:
+    """The charges of ``CurAggregate.charge_rows``: each context's fields are worked out
+    once, and each row is kept as fetched (account, amounts as text and dates by number):
+    this runs for hundreds of thousands of groups of a large reseller."""
+    return CurCharges([context_fields(context) for context in contexts], accounts, dates, rows)
 
 
 def _build_through_init(
-    shared: Sequence[tuple], accounts: Sequence[str], days: Days, rows: Iterable[tuple]
+    shared: Sequence[tuple],
+    accounts: Sequence[str],
+    days: Mapping[int, dt.date],
+    rows: Iterable[tuple],
 ) -> list[CanonicalCharge]:
     decimal = Decimal
     return [
@@ -134,7 +123,7 @@ UNFROZEN = _unfrozen_twin()
 def _build_unfrozen(
     shared: Sequence[tuple],
     accounts: Sequence[str],
-    days: Days,
+    days: Mapping[int, dt.date],
     rows: Iterable[tuple],
     twin: type,
 ) -> list[CanonicalCharge]:

@@ -24,7 +24,7 @@ from connector.contracts import BillingPeriod, ChargeBatch, PluginError, SourceD
 from connector.plugin_kit.scratch import combined_digest, file_digest, reading
 from connector.plugin_kit.settings import folder_of
 from connector.progress import NO_PROGRESS, Progress
-from connector_aws.charges import to_charges
+from connector_aws.charges import charge_table
 from connector_aws.columns import Header
 from connector_aws.line_items import MARKETPLACE_BILLING_ENTITY
 from connector_aws.s3 import download_report
@@ -100,24 +100,24 @@ class AwsCurProvider:
 def _read(
     headers: Sequence[Header], period: BillingPeriod | None, progress: Progress = NO_PROGRESS
 ) -> list[ChargeBatch]:
-    """Aggregate in DuckDB, then build the charges while a second thread hashes the files.
+    """Aggregate in DuckDB, then fetch the charge rows while a second thread hashes the
+    files.
 
-    The hashing waits until the first period's groups are fetched: until then DuckDB
-    keeps every core busy (the scan, the checks and the join that numbers the groups),
-    but while Python builds charges (holding the GIL) the other core is free, and
-    hashlib releases the GIL. Started right after the scan, the hash slowed the join
-    down and the read of 5M Parquet rows took 0.13 s longer.
+    The hashing waits until the scan is done: until then DuckDB keeps every core busy,
+    and a hash beside it slowed the scan down. The checks and the fetch of the groups
+    leave a core free (converting rows to Python objects is single-threaded), and
+    hashlib releases the GIL.
     """
     from connector_aws import diagnose
     from connector_aws.query import CurAggregate
     from connector_aws.text_checks import checked_contexts
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cur-hash") as pool:
-        digests: Iterator[str] = iter(())
         with (
             reading(_names(headers), "the CUR files", partial(_explain, headers)),
             CurAggregate(headers, period, progress) as groups,
         ):
+            digests = pool.map(file_digest, [h.path for h in headers])
             problem = groups.first_problem()
             if problem is not None:
                 raise SourceDataError(diagnose.problem_message(headers, problem))
@@ -127,11 +127,9 @@ def _read(
                            unit="charges")  # fmt: skip
             charges = []
             for summary in summaries:
-                contexts, accounts, days, rows = groups.charge_rows(summary.period)
+                contexts, accounts, dates, rows = groups.charge_rows(summary.period)
                 contexts, accounts = checked_contexts(headers, contexts, accounts)
-                if not charges:
-                    digests = pool.map(file_digest, [h.path for h in headers])
-                charges.append(to_charges(contexts, accounts, days, rows))
+                charges.append(charge_table(contexts, accounts, dates, rows))
                 progress.advance(len(rows))
         digest_list = list(digests)
     return [

@@ -5,6 +5,8 @@ from __future__ import annotations
 from connector.contracts import ClassRegistry, hookimpl
 from connector_aws.cur import AwsCurProvider
 
+PLUGIN_API = "1.0"  # the plugin API this plugin is built for (docs/plugins.md)
+
 
 @hookimpl
 def connector_register_providers(registry: ClassRegistry) -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-from connector.plugin_kit.columns import Column, Expected, check_required, locate
+from connector.plugin_kit.columns import Column, Expected, match_header
+from connector.plugin_kit.columns import FileHeader as Header
 from connector.plugin_kit.file_formats import AZURE_COST
 
 DECIMAL = "DECIMAL(38,12)"
@@ -52,26 +52,6 @@ EXPECTED_EXPORT = Expected(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Header:
-    """One file's header: every column's name and where each column we read is."""
-
-    path: Path
-    names: tuple[str, ...]
-    positions: dict[str, int]  # alias -> 0-based position; absent optional columns missing
-
-    def has(self, alias: str) -> bool:
-        return alias in self.positions
-
-    def column_name(self, alias: str) -> str:
-        """The column's name as the file spells it (for messages)."""
-        position = self.positions.get(alias)
-        return self.names[position] if position is not None else BY_ALIAS[alias].name
-
-
 def parse_header(path: Path, names: Sequence[str]) -> Header:
     """Locate the columns read, or raise :class:`SourceDataError` naming every missing one."""
-    names = tuple(n.strip() for n in names)
-    positions = locate(names, COLUMNS)
-    check_required(path, names, positions, COLUMNS, EXPECTED_EXPORT)
-    return Header(path=path, names=names, positions=positions)
+    return match_header(path, names, COLUMNS, EXPECTED_EXPORT)

@@ -11,10 +11,9 @@ complete one. An export holding only its header is "no data rows".
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from functools import partial
-from pathlib import Path
 from typing import Any, ClassVar
 
 from connector.contracts import (
@@ -24,24 +23,20 @@ from connector.contracts import (
     SourceDataError,
     checked_charges,
 )
-from connector.plugin_kit.file_formats import (
-    ManifestBlob,
-    check_azure_manifests,
-    locate_text,
-)
-from connector.plugin_kit.files import find_files
-from connector.plugin_kit.scratch import explain_by, reading
-from connector.plugin_kit.settings import FolderProvider
+from connector.plugin_kit.file_formats import locate_text
+from connector.plugin_kit.files import ExportsProvider, FoundExports
+from connector.plugin_kit.scratch import checked_scan
 from connector_azure import diagnose
 from connector_azure.amortized import amortized_message
-from connector_azure.charge_types import AZURE_MARKETPLACE, charge_category, publisher
+from connector_azure.azure_provider import AzureCharges
+from connector_azure.charge_types import charge_category, publisher
 from connector_azure.columns import Header
-from connector_azure.files import NOT_A_FOLDER, SUFFIXES, WHAT, read_header
+from connector_azure.files import EXPORTS, WHAT
 from connector_azure.periods import ONE_DAY, period_of
 from connector_azure.settings import AzureSettings
 
 
-class AzureCostProvider(FolderProvider):
+class AzureCostProvider(AzureCharges, ExportsProvider, exports=EXPORTS):
     """Reads Azure EA and MCA cost-details exports (actual cost, ``.csv`` / ``.csv.gz``).
 
     All matching files are read in one DuckDB pass and aggregated to one canonical charge
@@ -49,51 +44,27 @@ class AzureCostProvider(FolderProvider):
     publisher and invoice id, with costs summed exactly as DECIMAL(38,12). One batch per
     billing period, by the tenant's Billing Day. A period is ``final`` when every row of
     it carries an invoice id (MCA's ``InvoiceId``, filled once the invoice exists), else
-    when the ``final`` setting says so. Amortized-cost exports are refused.
+    when the ``final`` setting says so. Amortized-cost exports are refused. Marketplace
+    rows (PublisherType "Marketplace") are Azure Marketplace products.
     """
 
     name: ClassVar[str] = "azure"
     display_name: ClassVar[str] = "Microsoft Azure"
     settings_model: ClassVar[type | None] = AzureSettings
     settings: AzureSettings
-    # Marketplace rows (PublisherType "Marketplace") are Azure Marketplace products; the
-    # pricebook prices them unless the tenant passes them through at cost.
-    marketplace_name: ClassVar[str] = AZURE_MARKETPLACE
-    # The tenant's invoice option is the Billing Day unless the settings name one.
-    invoice_option_settings: ClassVar[dict[str, str]] = {"billing_day": "azure_billing_day"}
 
-    def fetch(self, period: BillingPeriod | None = None) -> Iterator[ChargeBatch]:
-        """Yield one batch per billing period found (only ``period`` when given).
-
-        ``source`` lists the files holding the period's rows; ``source_hash`` is made from
-        the period's rows as read (see :meth:`CostAggregate.period_contents`), so the same
-        rows in another order or split into other files give the same hash. Raises
-        :class:`SourceDataError` naming file, line, column and value for bad data, and
-        for an amortized-cost export; then no batch is yielded.
-        """
-        files = find_files(self.folder, self.settings.pattern, SUFFIXES, NOT_A_FOLDER)
-        if not files:
-            return
-        listed = check_azure_manifests(files, WHAT)
-        headers = [read_header(path) for path in files]
-        yield from self._read(headers, period, listed)
-
-    def _read(
-        self,
-        headers: Sequence[Header],
-        period: BillingPeriod | None,
-        listed: Mapping[Path, ManifestBlob],
-    ) -> list[ChargeBatch]:
+    def read(self, found: FoundExports, period: BillingPeriod | None) -> list[ChargeBatch]:
+        """Batches by the tenant's Billing Day: ``source`` lists the files holding the
+        period's rows; ``source_hash`` is made from the period's rows as read (see
+        :meth:`CostAggregate.period_contents`), so the same rows in another order or split
+        into other files give the same hash. Raises :class:`SourceDataError` naming file,
+        line, column and value for bad data, and for an amortized-cost export."""
         from connector_azure.query import CostAggregate
 
         # A DuckDB IOException is a cut-off gzip stream, among others; the diagnosis tells.
-        find = partial(diagnose.find_bad_value, headers)
-        names = _names(headers)
-        with (
-            reading(names, "the exports", explain_by(find, names, "the exports")),
-            CostAggregate(headers) as groups,
-        ):
-            groups.check([header.path for header in headers], listed, WHAT, find)
+        find = diagnose.find_bad_value
+        headers: Sequence[Header] = found.headers
+        with checked_scan(CostAggregate(headers), found, WHAT, find) as groups:
             for file_no in groups.amortized_files():
                 _refuse_amortized(headers[file_no])
             periods = {day: period_of(day, self.settings.billing_day) for day in groups.days()}
@@ -189,11 +160,7 @@ def _where(headers: Sequence[Header], field_name: str, value: str) -> str:
             line, alias = found
             return f"{header.path}: line {line}, column {header.column_name(alias)}"
     columns = " / ".join(headers[0].column_name(a) for a in aliases) or field_name
-    return f"{_names(headers)}: a row's {columns}"
-
-
-def _names(headers: Sequence[Header]) -> str:
-    return ", ".join(str(h.path) for h in headers)
+    return f"{', '.join(str(h.path) for h in headers)}: a row's {columns}"
 
 
 def _refuse_amortized(header: Header) -> None:

@@ -28,8 +28,9 @@ from connector.contracts import (
 )
 from connector.plugin_kit.file_formats import locate_text
 from connector.plugin_kit.files import find_files
+from connector.plugin_kit.periods import dates_within
 from connector.plugin_kit.settings import FolderProvider
-from connector_azure.charge_types import AZURE_MARKETPLACE
+from connector_azure.azure_provider import AzureCharges
 from connector_azure.csp_fields import as_text
 from connector_azure.csp_files import NOT_A_FOLDER, READ_SUFFIXES, read_records
 from connector_azure.csp_rows import KEY_BITS, CspRow, check_row
@@ -86,7 +87,7 @@ class _Content:
         self.files.add(file_no)
 
 
-class AzureCspProvider(FolderProvider):
+class AzureCspProvider(AzureCharges, FolderProvider):
     """Reads Partner Center (CSP) invoice reconciliation line items: the portal's CSV and
     the billed invoice reconciliation API v2's gzip'ed JSON lines.
 
@@ -100,11 +101,6 @@ class AzureCspProvider(FolderProvider):
     display_name: ClassVar[str] = "Microsoft Azure CSP"
     settings_model: ClassVar[type | None] = AzureCspSettings
     settings: AzureCspSettings
-    # Products published by anyone but Microsoft are Azure Marketplace products; the
-    # pricebook prices them unless the tenant passes them through at cost.
-    marketplace_name: ClassVar[str] = AZURE_MARKETPLACE
-    # The tenant's invoice option is the Billing Day unless the settings name one.
-    invoice_option_settings: ClassVar[dict[str, str]] = {"billing_day": "azure_billing_day"}
 
     def fetch(self, period: BillingPeriod | None = None) -> Iterator[ChargeBatch]:
         """Yield one batch per billing period found (only ``period`` when given).
@@ -192,17 +188,10 @@ def _order(grain: Grain) -> tuple:
     return tuple("" if v is None else str(v) for v in grain)
 
 
-def _within(period: BillingPeriod, sums: _Sums) -> tuple[dt.date, dt.date]:
-    """The charge dates clamped to the batch's period: a charge must lie in it, while a
-    license term (10/20 .. 11/19) or a cancellation of last month's purchase does not."""
-    start, stop = max(sums.start, period.start), min(sums.end, period.end)
-    return (start, stop) if start < stop else (period.start, period.end)
-
-
 def _charge(grain: Grain, sums: _Sums, period: BillingPeriod) -> CanonicalCharge:
     (partner, customer, category, charge_class, line_item_type, service, service_category, sku,
      currency, publisher, is_marketplace, invoice, frequency) = grain  # fmt: skip
-    start, end = _within(period, sums)
+    start, end = dates_within(period, sums.start, sums.end)
     return CanonicalCharge(
         billing_account_id=partner,
         sub_account_id=customer,

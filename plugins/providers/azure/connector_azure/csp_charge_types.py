@@ -12,10 +12,10 @@ import logging
 import re
 
 from connector.contracts import ChargeCategory
+from connector.plugin_kit.charge_types import CORRECTION, ChargeTypes
 
 log = logging.getLogger(__name__)
 
-CORRECTION = "Correction"
 ONE_TIME, RECURRING, USAGE_BASED = "One-Time", "Recurring", "Usage-Based"
 
 # Charges that buy or extend something: Purchase (Usage when the row is metered).
@@ -57,7 +57,8 @@ CREDITS = frozenset({"credit", "customercredit"})
 TAXES = frozenset({"tax"})
 
 _SEPARATORS = re.compile(r"[\s_\-]+")
-_warned: set[str] = set()
+# The sets above decide; a type in none of them is an Adjustment, with a warning.
+UNKNOWN_TYPES = ChargeTypes("Partner Center ChargeType", {}, log, effect="shown in reconciliation")
 
 
 def normalise(charge_type: str) -> str:
@@ -77,14 +78,7 @@ def charge_category(charge_type: str, metered: bool) -> tuple[ChargeCategory, st
         return ChargeCategory.CREDIT, None
     if key in TAXES:
         return ChargeCategory.TAX, None
-    if key not in _warned:
-        _warned.add(key)
-        log.warning(
-            "Partner Center ChargeType %r is unknown to this version; it is treated as an "
-            "Adjustment (shown in reconciliation)",
-            charge_type,
-        )
-    return ChargeCategory.ADJUSTMENT, None
+    return UNKNOWN_TYPES.unknown(charge_type, warn_key=key)
 
 
 def charge_frequency(billing_frequency: str, metered: bool) -> str:

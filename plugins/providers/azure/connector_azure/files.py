@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from connector.plugin_kit import files
-from connector.plugin_kit.files import Wording
+from connector.plugin_kit.files import ExportFiles, Wording
 from connector_azure.columns import Header, parse_header
 
 SUFFIXES = (".csv", ".csv.gz")
@@ -37,3 +37,6 @@ NOT_A_FOLDER = (
 def read_header(path: Path) -> Header:
     """Read and check the header line of one export file."""
     return files.read_csv_header(path, lambda names: parse_header(path, names), WORDING)
+
+
+EXPORTS = ExportFiles(SUFFIXES, WHAT, NOT_A_FOLDER, read_header)

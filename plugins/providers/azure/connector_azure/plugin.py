@@ -6,6 +6,8 @@ from connector.contracts import ClassRegistry, hookimpl
 from connector_azure.cost import AzureCostProvider
 from connector_azure.csp import AzureCspProvider
 
+PLUGIN_API = "1.0"  # the plugin API this plugin is built for (docs/plugins.md)
+
 
 @hookimpl
 def connector_register_providers(registry: ClassRegistry) -> None:

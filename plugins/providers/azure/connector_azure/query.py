@@ -17,17 +17,13 @@ import datetime as dt
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from connector.contracts import BillingPeriod
-from connector.plugin_kit.scratch import ScratchAggregate
+from connector.plugin_kit.scratch import QueryAggregate
 from connector.plugin_kit.sql import read_csv_text
 from connector_azure.amortized import sql_amortized_row
 from connector_azure.columns import COLUMNS, Header
 from connector_azure.values import sql_currency_ok, sql_date, sql_decimal
-
-if TYPE_CHECKING:
-    import duckdb
 
 GRAIN = (
     "billing_account",
@@ -118,18 +114,15 @@ def aggregation_sql(headers: Sequence[Header]) -> str:
     """
 
 
-class CostAggregate(ScratchAggregate):
+class CostAggregate(QueryAggregate):
     """The grouped rows of one fetch, in a DuckDB temporary table (a context manager)."""
 
     prefix = "connector-azure-"
     table = "day_groups"
+    headers: Sequence[Header]
 
-    def __init__(self, headers: Sequence[Header]) -> None:
-        super().__init__()
-        self.headers = headers
-
-    def fill(self, con: duckdb.DuckDBPyConnection) -> None:
-        con.execute("CREATE TEMP TABLE day_groups AS " + aggregation_sql(self.headers))
+    def scan_sql(self) -> str:
+        return aggregation_sql(self.headers)
 
     def amortized_files(self) -> list[int]:
         """The files holding a row only an amortized-cost export has."""

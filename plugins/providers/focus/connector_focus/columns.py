@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-from connector.plugin_kit.columns import Column, Expected, check_required, locate
+from connector.plugin_kit.columns import Column, Expected, match_header
+from connector.plugin_kit.columns import FileHeader as Header
 from connector.plugin_kit.file_formats import FOCUS
 
 TEXT, DECIMAL, DATE, CURRENCY = "text", "decimal", "date", "currency"
@@ -40,7 +40,6 @@ COLUMNS: tuple[Column, ...] = (
     Column(("InvoiceIssuerName",), "invoice_issuer_name"),
     Column(("InvoiceId",), "invoice_id"),  # 1.2
 )
-BY_ALIAS = {c.alias: c for c in COLUMNS}
 
 EXPECTED_EXPORT = Expected(
     format=FOCUS,
@@ -51,28 +50,7 @@ EXPECTED_EXPORT = Expected(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Header:
-    """One file's columns and where each column read is (absent optional ones missing)."""
-
-    path: Path
-    parquet: bool
-    names: tuple[str, ...]
-    positions: dict[str, int]  # alias -> 0-based position
-
-    def has(self, alias: str) -> bool:
-        return alias in self.positions
-
-    def column_name(self, alias: str) -> str:
-        """The column's name as the file spells it (for messages)."""
-        position = self.positions.get(alias)
-        return self.names[position] if position is not None else BY_ALIAS[alias].name
-
-
-def parse_header(path: Path, names: Sequence[str], parquet: bool) -> Header:
-    """Locate the columns read, or raise :class:`SourceDataError` naming every missing one."""
-    names = tuple(str(n).strip() for n in names)
-    positions = locate(names, COLUMNS)
-    where = "its schema" if parquet else "line 1 (the header)"
-    check_required(path, names, positions, COLUMNS, EXPECTED_EXPORT, where)
-    return Header(path=path, parquet=parquet, names=names, positions=positions)
+def parse_header(path: Path, names: Sequence[str]) -> Header:
+    """Locate the columns read (in a CSV header line or a Parquet schema), or raise
+    :class:`SourceDataError` naming every missing one."""
+    return match_header(path, names, COLUMNS, EXPECTED_EXPORT)

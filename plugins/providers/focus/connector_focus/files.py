@@ -6,7 +6,7 @@ from pathlib import Path
 
 from connector.contracts import SourceDataError
 from connector.plugin_kit import files
-from connector.plugin_kit.files import Wording, is_parquet
+from connector.plugin_kit.files import ExportFiles, Wording, is_parquet
 from connector_focus.columns import Header, parse_header
 
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
@@ -35,8 +35,9 @@ def read_header(path: Path) -> Header:
         )
     if is_parquet(path):
         return files.read_parquet_header(
-            path, lambda names, _types: parse_header(path, names, parquet=True), WORDING
+            path, lambda names, _types: parse_header(path, names), WORDING
         )
-    return files.read_csv_header(
-        path, lambda names: parse_header(path, names, parquet=False), WORDING
-    )
+    return files.read_csv_header(path, lambda names: parse_header(path, names), WORDING)
+
+
+EXPORTS = ExportFiles(SUFFIXES, WHAT, NOT_A_FOLDER, read_header)

@@ -11,10 +11,9 @@ A CSV holding only its header is "no data rows".
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from functools import partial
-from pathlib import Path
 from typing import Any, ClassVar
 
 from connector.contracts import (
@@ -24,23 +23,19 @@ from connector.contracts import (
     ChargeCategory,
     checked_charges,
 )
-from connector.plugin_kit.file_formats import (
-    ManifestBlob,
-    check_azure_manifests,
-    locate_text,
-)
-from connector.plugin_kit.files import find_files
-from connector.plugin_kit.scratch import combined_digest, explain_by, file_digest, reading
-from connector.plugin_kit.settings import FolderProvider
+from connector.plugin_kit.file_formats import locate_text
+from connector.plugin_kit.files import ExportsProvider, FoundExports
+from connector.plugin_kit.periods import dates_within
+from connector.plugin_kit.scratch import checked_scan, combined_digest, file_digest
 from connector_focus import diagnose
 from connector_focus.columns import Header
-from connector_focus.files import NOT_A_FOLDER, SUFFIXES, WHAT, read_header
+from connector_focus.files import EXPORTS, WHAT
 from connector_focus.settings import FocusSettings
 
 ONE_DAY = dt.timedelta(days=1)
 
 
-class FocusProvider(FolderProvider):
+class FocusProvider(ExportsProvider, exports=EXPORTS):
     """Reads FOCUS 1.0 to 1.2 cost exports of any cloud (CSV, CSV.gz, Parquet).
 
     All matching files are read in one DuckDB pass and aggregated to one canonical charge
@@ -55,49 +50,26 @@ class FocusProvider(FolderProvider):
     settings_model: ClassVar[type | None] = FocusSettings
     settings: FocusSettings
 
-    def fetch(self, period: BillingPeriod | None = None) -> Iterator[ChargeBatch]:
-        """Yield one batch per billing period found (only ``period`` when given).
-
-        Every file is read and checked before the first batch is returned. ``source``
-        lists the files holding the period's rows and ``source_hash`` is a sha256 over
-        those files' own sha256s, in path order.
-        """
-        files = find_files(self.folder, self.settings.pattern, SUFFIXES, NOT_A_FOLDER)
-        if files:
-            listed = check_azure_manifests(files, WHAT)
-            headers = [read_header(path) for path in files]
-            yield from self._read(headers, period, listed)
-
-    def _read(
-        self,
-        headers: Sequence[Header],
-        wanted: BillingPeriod | None,
-        listed: Mapping[Path, ManifestBlob],
-    ) -> list[ChargeBatch]:
+    def read(self, found: FoundExports, wanted: BillingPeriod | None) -> list[ChargeBatch]:
+        """Batches by FOCUS billing period: ``source`` lists the files holding the
+        period's rows and ``source_hash`` is a sha256 over those files' own sha256s, in
+        path order. Azure's FOCUS exports carry a manifest.json with row counts, which
+        are checked."""
         from connector_focus.query import FocusAggregate
 
-        # A DuckDB IOException is a cut-off gzip stream, among others; the diagnosis tells.
-        find = partial(diagnose.find_bad_value, headers)
-        names = _names(headers)
-        with (
-            reading(names, "the exports", explain_by(find, names, "the exports")),
-            FocusAggregate(headers) as groups,
-        ):
-            # Azure's FOCUS exports carry a manifest.json with row counts. A CSV file may
-            # hold only blank lines after its header; a Parquet one's rows were counted.
-            paths = [header.path for header in headers]
-            parquet = [file_no for file_no, header in enumerate(headers) if header.parquet]
-            groups.check(paths, listed, WHAT, find, empty_ok=parquet)
-            found = []
+        find = diagnose.find_bad_value
+        headers: Sequence[Header] = found.headers
+        with checked_scan(FocusAggregate(headers), found, WHAT, find) as groups:
+            read = []
             for start, end, invoiced, file_nos in groups.periods():
                 billing_period = BillingPeriod(start, end)
                 if wanted is None or billing_period == wanted:
-                    found.append(
+                    read.append(
                         (billing_period, invoiced, file_nos, groups.charge_rows(start, end))
                     )
         digests: dict[int, str] = {}
         batches = []
-        for billing_period, invoiced, file_nos, rows in found:
+        for billing_period, invoiced, file_nos, rows in read:
             for n in file_nos:
                 digests.setdefault(n, file_digest(headers[n].path))
             batches.append(
@@ -114,24 +86,13 @@ class FocusProvider(FolderProvider):
         return batches
 
 
-def within(period: BillingPeriod, first: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
-    """The charge dates clamped to the batch's period (half-open).
-
-    A charge must lie in its batch's period, but FOCUS dates a charge by when it was
-    incurred, which for a correction can be an earlier month: such a charge is dated with
-    the whole billing period it was billed in.
-    """
-    start, stop = max(first, period.start), min(end, period.end)
-    return (start, stop) if start < stop else (period.start, period.end)
-
-
 def _charge(row: Sequence[Any], period: BillingPeriod) -> CanonicalCharge:
     (account, sub_account, category, charge_class, frequency, service, service_category, sku,
      currency, publisher, is_marketplace, invoice_id, billed, listed, quantity, first_day,
      last_day) = row  # fmt: skip
     # ChargePeriodEnd is exclusive; a charge within one day still spans that day.
     end = last_day if last_day > first_day else first_day + ONE_DAY
-    first_day, end = within(period, first_day, end)
+    first_day, end = dates_within(period, first_day, end)
     line_item_type = f"{category} ({charge_class})" if charge_class else category
     return CanonicalCharge(
         billing_account_id=account,
@@ -176,8 +137,4 @@ def _where(headers: Sequence[Header], field_name: str, value: str) -> str:
         if found is not None:
             line, alias = found
             return f"{header.path}: {line}, column {header.column_name(alias)}"
-    return f"{_names(headers)}: a row's {field_name}"
-
-
-def _names(headers: Sequence[Header]) -> str:
-    return ", ".join(str(h.path) for h in headers)
+    return f"{', '.join(str(h.path) for h in headers)}: a row's {field_name}"

@@ -10,9 +10,8 @@ file, billing period and charge grain into a temporary table. A row breaking a r
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
-from connector.plugin_kit.scratch import ScratchAggregate
+from connector.plugin_kit.scratch import QueryAggregate
 from connector.plugin_kit.sql import identifier, literal, read_csv_text
 from connector.plugin_kit.values import sql_currency_ok
 from connector_focus.columns import (
@@ -26,9 +25,6 @@ from connector_focus.columns import (
     Header,
 )
 from connector_focus.values import sql_choice, sql_date, sql_decimal, sql_text
-
-if TYPE_CHECKING:
-    import duckdb
 
 GRAIN = (
     "billing_account",
@@ -136,20 +132,17 @@ def aggregation_sql(headers: Sequence[Header]) -> str:
     """
 
 
-class FocusAggregate(ScratchAggregate):
+class FocusAggregate(QueryAggregate):
     """The grouped rows of one fetch, in a DuckDB temporary table (a context manager)."""
 
     prefix = "connector-focus-"
     # Parquet TIMESTAMP WITH TIME ZONE becomes text in this zone: FOCUS uses UTC.
     utc = True
     table = "focus_groups"
+    headers: Sequence[Header]
 
-    def __init__(self, headers: Sequence[Header]) -> None:
-        super().__init__()
-        self.headers = headers
-
-    def fill(self, con: duckdb.DuckDBPyConnection) -> None:
-        con.execute("CREATE TEMP TABLE focus_groups AS " + aggregation_sql(self.headers))
+    def scan_sql(self) -> str:
+        return aggregation_sql(self.headers)
 
     def periods(self) -> list[tuple]:
         """``(start, end, final, [file numbers])`` of every billing period, by start."""

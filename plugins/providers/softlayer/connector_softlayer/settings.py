@@ -40,7 +40,7 @@ class SoftLayerSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     username: str = Field(description="SoftLayer API username ('apikey' for an IBM Cloud key)")
-    # The core resolves the tenant file's {env: NAME} / {file: PATH} before we see it.
+    # The core resolves the tenant file's {secret_env: NAME} / {secret_file: PATH} before we see it.
     api_key: SecretStr = Field(description="the API key (a secret reference in the tenant file)")
     endpoint_url: str = Field(
         default=DEFAULT_ENDPOINT, description="SoftLayer REST endpoint (…/rest/v3.1/)"

@@ -14,6 +14,8 @@ from connector_render_csv.tables import (
     to_csv_bytes,
 )
 
+PLUGIN_API = "1.0"  # the plugin API this plugin is built for (docs/plugins.md)
+
 
 class CsvRenderer:
     """Customer-facing CSV (``csv``) and the full-precision detailed CSV (``detailed-csv``)."""

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from connector.contracts import ClassRegistry, PluginError, StatementDocument, hookimpl
 from connector_render_html.view import template_context
 
+PLUGIN_API = "1.0"  # the plugin API this plugin is built for (docs/plugins.md)
+
 if TYPE_CHECKING:
     from jinja2 import BaseLoader
 

@@ -15,19 +15,20 @@ from typing import Any
 
 from connector.contracts import Party, StatementDocument
 from connector.plugin_kit.printed import exemption_note, table_lines, totals_rows
-from connector_render_html.money import (
+from connector.plugin_kit.printed_text import (
+    credit_reference,
+    document_locale,
     format_amount,
     format_date,
     format_money,
     format_rate,
-    locale_of,
-    period_text,
+    statement_facts,
+    statement_number,
 )
 
 log = logging.getLogger(__name__)
 
 DRAFT_STATUS = "draft"
-DRAFT_NUMBER = "DRAFT"
 _IMAGE_TYPES = {
     ".png": "image/png",
     ".jpg": "image/jpeg",
@@ -79,51 +80,15 @@ def printed_party(party: Party) -> PrintedParty:
     return PrintedParty(party.name, tuple(details))
 
 
-def document_locale(document: StatementDocument) -> str | None:
-    """The locale the statement is printed in: its own, else its country's usual one."""
-    return locale_of(document.locale, document.country)
-
-
-def statement_number(document: StatementDocument) -> str:
-    """The invoice number, or DRAFT until approval assigns one."""
-    return document.number or DRAFT_NUMBER
-
-
 def facts(document: StatementDocument) -> list[tuple[str, str]]:
     """Number, dates, period, currency and status; payment method and custom fields
     only when the tenant's invoice options turned them on (the core leaves them empty).
     """
-    locale = document_locale(document)
-    rows = [
-        ("Statement no.", statement_number(document)),
-        ("Issue date", format_date(document.issue_date, locale)),
-        ("Due date", format_date(document.due_date, locale)),
-        ("Period", period_text(document.period.start, document.period.end, locale)),
-        ("Provider", document.provider_name or document.provider),
-        ("Currency", document.currency),
-        ("Status", document.status),
-    ]
-    credited = document.credited_invoice
-    if credited is not None:
-        # A credit note owes nothing: the invoice it credits takes the due date's place.
-        rows[2] = ("Credits invoice", credited.number)
-        if credited.issue_date:
-            rows.insert(3, ("Invoice date", format_date(credited.issue_date, locale)))
+    rows = statement_facts(document, document_locale(document))
     if document.payment_method:
         rows.append(("Payment method", document.payment_method))
     rows.extend(document.custom_fields.items())
     return rows
-
-
-def credit_reference(document: StatementDocument) -> str | None:
-    """``Credit note for ACME-01005, issued 2026-10-06``: the invoice a credit note
-    credits; None for an invoice."""
-    credited = document.credited_invoice
-    if credited is None:
-        return None
-    locale = document_locale(document)
-    issued = f", issued {format_date(credited.issue_date, locale)}" if credited.issue_date else ""
-    return f"Credit note for {credited.number}{issued}"
 
 
 def heading(document: StatementDocument) -> str:

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 from connector.contracts import ClassRegistry, PluginError, StatementDocument, hookimpl
 
+PLUGIN_API = "1.0"  # the plugin API this plugin is built for (docs/plugins.md)
+
 if TYPE_CHECKING:
     from reportlab.pdfgen.canvas import Canvas
 
@@ -25,9 +27,10 @@ def render_statement(document: StatementDocument) -> bytes:
     from reportlab.lib.units import inch
     from reportlab.platypus import SimpleDocTemplate
 
+    from connector.plugin_kit.printed_text import statement_number
     from connector_render_pdf.fonts import REGULAR, register_fonts
     from connector_render_pdf.pages import NumberedCanvas, draw_watermark
-    from connector_render_pdf.story import build_story, heading, provider_text, statement_number
+    from connector_render_pdf.story import build_story, heading, provider_text
 
     register_fonts()
 

@@ -18,8 +18,15 @@ from reportlab.platypus import Flowable, Image, KeepTogether, Paragraph, Spacer,
 
 from connector.contracts import Party, StatementDocument, StatementLine
 from connector.plugin_kit.printed import exemption_note, table_lines, totals_rows
+from connector.plugin_kit.printed_text import (
+    credit_reference,
+    document_locale,
+    format_amount,
+    format_date,
+    format_money,
+    statement_facts,
+)
 from connector_render_pdf.fonts import BOLD, REGULAR
-from connector_render_pdf.money import format_amount, format_date, format_money, period_text
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +38,6 @@ AMOUNT_WIDTH = 1.3 * inch
 ACCOUNT_WIDTH = 1.4 * inch
 TOTALS_LABEL_WIDTH = 2.8 * inch
 LOGO_BOX = (1.8 * inch, 0.8 * inch)
-DRAFT_NUMBER = "DRAFT"
 _RULE = colors.HexColor("#9aa5b1")
 _HEADER_FILL = colors.HexColor("#e8edf2")
 _ZEBRA_FILL = colors.HexColor("#f7f9fb")
@@ -89,26 +95,6 @@ def party_block(party: Party, styles: StyleSheet1, heading: str | None = None) -
     return flowables
 
 
-def document_locale(document: StatementDocument) -> str | None:
-    """The locale the statement is printed in: the document's own, else the usual one
-    of its country (CLDR likely subtags: GB -> en_GB, DE -> de_DE); None (plain
-    ``1,234.50`` and ISO dates) when neither is known."""
-    from babel import Locale, UnknownLocaleError
-
-    if document.locale:
-        try:
-            return str(Locale.parse(document.locale))
-        except (ValueError, UnknownLocaleError):
-            # A locale CLDR lacks must not stop a statement going out.
-            log.warning("locale %r is unknown to babel; using the country's", document.locale)
-    if not document.country:
-        return None
-    try:
-        return str(Locale.parse(f"und_{document.country.upper()}"))
-    except (ValueError, UnknownLocaleError):
-        return None
-
-
 def content_width(document: StatementDocument) -> float:
     """Points between the frame's paddings on the document's paper."""
     from reportlab.lib.pagesizes import A4, LETTER
@@ -122,45 +108,14 @@ def provider_text(document: StatementDocument) -> str:
     return document.provider_name or document.provider
 
 
-def statement_number(document: StatementDocument) -> str:
-    """The invoice number, or DRAFT until approval assigns one."""
-    return document.number or DRAFT_NUMBER
-
-
 def heading(document: StatementDocument) -> str:
     """What the document is: ``Credit note`` for a credit note, else ``Statement``."""
     return "Credit note" if document.credited_invoice is not None else "Statement"
 
 
-def credit_reference(document: StatementDocument) -> str | None:
-    """``Credit note for ACME-01005, issued 2026-10-06``: the invoice a credit note
-    credits; None for an invoice."""
-    credited = document.credited_invoice
-    if credited is None:
-        return None
-    locale = document_locale(document)
-    issued = f", issued {format_date(credited.issue_date, locale)}" if credited.issue_date else ""
-    return f"Credit note for {credited.number}{issued}"
-
-
 def facts_table(document: StatementDocument, styles: StyleSheet1) -> Table:
     """Number, dates, period, currency and status, as label/value pairs."""
-    locale = document_locale(document)
-    facts = [
-        ("Statement no.", statement_number(document)),
-        ("Issue date", format_date(document.issue_date, locale)),
-        ("Due date", format_date(document.due_date, locale)),
-        ("Period", period_text(document.period.start, document.period.end, locale)),
-        ("Provider", provider_text(document)),
-        ("Currency", document.currency),
-        ("Status", document.status),
-    ]
-    credited = document.credited_invoice
-    if credited is not None:
-        # A credit note owes nothing: the invoice it credits takes the due date's place.
-        facts[2] = ("Credits invoice", credited.number)
-        if credited.issue_date:
-            facts.insert(3, ("Invoice date", format_date(credited.issue_date, locale)))
+    facts = statement_facts(document, document_locale(document))
     billing = document.billing_currency
     if billing and billing.upper() != document.currency.upper():
         # Converted from the provider's currency: show the rate the amounts were made with.

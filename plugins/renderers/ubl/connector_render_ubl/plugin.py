@@ -7,6 +7,8 @@ from typing import ClassVar
 
 from connector.contracts import ClassRegistry, PluginError, StatementDocument, hookimpl
 
+PLUGIN_API = "1.0"  # the plugin API this plugin is built for (docs/plugins.md)
+
 
 class UblRenderer:
     """Approved statements as Peppol BIS Billing 3.0 UBL invoices and credit notes.
