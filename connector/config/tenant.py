@@ -683,6 +683,8 @@ class TenantConfig(_Model):
     # Not part of the file: where it was read from, so relative paths resolve there.
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _accounts: dict[tuple[str, str], Customer] = PrivateAttr(default_factory=dict)
+    # Customer id -> its place in ``customers``, built on first use (see ``customer``).
+    _customer_index: dict[str, int] = PrivateAttr(default_factory=dict)
 
     @field_validator("tenant")
     @classmethod
@@ -726,11 +728,31 @@ class TenantConfig(_Model):
         return path if path.is_absolute() else self._base_dir / path
 
     def customer(self, customer_id: str) -> Customer:
-        """The customer with this id; ``KeyError`` names the id when there is none."""
-        for customer in self.customers:
-            if customer.id == str(customer_id):
-                return customer
+        """The customer with this id; ``KeyError`` names the id when there is none.
+
+        A look-up by id, not a walk of the list: the push asks once per statement. The
+        index is checked against the list and rebuilt when the list has changed since
+        (customers synced or added in place).
+        """
+        wanted = str(customer_id)
+        customer = self._indexed_customer(wanted)
+        if customer is None:
+            # Ids are unique (validated); the first wins all the same, as a walk would.
+            count = len(self.customers)
+            self._customer_index = {
+                c.id: count - 1 - n for n, c in enumerate(reversed(self.customers))
+            }
+            customer = self._indexed_customer(wanted)
+        if customer is not None:
+            return customer
         raise KeyError(f"tenant {self.tenant!r} has no customer with id {customer_id!r}")
+
+    def _indexed_customer(self, customer_id: str) -> Customer | None:
+        place = self._customer_index.get(customer_id)
+        if place is None or place >= len(self.customers):
+            return None
+        customer = self.customers[place]
+        return customer if customer.id == customer_id else None
 
     def pricebook(self, pricebook_id: str) -> Pricebook:
         """The pricebook with this id; ``KeyError`` names the id when there is none."""

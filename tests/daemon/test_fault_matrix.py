@@ -227,11 +227,11 @@ def _install_database_faults(monkeypatch: pytest.MonkeyPatch, faults: Faults) ->
         if detail.get("number") == "NW-0002" and faults.hits("database-error/approve", tenant):
             raise _operational("INSERT INTO audit_trail")
 
-    number = publish._number
+    numbers = publish._numbers
 
-    def number_then_fail(session, claim):  # type: ignore[no-untyped-def]
-        found = number(session, claim)
-        tenant = session.get(m.Statement, claim.statement_id).tenant_id
+    def numbers_then_fail(session, claims):  # type: ignore[no-untyped-def]
+        found = numbers(session, claims)
+        tenant = session.get(m.Statement, claims[0].statement_id).tenant_id
         if faults.hits("database-error/push", tenant):
             raise _operational("UPDATE outbox")
         return found
@@ -248,7 +248,7 @@ def _install_database_faults(monkeypatch: pytest.MonkeyPatch, faults: Faults) ->
     monkeypatch.setattr(close_module, "_record", close_then_fail)
     monkeypatch.setattr(build_store, "store", store_then_fail)
     monkeypatch.setattr(approve_module, "record", approve_then_fail)
-    monkeypatch.setattr(publish, "_number", number_then_fail)
+    monkeypatch.setattr(publish, "_numbers", numbers_then_fail)
     monkeypatch.setattr(lifecycle, "record", status_then_fail)
 
 

@@ -7,7 +7,7 @@ import csv
 import json
 from pathlib import Path
 
-from connector_erp_csv.ledger import LEDGER_NAME
+from connector_erp_csv.ledger import JOURNAL_NAME, LEDGER_NAME
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -33,6 +33,15 @@ def read_rows(path: Path) -> list[dict[str, str]]:
 
 
 def ledger(tmp_path: Path) -> dict:  # type: ignore[type-arg]
-    """The sink's record of what it exported, by statement."""
-    path = export_dir(tmp_path) / LEDGER_NAME
-    return json.loads(path.read_text())["exports"] if path.exists() else {}
+    """The sink's record of what it exported, by statement: its snapshot with the journal
+    of changes since replayed over it, a line of JSON each."""
+    directory = export_dir(tmp_path)
+    snapshot, journal = directory / LEDGER_NAME, directory / JOURNAL_NAME
+    exports = json.loads(snapshot.read_text())["exports"] if snapshot.exists() else {}
+    for line in journal.read_text().splitlines() if journal.exists() else []:
+        record = json.loads(line)
+        key = record.pop("key")
+        exports.pop(key, None)
+        if not record.get("dropped"):
+            exports[key] = record
+    return exports

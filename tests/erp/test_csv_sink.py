@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from connector_erp_csv import files
-from connector_erp_csv.ledger import LEDGER_NAME
+from connector_erp_csv.ledger import JOURNAL_NAME, LEDGER_NAME
 from connector_erp_csv.plugin import CsvSink
 from hypothesis import given
 from hypothesis import strategies as st
@@ -211,7 +211,9 @@ def test_interrupted_write_leaves_no_partial_file_and_no_ledger_entry(tmp_path, 
     [result] = make_sink(tmp_path).push([make_statement()])
     assert not result.ok and "No space left on device" in result.message
     assert not result.permanent  # the disk may have room on the next attempt
-    assert list(export_dir(tmp_path).iterdir()) == [export_dir(tmp_path) / files.LOCK_NAME]
+    # No import file and no temporary file: only the lock and the ledger's journal.
+    left = {path.name for path in export_dir(tmp_path).iterdir()}
+    assert left <= {files.LOCK_NAME, JOURNAL_NAME}
     assert ledger(tmp_path) == {}
     monkeypatch.undo()
     [retry] = make_sink(tmp_path).push([make_statement()])
@@ -235,15 +237,15 @@ def test_failed_file_write_rolls_back_the_pending_ledger_entry(tmp_path, monkeyp
 
 
 def test_crash_after_the_file_but_before_the_ledger_confirms_exports_once(tmp_path, monkeypatch):
-    real_replace, calls = os.replace, []
+    real_write, calls = os.write, []
 
-    def fail_third_replace(src, dst):  # pending ledger, csv file, then the confirmation
-        calls.append(dst)
-        if len(calls) == 3:
+    def fail_second_journal_write(fd, data):  # the pending entry, then the confirmation
+        calls.append(fd)  # (the import file is written through a file object)
+        if len(calls) == 2:
             raise OSError(5, "I/O error")
-        real_replace(src, dst)
+        return real_write(fd, data)
 
-    monkeypatch.setattr(os, "replace", fail_third_replace)
+    monkeypatch.setattr(os, "write", fail_second_journal_write)
     document = make_statement()
     [result] = make_sink(tmp_path).push([document])
     assert result.ok

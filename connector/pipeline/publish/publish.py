@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 from tenacity import RetryCallState, Retrying, wait_exponential_jitter
 
@@ -20,6 +20,7 @@ from connector.config.tenant import TenantConfig
 from connector.contracts import (
     CheckedSink,
     PluginError,
+    PushResult,
     Renderer,
     StatementDocument,
     StatementPushed,
@@ -194,8 +195,11 @@ def _due(now: dt.datetime, lease: dt.timedelta, entry=m.OutboxEntry):  # type: i
     )
 
 
-def _claim(session: Session, tenant: str, lease: dt.timedelta) -> list[Claim]:
-    """Mark the tenant's due entries in flight for this push alone; returns them by id.
+def _claim(
+    session: Session, tenant: str, lease: dt.timedelta, after: int, limit: int
+) -> list[Claim]:
+    """Mark up to ``limit`` of the tenant's due entries with ids above ``after`` in flight
+    for this push alone; returns them by id.
 
     One conditional UPDATE: PostgreSQL skips rows another pusher is claiming (``SKIP
     LOCKED``) and re-checks "still due" on any row it had to wait for, so an entry is
@@ -205,7 +209,9 @@ def _claim(session: Session, tenant: str, lease: dt.timedelta) -> list[Claim]:
     other = aliased(m.OutboxEntry)
     candidates = (
         select(other.id)
-        .where(other.tenant_id == tenant, _due(now, lease, other))
+        .where(other.tenant_id == tenant, other.id > after, _due(now, lease, other))
+        .order_by(other.id)
+        .limit(limit)
         .with_for_update(skip_locked=True)
     )
     claimed = session.execute(
@@ -335,6 +341,13 @@ def _number(session: Session, claim: Claim) -> str | None:
     return None if statement is None else statement.number
 
 
+def _numbers(session: Session, claims: Sequence[Claim]) -> dict[str, str | None]:
+    """The claimed statements' invoice numbers, by statement id, in one query."""
+    query = select(m.Statement.id, m.Statement.number)
+    ids = [c.statement_id for c in claims]
+    return dict(session.execute(query.where(m.Statement.id.in_(ids))).all())
+
+
 def _bury(session: Session, claim: Claim, message: str) -> PushOutcome:
     """Mark an entry that can never be delivered as it is dead (a person looks at it)."""
     session.execute(
@@ -347,8 +360,16 @@ def _bury(session: Session, claim: Claim, message: str) -> PushOutcome:
     return PushOutcome(claim.statement_id, _number(session, claim), "dead", message)
 
 
-def push(runtime: Runtime, tenant: str, progress: Progress = NO_PROGRESS) -> list[PushOutcome]:
-    """Deliver the tenant's due outbox entries to its ERP sink in one batch.
+# How many outbox entries one push claims, makes into documents and hands to the sink at
+# a time: the push's memory is that of one chunk however large the month (a multiple of
+# the Xero sink's 50 invoices a call, so its calls stay full).
+PUSH_CHUNK = 500
+
+
+def push(
+    runtime: Runtime, tenant: str, progress: Progress = NO_PROGRESS, chunk: int = PUSH_CHUNK
+) -> list[PushOutcome]:
+    """Deliver the tenant's due outbox entries to its ERP sink, ``chunk`` entries at a time.
 
     Entries are claimed (marked in flight, committed) before the sink is called, each by
     one push only however many run at once; a push that dies leaves them to be claimed
@@ -356,29 +377,68 @@ def push(runtime: Runtime, tenant: str, progress: Progress = NO_PROGRESS) -> lis
     the lease while the sink works. Sinks are idempotent per statement revision, so the
     retry never creates a second invoice. An entry whose statement is gone or cannot be
     delivered is marked dead and reported, and the others go on. Before the tenant's
-    first delivery, a sink that can check its ERP's mappings does (``CheckedSink``):
-    any gap and nothing is sent, every gap reported at once. ``progress`` counts the
-    entries settled (the sink takes them in one call).
+    first delivery, a sink that can check its ERP's mappings does (``CheckedSink``), on
+    every chunk of that push: at a gap nothing more is sent, every gap of the chunk
+    reported at once. Chunks follow the
+    entries' order, and each entry is claimed at most once per call (an entry that
+    fails waits for its retry). ``progress`` counts the entries settled.
     """
     config = runtime.tenant(tenant)
+    lease = in_flight_lease(runtime)
     with runtime.db.transaction() as session:
-        claims = _claim(session, tenant, in_flight_lease(runtime))
-        documents, problems = _documents(session, config, claims)
+        due = session.scalar(
+            select(func.count()).where(m.OutboxEntry.tenant_id == tenant, _due(utcnow(), lease))
+        )
+        first = not _delivered_before(session, tenant)
+    if due:
+        progress.stage(f"pushing to {config.erp.sink}", total=due, unit="statements")
+    outcomes: list[PushOutcome] = []
+    after = 0
+    while True:
+        claimed, settled, blocked = _push_chunk(
+            runtime, config, lease, after, chunk, first, progress
+        )
+        outcomes += settled
+        for outcome in settled:
+            if outcome.state == "delivered":
+                runtime.emit(StatementPushed(
+                    tenant=tenant, statement_id=outcome.statement_id, number=outcome.number
+                ))  # fmt: skip
+        if blocked or len(claimed) < chunk:
+            return outcomes
+        after = claimed[-1].entry_id
+
+
+def _push_chunk(
+    runtime: Runtime,
+    config: TenantConfig,
+    lease: dt.timedelta,
+    after: int,
+    chunk: int,
+    first: bool,
+    progress: Progress,
+) -> tuple[list[Claim], list[PushOutcome], bool]:
+    """Claim and deliver the next ``chunk`` due entries after entry ``after``: the claims,
+    their outcomes, and whether the ERP's mapping check, made when ``first`` (the push
+    began before the tenant's first delivery), blocked them (nothing sent)."""
+    tenant = config.tenant
+    with runtime.db.transaction() as session:
+        claimed = _claim(session, tenant, lease, after, chunk)
+        documents, problems = _documents(session, config, claimed)
         buried = [_bury(session, c, problems[c.statement_id])
-                  for c in claims if c.statement_id in problems]  # fmt: skip
-        webhook_events.record_outbox(session, config, [c.entry_id for c in claims])  # the buried
-        claims = [c for c in claims if c.statement_id not in problems]
-        first_push = not _delivered_before(session, tenant)
+                  for c in claimed if c.statement_id in problems]  # fmt: skip
+        webhook_events.record_outbox(session, config, [c.entry_id for c in claimed])  # buried
+        claims = [c for c in claimed if c.statement_id not in problems]
+    progress.advance(len(buried))
     if not claims:
-        return buried
-    progress.stage(f"pushing to {config.erp.sink}", total=len(claims), unit="statements")
+        return claimed, buried, False
     try:
         with _lease_kept(runtime, claims):
             sink = make_sink(runtime, tenant)
-            if first_push and isinstance(sink, CheckedSink):
+            if first and isinstance(sink, CheckedSink):
                 gaps = sink.preflight(documents)
                 if gaps:
-                    return buried + _blocked(runtime, claims, gaps)
+                    return claimed, buried + _blocked(runtime, claims, gaps), True
             results = {r.statement_id: r for r in sink.push(documents)}
     except Exception as exc:  # the sink as a whole failed (or its ERP was unreachable
         # for the check): every entry is failed and retried later, not left in flight
@@ -387,17 +447,37 @@ def push(runtime: Runtime, tenant: str, progress: Progress = NO_PROGRESS) -> lis
         error = f"{type(exc).__name__}: {exc}"
     else:
         error = "the sink returned no result for this statement"
-    outcomes = buried
+    return claimed, buried + _settle(runtime, config, claims, results, error, progress), False
+
+
+def _settle(
+    runtime: Runtime,
+    config: TenantConfig,
+    claims: Sequence[Claim],
+    results: dict[str, PushResult],
+    error: str,
+    progress: Progress,
+) -> list[PushOutcome]:
+    """Record the sink's result for each claim: delivered, or failed (retried later) or
+    dead; ``error`` stands for a result the sink did not give."""
     # An ERP's message may echo the request, credentials included: never stored in clear.
-    secrets = known_secrets(runtime, tenant)
+    secrets = known_secrets(runtime, config.tenant)
+    outcomes = []
     with runtime.db.transaction() as session:
-        for claim in counted(claims, progress):
-            entry = session.scalars(
+        # The chunk's rows locked in one statement, in id order (as every pusher locks).
+        entries = {
+            entry.id: entry
+            for entry in session.scalars(
                 select(m.OutboxEntry)
-                .where(m.OutboxEntry.id == claim.entry_id)
+                .where(m.OutboxEntry.id.in_([c.entry_id for c in claims]))
+                .order_by(m.OutboxEntry.id)
                 .with_for_update()
                 .execution_options(populate_existing=True)
-            ).one()
+            )
+        }
+        numbers = _numbers(session, claims)
+        for claim in counted(claims, progress):
+            entry = entries[claim.entry_id]
             result = results.get(claim.statement_id)
             ours = entry.state == "in_flight" and entry.attempts == claim.attempts
             if result is not None and result.ok:
@@ -419,16 +499,9 @@ def push(runtime: Runtime, tenant: str, progress: Progress = NO_PROGRESS) -> lis
             outcomes.append(
                 PushOutcome(
                     claim.statement_id,
-                    _number(session, claim),
+                    numbers.get(claim.statement_id),
                     entry.state,
                     entry.last_error or mask_secrets(result.message if result else "", secrets),
-                )
-            )
-    for outcome in outcomes:
-        if outcome.state == "delivered":
-            runtime.emit(
-                StatementPushed(
-                    tenant=tenant, statement_id=outcome.statement_id, number=outcome.number
                 )
             )
     return outcomes

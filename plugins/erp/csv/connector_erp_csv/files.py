@@ -53,11 +53,12 @@ def atomic_write(path: Path, data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
-    _fsync_directory(path.parent)
+    fsync_directory(path.parent)
 
 
-def _fsync_directory(directory: Path) -> None:
-    # The rename is durable only once the directory entry is on disk too.
+def fsync_directory(directory: Path) -> None:
+    """Make a file created, renamed or removed in ``directory`` durable: the change is
+    on disk only once the directory entry is too."""
     try:
         fd = os.open(directory, os.O_RDONLY)
     except OSError:  # pragma: no cover - platforms that cannot open directories

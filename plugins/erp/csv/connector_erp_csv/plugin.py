@@ -3,8 +3,9 @@
 Each ``push`` writes one import file, ``<tenant>-<template>-invoices-<run id>.csv``
 (template ``xero`` or ``quickbooks``), holding every statement of that call not
 exported before. Which statement revision went into which file is kept in
-``.pushed.json`` beside the files (see :mod:`.ledger`). A statement a template cannot
-represent is refused with a permanent result: the same revision never could be.
+``.pushed.json`` and its journal ``.pushed.journal`` beside the files (see
+:mod:`.ledger`). A statement a template cannot represent is refused with a permanent
+result: the same revision never could be.
 """
 
 from __future__ import annotations
