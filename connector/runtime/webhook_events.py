@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from connector.config.tenant import TenantConfig, WebhookEndpoint
@@ -67,28 +67,28 @@ def add_event(
     subject: str | None = None,
 ) -> str:
     """One event for ``endpoints`` (whatever they chose), in ``session``; its id."""
+    rows = _delivery_rows(tenant, endpoints, event_type, data, subject)
+    session.execute(insert(m.WebhookDelivery), rows)
+    return rows[0]["event_id"]
+
+
+def _delivery_rows(
+    tenant: str,
+    endpoints: Sequence[WebhookEndpoint],
+    event_type: str,
+    data: Mapping[str, Any],
+    subject: str | None,
+) -> list[dict[str, Any]]:
+    """The ``webhook_deliveries`` rows of one new event: one per endpoint."""
     event_id = str(uuid.uuid4())
     body = event_body(event_id, event_type, tenant, data)
     now = m.utcnow()
-    session.execute(
-        insert(m.WebhookDelivery),
-        [
-            {
-                "tenant_id": tenant,
-                "event_id": event_id,
-                "event_type": event_type,
-                "endpoint": endpoint.name,
-                "subject": subject,
-                "body": body,
-                "state": "pending",
-                "attempts": 0,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for endpoint in endpoints
-        ],  # fmt: skip
-    )
-    return event_id
+    return [
+        {"tenant_id": tenant, "event_id": event_id, "event_type": event_type,
+         "endpoint": endpoint.name, "subject": subject, "body": body, "state": "pending",
+         "attempts": 0, "created_at": now, "updated_at": now}
+        for endpoint in endpoints
+    ]  # fmt: skip
 
 
 def record(
@@ -103,9 +103,16 @@ def record(
     endpoints = [e for e in config.webhooks if e.wants(event_type)]
     if not endpoints:
         return
-    for statement in statements:
-        body = {"statement": statement_data(statement), **(data or {})}
-        add_event(session, config.tenant, endpoints, event_type, body, _value(statement, "id"))
+    rows = [
+        row
+        for statement in statements
+        for row in _delivery_rows(
+            config.tenant, endpoints, event_type,
+            {"statement": statement_data(statement), **(data or {})}, _value(statement, "id"),
+        )
+    ]  # fmt: skip
+    if rows:  # one insert for the lot (an empty executemany is an error)
+        session.execute(insert(m.WebhookDelivery), rows)
 
 
 def record_outbox(session: Session, config: TenantConfig, entry_ids: Iterable[int]) -> None:
@@ -113,15 +120,20 @@ def record_outbox(session: Session, config: TenantConfig, entry_ids: Iterable[in
     so (others are left alone): the statement, and the sink, attempts and last message."""
     if not config.webhooks:
         return
-    for entry_id in entry_ids:
-        entry = session.get(m.OutboxEntry, entry_id)
-        if entry is None or entry.state not in ("delivered", "dead"):
-            continue
+    entries = session.scalars(
+        select(m.OutboxEntry)
+        .where(m.OutboxEntry.id.in_(list(entry_ids)),
+               m.OutboxEntry.state.in_(("delivered", "dead")))
+        .order_by(m.OutboxEntry.id)
+    ).all()  # fmt: skip
+    wanted = [entry.statement_id for entry in entries]
+    statements = {s.id: s for s in session.scalars(
+        select(m.Statement).where(m.Statement.id.in_(wanted)))}  # fmt: skip
+    for entry in entries:
         delivery = {"sink": entry.sink, "attempts": entry.attempts, "remote_id": entry.remote_id,
                     "error": entry.last_error}  # fmt: skip
-        statement = session.get(m.Statement, entry.statement_id)
         event_type = DELIVERED if entry.state == "delivered" else DELIVERY_DEAD
-        found = statement if statement is not None else {"id": entry.statement_id}
+        found = statements.get(entry.statement_id, {"id": entry.statement_id})
         record(session, config, event_type, [found], {"delivery": delivery})
 
 

@@ -476,6 +476,7 @@ def _settle(
             )
         }
         numbers = _numbers(session, claims)
+        settled: list[int] = []  # delivered, failed or dead by this push: their events
         for claim in counted(claims, progress):
             entry = entries[claim.entry_id]
             result = results.get(claim.statement_id)
@@ -487,7 +488,7 @@ def _settle(
                     entry.state, entry.remote_id, entry.last_error = (
                         "delivered", result.remote_id, None
                     )  # fmt: skip
-                    webhook_events.record_outbox(session, config, [entry.id])
+                    settled.append(entry.id)
             elif ours:
                 entry.last_error = mask_secrets(
                     result.message if result is not None else error, secrets
@@ -495,7 +496,7 @@ def _settle(
                 permanent = result is not None and result.permanent
                 entry.state = "dead" if permanent or entry.attempts >= MAX_ATTEMPTS else "failed"
                 entry.next_attempt_at = utcnow() + retry_delay(entry.attempts)
-                webhook_events.record_outbox(session, config, [entry.id])
+                settled.append(entry.id)
             outcomes.append(
                 PushOutcome(
                     claim.statement_id,
@@ -504,4 +505,6 @@ def _settle(
                     entry.last_error or mask_secrets(result.message if result else "", secrets),
                 )
             )
+        session.flush()  # the states the events are chosen by
+        webhook_events.record_outbox(session, config, settled)
     return outcomes
