@@ -67,7 +67,8 @@ from connector.pipeline.build.documents import CHUNK, load_documents  # noqa: E4
 from connector.pipeline.close.close import detect_close  # noqa: E402
 from connector.pipeline.ingest.ingest import ingest  # noqa: E402
 from connector.pipeline.publish.erp import make_sink, token_store  # noqa: E402
-from connector.pipeline.publish.publish import export_statements, push  # noqa: E402
+from connector.pipeline.publish.export import export_statements  # noqa: E402
+from connector.pipeline.publish.publish import push  # noqa: E402
 from connector.pipeline.review.approve import approve  # noqa: E402
 from connector.runtime.runtime import Runtime, open_runtime  # noqa: E402
 from connector.runtime.tenants import sync_tenant  # noqa: E402

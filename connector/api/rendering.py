@@ -13,7 +13,7 @@ from connector.config.rates import tenant_rates
 from connector.contracts import PluginError, StatementDocument
 from connector.pipeline.build.documents import statement_document
 from connector.pipeline.publish.erp import renderer_for
-from connector.pipeline.publish.publish import statement_basename
+from connector.pipeline.publish.export import statement_basename
 from connector.runtime.runtime import Runtime
 
 MEDIA_TYPES = {

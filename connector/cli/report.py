@@ -163,7 +163,7 @@ def report(
     added up) and the bill view (full precision, rounded per statement line), with
     statements' values as billed beside the data as it stands now.
     """
-    from connector.pipeline.publish.publish import write_atomically
+    from connector.pipeline.publish.export import write_atomically
     from connector.pipeline.report.output import to_csv, to_json
     from connector.pipeline.report.range import parse_range
     from connector.pipeline.report.report import build_report

@@ -495,7 +495,7 @@ def export(
     """
     from sqlalchemy import select
 
-    from connector.pipeline.publish.publish import export_statements
+    from connector.pipeline.publish.export import export_statements
     from connector.pipeline.review.approve import find_statements, short_ids
     from connector.runtime.periods import in_month
     from connector.storage import models as m

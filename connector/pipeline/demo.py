@@ -13,7 +13,8 @@ from connector.domain.periods import parse_period
 from connector.pipeline.build.build import generate
 from connector.pipeline.close.close import detect_close
 from connector.pipeline.ingest.ingest import ingest
-from connector.pipeline.publish.publish import PushOutcome, export, push
+from connector.pipeline.publish.export import export
+from connector.pipeline.publish.publish import PushOutcome, push
 from connector.pipeline.review.approve import approve
 from connector.runtime.runtime import Runtime, open_runtime
 from connector.storage import models as m

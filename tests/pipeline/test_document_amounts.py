@@ -14,7 +14,7 @@ from pathlib import Path
 from connector.pipeline.build.build import generate
 from connector.pipeline.build.documents import statement_document
 from connector.pipeline.ingest.ingest import ingest
-from connector.pipeline.publish.publish import export
+from connector.pipeline.publish.export import export
 from connector.storage import models as m
 from tests.pipeline.test_month_end_to_end import AFTER_CLOSE, OCTOBER, expected_totals
 

@@ -8,7 +8,7 @@ import pypdf
 
 from connector.pipeline.build.build import generate
 from connector.pipeline.ingest.ingest import ingest
-from connector.pipeline.publish.publish import export
+from connector.pipeline.publish.export import export
 from connector.pipeline.review.approve import approve
 from tests.pipeline.test_month_end_to_end import AFTER_CLOSE, OCTOBER
 

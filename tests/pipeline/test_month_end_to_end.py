@@ -19,7 +19,8 @@ from sqlalchemy import select
 from connector.contracts import SourceDataError
 from connector.pipeline.build.build import BuildError, generate
 from connector.pipeline.ingest.ingest import ingest
-from connector.pipeline.publish.publish import export, push
+from connector.pipeline.publish.export import export
+from connector.pipeline.publish.publish import push
 from connector.pipeline.review.approve import approve
 from connector.storage import models as m
 from tests.pipeline.test_reconcile import ACCOUNTS, AFTER_CLOSE, CENT, CUR, OCTOBER

@@ -20,7 +20,8 @@ from connector.daemon.logs import ContextFilter, log_context
 from connector.pipeline.build.build import generate
 from connector.pipeline.ingest import ingest as ingest_module
 from connector.pipeline.ingest.ingest import ingest
-from connector.pipeline.publish.publish import export, push
+from connector.pipeline.publish.export import export
+from connector.pipeline.publish.publish import push
 from connector.pipeline.report.range import DateRange
 from connector.pipeline.report.report import build_report
 from connector.pipeline.review.approve import approve

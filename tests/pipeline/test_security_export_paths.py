@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from connector.config.tenant import Customer, TenantConfig
 from connector.pipeline.build.build import generate
 from connector.pipeline.ingest.ingest import ingest
-from connector.pipeline.publish.publish import export
+from connector.pipeline.publish.export import export
 from connector.safe_paths import UnsafePathError, path_under, safe_name
 from connector.storage import models as m
 from tests.pipeline.test_reconcile import AFTER_CLOSE, OCTOBER

@@ -21,7 +21,7 @@ from typing import Any
 from connector.contracts import csv_bytes
 from connector.domain import provider_credits as pc
 from connector.domain.money import money_text, quantity_text, tidy, total
-from connector.pipeline.publish.publish import write_atomically
+from connector.pipeline.publish.export import write_atomically
 from connector.pipeline.reconcile.reconcile import CustomerReconciliation, Reconciliation
 
 Row = dict[str, Any]
