@@ -8,8 +8,10 @@ from decimal import Decimal
 from importlib.metadata import entry_points
 
 import pytest
+from connector_render_pdf.fonts import BOLD, REGULAR, register_fonts
 from connector_render_pdf.plugin import PdfRenderer
 from pypdf import PdfReader
+from reportlab.pdfbase import pdfmetrics
 
 from connector.contracts import PluginError
 from connector.plugin_kit.printed_text import format_amount
@@ -116,3 +118,20 @@ def test_a_converted_statement_shows_its_exchange_rate_and_an_unconverted_one_no
     assert "Exchange rate 1 USD = 0.9215 EUR" in squash(text_of(render(converted)))
     same = replace(make_statement(), billing_currency="USD")
     assert "Exchange rate" not in text_of(render(same))
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Αθηναϊκά Νέφη Α.Ε. & Συνεργάτες", "ООО «Облачные Системы Сибири»"],
+    ids=["greek", "cyrillic"],
+)
+def test_a_customer_name_in_greek_or_cyrillic_prints_in_the_embedded_font(name):
+    document = make_statement()
+    document = replace(document, customer=replace(document.customer, name=name))
+    text = squash(text_of(render(document)))
+    assert text.count(name) == 2  # under "Bill to" and in the footer
+    # DejaVu Sans has every glyph: printed as letters, not as the font's empty boxes.
+    register_fonts()
+    for font in (REGULAR, BOLD):
+        glyphs = pdfmetrics.getFont(font).face.charToGlyph
+        assert all(ord(character) in glyphs for character in name), font

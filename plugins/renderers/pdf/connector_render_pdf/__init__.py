@@ -1,1 +1,2 @@
-"""Billing Connector's PDF renderer: a customer statement laid out with ReportLab platypus."""
+"""Billing Connector's PDF renderer: a customer statement laid out in two passes
+(measure and break pages, then draw) on a ReportLab canvas."""
