@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from connector.contracts import StatementDocument
@@ -40,11 +41,7 @@ def format_amount(amount: Decimal, locale: str | None = None) -> str:
         amount = abs(amount)
     if locale is None:
         return f"{amount:,.{places(amount)}f}"
-    from babel import Locale
-    from babel.numbers import parse_pattern
-
-    pattern = parse_pattern(Locale.parse(locale).decimal_formats[None].pattern)
-    return _apply(pattern, amount, locale)
+    return _apply("decimal", amount, locale)
 
 
 def format_money(amount: Decimal, currency: str, locale: str | None = None) -> str:
@@ -58,18 +55,30 @@ def format_money(amount: Decimal, currency: str, locale: str | None = None) -> s
         amount = abs(amount)
     if locale is None:
         return f"{format_amount(amount)} {currency}"
+    return _apply("currency", amount, locale, currency)
+
+
+@lru_cache(maxsize=256)
+def _pattern(kind: str, locale: str, digits: int) -> tuple[Any, Any]:
+    """The locale's decimal or currency pattern set to ``digits`` places, and the parsed
+    locale: parsing them costs more than formatting, and a statement formats ~100
+    amounts in one locale (the patterns are only read once made)."""
     from babel import Locale
     from babel.numbers import parse_pattern
 
-    pattern = parse_pattern(Locale.parse(locale).currency_formats["standard"].pattern)
-    return _apply(pattern, amount, locale, currency)
-
-
-def _apply(pattern: Any, amount: Decimal, locale: str, currency: str | None = None) -> str:
-    # The amount's own places, exactly: no rounding to the pattern's digits.
-    digits = places(amount)
+    parsed = Locale.parse(locale)
+    formats = (
+        parsed.decimal_formats[None] if kind == "decimal" else parsed.currency_formats["standard"]
+    )
+    pattern = parse_pattern(formats.pattern)
     pattern.frac_prec = (digits, digits)
-    return pattern.apply(amount, locale, currency=currency, currency_digits=False)
+    return pattern, parsed
+
+
+def _apply(kind: str, amount: Decimal, locale: str, currency: str | None = None) -> str:
+    # The amount's own places, exactly: no rounding to the pattern's digits.
+    pattern, parsed = _pattern(kind, locale, places(amount))
+    return pattern.apply(amount, parsed, currency=currency, currency_digits=False)
 
 
 def format_date(day: dt.date, locale: str | None = None) -> str:
