@@ -230,11 +230,10 @@ def statement_document(config: TenantConfig, statement: m.Statement) -> Statemen
     )
 
 
-def load_documents(
-    session: Session, config: TenantConfig, statement_ids: Sequence[str]
-) -> list[StatementDocument]:
-    """The documents of ``statement_ids``, in that order, read with their lines and
-    detail rows in one query per chunk rather than a round trip per statement."""
+def load_statements(session: Session, statement_ids: Sequence[str]) -> dict[str, m.Statement]:
+    """The stored statements of ``statement_ids`` by id (an id not found is absent),
+    read with their lines and detail rows in one query per :data:`CHUNK` ids rather
+    than a round trip per statement."""
     found: dict[str, m.Statement] = {}
     for start in range(0, len(statement_ids), CHUNK):
         chunk = list(statement_ids[start : start + CHUNK])
@@ -246,4 +245,13 @@ def load_documents(
                 .options(selectinload(m.Statement.lines), undefer(m.Statement.detail_rows))
             )
         )
+    return found
+
+
+def load_documents(
+    session: Session, config: TenantConfig, statement_ids: Sequence[str]
+) -> list[StatementDocument]:
+    """The documents of ``statement_ids``, in that order, read as :func:`load_statements`
+    reads them."""
+    found = load_statements(session, statement_ids)
     return [statement_document(config, found[i]) for i in statement_ids]
