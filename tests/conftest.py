@@ -53,3 +53,20 @@ def umask_022() -> Iterator[None]:
     previous = os.umask(0o022)
     yield
     os.umask(previous)
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored() -> Iterator[None]:
+    """Commands run in-process (``run``, ``serve``, ``-v``) set up the process's logging:
+    the handlers they add to the root logger are removed after the test, and its level
+    restored, so a later test's ``caplog`` sees records as pytest configured them."""
+    import logging
+
+    root = logging.getLogger()
+    before, level = set(root.handlers), root.level
+    yield
+    added = [h for h in root.handlers if h not in before]
+    # pytest's own capture handlers come and go with each phase: those stay.
+    for handler in [h for h in added if not type(h).__module__.startswith("_pytest")]:
+        root.removeHandler(handler)
+    root.setLevel(level)

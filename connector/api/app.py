@@ -10,7 +10,16 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from starlette.routing import Mount, Route
 
-from connector.api import audit_trail, billing, portal, reports_page, review, statements, users
+from connector.api import (
+    audit_trail,
+    billing,
+    docs_page,
+    portal,
+    reports_page,
+    review,
+    statements,
+    users,
+)
 from connector.api.access_log import AccessLog
 from connector.api.auth import VerifiedKeys
 from connector.api.errors import install_handlers
@@ -50,8 +59,6 @@ limit is stated on its field.
 
 The review page for people is at `/review`; this document, to read and try, at `/docs`.
 """
-#: Where /docs loads Swagger UI's script, style sheet and icon from (this server).
-DOCS_ASSETS = "/docs/static"
 
 
 def create_app(runtime: Runtime, limits: Limits | None = None) -> FastAPI:
@@ -64,12 +71,12 @@ def create_app(runtime: Runtime, limits: Limits | None = None) -> FastAPI:
     # Swagger UI at /docs from the files fastapi-offline ships, served from here: FastAPI's
     # own /docs loads its scripts from a public CDN, which would run on this origin next
     # to the review page's session. Public, as /openapi.json it shows always was: the
-    # document holds no tenant's data, and every call made from it needs a key.
+    # document holds no tenant's data, and every call made from it needs a key. The
+    # page itself is docs_page's, which sends it with a Content-Security-Policy.
     app = FastAPIOffline(
-        docs_url="/docs",
+        docs_url=None,
         redoc_url=None,
-        static_url=DOCS_ASSETS,
-        favicon_url=f"{DOCS_ASSETS}/favicon.png",
+        static_url=docs_page.DOCS_ASSETS,
         title="Billing Connector API",
         version="1",
         description=DESCRIPTION,
@@ -97,6 +104,7 @@ def create_app(runtime: Runtime, limits: Limits | None = None) -> FastAPI:
         reports_page.router,
         users.router,
         portal.router,
+        docs_page.router,
     )
     for router in routers:
         app.include_router(router)

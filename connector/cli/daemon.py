@@ -17,6 +17,7 @@ import click
 from connector.cli.support import EXIT_CONFIG, EXIT_DATABASE, State, fail
 
 if TYPE_CHECKING:  # the daemon's modules are imported when it runs, not by --help
+    from connector.daemon.loop import Daemon
     from connector.daemon.options import DaemonOptions
 
 EXIT_ALREADY_RUNNING = 7
@@ -53,15 +54,11 @@ def _config_path() -> Path | None:
 )
 def run(once: bool, metrics_port: int | None, config_path: Path | None) -> None:
     """Run the daemon: refresh, close, build, approve, push, notify, sync, per tenant."""
-    from sqlalchemy.exc import DBAPIError
-
     from connector.config.errors import ConfigError
     from connector.config.settings import load_settings
     from connector.daemon.logs import configure_logging, known_secrets
     from connector.daemon.loop import Daemon
     from connector.daemon.options import DaemonOptions
-    from connector.daemon.singleton import DaemonAlreadyRunning
-    from connector.storage.db import DatabaseError
 
     try:
         settings = load_settings(_config_path())
@@ -78,6 +75,22 @@ def run(once: bool, metrics_port: int | None, config_path: Path | None) -> None:
     )
     daemon = Daemon(settings, options, redactor=redactor)
     daemon.install_signal_handlers()  # before start: a stop during migrations is honoured
+    try:
+        code = _start_and_run(daemon, once)
+    finally:
+        # An in-process run (CliRunner, an embedding program) gets its handlers back.
+        daemon.restore_signal_handlers()
+    sys.exit(code)
+
+
+def _start_and_run(daemon: Daemon, once: bool) -> int:
+    """Start (exiting with the code of what prevents it), then one pass or serve; the code."""
+    from sqlalchemy.exc import DBAPIError
+
+    from connector.config.errors import ConfigError
+    from connector.daemon.singleton import DaemonAlreadyRunning
+    from connector.storage.db import DatabaseError
+
     try:
         daemon.start(serve=not once)
     except DaemonAlreadyRunning as exc:
@@ -105,7 +118,7 @@ def run(once: bool, metrics_port: int | None, config_path: Path | None) -> None:
     finally:
         daemon.close()
         log.info("daemon %s stopped", daemon.replica)
-    sys.exit(code)
+    return code
 
 
 def _env(name: str | None) -> str:

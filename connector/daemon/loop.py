@@ -111,6 +111,8 @@ class Daemon:
         self._watchdogs: list[threading.Timer] = []
         self.notifier = notifier or ServiceNotifier.from_environment()
         self._reload = threading.Event()  # SIGHUP: re-read the tenant files now
+        # What install_signal_handlers replaced: a callable, SIG_DFL/SIG_IGN, or None.
+        self._replaced_handlers: dict[int, Callable[..., object] | int | None] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -211,9 +213,21 @@ class Daemon:
         SIGHUP (``systemctl reload``) re-reads the tenant files at the next step
         boundary (within a tick when idle) instead of at the next ``refresh_minutes``.
         """
-        signal.signal(signal.SIGTERM, self._on_signal)
-        signal.signal(signal.SIGINT, self._on_signal)
-        signal.signal(signal.SIGHUP, self._on_reload_signal)
+        ours = {signal.SIGTERM: self._on_signal, signal.SIGINT: self._on_signal,
+                signal.SIGHUP: self._on_reload_signal}  # fmt: skip
+        for signum, handler in ours.items():
+            self._replaced_handlers.setdefault(signum, signal.signal(signum, handler))
+
+    def restore_signal_handlers(self) -> None:
+        """Put back the handlers :meth:`install_signal_handlers` replaced.
+
+        The process outlives the daemon when it runs in-process (tests, an embedding
+        program): handlers bound to a closed daemon must not answer its next signal.
+        """
+        for signum, handler in self._replaced_handlers.items():
+            # None: installed outside Python; the default is the closest we can give back.
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+        self._replaced_handlers.clear()
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         if self._stop.is_set():

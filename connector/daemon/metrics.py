@@ -120,6 +120,13 @@ class Metrics:
             "connector_pushes", "ERP deliveries by outcome.", ["tenant", "sink", "result"],
             registry=r,
         )  # fmt: skip
+        # As pushes: one per attempt that settled (a retried event counts again); an
+        # event not tried because its endpoint failed earlier in the pass is not counted.
+        self.webhook_deliveries = Counter(
+            "connector_webhook_deliveries",
+            "Webhook deliveries by outcome: delivered, failed (retried later), dead.",
+            ["tenant", "endpoint", "result"], registry=r,
+        )  # fmt: skip
         self.unit_failures = Counter(
             "connector_unit_failures", "Units of work that failed.", ["tenant", "kind"], registry=r
         )

@@ -288,6 +288,8 @@ def _webhooks(ctx: WorkContext, tenant: str) -> dict[str, int]:
     tenant with endpoints."""
     sent = deliver(ctx.runtime, tenant)
     for result in sent:
+        if result.state != "waiting":  # settled: delivered, failed or dead
+            ctx.metrics.webhook_deliveries.labels(tenant, result.endpoint, result.state).inc()
         if result.state != "delivered":
             log.warning("webhook %s %s to %s: %s %s", result.event_type, result.event_id,
                         result.endpoint, result.state, result.message)  # fmt: skip

@@ -22,7 +22,7 @@ from connector.contracts import csv_bytes
 from connector.domain import provider_credits as pc
 from connector.domain.money import money_text, quantity_text, tidy, total
 from connector.pipeline.publish.export import write_atomically
-from connector.pipeline.reconcile.reconcile import CustomerReconciliation, Reconciliation
+from connector.pipeline.reconcile.reconciliation import CustomerReconciliation, Reconciliation
 
 Row = dict[str, Any]
 # The provider row of the Credit passed to customers (the "Credit" row is what is kept).

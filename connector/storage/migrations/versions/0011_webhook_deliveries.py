@@ -11,6 +11,8 @@ Revises: 0009
 import sqlalchemy as sa
 from alembic import op
 
+from connector.storage import migration_columns as col
+
 revision = "0011"
 down_revision = "0009"
 branch_labels = None
@@ -20,27 +22,21 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "webhook_deliveries",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("tenant_id", sa.String(length=64), nullable=False),
-        sa.Column("event_id", sa.String(length=36), nullable=False),
-        sa.Column("event_type", sa.String(length=32), nullable=False),
-        sa.Column("endpoint", sa.String(length=64), nullable=False),
-        sa.Column("subject", sa.String(length=36), nullable=True),
-        sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("state", sa.String(length=16), nullable=False),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("last_status", sa.Integer(), nullable=True),
-        sa.Column("last_response", sa.String(length=200), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"], ["tenants.id"], name="fk_webhook_deliveries_tenant_id_tenants"
-        ),
-        sa.PrimaryKeyConstraint("id", name="pk_webhook_deliveries"),
-        sa.UniqueConstraint("event_id", "endpoint", name="uq_webhook_deliveries_event_id_endpoint"),
+        col.serial_id(),
+        *col.strings(tenant_id=64, event_id=36, event_type=32, endpoint=64),
+        *col.strings(subject=36, nullable=True),
+        col.text("body"),
+        *col.strings(state=16),
+        col.integer("attempts"),
+        *col.moments("next_attempt_at", nullable=True),
+        col.text("last_error", nullable=True),
+        sa.Column("last_status", sa.Integer(), nullable=True),  # no helper: a nullable integer
+        *col.strings(last_response=200, nullable=True),
+        *col.moments("created_at", "updated_at"),
+        *col.moments("delivered_at", nullable=True),
+        col.owned_by_tenant("webhook_deliveries"),
+        col.primary_key("webhook_deliveries"),
+        col.unique("webhook_deliveries", "event_id", "endpoint"),
     )
     op.create_index("ix_webhook_deliveries_due", "webhook_deliveries", ["tenant_id", "state"])
 
