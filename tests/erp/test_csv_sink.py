@@ -106,7 +106,9 @@ def test_tax_rides_on_taxed_lines_and_marketplace_and_credit_are_exempt(tmp_path
     assert (rounding["*UnitAmount"], rounding["*TaxType"]) == ("-0.01", "Tax on Sales")
 
 
-def test_tax_remainder_goes_on_the_last_taxed_line(tmp_path):
+def test_tax_remainder_goes_on_the_largest_taxed_line_never_on_a_small_negative_one(tmp_path):
+    """Equal lines: the first of the largest takes the odd cent. A -0.01 rounding line
+    last must not carry +0.01 tax (it did while the remainder went on the last line)."""
     lines = [StatementLine(i, "service", f"Service {i}", Decimal("10.00")) for i in (1, 2, 3)]
     lines.append(StatementLine(4, "tax", "Tax", Decimal("1.00")))
     document = make_statement(
@@ -114,8 +116,29 @@ def test_tax_remainder_goes_on_the_last_taxed_line(tmp_path):
     )
     make_sink(tmp_path).push([document])
     rows = read_rows(export_dir(tmp_path) / csv_files(tmp_path)[0])
-    assert [r["TaxAmount"] for r in rows] == ["0.33", "0.33", "0.34"]
+    assert [r["TaxAmount"] for r in rows] == ["0.34", "0.33", "0.33"]
     assert xero_total(rows) == Decimal("31.00")
+
+    # 3 x 10.00 - 0.01 = 29.99, tax 2.47: each 10.00 line's share is 0.8236.. -> 0.82 and
+    # the rounding line's -0.0008.. -> -0.00; 2.46 leaves one cent, which the first 10.00
+    # line takes (0.83). On the last line it made a -0.01 adjustment carry +0.01 tax.
+    lines = [StatementLine(i, "service", f"Service {i}", Decimal("10.00")) for i in (1, 2, 3)]
+    lines += [
+        StatementLine(4, "rounding", "Rounding adjustment", Decimal("-0.01")),
+        StatementLine(5, "tax", "Tax", Decimal("2.47")),
+    ]
+    document = make_statement(
+        lines=lines,
+        subtotal=Decimal("29.99"),
+        tax=Decimal("2.47"),
+        total=Decimal("32.46"),
+        number="INV-0002",
+    )
+    sink_dir = tmp_path / "second"
+    make_sink(sink_dir).push([document])
+    rows = read_rows(export_dir(sink_dir) / csv_files(sink_dir)[0])
+    assert [r["TaxAmount"] for r in rows] == ["0.83", "0.82", "0.82", "0.00"]
+    assert xero_total(rows) == Decimal("32.46")
 
 
 @given(

@@ -7,7 +7,8 @@ arithmetic of :mod:`connector.plugin_kit.invoice_lines`, which the API sinks use
   credits and negative rounding adjustments are negative lines, $0.00 marketplace lines
   stay (free trials are visible on the statement too);
 * the statement's tax is given per line, on the taxed lines only, split in proportion
-  to their amounts with the remainder on the last, so the tax the ERP adds up is the
+  to their amounts with the remainder on the largest (never tax of the wrong sign on a
+  small negative line), so the tax the ERP adds up is the
   statement's tax to the penny; every other line carries the exempt tax code and 0;
 * lines plus tax must equal the statement total, or the statement is refused.
 """
@@ -51,7 +52,7 @@ def invoice_lines(document: StatementDocument, erp: str, quantum: Decimal) -> li
     """The non-tax lines of ``document`` in statement order, each with its tax share.
 
     Line amounts are written in ``quantum`` (the currency's minor unit); tax shares are
-    rounded to it, the last taxed line taking the remainder, and add up to
+    rounded to it, the largest taxed line taking the remainder, and add up to
     ``document.tax`` exactly. Raises PluginError, naming ``erp``, when there is nothing to
     export, when an amount is finer than ``quantum``, when the lines plus tax are not the
     total, or when there is tax but no taxed line to carry it.
@@ -68,7 +69,7 @@ def invoice_lines(document: StatementDocument, erp: str, quantum: Decimal) -> li
         raise PluginError(f"statement {document.number} has no lines to export")
     in_minor_unit(document.tax, quantum, document, "tax")
     check_total(document, lines, f"{erp} would import a different invoice")
-    shares = lines_kit.tax_shares(document, lines, erp, quantum, remainder="last")
+    shares = lines_kit.tax_shares(document, lines, erp, quantum)
     zero = Decimal(0).quantize(quantum)
     return [
         InvoiceLine(line, index in shares, shares.get(index, zero))
