@@ -55,7 +55,7 @@ def cross_reference_problems(data: Mapping[str, Any]) -> list[Problem]:
     problems: list[Problem] = []
     books = _check_pricebooks(data, providers, plugins, problems)
     tax_names = _check_tax_rates(data, problems)
-    plans = {_text(p.get("id")) for _, p in _items(data.get("support_plans"))}
+    plans = set(_unique_names(data, "support_plans", "support plan id", problems, key="id"))
     _check_customers(data, providers, plugins, books, tax_names, problems)
     _unique_names(data, "webhooks", "webhook name", problems)  # `connector webhooks` uses them
     for i, customer in _items(data.get("customers")):
@@ -114,18 +114,23 @@ def _check_tax_rates(data: Mapping[str, Any], problems: list[Problem]) -> set[st
 
 
 def _unique_names(
-    data: Mapping[str, Any], section: str, what: str, problems: list[Problem], verb: str = "used"
+    data: Mapping[str, Any],
+    section: str,
+    what: str,
+    problems: list[Problem],
+    verb: str = "used",
+    key: str = "name",
 ) -> dict[str, int]:
-    """The ``name`` of each entry of ``section`` -> its index; a repeat is a problem."""
+    """The ``key`` of each entry of ``section`` -> its index; a repeat is a problem."""
     names: dict[str, int] = {}
     for i, entry in _items(data.get(section)):
-        name = entry.get("name")
-        if not isinstance(name, str):
+        name = _text(entry.get(key))
+        if name is None:
             continue
         if name in names:
             problems.append(
                 (
-                    (section, i, "name"),
+                    (section, i, key),
                     f"{what} {name!r} is already {verb} by {section}[{names[name]}]",
                 )
             )

@@ -16,6 +16,7 @@ for their provider): the build reports that customer and builds the others, and 
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import re
 import types
@@ -44,6 +45,7 @@ _SECRET_KEY = re.compile(r"(^|_)(secret|password|passwd|token|api_?key|private_k
 _EXPECTED = {
     "decimal_type": 'expected a number like 15 or "0.0825"',
     "decimal_parsing": 'expected a number like 15 or "0.0825"',
+    "finite_number": 'expected a finite number like 15 or "0.0825"',
     "int_type": "expected a whole number like 30",
     "int_parsing": "expected a whole number like 30",
     "int_from_float": "expected a whole number like 30",
@@ -94,6 +96,13 @@ def _model_at(model: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
     return tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
 
 
+def _description_at(model: type[BaseModel], loc: Loc) -> str | None:
+    """The description of the field at ``loc`` under ``model``, if it has one."""
+    owner = _model_at(model, loc[:-1])
+    field = owner.model_fields.get(str(loc[-1])) if owner is not None and loc else None
+    return field.description if field is not None else None
+
+
 def _keys_of(model: type[BaseModel]) -> list[str]:
     return [field.alias or name for name, field in model.model_fields.items()]
 
@@ -105,6 +114,8 @@ def _describe(value: Any) -> str:
         return "got a mapping"
     if isinstance(value, list):
         return "got a list"
+    if isinstance(value, dt.date):  # as written in the file, not datetime.datetime(...)
+        return f"got {value.isoformat(sep=' ') if isinstance(value, dt.datetime) else value}"
     text = repr(value)
     return f"got {text[:60]}{'...' if len(text) > 60 else ''}"
 
@@ -144,6 +155,11 @@ def describe_error(error: Mapping[str, Any], model: type[BaseModel]) -> str:
         return f"must be {bound}; {_describe(value)}"
     if kind == "too_short":
         return f"needs at least {ctx.get('min_length', 1)} item(s)"
+    if kind == "string_pattern_mismatch":
+        # The field's description says what is valid ("such as en_GB or de_DE"); a
+        # regular expression says it only to those who read them.
+        wanted = _description_at(model, loc) or "a value of the form the tenant schema gives"
+        return f"{_describe(value)}, which is not valid here; expected {wanted}"
     message = str(error["msg"])
     return message.removeprefix("Value error, ")
 

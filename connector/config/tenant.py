@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import math
 import os
 import re
 from decimal import Decimal
@@ -39,6 +40,7 @@ from pydantic_core import PydanticCustomError
 from connector.config.checks import cross_reference_problems
 from connector.config.yamlfile import dotted
 from connector.contracts import ChargeCategory
+from connector.domain.iso4217 import NOT_MONEY, is_currency
 from connector.domain.numbering import MAX_NUMBER_LENGTH as MAX_INVOICE_NUMBER_LENGTH
 from connector.webhooks import EVENT_TYPES
 
@@ -106,6 +108,11 @@ def _decimal_input(value: Any, info: ValidationInfo) -> Any:
     # Reading it through str() would hide that the file asked for something inexact,
     # and 1e-7 or 12345678901234567.5 already differ; exact money is written as text.
     if isinstance(value, float):
+        if not math.isfinite(value):
+            # Quoting it would not help: no amount or percentage is infinite or NaN.
+            raise PydanticCustomError(
+                "finite_number", 'expected a finite number like 15 or "0.0825"'
+            )
         key = info.field_name or "amount"
         raise PydanticCustomError(
             "decimal_from_float",
@@ -535,6 +542,18 @@ class Customer(_Model):
         if not _CURRENCY.match(code):
             raise ValueError(
                 f"expected an ISO 4217 code of three capital letters like USD, not {code!r}"
+            )
+        # Minor units are known only for active currencies (connector.domain.money), and
+        # credits are granted only in them: a statement in gold (XAU) or a withdrawn or
+        # made-up code could be built, but never credited or imported by an ERP.
+        if code in NOT_MONEY:
+            raise ValueError(
+                f"{code} is an ISO 4217 code without a minor unit (a metal, bond unit or "
+                "test code), not money: use an active ISO 4217 currency like USD"
+            )
+        if not is_currency(code):
+            raise ValueError(
+                f"{code} is not an active ISO 4217 currency code: use one like USD, EUR or JPY"
             )
         return code
 

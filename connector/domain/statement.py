@@ -170,13 +170,13 @@ def _line_order(key: GroupKey) -> tuple[int, str, str]:
 
 def _group_lines(
     sums: dict[GroupKey, list[Decimal]], cents: Decimal, rounding: str, marketplace: str
-) -> tuple[list[StatementLine], Decimal, Decimal, Decimal]:
+) -> tuple[list[StatementLine], Decimal, Decimal]:
     """One rounded line per group in line order (first-party products, then third-party
-    ones, marketplace fees last; then account and category), with Σ exact price, Σ cost
-    and Σ rounded amount of them all. A third-party product's line is headed by the
+    ones, marketplace fees last; then account and category), with Σ exact price and
+    Σ cost of them all. A third-party product's line is headed by the
     ``marketplace`` it was bought on."""
     lines: list[StatementLine] = []
-    exact = cost = rounded = ZERO
+    exact = cost = ZERO
     for position, key in enumerate(sorted(sums, key=_line_order), start=1):
         group, category, account = key
         name = f"{marketplace}: {category}" if group != FIRST_PARTY else category
@@ -187,9 +187,8 @@ def _group_lines(
         kind = "marketplace" if group == PASS_THROUGH else "service"
         exact += price
         cost += group_cost
-        rounded += amount
         lines.append(StatementLine(position, kind, name, amount, group_cost, category, account))
-    return lines, exact, cost, rounded
+    return lines, exact, cost
 
 
 def _passed_lines(
@@ -242,6 +241,34 @@ def _passed_lines(
     return lines, details
 
 
+def _rounding_lines(
+    lines: Sequence[StatementLine], exact: Decimal, exact_fees: Decimal, options: StatementOptions
+) -> list[StatementLine]:
+    """The lines that make ``lines`` add up to the rounded full-precision total ``exact``.
+
+    What the marketplace fees passed through at cost round off on their own lines
+    (``exact_fees`` is their exact sum) is a marketplace line: like the fees, it is
+    never discounted, in the support base or taxed. Two fees of 0.005 shown as 0.01
+    each would otherwise take a cent off the taxed base, and off its tax. The rest
+    (the other lines' rounding, and what rounding the total once adds) is the
+    ``Rounding adjustment``, in the taxed base as before.
+    """
+    cur, mode = options.currency, options.rounding
+    fees = total(line.amount for line in lines if line.kind == "marketplace")
+    fees_difference = round_money(exact_fees, cur, mode) - fees
+    rest = round_money(exact, cur, mode) - total(line.amount for line in lines) - fees_difference
+    found = []
+    if rest:
+        found.append(("rounding", "Rounding adjustment", rest))
+    if fees_difference:
+        name = f"{options.marketplace.name}: Rounding adjustment"
+        found.append(("marketplace", name, fees_difference))
+    return [
+        StatementLine(len(lines) + n, kind, description, amount)
+        for n, (kind, description, amount) in enumerate(found, start=1)
+    ]
+
+
 def build_statement(
     charges: Iterable[CustomerCharge], pricebook: PricebookVersion | None, options: StatementOptions
 ) -> BuiltStatement:
@@ -252,31 +279,27 @@ def build_statement(
     marketplace; marketplace fees passed through at cost follow and stay visible at
     $0.00; then any provider credits passed to the customer. With rounding
     adjustments on, a ``Rounding adjustment`` line makes the lines add up to the
-    rounded full-precision total. Discount, support fee, credits and tax follow, in
-    the order of :mod:`connector.domain.totals`.
+    rounded full-precision total (the marketplace fees' own rounding is a marketplace
+    line, outside the taxed base: see :func:`_rounding_lines`). Discount, support
+    fee, credits and tax follow, in the order of :mod:`connector.domain.totals`.
     """
     cur, mode = options.currency, options.rounding
     details, sums = _priced(charges, pricebook, options)
-    lines, exact, cost, rounded = _group_lines(
+    lines, exact, cost = _group_lines(
         sums, quantum(cur), ROUNDING_MODES[mode], options.marketplace.name
     )
+    # Σ exact price of the marketplace fees passed through at cost.
+    exact_fees = total(sums[key][0] for key in sums if key[0] == PASS_THROUGH)
     if options.provider_credits:
         passed, passed_details = _passed_lines(options, len(lines))
         lines += passed
         details += passed_details
         exact += total(d.price for d in passed_details)
         cost += total(d.cost for d in passed_details)
-        rounded += total(line.amount for line in passed)
-    difference = round_money(exact, cur, mode) - rounded
-    if options.add_rounding_adjustments and difference:
-        lines.append(
-            StatementLine(
-                position=len(lines) + 1,
-                kind="rounding",
-                description="Rounding adjustment",
-                amount=difference,
-            )
-        )
+        # A passed credit is at cost: its line's cost is its exact amount.
+        exact_fees += total(line.cost for line in passed if line.kind == "marketplace")
+    if options.add_rounding_adjustments:
+        lines += _rounding_lines(lines, exact, exact_fees, options)
     totals = apply_adjustments(lines, options.adjustments, cur, mode)
     lines += totals.lines
     subtotal = total(line.amount for line in lines if line.kind not in ("credit", "tax"))

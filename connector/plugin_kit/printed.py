@@ -20,6 +20,8 @@ from decimal import Decimal
 from connector.contracts import StatementDocument, StatementLine
 
 TAX, CREDIT, ROUNDING = "tax", "credit", "rounding"
+#: The rounding lines' description (the marketplace fees' one is prefixed with the marketplace).
+ROUNDING_DESCRIPTION = "Rounding adjustment"
 #: Printed when a tax-exempt customer's statement charges no tax.
 EXEMPT_NOTE = "Tax exempt: no tax is charged to this customer."
 
@@ -33,6 +35,19 @@ class TotalsRow:
     kind: str
 
 
+def is_rounding(line: StatementLine) -> bool:
+    """A rounding adjustment: the ``rounding`` line, or the marketplace fees' own
+    rounding, kept untaxed with the fees it rounds: a ``marketplace`` line of no service
+    category named ``<marketplace>: Rounding adjustment``."""
+    if line.kind == ROUNDING:
+        return True
+    return (
+        line.kind == "marketplace"
+        and line.service_category is None
+        and line.description.endswith(f": {ROUNDING_DESCRIPTION}")
+    )
+
+
 def table_lines(document: StatementDocument) -> list[StatementLine]:
     """The lines of the line table, in position order: no tax or credit lines (the
     totals block has them), no zero-amount or rounding lines unless the tenant shows
@@ -41,7 +56,7 @@ def table_lines(document: StatementDocument) -> list[StatementLine]:
     for line in sorted(document.lines, key=lambda line: line.position):
         if line.kind in (TAX, CREDIT):
             continue
-        if line.kind == ROUNDING and not document.show_rounding_lines:
+        if is_rounding(line) and not document.show_rounding_lines:
             continue
         if line.amount.is_zero() and not document.show_zero_lines:
             continue

@@ -243,8 +243,9 @@ def line_tax(
 
 def service_lines(
     charges: Sequence[Charge], customer: Customer, provider: str, options: Options, rate: Decimal
-) -> tuple[list[Line], Decimal]:
-    """The priced lines (DESIGN.md "Rounding") and the full-precision sum of them all.
+) -> tuple[list[Line], Decimal, Decimal]:
+    """The priced lines (DESIGN.md "Rounding"), the full-precision sum of them all, and
+    that of the marketplace lines.
 
     One line per service category, or per cloud account × service category with
     "group lines by cloud account"; marketplace lines follow. The order within each is
@@ -280,7 +281,8 @@ def service_lines(
         amount = to_minor_unit(sums[marketplace, account, category], customer.invoice_currency,
                                options.rounding)  # fmt: skip
         lines.append(Line("marketplace" if marketplace else "service", name, amount))
-    return lines, sum(sums.values(), ZERO)
+    fees = sum((amount for key, amount in sums.items() if key[0]), ZERO)
+    return lines, sum(sums.values(), ZERO), fees
 
 
 def statement(
@@ -299,14 +301,21 @@ def statement(
     def round_(amount: Decimal) -> Decimal:
         return to_minor_unit(amount, currency, options.rounding)
 
-    lines, exact = service_lines(charges, customer, provider, options, rate)
-    rounded_sum = sum((line.amount for line in lines), ZERO)
-    adjustment = round_(exact) - rounded_sum
-    if options.add_rounding_adjustments and adjustment:
-        lines.append(Line("rounding", "Rounding adjustment", adjustment))
+    lines, exact, exact_fees = service_lines(charges, customer, provider, options, rate)
+    if options.add_rounding_adjustments:
+        # DESIGN.md "Rounding": the lines add up to round(exact). Marketplace fees are
+        # never in S, discounted or taxed, so what their own lines round off is a
+        # marketplace line; the rest is a "Rounding adjustment" in S.
+        fees = sum((ln.amount for ln in lines if ln.kind == "marketplace"), ZERO)
+        fees_adjustment = round_(exact_fees) - fees
+        adjustment = round_(exact) - sum((ln.amount for ln in lines), ZERO) - fees_adjustment
+        if adjustment:
+            lines.append(Line("rounding", "Rounding adjustment", adjustment))
+        if fees_adjustment:
+            lines.append(Line("marketplace", "AWS Marketplace: Rounding adjustment",
+                              fees_adjustment))  # fmt: skip
 
-    # S: the non-marketplace lines. The engine counts the rounding adjustment in it
-    # (TAXED_KINDS in connector/domain/totals.py); the spec does not say.
+    # S: the non-marketplace lines, with their own rounding adjustment.
     subtotal = sum((ln.amount for ln in lines if ln.kind in ("service", "rounding")), ZERO)
     marketplace = sum((ln.amount for ln in lines if ln.kind == "marketplace"), ZERO)
     discount = ZERO

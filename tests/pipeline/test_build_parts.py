@@ -152,7 +152,8 @@ def test_purchase_and_usage_parts_built_in_workers_equal_those_built_here(globex
     options = _statement_options(config, customer, config.generation, Decimal(0))
     billed = Counter(
         {(ACCOUNT, "Amazon Elastic Compute Cloud", "Amazon Elastic Compute Cloud",
-          "Amazon Elastic Compute Cloud-sku", "Fee", Decimal("1200.00").normalize()): 1}
+          "Amazon Elastic Compute Cloud-sku", "Fee", Decimal("1200.00").normalize(),
+          Decimal(1)): 1}
     )  # fmt: skip
     with runtime.db.transaction() as session:
         batch_ids = tuple(session.scalars(select(m.ChargeBatch.id)))

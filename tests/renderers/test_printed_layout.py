@@ -12,6 +12,7 @@ from connector_render_pdf.plugin import PdfRenderer
 from lxml import html as lxml_html
 from pypdf import PdfReader
 
+from connector.contracts import StatementLine
 from connector.plugin_kit.printed import EXEMPT_NOTE, table_lines, totals_rows
 from tests.factories import make_statement
 
@@ -77,6 +78,26 @@ def test_zero_and_rounding_lines_can_be_hidden(text_of):
     assert "AWS Compute" in text
     only_zero = text_of(make_statement(show_zero_lines=False))
     assert "Rounding adjustment" in only_zero and "Free Trial" not in only_zero
+
+
+@RENDERED
+def test_the_marketplace_fees_rounding_line_is_hidden_with_the_other_rounding(text_of):
+    """The fees' own rounding is a marketplace line (untaxed) of no category: hiding
+    rounding lines hides it too, and it still counts in the subtotal."""
+    lines = [
+        StatementLine(1, "service", "AWS Compute", Decimal("0.05"), service_category="Compute"),
+        StatementLine(2, "marketplace", "AWS Marketplace: Datadog Pro", Decimal("0.01"),
+                      service_category="Datadog Pro"),
+        StatementLine(3, "marketplace", "AWS Marketplace: Rounding adjustment", Decimal("-0.01")),
+    ]  # fmt: skip
+    shown = make_statement(lines=lines, subtotal=Decimal("0.05"), tax=Decimal(0),
+                           total=Decimal("0.05"))  # fmt: skip
+    assert "AWS Marketplace: Rounding adjustment" in text_of(shown)
+    hidden = make_statement(lines=lines, subtotal=Decimal("0.05"), tax=Decimal(0),
+                            total=Decimal("0.05"), show_rounding_lines=False)  # fmt: skip
+    text = text_of(hidden)
+    assert "Rounding adjustment" not in text
+    assert "Datadog Pro" in text and "0.05" in text
 
 
 @RENDERED

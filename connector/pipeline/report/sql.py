@@ -187,6 +187,10 @@ def price_lines(session: Session, statement_ids: Sequence[str]) -> list[tuple]:
         ).where(
             line.statement_id.in_(list(statement_ids[start : start + CHUNK])),
             line.kind.in_(("service", "marketplace")),
+            # A marketplace fees' rounding adjustment is a marketplace line without a
+            # service category (connector.domain.statement._rounding_lines): not a line
+            # of a service, like the "Rounding adjustment" line.
+            line.service_category.is_not(None),
         )
         found.extend(tuple(r) for r in session.execute(query))
     return found
