@@ -250,7 +250,9 @@ class ChargeTable(Sequence[CanonicalCharge]):
     :param rows: one per charge, ``(context, account, billed_cost, list_cost, quantity,
         start, end)``: indexes into ``contexts`` and ``accounts``, keys of ``dates``, and
         each amount as its exact decimal text (``str(Decimal)``, or fixed point such as
-        ``"0.000000000000"``): never a float's.
+        ``"0.000000000000"``): never a float's. Storing reads ``rows`` once, in order, a
+        chunk at a time: a provider may hand a sequence that fetches its rows as they are
+        iterated, so a period's charges stream into the database.
     """
 
     contexts: Sequence[tuple]

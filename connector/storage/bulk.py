@@ -6,14 +6,18 @@ per-value bind processing costs more than the billing itself, so these rows go
 through the driver directly: COPY on PostgreSQL, a prepared executemany on SQLite
 (with the same exact-decimal text, ISO dates and 0/1 booleans the ORM stores there).
 A provider's :class:`~connector.contracts.ChargeTable` is stored as it is, without a
-CanonicalCharge or a Decimal made per row.
+CanonicalCharge or a Decimal made per row, its rows read once as they stream from the
+provider, a chunk at a time (:func:`insert_charge_table`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
+from functools import partial
+from itertools import islice
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
@@ -63,22 +67,50 @@ def is_postgresql(session: Session) -> bool:
 
 def _write(session: Session, table: str, columns: Sequence[str], rows: Iterable[tuple]) -> None:
     """Insert ``rows`` (already in the dialect's representation) in the session's transaction."""
+    with _writer(session, table, columns) as write:
+        write(rows)
+
+
+@contextmanager
+def _writer(
+    session: Session, table: str, columns: Sequence[str], queued: bool = False
+) -> Iterator[Callable[[Iterable[tuple]], None]]:
+    """A function inserting rows into ``table`` in the session's transaction, as often as
+    it is called: on PostgreSQL all into one COPY (a COPY per call would wait, each time,
+    for the server to take in the last rows), on SQLite one prepared executemany each.
+
+    ``queued``: the COPY's data goes to the server from a thread of psycopg's (at most
+    32 MB queued), so the server takes in rows while this thread makes the next ones
+    (and the provider reads them) instead of the two taking turns; worth its thread for
+    a large load only.
+    """
     connection = session.connection()
     column_list = ", ".join(columns)
+    driver: Any = connection.connection.driver_connection
     if connection.dialect.name == "postgresql":
-        driver: Any = connection.connection.driver_connection
+        from psycopg.copy import QueuedLibpqWriter  # psycopg is only an extra
+
         with (
             driver.cursor() as cursor,
-            cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy,
+            cursor.copy(
+                f"COPY {table} ({column_list}) FROM STDIN",
+                writer=QueuedLibpqWriter(cursor) if queued else None,
+            ) as copy,
         ):
-            for row in rows:
-                copy.write_row(row)
+            write_row = copy.write_row
+
+            def copy_rows(rows: Iterable[tuple]) -> None:
+                for row in rows:
+                    write_row(row)
+
+            yield copy_rows
         return
     placeholders = ", ".join("?" * len(columns))
+    sql = f"INSERT INTO {table} ({column_list}) VALUES ({placeholders})"
     # The raw cursor: SQLAlchemy's executemany would first copy every row into a list.
-    cursor = connection.connection.driver_connection.cursor()
+    cursor = driver.cursor()
     try:
-        cursor.executemany(f"INSERT INTO {table} ({column_list}) VALUES ({placeholders})", rows)
+        yield partial(cursor.executemany, sql)
     finally:
         cursor.close()
 
@@ -93,6 +125,33 @@ def insert_charges(session: Session, batch_id: int, charges: Iterable[CanonicalC
         _write(session, "charges", CHARGE_COLUMNS, _rows(batch_id, charges, text))
 
 
+def insert_charge_table(
+    session: Session,
+    batch_id: int,
+    table: ChargeTable,
+    chunk: int,
+    stored: Callable[[int], object] = len,
+) -> Decimal:
+    """Insert ``table``'s charges under ``batch_id`` in the session's transaction, reading
+    its rows once, ``chunk`` at a time as they stream from the provider (memory stays
+    flat however large the period), and return their billed cost summed exactly.
+
+    ``stored(n)`` is called after each chunk of ``n`` rows. A failure on any chunk,
+    the provider's or the database's, leaves the transaction to be rolled back whole.
+    """
+    heads = _heads(batch_id, table, text=not is_postgresql(session))
+    accounts = table.accounts
+    dates = {key: day.isoformat() for key, day in table.dates.items()}
+    billed_total = Decimal(0)
+    rows = iter(table.rows)
+    with _writer(session, "charges", TABLE_COLUMNS, queued=True) as write:
+        while part := list(islice(rows, chunk)):
+            write(_joined(part, heads, accounts, dates))
+            billed_total = sum(map(Decimal, map(itemgetter(2), part)), billed_total)
+            stored(len(part))
+    return billed_total
+
+
 # A ChargeTable's columns: a context's, then a row's (see ChargeTable.rows).
 TABLE_COLUMNS = (
     "batch_id", *CHARGE_CONTEXT_FIELDS, "sub_account_id", "billed_cost", "list_cost",
@@ -101,6 +160,11 @@ TABLE_COLUMNS = (
 
 
 def _table_rows(batch_id: int, table: ChargeTable, text: bool) -> Iterator[tuple]:
+    dates = {key: day.isoformat() for key, day in table.dates.items()}
+    return _joined(table.rows, _heads(batch_id, table, text), table.accounts, dates)
+
+
+def _heads(batch_id: int, table: ChargeTable, text: bool) -> list[tuple]:
     # Each context's values are made once, in the database's representation; a row
     # joins them to its own. The amounts' exact text is what SQLite keeps and what
     # PostgreSQL's COPY parses into NUMERIC; dates go as ISO text to both.
@@ -112,9 +176,13 @@ def _table_rows(batch_id: int, table: ChargeTable, text: bool) -> Iterator[tuple
         values[category] = str(values[category])
         values[marketplace] = int(values[marketplace]) if text else bool(values[marketplace])
         heads.append((batch_id, *values))
-    accounts = table.accounts
-    dates = {key: day.isoformat() for key, day in table.dates.items()}
-    for context, account, billed, listed, quantity, start, end in table.rows:
+    return heads
+
+
+def _joined(
+    rows: Iterable[tuple], heads: Sequence[tuple], accounts: Sequence[str], dates: dict[int, str]
+) -> Iterator[tuple]:
+    for context, account, billed, listed, quantity, start, end in rows:
         yield heads[context] + (accounts[account], billed, listed, quantity, dates[start],
                                 dates[end])  # fmt: skip
 

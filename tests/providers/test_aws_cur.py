@@ -502,6 +502,7 @@ def test_charges_built_through_slots_equal_charges_built_through_init(tmp_path):
     with CurAggregate([header], None) as groups:
         (summary,) = groups.periods()
         contexts, accounts, days, rows = groups.charge_rows(summary.period)
+        rows = list(rows)  # they stream from the aggregate, open only in this block
     shared = [charges.context_fields(c) for c in contexts]
     slow = charges._build_through_init(shared, accounts, days, rows)
     assert len(fast) == 7  # 3 types x 2 invoices + marketplace; list price is summed

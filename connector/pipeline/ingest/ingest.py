@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Generator, Iterable, Sequence
+from contextlib import closing, nullcontext
 from dataclasses import dataclass, replace
-from decimal import Decimal
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -21,20 +21,21 @@ from connector.contracts import (
     ChargeTable,
     Provider,
 )
-from connector.domain.money import total
+from connector.domain.money import ZERO, total
 from connector.pipeline.close.finality import Finality, finality
 from connector.progress import NO_PROGRESS, Progress
 from connector.runtime.runtime import Runtime
 from connector.runtime.tenants import sync_tenant
 from connector.storage import models as m
-from connector.storage.bulk import charges_loading, insert_charges
+from connector.storage.bulk import charges_loading, insert_charge_table, insert_charges
 from connector.storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
-# Charges stored per insert: how often storing reports progress. Large enough that the
-# extra statements cost nothing measurable (a COPY or executemany each).
-STORE_CHUNK = 10_000
+# Charges stored per insert: how often storing reports progress, and how many rows of a
+# streamed period are held at once. Large enough that the extra statements cost nothing
+# measurable (a COPY or executemany each).
+STORE_CHUNK = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +128,7 @@ def store_batch(
         return IngestResult(
             provider, period.key, batch.source, len(batch.charges), status, **counts
         )
+    table = batch.charges if isinstance(batch.charges, ChargeTable) else None
     row = m.ChargeBatch(
         tenant_id=tenant,
         provider=provider,
@@ -135,21 +137,21 @@ def store_batch(
         source=batch.source,
         source_hash=batch.source_hash,
         row_count=len(batch.charges),
-        billed_total=total(_billed_costs(batch.charges)),
+        # A table's rows are read once, as they stream: its total is summed on the way.
+        billed_total=total(c.billed_cost for c in batch.charges) if table is None else ZERO,
         final=batch.final,
     )
     session.add(row)
     session.flush()
     progress.stage(f"storing {period.key} charges", total=len(batch.charges), unit="charges")
     with charges_loading(session):
-        _insert(session, row.id, batch.charges, progress)
+        if table is None:
+            _insert(session, row.id, batch.charges, progress)
+        else:
+            row.billed_total = insert_charge_table(
+                session, row.id, table, STORE_CHUNK, progress.advance
+            )
     return IngestResult(provider, period.key, batch.source, len(batch.charges), status, **counts)
-
-
-def _billed_costs(charges: Sequence[CanonicalCharge]) -> Iterable[Decimal]:
-    if isinstance(charges, ChargeTable):  # read from the table: no charge made per row
-        return charges.billed_costs()
-    return (c.billed_cost for c in charges)
 
 
 def _insert(
@@ -196,26 +198,42 @@ def ingest(
     with runtime.db.transaction() as session:
         sync_tenant(session, config)
     results = []
-    for batch in _fetch(provider, provider_key, period, progress):
-        with runtime.db.transaction() as session:
-            stored = store_batch(session, tenant, provider_key, batch, progress)
-            final = finality(session, config, provider_key, batch.period, batch.final, today)
-        result = replace(stored, finality=final)
-        results.append(result)
-        log.info(
-            "ingested %s %s %s: %s (%d charges); %s: %s",
-            tenant,
-            provider_key,
-            result.period,
-            result.status,
-            result.charges,
-            "final" if final.final else "not final",
-            final.why,
-        )
-        if result.status != "unchanged":
-            runtime.emit(
-                ChargesIngested(
-                    tenant=tenant, provider=provider_key, period=result.period, rows=result.rows
-                )
-            )
+    batches = iter(_fetch(provider, provider_key, period, progress))
+    # Closed however the loop ends: a provider streaming rows holds its files open.
+    with closing(batches) if isinstance(batches, Generator) else nullcontext():
+        for batch in batches:
+            results.append(_ingest_batch(runtime, tenant, provider_key, batch, progress, today))
     return results
+
+
+def _ingest_batch(
+    runtime: Runtime,
+    tenant: str,
+    provider_key: str,
+    batch: ChargeBatch,
+    progress: Progress,
+    today: dt.date,
+) -> IngestResult:
+    """Store one fetched batch in its own transaction, log it and announce it."""
+    config = runtime.tenant(tenant)
+    with runtime.db.transaction() as session:
+        stored = store_batch(session, tenant, provider_key, batch, progress)
+        final = finality(session, config, provider_key, batch.period, batch.final, today)
+    result = replace(stored, finality=final)
+    log.info(
+        "ingested %s %s %s: %s (%d charges); %s: %s",
+        tenant,
+        provider_key,
+        result.period,
+        result.status,
+        result.charges,
+        "final" if final.final else "not final",
+        final.why,
+    )
+    if result.status != "unchanged":
+        runtime.emit(
+            ChargesIngested(
+                tenant=tenant, provider=provider_key, period=result.period, rows=result.rows
+            )
+        )
+    return result

@@ -92,56 +92,59 @@ class AwsCurProvider:
             progress.stage("downloading the CUR from S3", unit="files")
             downloaded = download_report(self.settings.s3, Path(tmp), period)
             headers = [read_header(f.path, f.label) for f in downloaded]
-            # Read (and fail) before yielding anything: no partial batch.
-            batches = _read(headers, period, progress) if headers else []
-        yield from batches
+            # The files stay until the last batch's rows were read: they stream.
+            if headers:
+                yield from _read(headers, period, progress)
 
 
 def _read(
     headers: Sequence[Header], period: BillingPeriod | None, progress: Progress = NO_PROGRESS
-) -> list[ChargeBatch]:
-    """Aggregate in DuckDB, then fetch the charge rows while a second thread hashes the
-    files.
+) -> Iterator[ChargeBatch]:
+    """Aggregate in DuckDB, check every period, then yield each period's batch, its rows
+    streaming from DuckDB as they are read (see ``query.PeriodRows``).
 
-    The hashing waits until the scan is done: until then DuckDB keeps every core busy,
-    and a hash beside it slowed the scan down. The checks and the fetch of the groups
-    leave a core free (converting rows to Python objects is single-threaded), and
-    hashlib releases the GIL.
+    Everything that can refuse the data (the groups' checks, the text of every period's
+    contexts and accounts) runs before the first batch is yielded: bad data yields
+    nothing. A second thread hashes the files meanwhile; it waits until the scan is
+    done: until then DuckDB keeps every core busy, and a hash beside it slowed the scan
+    down. The checks and the first period's row query leave a core free, and hashlib
+    releases the GIL.
     """
     from connector_aws import diagnose
     from connector_aws.query import CurAggregate
     from connector_aws.text_checks import checked_contexts
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cur-hash") as pool:
-        with (
-            reading(_names(headers), "the CUR files", partial(_explain, headers)),
-            CurAggregate(headers, period, progress) as groups,
-        ):
-            digests = pool.map(file_digest, [h.path for h in headers])
-            problem = groups.first_problem()
-            if problem is not None:
-                raise SourceDataError(diagnose.problem_message(headers, problem))
-            summaries = groups.periods()
-            rows_read, group_count = groups.rows_read()
-            progress.stage(f"making charges of {rows_read:,} CUR rows", total=group_count,
-                           unit="charges")  # fmt: skip
-            charges = []
-            for summary in summaries:
-                contexts, accounts, dates, rows = groups.charge_rows(summary.period)
-                contexts, accounts = checked_contexts(headers, contexts, accounts)
-                charges.append(charge_table(contexts, accounts, dates, rows))
-                progress.advance(len(rows))
+    with (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="cur-hash") as pool,
+        reading(_names(headers), "the CUR files", partial(_explain, headers)),
+        CurAggregate(headers, period, progress) as groups,
+    ):
+        digests = pool.map(file_digest, [h.path for h in headers])
+        problem = groups.first_problem()
+        if problem is not None:
+            raise SourceDataError(diagnose.problem_message(headers, problem))
+        summaries = groups.periods()
+        rows_read, group_count = groups.rows_read()
+        progress.stage(f"making charges of {rows_read:,} CUR rows", total=group_count,
+                       unit="charges")  # fmt: skip
+        tables = []
+        for summary in summaries:
+            contexts, accounts, dates, rows = groups.charge_rows(summary.period)
+            contexts, accounts = checked_contexts(headers, contexts, accounts)
+            tables.append((charge_table(contexts, accounts, dates, rows), rows))
+            progress.advance(len(rows))
+        if tables:  # the first period's rows are sorted while the files' hash is finished
+            tables[0][1].prepare()
         digest_list = list(digests)
-    return [
-        ChargeBatch(
-            period=summary.period,
-            source=", ".join(headers[i].shown for i in summary.files),
-            source_hash=combined_digest(digest_list[i] for i in summary.files),
-            charges=period_charges,
-            final=summary.final,
-        )
-        for summary, period_charges in zip(summaries, charges, strict=True)
-    ]
+        for summary, (table, rows) in zip(summaries, tables, strict=True):
+            yield ChargeBatch(
+                period=summary.period,
+                source=", ".join(headers[i].shown for i in summary.files),
+                source_hash=combined_digest(digest_list[i] for i in summary.files),
+                charges=table,
+                final=summary.final,
+            )
+            rows.release()
 
 
 def _names(headers: Sequence[Header]) -> str:

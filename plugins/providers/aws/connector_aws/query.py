@@ -10,9 +10,10 @@ table. Python never sees a CUR row.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from typing import overload
 
 import duckdb
 
@@ -42,6 +43,9 @@ CONTEXT = tuple(key for key in GRAIN if key != "usage_account")
 # DuckDB's DATE reads "26-10-01" as the year 26: dates outside these years are refused.
 PLAUSIBLE_YEARS = (2000, 2199)
 DATE_COLUMNS = ("period_start", "period_end", "usage_start", "usage_end")
+
+# Charge rows fetched from DuckDB at a time while a period streams into storage.
+FETCH_ROWS = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +90,7 @@ class CurAggregate(ScratchAggregate):
         self.headers = headers
         self.period = period
         self.progress = progress
+        self._period_tables = 0  # charge_rows calls: numbers each period's dictionary tables
 
     def fill(self, con: duckdb.DuckDBPyConnection) -> None:
         params = None
@@ -182,7 +187,7 @@ class CurAggregate(ScratchAggregate):
 
     def charge_rows(
         self, period: BillingPeriod
-    ) -> tuple[list[tuple], list[str], dict[int, dt.date], list[tuple]]:
+    ) -> tuple[list[tuple], list[str], dict[int, dt.date], PeriodRows]:
         """The groups of ``period`` as ``(contexts, accounts, dates, rows)``.
 
         What many charges share is fetched once: a context is a distinct combination of
@@ -194,50 +199,135 @@ class CurAggregate(ScratchAggregate):
         Python then converts small integers instead of a dozen strings and two dates per
         group, which more than halves the fetch. Money comes back as its exact text, what
         :class:`~connector.contracts.ChargeTable` holds: several times faster than the
-        driver's own DECIMAL conversion.
+        driver's own DECIMAL conversion. Rows come by account (accounts are numbered in
+        the order of their ids): the charges table's index is then built from rows
+        already in its order (three times faster on PostgreSQL), and a customer's
+        charges lie together.
+
+        The rows are not fetched here: they stream from DuckDB, a chunk at a time, when
+        read (:class:`PeriodRows`), so a month is never held in Python at once. The
+        dictionaries are tables of the period's own (``contexts_<n>``, ``accounts_<n>``),
+        so the rows of every period can be read after all were asked for.
         """
         params = {"start": period.start, "end": period.end}
-        contexts = self._dictionary("contexts", CONTEXT, params)
-        accounts = [
-            account for (account,) in self._dictionary("accounts", ("usage_account",), params)
-        ]
+        self._period_tables += 1
+        contexts_table = f"contexts_{self._period_tables}"
+        accounts_table = f"accounts_{self._period_tables}"
+        contexts = self._dictionary(contexts_table, CONTEXT, params)
+        numbered = self._dictionary(accounts_table, ("usage_account",), params, ordered=True)
+        accounts = [account for (account,) in numbered]
         same_context = " AND ".join(f"g.{c} IS NOT DISTINCT FROM x.{c}" for c in CONTEXT)
-        rows = self.con.execute(
-            f"""
+        sql = f"""
             SELECT x.id, a.id,
                    CAST(g.billed_cost AS VARCHAR), CAST(g.list_cost AS VARCHAR),
                    CAST(g.quantity AS VARCHAR),
                    g.usage_start - $start, g.usage_end - $start
             FROM charge_groups AS g
-            JOIN contexts AS x ON {same_context}
-            JOIN accounts AS a ON g.usage_account = a.usage_account
+            JOIN {contexts_table} AS x ON {same_context}
+            JOIN {accounts_table} AS a ON g.usage_account = a.usage_account
             WHERE g.period_start = $start AND g.period_end = $end
-            """,
-            params,
-        ).fetchall()
-        first, last = self.con.execute(
-            "SELECT least(min(usage_start), min(usage_end)) - $start, "
+            ORDER BY a.id
+            """
+        count, first, last = self.con.execute(
+            "SELECT count(*), least(min(usage_start), min(usage_end)) - $start, "
             "greatest(max(usage_start), max(usage_end)) - $start FROM charge_groups "
             "WHERE period_start = $start AND period_end = $end",
             params,
         ).fetchone()  # type: ignore[misc]
         dates = {day: period.start + dt.timedelta(days=day) for day in range(first, last + 1)}
-        return contexts, accounts, dates, rows
+        return contexts, accounts, dates, PeriodRows(self.con, sql, params, count)
 
-    def _dictionary(self, table: str, columns: Sequence[str], params: dict) -> list[tuple]:
+    def _dictionary(
+        self, table: str, columns: Sequence[str], params: dict, ordered: bool = False
+    ) -> list[tuple]:
         """Number the distinct ``columns`` of a period's groups into ``table`` (``id``
-        from 0) and return them in that order."""
+        from 0, in the order of their values if ``ordered``) and return them in that
+        order."""
         names = ", ".join(columns)
+        order = f"ORDER BY {names}" if ordered else ""
         self.con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE {table} AS
-            SELECT row_number() OVER () - 1 AS id, *
+            SELECT row_number() OVER ({order}) - 1 AS id, *
             FROM (SELECT DISTINCT {names} FROM charge_groups
                   WHERE period_start = $start AND period_end = $end)
             """,
             params,
         )
         return self.con.execute(f"SELECT {names} FROM {table} ORDER BY id").fetchall()
+
+
+class PeriodRows(Sequence[tuple]):
+    """The charge rows of one period (see :meth:`CurAggregate.charge_rows`), fetched from
+    DuckDB :data:`FETCH_ROWS` at a time as they are iterated, while the aggregate is open.
+
+    Storing a period reads its rows once, so they stream into the database and memory
+    stays flat however large the month (a period's rows held as Python tuples took
+    220 MiB more at 5,000,000 CUR rows). Indexing or slicing fetches and keeps them all.
+    The provider calls :meth:`release` before it closes the aggregate: rows not read
+    through by then are kept (a caller that lists every batch first still has them);
+    rows that were are gone, and reading them again raises.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, sql: str, params: dict, count: int):
+        self._con: duckdb.DuckDBPyConnection | None = con
+        self._sql = sql
+        self._params = params
+        self._count = count
+        self._held: list[tuple] | None = None
+        self._read_through = False
+        self._result: duckdb.DuckDBPyConnection | None = None
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[tuple]:
+        if self._held is not None:
+            return iter(self._held)
+        return self._stream()
+
+    def _stream(self) -> Iterator[tuple]:
+        if self._con is None:
+            raise RuntimeError(
+                "these CUR rows were read through while the provider streamed them and are "
+                "no longer held; fetch the batch again to read them"
+            )
+        result = self._result
+        if result is None:
+            result = self._con.execute(self._sql, self._params)
+        self._result = None
+        read = 0
+        while chunk := result.fetchmany(FETCH_ROWS):
+            read += len(chunk)
+            yield from chunk
+        if read != self._count:  # another statement on the aggregate cut the result short
+            raise RuntimeError(f"read {read} of the period's {self._count} CUR charge rows")
+        self._read_through = True
+
+    @overload
+    def __getitem__(self, index: int) -> tuple: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple]: ...
+    def __getitem__(self, index: int | slice) -> tuple | list[tuple]:
+        return self._hold()[index]
+
+    def _hold(self) -> list[tuple]:
+        if self._held is None:
+            self._held = list(self._stream())
+        return self._held
+
+    def prepare(self) -> None:
+        """Run the query now (DuckDB works without the GIL), to be read later: the
+        aggregate's next statement would discard it, so only the last one before the
+        rows are read may call this."""
+        if self._con is not None and self._held is None:
+            self._result = self._con.execute(self._sql, self._params)
+
+    def release(self) -> None:
+        """Let go of the aggregate: keep the rows unless they were read through."""
+        if self._con is not None and not self._read_through:
+            self._hold()
+        self._con = None
 
 
 class _ScanShare:
