@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -288,6 +289,17 @@ class OutboxEntry(Base):
     """An approved statement waiting to be (or already) delivered to the ERP."""
 
     __tablename__ = "outbox"
+    # The entries a push can still claim, by tenant in claim order (migration 0012): the
+    # index is the size of the work left, however many entries were delivered before.
+    __table_args__ = (
+        Index(
+            "ix_outbox_due",
+            "tenant_id",
+            "id",
+            postgresql_where=text("state IN ('pending', 'failed', 'in_flight')"),
+            sqlite_where=text("state IN ('pending', 'failed', 'in_flight')"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"))

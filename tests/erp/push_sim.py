@@ -122,6 +122,10 @@ class XeroServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # The headers and the body go out in two writes. With Nagle's algorithm the
+            # body waits for the client's ACK of the headers, which the client delays
+            # (40 ms or more on Linux): every call would take that long on loopback.
+            disable_nagle_algorithm = True
 
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

@@ -18,6 +18,7 @@ import itertools
 import json
 import re
 import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -28,6 +29,7 @@ import requests
 import responses
 
 from tests.erp.xero_lists import XeroLists, ms, number
+from tests.erp.xero_records import Records
 
 API = "https://api.xero.com"
 IDENTITY = "https://identity.xero.com"
@@ -83,8 +85,10 @@ class FakeXero(XeroLists):
     def __init__(self, mock: responses.RequestsMock, *, accounts: tuple[str, ...] = ("200",)):
         self.accounts = set(accounts)
         self.init_lists(TAX_RATES)
-        self.contacts: dict[str, dict[str, Any]] = {}
-        self.invoices: dict[str, dict[str, Any]] = {}
+        # Indexed as Xero's look-ups are: the push finds invoices by number, contacts by
+        # number and name, and takes as long in a large organisation as in a small one.
+        self.contacts = Records("Name", "ContactNumber")
+        self.invoices = Records("InvoiceNumber", "InvoiceID")
         self.attachments: dict[str, dict[str, bytes]] = {}
         self.calls: list[Call] = []
         self.faults: list[Fault] = []
@@ -98,6 +102,7 @@ class FakeXero(XeroLists):
         self.clock: Callable[[], float] | None = None
         self.per_minute = 60
         self.call_times: list[float] = []
+        self._last_minute: deque[float] = deque()  # the call times of the last minute
         self.throttled = 0
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
@@ -116,7 +121,7 @@ class FakeXero(XeroLists):
         ]
 
     def by_number(self, number: str) -> list[dict[str, Any]]:
-        return [inv for inv in self.invoices.values() if inv["InvoiceNumber"] == number]
+        return self.invoices.having("InvoiceNumber", [number])
 
     def fail(self, *faults: Fault) -> None:
         self.faults.extend(faults)
@@ -196,12 +201,15 @@ class FakeXero(XeroLists):
             self.calls.append(call)
             if self.clock is not None:
                 now = self.clock()
-                recent = [t for t in self.call_times if t > now - 60]
+                recent = self._last_minute
+                while recent and recent[0] <= now - 60:
+                    recent.popleft()
                 if len(recent) >= self.per_minute:
                     self.throttled += 1
                     wait = str(int(recent[-self.per_minute] + 60 - now) + 1)
                     return 429, {"Retry-After": wait, "X-Rate-Limit-Problem": "minute"}, "{}"
                 self.call_times.append(now)
+                recent.append(now)
             fault = self._take_fault(call)
         if fault is not None and not fault.after_commit:
             return self._fault(fault)
@@ -258,13 +266,17 @@ class FakeXero(XeroLists):
         return route(call)
 
     def _get_invoices(self, call: Call) -> tuple[int, dict, str]:
-        found = list(self.invoices.values())
-        if "InvoiceNumbers" in call.query:
-            numbers = set(call.query["InvoiceNumbers"][0].split(","))
-            found = [inv for inv in found if inv["InvoiceNumber"] in numbers]
-        if "IDs" in call.query:
-            ids = set(call.query["IDs"][0].split(","))
-            found = [inv for inv in found if inv["InvoiceID"] in ids]
+        found: list[dict[str, Any]] | None = None
+        for name, key in (("InvoiceNumbers", "InvoiceNumber"), ("IDs", "InvoiceID")):
+            if name in call.query:
+                wanted = set(call.query[name][0].split(","))
+                found = (
+                    self.invoices.having(key, wanted)
+                    if found is None
+                    else [inv for inv in found if inv[key] in wanted]
+                )
+        if found is None:
+            found = list(self.invoices.values())
         return 200, {}, json.dumps({"Invoices": [self._public(inv) for inv in found]})
 
     def _public(self, invoice: dict[str, Any]) -> dict[str, Any]:
@@ -369,13 +381,15 @@ class FakeXero(XeroLists):
     def _get_contacts(self, call: Call) -> tuple[int, dict, str]:
         where = call.query.get("where", [""])[0]
         numbers = set(re.findall(r'ContactNumber=="([^"]*)"', where))
-        found = [c for c in self.contacts.values() if not numbers or c["ContactNumber"] in numbers]
+        found = (
+            self.contacts.having("ContactNumber", numbers) if numbers else [*self.contacts.values()]
+        )
         return 200, {}, json.dumps({"Contacts": found})
 
     def _put_contacts(self, call: Call) -> tuple[int, dict, str]:
         out = []
         for sent in call.json()["Contacts"]:
-            if any(c["Name"] == sent.get("Name") for c in self.contacts.values()):
+            if self.contacts.having("Name", [sent.get("Name")]):
                 out.append(
                     {
                         **sent,
