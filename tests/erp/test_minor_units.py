@@ -59,8 +59,8 @@ def statement(currency: str, amounts: list[str], tax: str, rate: str) -> Stateme
 def test_yen_tax_read_from_postgresql_is_split_in_whole_yen() -> None:
     """Three lines of 1,000 JPY at 8.25%, tax rounded once: 3,000 x 8.25% = 247.5 -> 248.
     Split in whole yen: 82.67 -> 83 on two lines and the rest, 248 - 166 = 82, on the
-    largest (the API sink: the first of equals) or the last (the import file); Xero
-    then holds 3,000 + 248 = 3,248 either way."""
+    largest (the first of equals), in the API sink and the import file alike; Xero
+    then holds 3,000 + 248 = 3,248."""
     doc = statement("JPY", ["1000", "1000", "1000"], "248", "0.0825")
     invoice = erp.xero_body(build_invoice(doc, XERO, "contact-1", "AUTHORISED").invoice)
     assert [item["TaxAmount"] for item in invoice["LineItems"]] == [82, 83, 83]
@@ -68,7 +68,7 @@ def test_yen_tax_read_from_postgresql_is_split_in_whole_yen() -> None:
     assert erp.xero_total(invoice, rates) == D(3248)
     rows = XeroTemplate().rows(doc, CSV)
     taxes = [row[XeroTemplate.header.index("TaxAmount")] for row in rows]
-    assert taxes == ["83", "83", "82"]
+    assert taxes == ["82", "83", "83"]
     assert {row[XeroTemplate.header.index("Total")] for row in rows} == {"3248"}
 
 
