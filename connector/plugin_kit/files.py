@@ -15,13 +15,15 @@ holds the words that differ between exports.
 
 :class:`ExportsProvider` does the finding for a provider: its :class:`ExportFiles` say
 which files are its exports and how to read a header, and it hands the headers, with
-what Azure-style manifests list, to the provider's ``read``.
+what Azure-style manifests list, to the provider's ``read``; it refuses two files holding
+the same bytes (:func:`refuse_identical_copies`), which would bill every row twice.
 """
 
 from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -134,6 +136,33 @@ def find_files(
         if name.endswith(tuple(suffixes)):
             found.append(path)
     return sorted(found, key=lambda p: p.as_posix())
+
+
+def refuse_identical_copies(paths: Sequence[Path], what: str) -> None:
+    """Raise :class:`SourceDataError` when two of ``paths`` hold the same bytes.
+
+    A copy of an export under another name (a browser's ``export (1).csv``, a sync
+    tool's copy, the legacy CUR's current version both in its period folder and in its
+    assembly folder) would bill every row twice. Only files of equal size are hashed.
+    Checked before any row is read, so nothing is ingested.
+    """
+    by_size: dict[int, list[Path]] = {}
+    for path in paths:
+        by_size.setdefault(path.stat().st_size, []).append(path)
+    for size, same_size in by_size.items():
+        if len(same_size) < 2 or not size:  # empty files are refused as such
+            continue
+        seen: dict[bytes, Path] = {}
+        for path in same_size:
+            with open(path, "rb") as raw:
+                digest = hashlib.file_digest(raw, "sha256").digest()
+            first = seen.setdefault(digest, path)
+            if first != path:
+                raise SourceDataError(
+                    f"{path} holds the same bytes as {first}: a copy of {what} under another "
+                    f"name would be billed twice; remove one of them (or narrow the "
+                    f"provider's pattern): nothing was ingested"
+                )
 
 
 def open_binary(path: Path) -> BinaryIO:
@@ -275,10 +304,11 @@ class ExportFiles:
         """The export files below ``folder`` matching ``pattern`` (:func:`find_files`),
         with their headers and what manifests beside them list
         (:func:`~connector.plugin_kit.file_formats.check_azure_manifests`, which first
-        refuses a listed file missing or of another size). No headers when no file
-        matches."""
+        refuses a listed file missing or of another size), refusing a byte-identical copy
+        (:func:`refuse_identical_copies`). No headers when no file matches."""
         paths = find_files(folder, pattern, self.suffixes, self.not_a_folder)
         listed = check_azure_manifests(paths, self.what) if paths else {}
+        refuse_identical_copies(paths, self.what)
         return FoundExports([self.read_header(path) for path in paths], listed)
 
 

@@ -197,13 +197,57 @@ class ScratchAggregate:
     ) -> None:
         """Refuse what the scan found wrong: a file holding another number of data rows
         than its manifest lists, or none (unless its index is in ``empty_ok``; see
-        :func:`~connector.plugin_kit.file_formats.check_rows_read`), and a row that
+        :func:`~connector.plugin_kit.file_formats.check_rows_read`), a row that
         broke a rule: :class:`SourceDataError` with ``diagnose()``'s message naming the
-        line (it re-reads the files), else one naming the files."""
+        line (it re-reads the files), else one naming the files; and two files of the
+        same rows (:meth:`refuse_same_rows`)."""
         check_rows_read(paths, self.file_rows(), listed, what, empty_ok=empty_ok)
         if self.has_bad_rows():
             names = ", ".join(str(path) for path in paths)
             raise SourceDataError(diagnose() or f"{names}: a row has an invalid required value")
+        self.refuse_same_rows(paths, what)
+
+    def refuse_same_rows(self, paths: Sequence[Path], what: str) -> None:
+        """Raise when two files gave exactly the same groups: the same rows, perhaps
+        compressed, reordered or in another format (``export.csv`` beside
+        ``export.csv.gz``), which would be billed twice.
+
+        Each file's groups are hashed (a 128-bit md5 of each group, every column but
+        ``file_no``, summed by halves as sums do not depend on order); files of one
+        export hold other rows, so equal sums mean a copy.
+        """
+        if len(paths) < 2:
+            return
+        # Only files whose group and row counts match another's can be copies: hash those.
+        rows = self.con.execute(f"""
+            WITH counts AS (
+                SELECT file_no, count(*) AS groups, sum(row_count) AS rows
+                FROM {self.table} GROUP BY file_no
+            ),
+            suspects AS (
+                SELECT file_no FROM counts WHERE (groups, rows) IN (
+                    SELECT (groups, rows) FROM counts GROUP BY ALL HAVING count(*) > 1)
+            ),
+            keyed AS (
+                SELECT file_no, md5_number(CAST(struct_pack(*COLUMNS(* EXCLUDE (file_no)))
+                    AS VARCHAR)) AS h
+                FROM {self.table} WHERE file_no IN (SELECT file_no FROM suspects)
+            ),
+            per_file AS (
+                SELECT file_no, count(*) AS groups, sum((h >> 64)::UBIGINT) AS high,
+                    sum((h & {(1 << 64) - 1})::UBIGINT) AS low
+                FROM keyed GROUP BY file_no
+            )
+            SELECT list(file_no ORDER BY file_no) FROM per_file
+            GROUP BY groups, high, low HAVING count(*) > 1
+        """).fetchall()
+        if rows:
+            first, copy = sorted(row[0][:2] for row in rows)[0]
+            raise SourceDataError(
+                f"{paths[copy]} holds the same rows as {paths[first]} (perhaps compressed or "
+                f"in another format): {what} read twice would be billed twice; remove one of "
+                f"them: nothing was ingested"
+            )
 
 
 class QueryAggregate(ScratchAggregate):

@@ -514,7 +514,8 @@ def test_many_files_over_two_periods_keep_their_own_sources(tmp_path):
     # 70 files need two 63-bit file masks.
     for index in range(70):
         values = NOVEMBER if index % 2 else {}
-        write_cur(tmp_path / f"part-{index:03d}.csv", [row(cost="1", **values)])
+        rows = [row(cost="1", line_item_id=f"li-{index}", **values)]  # no two files alike
+        write_cur(tmp_path / f"part-{index:03d}.csv", rows)
     october, november = fetch(tmp_path)
     assert [c.billed_cost for c in october.charges] == [Decimal(35)]
     assert october.source.count("part-") == 35 and "part-068.csv" in october.source

@@ -11,6 +11,7 @@ all. A file holding only its header is "no data rows".
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -124,6 +125,8 @@ def _read(
         if problem is not None:
             raise SourceDataError(diagnose.problem_message(headers, problem))
         summaries = groups.periods()
+        for summary in summaries:
+            _check_calendar_month(headers, summary.period)
         rows_read, group_count = groups.rows_read()
         progress.stage(f"making charges of {rows_read:,} CUR rows", total=group_count,
                        unit="charges")  # fmt: skip
@@ -145,6 +148,40 @@ def _read(
                 final=summary.final,
             )
             rows.release()
+
+
+def _check_calendar_month(headers: Sequence[Header], period: BillingPeriod) -> None:
+    """Refuse a billing period that is no calendar month, naming its first row.
+
+    AWS bills calendar months in UTC and the CUR writes them so (2026-10-01T00:00:00Z);
+    the reader takes a date-time's date as written, so one re-written with an offset
+    (2026-09-30T19:00:00-05:00) would make a period September 30 .. October 31.
+    """
+    start, end = period.start, period.end
+    next_month = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    if start.day == 1 and end == next_month:
+        return
+    from connector_aws import diagnose
+
+    alias = "period_start" if start.day != 1 else "period_end"
+    day = start if alias == "period_start" else end
+    found = diagnose.first_row(
+        headers, lambda h, r: diagnose.date_of(diagnose.value(h, r, alias)) == day
+    )
+    expected = (
+        "the first of a month (AWS bills calendar months in UTC), like 2026-10-01T00:00:00Z"
+        if alias == "period_start"
+        else f"the first of the month after the period's start {start} (AWS bills calendar "
+        f"months in UTC), like {next_month}T00:00:00Z"
+    )
+    if found is None:
+        raise SourceDataError(
+            f"{_names(headers)}: the billing period {start} .. {end} is no calendar month; "
+            f"its ends must be {expected}"
+        )
+    header, line, row = found
+    raw = diagnose.value(header, row, alias)
+    raise SourceDataError(diagnose.bad_value_message(header, line, alias, raw, expected))
 
 
 def _names(headers: Sequence[Header]) -> str:

@@ -36,9 +36,11 @@ def find_cur_files(folder: Path, pattern: str) -> list[Path]:
     """The ``.csv`` / ``.csv.gz`` / ``.parquet`` files below ``folder`` matching ``pattern``,
     sorted by path.
 
-    A matching ``.csv.zip`` raises: skipping it would silently drop charges.
+    A matching ``.csv.zip`` raises: skipping it would silently drop charges; so do two
+    files with the same bytes (the keep-versions layout's current copy beside its
+    assembly folder's), which would bill every row twice.
     """
-    return files.find_files(
+    found = files.find_files(
         folder,
         pattern,
         READ_SUFFIXES,
@@ -53,6 +55,8 @@ def find_cur_files(folder: Path, pattern: str) -> list[Path]:
             )
         },
     )
+    files.refuse_identical_copies(found, WHAT)
+    return found
 
 
 def read_header(path: Path, label: str = "") -> Header:

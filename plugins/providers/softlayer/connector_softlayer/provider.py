@@ -16,7 +16,14 @@ from connector_softlayer.periods import (
     period_of,
     periods_starting_in,
 )
-from connector_softlayer.records import Invoice, Item, content_hash, parse_invoice, parse_items
+from connector_softlayer.records import (
+    Invoice,
+    Item,
+    content_hash,
+    first_sighting,
+    parse_invoice,
+    parse_items,
+)
 from connector_softlayer.settings import SoftLayerSettings, load_settings
 
 if TYPE_CHECKING:
@@ -58,8 +65,9 @@ class SoftLayerProvider:
         """Yield one batch per anniversary period with invoices (only ``period`` when given).
 
         ``period`` may be a calendar month: the anniversary period starting in it is read.
-        Raises :class:`SourceDataError` for malformed API records and
-        :class:`PluginError` when an API call fails.
+        Raises :class:`SourceDataError` for malformed API records (an invoice or item
+        repeated by overlapping pages is read once) and :class:`PluginError` when an API
+        call fails; either before the first batch, so a bad period yields none.
         """
         api = self._api()
         info = api.billing_info()
@@ -76,27 +84,36 @@ class SoftLayerProvider:
         # The RECURRING invoice closing the last period is dated in the period after it.
         window_end = next_period(last, day).end
         by_period: dict[BillingPeriod, list[Invoice]] = {}
+        seen: dict[str, Invoice] = {}
         for position, record in enumerate(api.invoices(first.start, window_end)):
             invoice = parse_invoice(record, position)
+            if not first_sighting(invoice, seen):
+                continue
             home = invoice_period(invoice.type_code, invoice.created, day)
             if first.start <= home.start <= last.start:
                 by_period.setdefault(home, []).append(invoice)
+        # Every period is read and checked before the first is yielded: ingest stores
+        # each batch as it comes, so a bad item in a later period must stop them all.
+        batches = []
         for home in sorted(by_period, key=lambda p: p.start):
             invoices = sorted(by_period[home], key=lambda i: (i.created, i.id))
             with_items: list[tuple[Invoice, Sequence[Item]]] = [
                 (invoice, parse_items(invoice.id, api.top_level_items(invoice.id)))
                 for invoice in invoices
             ]
-            yield ChargeBatch(
-                period=home,
-                source=(
-                    f"SoftLayer account {account_id} invoices "
-                    + ", ".join(invoice.id for invoice in invoices)
-                ),
-                source_hash=content_hash(account_id, currency, with_items),
-                charges=period_charges(with_items, account_id, currency, home),
-                final=any(invoice.type_code == RECURRING for invoice in invoices),
+            batches.append(
+                ChargeBatch(
+                    period=home,
+                    source=(
+                        f"SoftLayer account {account_id} invoices "
+                        + ", ".join(invoice.id for invoice in invoices)
+                    ),
+                    source_hash=content_hash(account_id, currency, with_items),
+                    charges=period_charges(with_items, account_id, currency, home),
+                    final=any(invoice.type_code == RECURRING for invoice in invoices),
+                )
             )
+        yield from batches
 
     def _account_id(self, info: Mapping[str, Any]) -> str:
         found = info.get("accountId")

@@ -120,6 +120,34 @@ def parse_invoice(record: Any, position: int) -> Invoice:
     return Invoice(id=invoice_id, type_code=type_code, status=status, created=created)
 
 
+# Invoice field -> its API name, for messages.
+INVOICE_FIELDS = {"type_code": "typeCode", "status": "statusCode", "created": "createDate"}
+READ_AGAIN = "the API's pages overlapped while the data changed; nothing was ingested: run again"
+
+
+def first_sighting(invoice: Invoice, seen: dict[str, Invoice]) -> bool:
+    """Whether ``invoice`` is new to ``seen`` (and record it); ``False`` for a repeat.
+
+    Offset paging repeats a record when one is created while the pages are read; a
+    repeat is the same invoice, billed once. Raises :class:`SourceDataError` when the
+    repeat differs from the first sighting: which one is current is unknown.
+    """
+    earlier = seen.setdefault(invoice.id, invoice)
+    if earlier is invoice:
+        return True
+    if earlier == invoice:
+        return False
+    differ = [
+        f"{name} {getattr(earlier, field)!s} / {getattr(invoice, field)!s}"
+        for field, name in INVOICE_FIELDS.items()
+        if getattr(earlier, field) != getattr(invoice, field)
+    ]
+    raise SourceDataError(
+        f"SoftLayer getInvoices answer: invoice {invoice.id} is listed twice with different "
+        f"{', '.join(differ)}; {READ_AGAIN}"
+    )
+
+
 def _fee(record: Mapping[str, Any], kind: str, where: str) -> Fee:
     fee = amount(record.get(f"{kind}Fee"), where, f"{kind}Fee")
     tax = amount(record.get(f"{kind}TaxAmount"), where, f"{kind}TaxAmount")
@@ -165,10 +193,23 @@ def parse_items(invoice_id: str, records: Iterable[Any]) -> list[Item]:
     """Top-level items and, depth first, their children, each with its own fees.
 
     An item's fees never include its children's (SoftLayer's ``total*Amount`` fields do,
-    which is why they are not read), so summing every item counts each fee once.
+    which is why they are not read), so summing every item counts each fee once. A
+    top-level item repeated by overlapping pages is read once (see :func:`first_sighting`);
+    a repeat with other fields is refused.
     """
     found: list[Item] = []
+    seen: dict[str, Mapping[str, Any]] = {}
     for position, record in enumerate(records):
+        item_id = record.get("id") if isinstance(record, Mapping) else None
+        if item_id is not None and not isinstance(item_id, bool):
+            earlier = seen.setdefault(str(item_id).strip(), record)
+            if earlier is not record:
+                if earlier == record:
+                    continue
+                raise SourceDataError(
+                    f"{_where(invoice_id, str(item_id).strip())}: the item is listed twice "
+                    f"with different fields; {READ_AGAIN}"
+                )
         _item(record, invoice_id, None, position, found)
     return found
 
