@@ -57,16 +57,23 @@ def umask_022() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _root_logging_restored() -> Iterator[None]:
-    """Commands run in-process (``run``, ``serve``, ``-v``) set up the process's logging:
-    the handlers they add to the root logger are removed after the test, and its level
-    restored, so a later test's ``caplog`` sees records as pytest configured them."""
+    """Commands run in-process (``run``, ``serve``, ``-v``) set up the process's logging,
+    replacing the root logger's handlers: after the test the handlers they added are
+    removed, those they removed put back, and the level restored, so a later test's
+    ``caplog`` sees records as pytest configured them. pytest's own capture handlers
+    come and go with each phase and are left to it."""
     import logging
 
+    def ours(handlers: list[logging.Handler]) -> list[logging.Handler]:
+        return [h for h in handlers if not type(h).__module__.startswith("_pytest")]
+
     root = logging.getLogger()
-    before, level = set(root.handlers), root.level
+    before, level = ours(root.handlers), root.level
     yield
-    added = [h for h in root.handlers if h not in before]
-    # pytest's own capture handlers come and go with each phase: those stay.
-    for handler in [h for h in added if not type(h).__module__.startswith("_pytest")]:
-        root.removeHandler(handler)
+    for handler in ours(root.handlers):
+        if handler not in before:
+            root.removeHandler(handler)
+    for handler in before:
+        if handler not in root.handlers:
+            root.addHandler(handler)
     root.setLevel(level)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 from pathlib import Path
 
 import pytest
@@ -15,16 +14,6 @@ from connector.config.settings import load_settings
 from connector.storage import models as m
 from connector.storage.db import Database
 from tests.core.conftest import build_october, run, settings_file
-
-
-@pytest.fixture(autouse=True)
-def _root_logging_restored():
-    """``-v`` sets up the process's logging (the root logger's handlers replaced)."""
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
-    yield
-    root.handlers[:] = saved[0]
-    root.setLevel(saved[1])
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ SIGINT printed "Exception ignored in ... KeyboardInterrupt" at exit.
 
 from __future__ import annotations
 
-import logging
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,17 +38,6 @@ def handlers() -> Iterator[dict[int, object]]:
     finally:
         for signum, handler in before.items():
             signal.signal(signum, handler)
-
-
-@pytest.fixture(autouse=True)
-def root_logging() -> Iterator[None]:
-    """`connector run` replaces the root logger's handlers (its masking one clears each
-    record's exc_info): put them back, or later tests' caplog sees no exceptions."""
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
-    yield
-    root.handlers[:] = saved[0]
-    root.setLevel(saved[1])
 
 
 @pytest.fixture
