@@ -135,3 +135,46 @@ def test_a_customer_name_in_greek_or_cyrillic_prints_in_the_embedded_font(name):
     for font in (REGULAR, BOLD):
         glyphs = pdfmetrics.getFont(font).face.charToGlyph
         assert all(ord(character) in glyphs for character in name), font
+
+
+def test_statements_rendered_in_threads_by_a_new_process_all_come_out() -> None:
+    """Regression: the Xero sink renders the PDFs it attaches from a thread pool. In a
+    new process the first threads raced to register the fonts; one that saw the regular
+    face registered drew before the bold one was ("no afm found for
+    faceName='DejaVuSans-Bold'"). A fresh interpreter, so registration is really first."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    ROOT = Path(__file__).resolve().parents[2]  # noqa: N806
+    script = """
+import sys, threading
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from connector_render_pdf.plugin import PdfRenderer
+from tests.factories import make_statement
+
+slow = TTFont.__init__
+def slower(self, *args, **kwargs):  # widen the window between the two faces
+    slow(self, *args, **kwargs)
+    threading.Event().wait(0.05)
+TTFont.__init__ = slower
+
+document = make_statement()
+failures = []
+def render(delay):
+    threading.Event().wait(delay)  # the first registers, the others come in meanwhile
+    try:
+        assert PdfRenderer().render(document, "pdf").startswith(b"%PDF")
+    except Exception as exc:
+        failures.append(repr(exc))
+threads = [threading.Thread(target=render, args=(0.02 * i,)) for i in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(failures)
+sys.exit(1 if failures else 0)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
