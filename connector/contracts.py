@@ -17,7 +17,6 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
-from operator import itemgetter
 from pathlib import Path
 from typing import Any, ClassVar, NamedTuple, Protocol, overload, runtime_checkable
 
@@ -280,10 +279,6 @@ class ChargeTable(Sequence[CanonicalCharge]):
             charge_period_end=self.dates[end],
             **dict(zip(CHARGE_CONTEXT_FIELDS, self.contexts[context], strict=True)),
         )
-
-    def billed_costs(self) -> Iterator[Decimal]:
-        """Each charge's billed cost, without making the charges."""
-        return map(Decimal, map(itemgetter(2), self.rows))
 
 
 @dataclass(frozen=True, slots=True)
