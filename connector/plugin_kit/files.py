@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -152,11 +151,11 @@ def refuse_identical_copies(paths: Sequence[Path], what: str) -> None:
     for size, same_size in by_size.items():
         if len(same_size) < 2 or not size:  # empty files are refused as such
             continue
-        seen: dict[bytes, Path] = {}
+        from connector.plugin_kit.scratch import file_digest  # scratch imports this module
+
+        seen: dict[str, Path] = {}
         for path in same_size:
-            with open(path, "rb") as raw:
-                digest = hashlib.file_digest(raw, "sha256").digest()
-            first = seen.setdefault(digest, path)
+            first = seen.setdefault(file_digest(path), path)
             if first != path:
                 raise SourceDataError(
                     f"{path} holds the same bytes as {first}: a copy of {what} under another "
