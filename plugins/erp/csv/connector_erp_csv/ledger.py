@@ -13,6 +13,14 @@ snapshot and the journal removed, so each change is rewritten a bounded number o
 A crash mid-append leaves an unfinished last line, which was never acknowledged and is
 ignored (and cut off by the next append); replaying a journal over a snapshot that
 already holds it gives the same entries, so a crash while folding loses nothing.
+
+A push reads the ledger only when the files changed since this process last read or
+saved them: the last ledger loaded from a folder is kept with the identity (inode, size,
+modification and change times) of its two files, and taken again while both are as this
+process left them and it holds no unsaved change. Otherwise a long month end would read
+the whole month's entries on every push (a sink is made per chunk), each push costing
+more than the one before. Another process's push, which changes either file, makes the
+next push read them again; ``load`` and ``save`` run under the folder's lock.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -34,6 +43,21 @@ EXPORTED = "exported"
 # The journal is folded into the snapshot once it has this many lines at least (and
 # more than the snapshot's entries).
 FOLD_AFTER = 1000
+
+#: A file's identity as ``os.stat`` gives it, or None when it is not there.
+Identity = tuple[int, int, int, int] | None
+# Folder -> the identity of its snapshot and journal when this process last read or saved
+# them, and the ledger it read or saved then.
+_kept: dict[Path, tuple[tuple[Identity, Identity], ExportLedger]] = {}
+_kept_lock = threading.Lock()  # the folder's flock orders processes; this, the dict
+
+
+def _identity(path: Path) -> Identity:
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
 
 
 @dataclass(slots=True)
@@ -71,13 +95,37 @@ class ExportLedger:
     def journal_path(self) -> Path:
         return self.directory / JOURNAL_NAME
 
+    def _files_identity(self) -> tuple[Identity, Identity]:
+        return (_identity(self.path), _identity(self.journal_path))
+
+    def _keep(self) -> None:
+        """Remember this ledger as what the folder's files hold now."""
+        with _kept_lock:
+            _kept[self.directory] = (self._files_identity(), self)
+
     @classmethod
     def load(cls, directory: Path) -> ExportLedger:
-        """The ledger in ``directory``; empty when there is none yet.
+        """The ledger in ``directory``; empty when there is none yet. Call it under the
+        folder's lock.
 
+        The ledger this process last loaded or saved there is taken again when neither
+        file changed since and it holds no unsaved change (see the module docstring).
         An unreadable ledger raises instead of being started afresh, which would export
         every statement again.
         """
+        with _kept_lock:
+            kept = _kept.pop(directory, None)
+        if kept is not None:
+            identity, ledger = kept
+            if not ledger._changed and identity == ledger._files_identity():
+                ledger._keep()
+                return ledger
+        ledger = cls._read(directory)
+        ledger._keep()
+        return ledger
+
+    @classmethod
+    def _read(cls, directory: Path) -> ExportLedger:
         ledger = cls(directory)
         path = ledger.path
         try:
@@ -122,6 +170,7 @@ class ExportLedger:
         else:
             self._append()
         self._changed.clear()
+        self._keep()
 
     def _append(self) -> None:
         records = []
