@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from connector.config.tenant import TenantConfig
 from connector.storage import models as m
+from connector.storage.statistics import analyze_after_load
 
 if TYPE_CHECKING:
     from connector.storage.db import Database
@@ -82,6 +83,7 @@ def sync_tenant(session: Session, config: TenantConfig) -> m.Tenant:
             )
     if new_customers:
         session.execute(insert(m.Customer), new_customers)
+        analyze_after_load(session, m.Customer.__tablename__, len(new_customers))
     wanted = {
         (provider, account): customer.id
         for customer in config.customers
@@ -112,6 +114,7 @@ def sync_tenant(session: Session, config: TenantConfig) -> m.Tenant:
                 for (provider, account), customer in wanted.items()
             ],
         )  # fmt: skip
+        analyze_after_load(session, m.ProviderAccount.__tablename__, len(wanted))
     return tenant
 
 
