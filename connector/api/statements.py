@@ -6,16 +6,19 @@ the key's id is the actor in the audit trail.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import Response as RawResponse
 from pydantic_core import to_json
+from sqlalchemy import select
 
 from connector.access.api_keys import Principal
 from connector.api.auth import any_key, operator, runtime_of
 from connector.api.errors import responses
 from connector.api.queries import (
+    SUMMARY_COLUMNS,
     StatementFilter,
     check_customer,
     get_all_visible,
@@ -38,9 +41,11 @@ from connector.api.schemas import (
     StatusRequest,
 )
 from connector.pipeline.build.build import delete_draft
-from connector.pipeline.review.approve import approve
+from connector.pipeline.build.documents import CHUNK
+from connector.pipeline.review.approve import Approved, approve
 from connector.pipeline.review.lifecycle import set_status
 from connector.runtime.runtime import Runtime
+from connector.storage import models as m
 
 router = APIRouter(prefix="/v1/statements", tags=["statements"])
 
@@ -150,8 +155,7 @@ def approve_some(
     """
     with runtime.db.transaction() as session:
         ids = [s.id for s in get_all_visible(session, who, body.ids)]
-    approved = approve(runtime, who.tenant, ids, who.actor)
-    return [StatementSummary.of(s) for s in approved]
+    return _summaries(runtime, approve(runtime, who.tenant, ids, who.actor))
 
 
 @router.post(
@@ -165,8 +169,7 @@ def approve_all(
 ) -> list[StatementSummary]:
     """Numbered by period start, then customer id, provider, kind and part."""
     provider = body.provider if body is not None else None
-    approved = approve(runtime, who.tenant, None, who.actor, provider)
-    return [StatementSummary.of(s) for s in approved]
+    return _summaries(runtime, approve(runtime, who.tenant, None, who.actor, provider))
 
 
 @router.post(
@@ -178,8 +181,21 @@ def approve_all(
 def approve_one(runtime: RuntimeDep, who: Operator, statement_id: StatementId) -> StatementSummary:
     with runtime.db.transaction() as session:
         found = get_visible(session, who, statement_id, lines=False)
-    (approved,) = approve(runtime, who.tenant, [found.id], who.actor)
-    return StatementSummary.of(approved)
+    (summary,) = _summaries(runtime, approve(runtime, who.tenant, [found.id], who.actor))
+    return summary
+
+
+def _summaries(runtime: Runtime, approved: Sequence[Approved]) -> list[StatementSummary]:
+    """The statements just approved as the answer shows them, in approval order: read
+    again (as approved) a chunk at a time, approval returning only a few of their fields."""
+    summaries: list[StatementSummary] = []
+    with runtime.db.transaction() as session:
+        for start in range(0, len(approved), CHUNK):
+            ids = [s.id for s in approved[start : start + CHUNK]]
+            rows = session.execute(select(*SUMMARY_COLUMNS).where(m.Statement.id.in_(ids)))
+            by_id = {row.id: row for row in rows}
+            summaries += [StatementSummary(**StatementSummary.fields_of(by_id[i])) for i in ids]
+    return summaries
 
 
 @router.delete(

@@ -30,6 +30,8 @@ from connector.domain.money import tidy
 # SQLAlchemy, the models and the pipeline are imported by the commands that use them:
 # `connector statements --help` needs none of them.
 if TYPE_CHECKING:
+    from connector.pipeline.review.approve import Approved
+    from connector.runtime.runtime import Runtime
     from connector.storage import models as m
 
 
@@ -56,8 +58,9 @@ def _summary(s: m.Statement) -> dict:
     }
 
 
-def _table(statements: Sequence[m.Statement], shown_ids: dict[str, str]) -> Table:
-    """``shown_ids``: each statement's id as :func:`_short_ids` cuts it."""
+def _table(statements: Sequence[m.Statement | Approved], shown_ids: dict[str, str]) -> Table:
+    """``shown_ids``: each statement's id as :func:`_short_ids` cuts it. Statements, or
+    the records approval returns (which have every field shown)."""
     table = Table("id", "number", "customer", "provider", "period", "status", "total")
     for s in statements:
         table.add_row(
@@ -72,7 +75,9 @@ def _table(statements: Sequence[m.Statement], shown_ids: dict[str, str]) -> Tabl
     return table
 
 
-def _short_ids(runtime, tenant: str, statements: Sequence[m.Statement]) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _short_ids(
+    runtime: Runtime, tenant: str, statements: Sequence[m.Statement | Approved]
+) -> dict[str, str]:
     """The statements' ids as shown: git-style, the shortest start (at least 8
     characters) that no other statement of the tenant shares, which every command that
     takes an id accepts."""

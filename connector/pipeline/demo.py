@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from sqlalchemy import select
+
 from connector.config.settings import DaemonSettings
 from connector.domain.periods import parse_period
 from connector.pipeline.build.build import generate
@@ -60,11 +62,18 @@ def run_demo(output: Path) -> DemoResult:
     result.close_reason = detect_close(runtime, DEMO_TENANT, DEMO_PROVIDER, period, DEMO_TODAY)
     report = generate(runtime, DEMO_TENANT, DEMO_PROVIDER, period, today=DEMO_TODAY)
     result.unassigned = report.unassigned
-    result.statements = approve(runtime, DEMO_TENANT, None, actor="demo")
+    approved = [s.id for s in approve(runtime, DEMO_TENANT, None, actor="demo")]
+    # Approval returns a few fields of each; the demo's table shows the amounts too.
+    with runtime.db.transaction() as session:
+        found = {
+            s.id: s
+            for s in session.scalars(select(m.Statement).where(m.Statement.id.in_(approved)))
+        }
+    result.statements = [found[i] for i in approved]
     result.files = export(
         runtime,
         DEMO_TENANT,
-        [s.id for s in result.statements],
+        approved,
         EXPORT_FORMATS,
         output / "statements",
     )
