@@ -24,7 +24,7 @@ from __future__ import annotations
 import csv
 import gzip
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar, TypeVar
@@ -332,7 +332,9 @@ class ExportsProvider(FolderProvider):
         if found.headers:
             yield from self.read(found, period)
 
-    def read(self, found: FoundExports, period: BillingPeriod | None) -> list[ChargeBatch]:
+    def read(self, found: FoundExports, period: BillingPeriod | None) -> Iterable[ChargeBatch]:
         """One batch per billing period of the ``found`` files (only ``period`` when
-        given); subclasses say how."""
+        given); subclasses say how: a list, or a generator that checks everything before
+        its first batch and whose batches' charges may stream (the plugin kit's
+        ``charge_tables``)."""
         raise NotImplementedError

@@ -102,7 +102,8 @@ def _read(
     headers: Sequence[Header], period: BillingPeriod | None, progress: Progress = NO_PROGRESS
 ) -> Iterator[ChargeBatch]:
     """Aggregate in DuckDB, check every period, then yield each period's batch, its rows
-    streaming from DuckDB as they are read (see ``query.PeriodRows``).
+    streaming from DuckDB as they are read (see the plugin kit's
+    ``charge_tables.QueryRows``).
 
     Everything that can refuse the data (the groups' checks, the text of every period's
     contexts and accounts) runs before the first batch is yielded: bad data yields

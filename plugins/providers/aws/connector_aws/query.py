@@ -10,14 +10,14 @@ table. Python never sees a CUR row.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from typing import overload
 
 import duckdb
 
 from connector.contracts import BillingPeriod
+from connector.plugin_kit.charge_tables import QueryRows
 from connector.plugin_kit.scratch import ScratchAggregate
 from connector.progress import BYTES, NO_PROGRESS, Progress, polled
 from connector_aws import context_plan
@@ -43,9 +43,6 @@ CONTEXT = tuple(key for key in GRAIN if key != "usage_account")
 # DuckDB's DATE reads "26-10-01" as the year 26: dates outside these years are refused.
 PLAUSIBLE_YEARS = (2000, 2199)
 DATE_COLUMNS = ("period_start", "period_end", "usage_start", "usage_end")
-
-# Charge rows fetched from DuckDB at a time while a period streams into storage.
-FETCH_ROWS = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +184,7 @@ class CurAggregate(ScratchAggregate):
 
     def charge_rows(
         self, period: BillingPeriod
-    ) -> tuple[list[tuple], list[str], dict[int, dt.date], PeriodRows]:
+    ) -> tuple[list[tuple], list[str], dict[int, dt.date], QueryRows]:
         """The groups of ``period`` as ``(contexts, accounts, dates, rows)``.
 
         What many charges share is fetched once: a context is a distinct combination of
@@ -205,9 +202,10 @@ class CurAggregate(ScratchAggregate):
         charges lie together.
 
         The rows are not fetched here: they stream from DuckDB, a chunk at a time, when
-        read (:class:`PeriodRows`), so a month is never held in Python at once. The
-        dictionaries are tables of the period's own (``contexts_<n>``, ``accounts_<n>``),
-        so the rows of every period can be read after all were asked for.
+        read (:class:`~connector.plugin_kit.charge_tables.QueryRows`), so a month is never
+        held in Python at once. The dictionaries are tables of the period's own
+        (``contexts_<n>``, ``accounts_<n>``), so the rows of every period can be read
+        after all were asked for.
         """
         params = {"start": period.start, "end": period.end}
         self._period_tables += 1
@@ -235,7 +233,7 @@ class CurAggregate(ScratchAggregate):
             params,
         ).fetchone()  # type: ignore[misc]
         dates = {day: period.start + dt.timedelta(days=day) for day in range(first, last + 1)}
-        return contexts, accounts, dates, PeriodRows(self.con, sql, params, count)
+        return contexts, accounts, dates, QueryRows(self.con, sql, params, count, "CUR")
 
     def _dictionary(
         self, table: str, columns: Sequence[str], params: dict, ordered: bool = False
@@ -255,79 +253,6 @@ class CurAggregate(ScratchAggregate):
             params,
         )
         return self.con.execute(f"SELECT {names} FROM {table} ORDER BY id").fetchall()
-
-
-class PeriodRows(Sequence[tuple]):
-    """The charge rows of one period (see :meth:`CurAggregate.charge_rows`), fetched from
-    DuckDB :data:`FETCH_ROWS` at a time as they are iterated, while the aggregate is open.
-
-    Storing a period reads its rows once, so they stream into the database and memory
-    stays flat however large the month (a period's rows held as Python tuples took
-    220 MiB more at 5,000,000 CUR rows). Indexing or slicing fetches and keeps them all.
-    The provider calls :meth:`release` before it closes the aggregate: rows not read
-    through by then are kept (a caller that lists every batch first still has them);
-    rows that were are gone, and reading them again raises.
-    """
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, sql: str, params: dict, count: int):
-        self._con: duckdb.DuckDBPyConnection | None = con
-        self._sql = sql
-        self._params = params
-        self._count = count
-        self._held: list[tuple] | None = None
-        self._read_through = False
-        self._result: duckdb.DuckDBPyConnection | None = None
-
-    def __len__(self) -> int:
-        return self._count
-
-    def __iter__(self) -> Iterator[tuple]:
-        if self._held is not None:
-            return iter(self._held)
-        return self._stream()
-
-    def _stream(self) -> Iterator[tuple]:
-        if self._con is None:
-            raise RuntimeError(
-                "these CUR rows were read through while the provider streamed them and are "
-                "no longer held; fetch the batch again to read them"
-            )
-        result = self._result
-        if result is None:
-            result = self._con.execute(self._sql, self._params)
-        self._result = None
-        read = 0
-        while chunk := result.fetchmany(FETCH_ROWS):
-            read += len(chunk)
-            yield from chunk
-        if read != self._count:  # another statement on the aggregate cut the result short
-            raise RuntimeError(f"read {read} of the period's {self._count} CUR charge rows")
-        self._read_through = True
-
-    @overload
-    def __getitem__(self, index: int) -> tuple: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[tuple]: ...
-    def __getitem__(self, index: int | slice) -> tuple | list[tuple]:
-        return self._hold()[index]
-
-    def _hold(self) -> list[tuple]:
-        if self._held is None:
-            self._held = list(self._stream())
-        return self._held
-
-    def prepare(self) -> None:
-        """Run the query now (DuckDB works without the GIL), to be read later: the
-        aggregate's next statement would discard it, so only the last one before the
-        rows are read may call this."""
-        if self._con is not None and self._held is None:
-            self._result = self._con.execute(self._sql, self._params)
-
-    def release(self) -> None:
-        """Let go of the aggregate: keep the rows unless they were read through."""
-        if self._con is not None and not self._read_through:
-            self._hold()
-        self._con = None
 
 
 class _ScanShare:

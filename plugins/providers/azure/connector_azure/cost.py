@@ -10,29 +10,21 @@ complete one. An export holding only its header is "no data rows".
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Sequence
-from decimal import Decimal
+from collections.abc import Iterator, Sequence
 from functools import partial
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from connector.contracts import (
-    BillingPeriod,
-    CanonicalCharge,
-    ChargeBatch,
-    SourceDataError,
-    checked_charges,
-)
+from connector.contracts import BillingPeriod, ChargeBatch, SourceDataError
+from connector.plugin_kit.charge_tables import checked_table
 from connector.plugin_kit.file_formats import locate_text
 from connector.plugin_kit.files import ExportsProvider, FoundExports
 from connector.plugin_kit.scratch import checked_scan
 from connector_azure import diagnose
 from connector_azure.amortized import amortized_message
 from connector_azure.azure_provider import AzureCharges
-from connector_azure.charge_types import charge_category, publisher
 from connector_azure.columns import Header
 from connector_azure.files import EXPORTS, WHAT
-from connector_azure.periods import ONE_DAY, period_of
+from connector_azure.periods import period_of
 from connector_azure.settings import AzureSettings
 
 
@@ -53,17 +45,22 @@ class AzureCostProvider(AzureCharges, ExportsProvider, exports=EXPORTS):
     settings_model: ClassVar[type | None] = AzureSettings
     settings: AzureSettings
 
-    def read(self, found: FoundExports, period: BillingPeriod | None) -> list[ChargeBatch]:
+    def read(self, found: FoundExports, period: BillingPeriod | None) -> Iterator[ChargeBatch]:
         """Batches by the tenant's Billing Day: ``source`` lists the files holding the
         period's rows; ``source_hash`` is made from the period's rows as read (see
         :meth:`CostAggregate.period_contents`), so the same rows in another order or split
         into other files give the same hash. Raises :class:`SourceDataError` naming file,
-        line, column and value for bad data, and for an amortized-cost export."""
+        line, column and value for bad data, and for an amortized-cost export.
+
+        Every check runs before the first batch is yielded: bad data yields nothing. A
+        batch's charges then stream from DuckDB as the core stores them (see the plugin
+        kit's :func:`~connector.plugin_kit.charge_tables.period_table`)."""
         from connector_azure.query import CostAggregate
 
         # A DuckDB IOException is a cut-off gzip stream, among others; the diagnosis tells.
         find = diagnose.find_bad_value
         headers: Sequence[Header] = found.headers
+        where = partial(_where, headers)
         with checked_scan(CostAggregate(headers), found, WHAT, find) as groups:
             for file_no in groups.amortized_files():
                 _refuse_amortized(headers[file_no])
@@ -73,65 +70,20 @@ class AzureCostProvider(AzureCharges, ExportsProvider, exports=EXPORTS):
             groups.assign_periods(periods)
             files = groups.files_by_period()
             contents = groups.period_contents()
-            rows = groups.charge_rows()
-        charges: dict[dt.date, list[CanonicalCharge]] = {}
-        ends: dict[dt.date, dt.date] = {}
-        for row in rows:
-            start, end = row[0], row[1]
-            ends[start] = end
-            charges.setdefault(start, []).append(_charge(row[2:]))
-        where = partial(_where, headers)
-        charges = {start: checked_charges(found, where) for start, found in charges.items()}
-        return [
-            ChargeBatch(
-                period=BillingPeriod(start, ends[start]),
-                source=", ".join(str(headers[i].path) for i in files[start]),
-                source_hash=contents[start].content_hash,
-                charges=period_charges,
-                final=self.settings.final or contents[start].invoiced,
-            )
-            for start, period_charges in sorted(charges.items())
-        ]
-
-
-def _charge(row: Sequence[Any]) -> CanonicalCharge:
-    (
-        account,
-        subscription,
-        charge_type,
-        service,
-        sku,
-        currency,
-        publisher_type,
-        publisher_name,
-        invoice_id,
-        billed,
-        listed,
-        quantity,
-        first_day,
-        last_day,
-    ) = row
-    category, charge_class = charge_category(charge_type)
-    publisher_label, is_marketplace = publisher(publisher_type, publisher_name)
-    return CanonicalCharge(
-        billing_account_id=account,
-        sub_account_id=subscription,
-        charge_category=category,
-        service_name=service,
-        service_category=service,
-        sku=sku,
-        billed_cost=Decimal(billed),
-        list_cost=Decimal(listed),
-        billing_currency=currency,
-        charge_period_start=first_day,
-        charge_period_end=last_day + ONE_DAY,
-        quantity=Decimal(quantity),
-        charge_class=charge_class,
-        publisher=publisher_label,
-        is_marketplace=is_marketplace,
-        invoice_id=invoice_id or None,
-        line_item_type=charge_type,
-    )
+            tables = [
+                (found_period, checked_table(groups.period_charges(n, found_period), where))
+                for n, found_period in enumerate(groups.periods())
+            ]
+            for found_period, table in tables:
+                start = found_period.start
+                yield ChargeBatch(
+                    period=found_period,
+                    source=", ".join(str(headers[i].path) for i in files[start]),
+                    source_hash=contents[start].content_hash,
+                    charges=table,
+                    final=self.settings.final or contents[start].invoiced,
+                )
+                table.release()
 
 
 # Charge field -> the columns its text comes from (see query._scan).

@@ -9,6 +9,10 @@ A row only an amortized-cost export has sets ``amortized`` the same way.
 
 A period's content hash is taken from its day groups, not from the files' bytes: the same
 rows give the same hash in any order and however the export split them into files.
+
+A period's charges (its day groups summed per grain) become a table of their own, whose
+rows the core reads a chunk at a time as it stores them (:meth:`CostAggregate.period_charges`):
+Python never holds a month of charges.
 """
 
 from __future__ import annotations
@@ -19,10 +23,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from connector.contracts import BillingPeriod
+from connector.plugin_kit.charge_tables import StreamedCharges, period_table
 from connector.plugin_kit.scratch import QueryAggregate
 from connector.plugin_kit.sql import read_csv_text
 from connector_azure.amortized import sql_amortized_row
+from connector_azure.charges import context_fields
 from connector_azure.columns import COLUMNS, Header
+from connector_azure.periods import ONE_DAY
 from connector_azure.values import sql_currency_ok, sql_date, sql_decimal
 
 GRAIN = (
@@ -157,16 +164,33 @@ class CostAggregate(QueryAggregate):
             found.setdefault(start, []).append(file_no)
         return found
 
-    def charge_rows(self) -> list[tuple]:
-        """One row per period and grain: period, grain, sums, first and last day."""
-        return self.con.execute(f"""
-            SELECT p.period_start, p.period_end, {", ".join(GRAIN)},
-                sum(billed_cost), sum(list_cost), sum(quantity),
-                min(charge_date), max(charge_date)
-            FROM day_groups g JOIN day_periods p USING (charge_date)
-            GROUP BY ALL
-            ORDER BY ALL
-        """).fetchall()
+    def periods(self) -> list[BillingPeriod]:
+        """The periods assigned to the days read, by start."""
+        rows = self.con.execute(
+            "SELECT DISTINCT period_start, period_end FROM day_periods ORDER BY ALL"
+        ).fetchall()
+        return [BillingPeriod(start, end) for start, end in rows]
+
+    def period_charges(self, number: int, period: BillingPeriod) -> StreamedCharges:
+        """The charges of ``period`` (the ``number``-th asked for), one per grain: its
+        sums, first day and the day after its last; their rows stream when read
+        (:func:`~connector.plugin_kit.charge_tables.period_table`), by grain."""
+        return period_table(
+            self.con,
+            f"""SELECT {", ".join(GRAIN)}, sum(billed_cost) AS billed,
+                    sum(list_cost) AS listed, sum(quantity) AS quantity,
+                    min(charge_date) AS first_day, max(charge_date) AS last_day
+                FROM day_groups g JOIN day_periods p USING (charge_date)
+                WHERE p.period_start = $start AND p.period_end = $end
+                GROUP BY ALL""",
+            {"start": period.start, "end": period.end},
+            number=number,
+            grain=GRAIN,
+            account="subscription",
+            fields=context_fields,
+            span=lambda first, last: (first, last + ONE_DAY),
+            what="Azure cost",
+        )
 
     def period_contents(self) -> dict[dt.date, PeriodContent]:
         """Per period (by start): its content hash and whether every row has an invoice id.

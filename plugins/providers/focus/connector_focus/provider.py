@@ -11,18 +11,12 @@ A CSV holding only its header is "no data rows".
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from decimal import Decimal
+from collections.abc import Iterator, Sequence
 from functools import partial
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from connector.contracts import (
-    BillingPeriod,
-    CanonicalCharge,
-    ChargeBatch,
-    ChargeCategory,
-    checked_charges,
-)
+from connector.contracts import BillingPeriod, ChargeBatch
+from connector.plugin_kit.charge_tables import checked_table
 from connector.plugin_kit.file_formats import locate_text
 from connector.plugin_kit.files import ExportsProvider, FoundExports
 from connector.plugin_kit.periods import dates_within
@@ -50,70 +44,50 @@ class FocusProvider(ExportsProvider, exports=EXPORTS):
     settings_model: ClassVar[type | None] = FocusSettings
     settings: FocusSettings
 
-    def read(self, found: FoundExports, wanted: BillingPeriod | None) -> list[ChargeBatch]:
+    def read(self, found: FoundExports, wanted: BillingPeriod | None) -> Iterator[ChargeBatch]:
         """Batches by FOCUS billing period: ``source`` lists the files holding the
         period's rows and ``source_hash`` is a sha256 over those files' own sha256s, in
         path order. Azure's FOCUS exports carry a manifest.json with row counts, which
-        are checked."""
+        are checked.
+
+        Every check runs before the first batch is yielded: bad data yields nothing. A
+        batch's charges then stream from DuckDB as the core stores them (see the plugin
+        kit's :func:`~connector.plugin_kit.charge_tables.period_table`)."""
         from connector_focus.query import FocusAggregate
 
         find = diagnose.find_bad_value
         headers: Sequence[Header] = found.headers
+        where = partial(_where, headers)
         with checked_scan(FocusAggregate(headers), found, WHAT, find) as groups:
             read = []
             for start, end, invoiced, file_nos in groups.periods():
                 billing_period = BillingPeriod(start, end)
                 if wanted is None or billing_period == wanted:
-                    read.append(
-                        (billing_period, invoiced, file_nos, groups.charge_rows(start, end))
+                    charges = groups.period_charges(
+                        len(read), billing_period, partial(_dates, billing_period)
                     )
-        digests: dict[int, str] = {}
-        batches = []
-        for billing_period, invoiced, file_nos, rows in read:
-            for n in file_nos:
-                digests.setdefault(n, file_digest(headers[n].path))
-            batches.append(
-                ChargeBatch(
+                    read.append((billing_period, invoiced, file_nos, checked_table(charges, where)))
+            digests: dict[int, str] = {}
+            for _, _, file_nos, _ in read:
+                for n in file_nos:
+                    digests.setdefault(n, file_digest(headers[n].path))
+            for billing_period, invoiced, file_nos, table in read:
+                yield ChargeBatch(
                     period=billing_period,
                     source=", ".join(str(headers[n].path) for n in file_nos),
                     source_hash=combined_digest(digests[n] for n in file_nos),
-                    charges=checked_charges(
-                        (_charge(row, billing_period) for row in rows), partial(_where, headers)
-                    ),
+                    charges=table,
                     final=self.settings.final or bool(invoiced),
                 )
-            )
-        return batches
+                table.release()
 
 
-def _charge(row: Sequence[Any], period: BillingPeriod) -> CanonicalCharge:
-    (account, sub_account, category, charge_class, frequency, service, service_category, sku,
-     currency, publisher, is_marketplace, invoice_id, billed, listed, quantity, first_day,
-     last_day) = row  # fmt: skip
+def _dates(period: BillingPeriod, first_day: dt.date, last_day: dt.date) -> tuple:
+    """A charge's ``(start, end)`` from its first ChargePeriodStart and last
+    ChargePeriodEnd, within its batch's ``period``."""
     # ChargePeriodEnd is exclusive; a charge within one day still spans that day.
     end = last_day if last_day > first_day else first_day + ONE_DAY
-    first_day, end = dates_within(period, first_day, end)
-    line_item_type = f"{category} ({charge_class})" if charge_class else category
-    return CanonicalCharge(
-        billing_account_id=account,
-        sub_account_id=sub_account,
-        charge_category=ChargeCategory(category),
-        service_name=service,
-        service_category=service_category,
-        sku=sku,
-        billed_cost=Decimal(billed),
-        list_cost=Decimal(listed),
-        billing_currency=currency,
-        charge_period_start=first_day,
-        charge_period_end=end,
-        quantity=Decimal(quantity),
-        charge_class=charge_class,
-        publisher=publisher or None,
-        is_marketplace=bool(is_marketplace),
-        invoice_id=invoice_id,
-        line_item_type=line_item_type,
-        charge_frequency=frequency,
-    )
+    return dates_within(period, first_day, end)
 
 
 # Charge field -> the columns its text comes from (see query._scan).

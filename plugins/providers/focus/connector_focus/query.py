@@ -4,13 +4,18 @@ Every file is scanned once, all columns read as text (Parquet columns cast to VA
 so a DOUBLE cost becomes its shortest exact decimal text, never a binary fraction), then
 cleaned, checked and typed in SQL (DECIMAL(38,16) money, DATE dates). Rows are grouped by
 file, billing period and charge grain into a temporary table. A row breaking a rule sets
-``bad`` on its group; Python then finds and names the row.
+``bad`` on its group; Python then finds and names the row. A period's charges become a
+table of their own, whose rows the core reads a chunk at a time as it stores them
+(:meth:`FocusAggregate.period_charges`): Python never holds a month of charges.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Callable, Sequence
 
+from connector.contracts import BillingPeriod, ChargeCategory
+from connector.plugin_kit.charge_tables import StreamedCharges, period_table
 from connector.plugin_kit.scratch import QueryAggregate
 from connector.plugin_kit.sql import identifier, literal, read_csv_text
 from connector.plugin_kit.values import sql_currency_ok
@@ -152,15 +157,36 @@ class FocusAggregate(QueryAggregate):
             FROM focus_groups GROUP BY ALL ORDER BY period_start, period_end
         """).fetchall()
 
-    def charge_rows(self, start: object, end: object) -> list[tuple]:
-        """One row per grain of a period: grain, sums as text (for Decimal), first and last day."""
-        return self.con.execute(
-            f"""
-            SELECT {", ".join(GRAIN)},
-                CAST(sum(billed) AS VARCHAR), CAST(sum(listed) AS VARCHAR),
-                CAST(sum(quantity) AS VARCHAR), min(charge_start), max(charge_end)
-            FROM focus_groups WHERE period_start = $start AND period_end = $end
-            GROUP BY ALL ORDER BY ALL
-            """,
-            {"start": start, "end": end},
-        ).fetchall()
+    def period_charges(
+        self, number: int, period: BillingPeriod, span: Callable[[dt.date, dt.date], tuple]
+    ) -> StreamedCharges:
+        """The charges of ``period`` (the ``number``-th asked for), one per grain: its
+        sums, and its dates as ``span(first ChargePeriodStart, last ChargePeriodEnd)``
+        gives them; their rows stream when read
+        (:func:`~connector.plugin_kit.charge_tables.period_table`), by grain."""
+        return period_table(
+            self.con,
+            f"""SELECT {", ".join(GRAIN)}, sum(billed) AS billed, sum(listed) AS listed,
+                    sum(quantity) AS quantity, min(charge_start) AS first_day,
+                    max(charge_end) AS last_day
+                FROM focus_groups WHERE period_start = $start AND period_end = $end
+                GROUP BY ALL""",
+            {"start": period.start, "end": period.end},
+            number=number,
+            grain=GRAIN,
+            account="sub_account",
+            fields=context_fields,
+            span=span,
+            what="FOCUS",
+        )
+
+
+def context_fields(context: tuple) -> tuple:
+    """The :data:`~connector.contracts.CHARGE_CONTEXT_FIELDS` values of one context: what
+    many charges of a period share, the :data:`GRAIN` but the sub-account, in its order."""
+    (account, category, charge_class, frequency, service, service_category, sku, currency,
+     publisher, is_marketplace, invoice_id) = context  # fmt: skip
+    line_item_type = f"{category} ({charge_class})" if charge_class else category
+    return (account, ChargeCategory(category), charge_class, service, service_category, sku,
+            currency, publisher or None, bool(is_marketplace), invoice_id, line_item_type,
+            frequency)  # fmt: skip
