@@ -1,7 +1,7 @@
 """The DuckDB pass that aggregates CUR files to the charge grain, and what is read from it.
 
-CSV files are scanned once (see :mod:`connector_aws.scan_sql`); Parquet files twice,
-by :mod:`connector_aws.context_plan`. Empty required values are counted and reported
+CSV files are scanned once, Parquet files twice (see :mod:`connector_aws.context_plan`
+and :mod:`connector_aws.scan_sql`). Empty required values are counted and reported
 instead of being skipped or summed as zero. The groups land in a temporary table; the
 checks on them, the per-period summary and the charge rows are small queries over that
 table. Python never sees a CUR row.
@@ -94,10 +94,13 @@ class CurAggregate(ScratchAggregate):
         if self.period is not None:
             params = {"start": self.period.start, "end": self.period.end}
         parquet = all(h.kind == PARQUET for h in self.headers)
+        plan = (
+            context_plan.create_charge_groups
+            if parquet
+            else context_plan.create_charge_groups_in_one_scan
+        )
         with self._scan_progress(passes=2 if parquet else 1):
-            if not parquet or not (
-                context_plan.create_charge_groups(con, self.headers, self.period, params)
-            ):
+            if not plan(con, self.headers, self.period, params):
                 con.execute(
                     "CREATE TEMP TABLE charge_groups AS "
                     + aggregation_sql(self.headers, self.period),
