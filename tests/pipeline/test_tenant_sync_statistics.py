@@ -5,6 +5,7 @@ see connector.storage.statistics)."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
 
 from connector.runtime.tenants import sync_tenant
@@ -28,7 +29,7 @@ def _planner_rows(runtime, table: str) -> float | None:  # type: ignore[no-untyp
     with runtime.db.transaction() as session:
         found = session.execute(
             text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:t)"), {"t": table}
-        ).scalar_one()
+        ).scalar()
     return None if found is None or found < 0 else found
 
 
@@ -52,3 +53,28 @@ def test_a_small_sync_leaves_the_statistics_to_autovacuum(runtime, db_url) -> No
     assert len(stored(runtime)[0]) == 13
     if runtime.db.dialect == "postgresql":
         assert _planner_rows(runtime, "customers") is None
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # SQLite's need none
+def test_a_build_and_its_approval_leave_statistics_for_what_reads_them_back(
+    runtime, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Rendering and pushing read a month's statements and lines back by id, 500 at a
+    time, and claim the approved ones through the outbox: on a month of tens of thousands
+    of statements, planned blind, that cost more per statement the larger the month."""
+    from connector.pipeline.build.build import generate
+    from connector.pipeline.ingest.ingest import ingest
+    from connector.pipeline.review.approve import approve
+    from tests.pipeline.test_month_end_to_end import AFTER_CLOSE, OCTOBER
+
+    monkeypatch.setattr(statistics, "MIN_ROWS", 2)  # the example tenant's month is small
+    ingest(runtime, "acme", "aws")
+    built = generate(runtime, "acme", "aws", OCTOBER, today=AFTER_CLOSE)
+    assert len(built.generated) >= 2
+    assert _planner_rows(runtime, "statements") == len(built.generated)
+    with runtime.db.transaction() as session:
+        lines = session.execute(text("SELECT count(*) FROM statement_lines")).scalar_one()
+    assert _planner_rows(runtime, "statement_lines") == lines
+    assert _planner_rows(runtime, "outbox") is None
+    approved = approve(runtime, "acme", None, actor="test")
+    assert _planner_rows(runtime, "outbox") == len(approved)

@@ -36,6 +36,7 @@ from connector.runtime.runtime import Runtime
 from connector.runtime.tenants import lock_tenant, sync_tenant
 from connector.storage import models as m
 from connector.storage.ids import uuid7
+from connector.storage.statistics import analyze_after_load
 from connector.webhooks import DRAFTED
 
 # A customer whose charges this run leaves off statements entirely (provider tax,
@@ -388,7 +389,7 @@ def _generate(
         )  # fmt: skip
         workers = runtime.settings.build_workers or os.cpu_count() or 1
         made_parts = build_parts.made_parts(session, runtime.db.url, parts, workers)
-        position = 0
+        position = lines_stored = 0
         for part, made_part in zip(parts, _reported(made_parts), strict=True):
             built_round = []
             for order, made in zip(part.orders, made_part, strict=True):
@@ -429,8 +430,12 @@ def _generate(
                 built_round.append(store.NewStatement(row, made, audit))
                 generated.append(row)
             store.store(session, tenant, built_round)
+            lines_stored += sum(len(s.made.lines) for s in built_round)
             webhook_events.record(session, config, DRAFTED, [s.row for s in built_round])
             progress.advance(len(part.orders))
+        # Approval, rendering and pushing read them back by id, a chunk at a time.
+        analyze_after_load(session, m.Statement.__tablename__, len(generated))
+        analyze_after_load(session, m.StatementLine.__tablename__, lines_stored)
     report.generated = store.GeneratedStatements(runtime.db, generated)
     for row in generated:
         runtime.emit(StatementGenerated(tenant=tenant, statement_id=row["id"]))

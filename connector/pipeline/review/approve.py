@@ -29,6 +29,7 @@ from connector.runtime.runtime import Runtime
 from connector.runtime.tenants import lock_tenant, sync_tenant_once
 from connector.storage import models as m
 from connector.storage.models import utcnow
+from connector.storage.statistics import analyze_after_load
 from connector.webhooks import APPROVED
 
 
@@ -442,6 +443,8 @@ def approve(
                 session, row, config, actor, chunk, announce
             )
             progress.advance(len(chunk))
+        # The pushes claim them through the outbox's due index.
+        analyze_after_load(session, m.OutboxEntry.__tablename__, len(statements))
     for statement in statements:
         runtime.emit(
             StatementApproved(tenant=tenant, statement_id=statement.id, number=statement.number)
