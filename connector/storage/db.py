@@ -138,10 +138,21 @@ def _with_driver(url: URL) -> URL:
     return url.set(drivername="postgresql+psycopg") if url.drivername == "postgresql" else url
 
 
-def _engine(url: URL, timeouts: DatabaseTimeouts, **kwargs: Any) -> Engine:
+def _engine(url: URL, timeouts: DatabaseTimeouts, settings: str = "", **kwargs: Any) -> Engine:
+    """``settings``: more server settings for every connection (``-c name=value`` ...),
+    beside the URL's own options and the timeouts, on PostgreSQL."""
     if url.get_backend_name() == "postgresql":
-        kwargs["connect_args"] = postgres_connect_args(url, timeouts)
+        args = postgres_connect_args(url, timeouts)
+        if settings:
+            own = args.get("options", url.query.get("options", ""))
+            args["options"] = f"{own} {settings}" if own else settings
+        kwargs["connect_args"] = args
     return create_engine(url, **kwargs)
+
+
+# The build's worker processes read in parallel already, one per core (build_workers):
+# PostgreSQL's parallel workers beside them would only share the same cores.
+READER_SETTINGS = "-c max_parallel_workers_per_gather=0"
 
 
 def reader_engine(url: str, timeouts: DatabaseTimeouts | None = None) -> Engine:
@@ -149,8 +160,13 @@ def reader_engine(url: str, timeouts: DatabaseTimeouts | None = None) -> Engine:
 
     Its transactions take no lock: on SQLite, the daemon's engine begins each one with
     the write lock, which a process reading beside a writer must not wait for.
+
+    On PostgreSQL its queries run without parallel workers (:data:`READER_SETTINGS`):
+    with 1.4 million charges (scale 4 of ``benchmarks/month_end.py``) each part's query
+    was planned with two, started for every query and competing with the build's own
+    processes for the cores, and the build cost more per statement than at scale 1.
     """
-    return _engine(_with_driver(make_url(url)), timeouts or DatabaseTimeouts())
+    return _engine(_with_driver(make_url(url)), timeouts or DatabaseTimeouts(), READER_SETTINGS)
 
 
 def _missing_driver(url: str, parsed: URL, exc: ModuleNotFoundError) -> str:
