@@ -255,8 +255,14 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_keys_never_appear_in_uvicorns_access_log(runtime, keys, caplog) -> None:
+def test_keys_never_appear_in_uvicorns_access_log(runtime, keys, caplog, monkeypatch) -> None:
     caplog.set_level(logging.DEBUG)
+    # A server started earlier in this process with uvicorn's own logging config left
+    # its access logger not propagating (the browser tests' servers do): caplog, on the
+    # root logger, would then see no access line at all.
+    access_logger = logging.getLogger("uvicorn.access")
+    monkeypatch.setattr(access_logger, "propagate", True)
+    monkeypatch.setattr(access_logger, "disabled", False)
     port = _free_port()
     # log_config=None: uvicorn's loggers propagate to the root, where caplog listens.
     config = uvicorn.Config(create_app(runtime), port=port, log_config=None, access_log=True)
