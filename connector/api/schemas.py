@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Row
 
 from connector.domain.money import tidy
 from connector.storage import models as m
@@ -116,30 +115,82 @@ class StatementSummary(BaseModel):
         return cls(**cls.fields_of(s))
 
     @staticmethod
-    def fields_of(s: m.Statement | Row) -> dict[str, Any]:
-        """The summary's fields, read from a statement or a row of its columns
-        (``connector.api.queries.SUMMARY_COLUMNS``)."""
-        return {
-            "id": s.id,
-            "number": s.number,
-            "customer": s.customer_id,
-            "provider": s.provider,
-            "period": f"{s.period_start:%Y-%m}",
-            "period_start": s.period_start,
-            "period_end": s.period_end,
-            "status": s.status,
-            "currency": s.currency,
-            "subtotal": money(s.subtotal, s.currency),
-            "tax": money(s.tax, s.currency),
-            "total": money(s.total, s.currency),
-            "revision": s.revision,
-            "kind": s.kind,
-            "part": s.part,
-            "issue_date": s.issue_date,
-            "due_date": s.due_date,
-            "billing_currency": s.billing_currency,
-            "exchange_rate": money(s.exchange_rate),
-        }
+    def fields_of(s: object) -> dict[str, Any]:
+        """The summary's fields, read from a statement or anything with its columns'
+        names (an approved statement's record)."""
+        return summary_fields(*(getattr(s, column.key) for column in SUMMARY_COLUMNS))
+
+
+# What a summary shows, in the order summary_fields takes it: not the JSON columns,
+# whose decoding was a tenth of a list's time. A list reads these columns and hands
+# each row to summary_fields as it is.
+SUMMARY_COLUMNS = (
+    m.Statement.id,
+    m.Statement.number,
+    m.Statement.customer_id,
+    m.Statement.provider,
+    m.Statement.period_start,
+    m.Statement.period_end,
+    m.Statement.status,
+    m.Statement.currency,
+    m.Statement.subtotal,
+    m.Statement.tax,
+    m.Statement.total,
+    m.Statement.revision,
+    m.Statement.kind,
+    m.Statement.part,
+    m.Statement.issue_date,
+    m.Statement.due_date,
+    m.Statement.billing_currency,
+    m.Statement.exchange_rate,
+)
+
+
+def summary_fields(
+    ident: str,
+    number: str | None,
+    customer_id: str,
+    provider: str,
+    period_start: dt.date,
+    period_end: dt.date,
+    status: str,
+    currency: str,
+    subtotal: Decimal,
+    tax: Decimal,
+    total: Decimal,
+    revision: int,
+    kind: str,
+    part: int,
+    issue_date: dt.date,
+    due_date: dt.date,
+    billing_currency: str | None,
+    exchange_rate: Decimal | None,
+    *_more: object,
+) -> dict[str, Any]:
+    """A :class:`StatementSummary`'s fields from the values of ``SUMMARY_COLUMNS`` in
+    order (anything after them is left out): a list page's 50 rows unpacked by
+    position, not read by name (which was three quarters of this)."""
+    return {
+        "id": ident,
+        "number": number,
+        "customer": customer_id,
+        "provider": provider,
+        "period": period_start.isoformat()[:7],
+        "period_start": period_start,
+        "period_end": period_end,
+        "status": status,
+        "currency": currency,
+        "subtotal": money(subtotal, currency),
+        "tax": money(tax, currency),
+        "total": money(total, currency),
+        "revision": revision,
+        "kind": kind,
+        "part": part,
+        "issue_date": issue_date,
+        "due_date": due_date,
+        "billing_currency": billing_currency,
+        "exchange_rate": money(exchange_rate),
+    }
 
 
 class Line(BaseModel):

@@ -259,12 +259,13 @@ def take_number(row: m.Tenant, fmt: str) -> str:
 @dataclass(frozen=True, slots=True)
 class Approved:
     """A statement as approval locks, checks and returns it: the columns it is ordered
-    and checked by, and what callers show of it. Read before numbering, ``number`` and
-    ``status`` are as stored (a Draft has no number).
+    and checked by, and what callers show of it (every field of the API's summary and
+    of a webhook event). Read before numbering, ``number`` and ``status`` are as stored
+    (a Draft has no number).
 
     Small on purpose: approving a distributor's month hands back tens of thousands of
     these, where full statements held by one session made memory grow with the month.
-    Read the statement itself for anything more.
+    Read the statement itself for anything more (its lines, its details).
     """
 
     id: str
@@ -278,25 +279,23 @@ class Approved:
     revision: int
     currency: str
     total: Decimal
+    period_end: dt.date
+    issue_date: dt.date
+    due_date: dt.date
+    subtotal: Decimal
+    tax: Decimal
+    billing_currency: str | None
+    exchange_rate: Decimal | None
 
 
 # Locked and read in the order of Approved's fields: none of the JSON or the details.
 _COLUMNS = tuple(getattr(m.Statement, f.name) for f in fields(Approved))
-# What a webhook event says of a statement beyond them (webhook_events.statement_data).
-_EVENT_COLUMNS = (
-    m.Statement.id,
-    m.Statement.period_end,
-    m.Statement.issue_date,
-    m.Statement.due_date,
-    m.Statement.subtotal,
-    m.Statement.tax,
-)
 
 
 def _locked(query: Select) -> Select:
     # Row locks in id order (two approvers cannot deadlock), the columns read by the
     # locking query itself: the status checked is the status changed.
-    return query.order_by(m.Statement.id).with_for_update().execution_options(yield_per=CHUNK)
+    return query.order_by(m.Statement.id).with_for_update()
 
 
 def _lock_drafts(session: Session, tenant: str, provider: str | None) -> list[Approved]:
@@ -304,7 +303,10 @@ def _lock_drafts(session: Session, tenant: str, provider: str | None) -> list[Ap
     query = select(*_COLUMNS).where(m.Statement.tenant_id == tenant, m.Statement.status == "Draft")
     if provider:
         query = query.where(m.Statement.provider == provider)
-    return [Approved(*row) for row in session.execute(_locked(query))]
+    # Read a chunk at a time from a server-side cursor: every Draft of the month.
+    return [
+        Approved(*row) for row in session.execute(_locked(query).execution_options(yield_per=CHUNK))
+    ]
 
 
 def _named(session: Session, tenant: str, refs: Sequence[str]) -> dict[str, str]:
@@ -350,15 +352,9 @@ def _lock_named(session: Session, tenant: str, named: dict[str, str]) -> list[Ap
     return locked
 
 
-def _event_rows(session: Session, chunk: Sequence[Approved]) -> list[dict[str, Any]]:
-    """The chunk as webhook events describe it: its fields and the few more they tell."""
-    more = {
-        row.id: row._asdict()
-        for row in session.execute(
-            select(*_EVENT_COLUMNS).where(m.Statement.id.in_([s.id for s in chunk]))
-        )
-    }
-    return [{**{f.name: getattr(s, f.name) for f in fields(s)}, **more[s.id]} for s in chunk]
+def _event_rows(chunk: Sequence[Approved]) -> list[dict[str, Any]]:
+    """The chunk as webhook events describe it (webhook_events.statement_data)."""
+    return [{f.name: getattr(s, f.name) for f in fields(s)} for s in chunk]
 
 
 def _approve_chunk(
@@ -387,7 +383,7 @@ def _approve_chunk(
     for s in approved:
         record(session, tenant, actor, "statement.approve", s.id, {"number": s.number})
     if announce:
-        webhook_events.record(session, config, APPROVED, _event_rows(session, approved))
+        webhook_events.record(session, config, APPROVED, _event_rows(approved))
     session.flush()
     # The tenant row stays: its counter is written again by the next chunk.
     session.expunge_all()
