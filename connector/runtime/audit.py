@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, event, func, or_, select
+from sqlalchemy import Select, event, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from connector.storage import models as m
@@ -30,15 +31,32 @@ def record(
     session: Session, tenant: str, actor: str, action: str, subject: str, detail: dict[str, Any]
 ) -> None:
     """Add an audit entry in the caller's transaction, so it lands only with the change."""
-    session.add(
-        m.AuditEntry(tenant_id=tenant, actor=actor, action=action, subject=subject, detail=detail)
-    )
+    record_many(session, tenant, actor, action, [(subject, detail)])
+
+
+def record_many(
+    session: Session,
+    tenant: str,
+    actor: str,
+    action: str,
+    entries: Sequence[tuple[str, dict[str, Any]]],
+) -> None:
+    """One audit entry per ``(subject, detail)`` of ``entries``, in one insert in the
+    caller's transaction (an approval of thousands writes them as one statement, not as
+    objects for the session to flush)."""
+    if not entries:
+        return
+    session.execute(
+        insert(m.AuditEntry),
+        [{"tenant_id": tenant, "actor": actor, "action": action, "subject": subject,
+          "detail": detail} for subject, detail in entries],
+    )  # fmt: skip
     if not session.info.get(_LISTENING):
         session.info[_LISTENING] = True
         event.listen(session, "after_commit", _log_committed)
         event.listen(session, "after_rollback", _forget)
-    number = detail.get("number")
-    session.info.setdefault(_PENDING, []).append((tenant, actor, action, subject, number))
+    pending = session.info.setdefault(_PENDING, [])
+    pending += [(tenant, actor, action, subject, d.get("number")) for subject, d in entries]
 
 
 def _log_committed(session: Session) -> None:

@@ -219,12 +219,13 @@ def _install_database_faults(monkeypatch: pytest.MonkeyPatch, faults: Faults) ->
         if statements and faults.hits("database-error/build", tenant):
             raise _operational("INSERT INTO statement_lines")
 
-    record_approval = approve_module.record
+    record_approval = approve_module.record_many
 
-    def approve_then_fail(session, tenant, actor, action, subject, detail):  # type: ignore[no-untyped-def]
-        record_approval(session, tenant, actor, action, subject, detail)
-        session.flush()  # the first statement is numbered, its outbox row written
-        if detail.get("number") == "NW-0002" and faults.hits("database-error/approve", tenant):
+    def approve_then_fail(session, tenant, actor, action, entries):  # type: ignore[no-untyped-def]
+        record_approval(session, tenant, actor, action, entries)
+        session.flush()  # the statements are numbered, their outbox rows written
+        second = any(detail.get("number") == "NW-0002" for _subject, detail in entries)
+        if second and faults.hits("database-error/approve", tenant):
             raise _operational("INSERT INTO audit_trail")
 
     numbers = publish._numbers
@@ -247,7 +248,7 @@ def _install_database_faults(monkeypatch: pytest.MonkeyPatch, faults: Faults) ->
     monkeypatch.setattr(ingest_module, "insert_charges", half_then_fail)
     monkeypatch.setattr(close_module, "_record", close_then_fail)
     monkeypatch.setattr(build_store, "store", store_then_fail)
-    monkeypatch.setattr(approve_module, "record", approve_then_fail)
+    monkeypatch.setattr(approve_module, "record_many", approve_then_fail)
     monkeypatch.setattr(publish, "_numbers", numbers_then_fail)
     monkeypatch.setattr(lifecycle, "record", status_then_fail)
 

@@ -29,7 +29,7 @@ def test_a_draft_deleted_while_it_is_approved_stays_approved_with_its_number(
     use_ledger_sink(runtime, ledger)
     (draft,) = add_drafts(runtime, 1)
     approving, deleter_reading = threading.Event(), threading.Event()
-    audited = approve_module.record
+    audited = approve_module.record_many
 
     def record_then_pause(session, *args, **kwargs):  # type: ignore[no-untyped-def]
         audited(session, *args, **kwargs)
@@ -38,7 +38,7 @@ def test_a_draft_deleted_while_it_is_approved_stays_approved_with_its_number(
         deleter_reading.wait(timeout=3)  # SQLite: the deleter waits to begin instead
         time.sleep(0.5)  # the deleter is now blocked on our locks
 
-    monkeypatch.setattr(approve_module, "record", record_then_pause)
+    monkeypatch.setattr(approve_module, "record_many", record_then_pause)
     approver = threading.Thread(target=approve, args=(runtime, TENANT, [draft], "approver"))
     approver.start()
     assert approving.wait(timeout=10)
@@ -48,7 +48,7 @@ def test_a_draft_deleted_while_it_is_approved_stays_approved_with_its_number(
         deleter_reading.set()
         delete_draft(session, TENANT, statement, "deleter")
     approver.join(timeout=30)
-    monkeypatch.setattr(approve_module, "record", audited)
+    monkeypatch.setattr(approve_module, "record_many", audited)
 
     with runtime.db.transaction() as session:
         stored = session.get(m.Statement, draft)

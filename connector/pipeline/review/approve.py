@@ -24,7 +24,7 @@ from connector.domain.numbering import format_invoice_number
 from connector.pipeline.build.documents import CHUNK
 from connector.progress import NO_PROGRESS, Progress
 from connector.runtime import webhook_events
-from connector.runtime.audit import record
+from connector.runtime.audit import record_many
 from connector.runtime.runtime import Runtime
 from connector.runtime.tenants import lock_tenant, sync_tenant_once
 from connector.storage import models as m
@@ -380,8 +380,8 @@ def _approve_chunk(
         [{"tenant_id": tenant, "statement_id": s.id, "sink": config.erp.sink,
           "idempotency_key": _idempotency_key(tenant, s.id, s.revision)} for s in approved],
     )  # fmt: skip
-    for s in approved:
-        record(session, tenant, actor, "statement.approve", s.id, {"number": s.number})
+    entries = [(s.id, {"number": s.number}) for s in approved]
+    record_many(session, tenant, actor, "statement.approve", entries)
     if announce:
         webhook_events.record(session, config, APPROVED, _event_rows(approved))
     session.flush()
@@ -417,14 +417,17 @@ def approve(
     # synced once per loaded file, not on every approval (sync_tenant_once says why).
     sync_tenant_once(runtime.db, config)
     with runtime.db.transaction() as session:
-        # Lock the tenant row before reading anything else: a second approver waits
-        # here, then sees the first one's numbers and statuses.
+        # Which statements the refs name is read before the tenant's lock, which every
+        # approval of the tenant waits for; the same statement named twice (by id and
+        # by number) is approved once.
+        named = None if ids is None else _named(session, tenant, ids)
+        # Then the tenant row is locked before any status is read: a second approver
+        # waits here, then sees the first one's numbers and statuses.
         row = lock_tenant(session, tenant)
-        if ids is None:
+        if named is None:
             statements = _lock_drafts(session, tenant, provider)
         else:
-            # The same statement named twice (by id and by number) is approved once.
-            statements = _lock_named(session, tenant, _named(session, tenant, ids))
+            statements = _lock_named(session, tenant, named)
         statements.sort(key=numbering_order)
         not_drafts = [s.number or s.id for s in statements if s.status != "Draft"]
         if not_drafts:
