@@ -11,7 +11,8 @@ create`` does.
 
 The API is run the way the README ("Running the API") tells operators to: ``connector
 serve`` as its own process on 127.0.0.1 and a free port, with a settings file naming
-the database, ``api.workers`` (``--workers``, default 2: one per core of this machine)
+the database, ``api.workers`` (``--workers``, default 2: one per core of this machine),
+``api.threads`` (``--threads``, requests each works on at once, default the setting's 8)
 and each worker's ``database_pool`` (``--pool-size`` 12 kept, ``--max-overflow`` 4 more
 while busy: 2 x 16 of PostgreSQL's 100 connections). A few seconds of listing warm
 every worker up before anything is measured.
@@ -26,7 +27,7 @@ the server's own, and on two shared cores the client was then what was measured)
   (``POST /v1/statements/{id}/approve``) until the time is up or the Drafts run out.
 
     .venv/bin/python benchmarks/api.py [--seconds 60] [--clients 50] [--approve-clients 8]
-        [--statements 5000] [--workers 2] [--pool-size 12] [--max-overflow 4]
+        [--statements 5000] [--workers 2] [--threads 8] [--pool-size 12] [--max-overflow 4]
         [--postgres URL]
 
 Prints the figures, the JSON line last: ``list_p50_ms``, ``list_p99_ms``,
@@ -255,7 +256,7 @@ def run(args: argparse.Namespace) -> dict:
                         "output_dir": "out",
                         "log_level": "WARNING",
                         "log_format": "text",
-                        "api": {"workers": args.workers},
+                        "api": {"workers": args.workers, "threads": args.threads},
                         "database_pool": {"size": args.pool_size, "overflow": args.max_overflow},
                     }
                 )
@@ -321,6 +322,7 @@ def run(args: argparse.Namespace) -> dict:
         "approve_clients": args.approve_clients,
         "seconds": args.seconds,
         "workers": args.workers,
+        "threads": args.threads,
         "pool_size": args.pool_size,
         "max_overflow": args.max_overflow,
         "seed_seconds": round(seeded, 1),
@@ -338,6 +340,7 @@ def main() -> None:
     parser.add_argument("--approve-clients", type=int, default=8)
     parser.add_argument("--statements", type=int, default=5_000)
     parser.add_argument("--workers", type=int, default=2, help="connector serve processes")
+    parser.add_argument("--threads", type=int, default=8, help="requests each works on at once")
     parser.add_argument("--pool-size", type=int, default=12, help="connections kept per worker")
     parser.add_argument("--max-overflow", type=int, default=4, help="more per worker while busy")
     parser.add_argument(

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
@@ -74,6 +77,7 @@ def create_app(runtime: Runtime, limits: Limits | None = None) -> FastAPI:
     # document holds no tenant's data, and every call made from it needs a key. The
     # page itself is docs_page's, which sends it with a Content-Security-Policy.
     app = FastAPIOffline(
+        lifespan=_lifespan,
         docs_url=None,
         redoc_url=None,
         static_url=docs_page.DOCS_ASSETS,
@@ -121,6 +125,15 @@ def create_app(runtime: Runtime, limits: Limits | None = None) -> FastAPI:
     app.add_middleware(AccessLog)  # added last: outermost, so it sees the guard's answers
     _document_guard(app, limits)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Lets ``api.threads`` requests run at once in the server's thread pool (anyio's
+    default is 40), the others queued in arrival order."""
+    threads = app.state.runtime.settings.api.threads
+    anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+    yield
 
 
 def _document_guard(app: FastAPI, limits: Limits) -> None:

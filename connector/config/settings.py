@@ -177,6 +177,15 @@ class ApiSettings(BaseModel):
         le=64,
         description="`connector serve` processes sharing the port (one per CPU core is usual).",
     )
+    threads: int = Field(
+        8,
+        ge=1,
+        le=256,
+        description="Requests each process works on at once; the rest wait their turn in "
+        "the order they came. More than a few only share one interpreter's time among "
+        "more requests: with 50 clients listing, 4-12 answered the slowest hundredth in "
+        "240-305 ms, 40 in 275-426 ms.",
+    )
     portal_url: str | None = Field(
         None,
         description="The address customers reach this app at (e.g. https://billing.example.com): "
