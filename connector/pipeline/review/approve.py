@@ -15,7 +15,7 @@ from dataclasses import dataclass, fields, replace
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, insert, or_, select, update
+from sqlalchemy import Select, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from connector.config.tenant import TenantConfig
@@ -292,6 +292,16 @@ class Approved:
 _COLUMNS = tuple(getattr(m.Statement, f.name) for f in fields(Approved))
 
 
+_TABLE = m.Statement.__table__
+# Opening a numbered statement: one UPDATE sent for a whole chunk (executemany), not
+# the ORM's bulk update by primary key, which cost a millisecond a call to set up.
+_OPEN = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("b_id"))
+    .values(number=bindparam("b_number"), status="Open", approved_at=bindparam("b_at"))
+)
+
+
 def _locked(query: Select) -> Select:
     # Row locks in id order (two approvers cannot deadlock), the columns read by the
     # locking query itself: the status checked is the status changed.
@@ -370,11 +380,8 @@ def _approve_chunk(
     chunk's memory is given back before the next. The statements as approved."""
     fmt, tenant = config.invoice_options.invoice_number_format, config.tenant
     approved = [replace(s, number=take_number(row, fmt), status="Open") for s in drafts]
-    session.execute(
-        update(m.Statement),
-        [{"id": s.id, "number": s.number, "status": s.status, "approved_at": utcnow()}
-         for s in approved],
-    )  # fmt: skip
+    now = utcnow()
+    session.execute(_OPEN, [{"b_id": s.id, "b_number": s.number, "b_at": now} for s in approved])
     session.execute(
         insert(m.OutboxEntry),
         [{"tenant_id": tenant, "statement_id": s.id, "sink": config.erp.sink,
