@@ -55,7 +55,7 @@ class StatementFilter:
     customer: str | None = None
 
     def conditions(self) -> list[ColumnElement[bool]]:
-        return _filtered(*self._shape())
+        return _filtered(*self.shape())
 
     def values(self) -> dict[str, object]:
         """The bound values of :meth:`conditions`, by parameter name."""
@@ -71,7 +71,8 @@ class StatementFilter:
             values["customer"] = self.customer
         return values
 
-    def _shape(self) -> tuple[bool, bool, bool, bool]:
+    def shape(self) -> tuple[bool, bool, bool, bool]:
+        """Which parts are set: the conditions differ by these only, not by values."""
         return bool(self.provider), bool(self.period), bool(self.status), bool(self.customer)
 
 
@@ -139,7 +140,7 @@ def summary_page(
     sort every match instead (12 ms against 0.6 ms for 5,000). Only a page past the end,
     which has no row to carry the count, asks for it again.
     """
-    page_query, count_query = _list_queries(principal.scope == "customer", *wanted._shape())
+    page_query, count_query = _list_queries(principal.scope == "customer", *wanted.shape())
     values = {
         "tenant": principal.tenant,
         "own_customer": principal.customer_id,
