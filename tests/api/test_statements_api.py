@@ -204,6 +204,22 @@ def test_approving_one_gives_it_the_next_number_and_audits_the_key(client, keys,
         assert [e.statement_id for e in outbox] == [ident]
 
 
+def test_every_approval_answers_the_summaries_the_list_then_shows(client, keys, runtime) -> None:
+    """Approval answers from what it read and wrote, not by reading the statements
+    again: each field must still be what the list shows afterwards."""
+    ids = statement_ids(runtime, "acme")
+    one = approve(client, keys, ids["1002"]).json()
+    some = client.post(
+        "/v1/statements/approve", json={"ids": [ids["1003"]]}, headers=auth(keys.operator)
+    ).json()
+    rest = client.post("/v1/statements/approve-all", headers=auth(keys.operator)).json()
+    listed = client.get("/v1/statements", headers=auth(keys.read)).json()["statements"]
+    by_id = {s["id"]: s for s in listed}
+    answered = [one, *some, *rest]
+    assert len(answered) == len(listed) and {s["status"] for s in answered} == {"Open"}
+    assert answered == [by_id[s["id"]] for s in answered]
+
+
 def test_approving_twice_is_409(client, keys, runtime) -> None:
     ident = statement_ids(runtime, "acme")["1002"]
     approve(client, keys, ident)
