@@ -12,6 +12,7 @@ import functools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, Connection, Integer, Row, Select, bindparam, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -24,6 +25,9 @@ from connector.domain.periods import parse_period
 from connector.pipeline.build.documents import CHUNK
 from connector.storage import models as m
 from connector.storage.db import Database
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 # The list's order, which ix_statements_listing (migration 0009) holds.
 LIST_ORDER = (
@@ -140,6 +144,29 @@ def summary_page(
     sort every match instead (12 ms against 0.6 ms for 5,000). Only a page past the end,
     which has no row to carry the count, asks for it again.
     """
+    page_query, count_query, values = _page(principal, wanted, limit, offset)
+    page = conn.execute(page_query, values).all()
+    if page:
+        return page, page[0].matching
+    return page, (conn.scalar(count_query, values) or 0) if offset else 0
+
+
+async def summary_page_async(
+    engine: AsyncEngine, principal: Principal, wanted: StatementFilter, limit: int, offset: int
+) -> tuple[Sequence[Row], int]:
+    """:func:`summary_page` through an asyncio engine (``Database.async_reads``)."""
+    page_query, count_query, values = _page(principal, wanted, limit, offset)
+    async with engine.connect() as conn:
+        page = (await conn.execute(page_query, values)).all()
+        if page:
+            return page, page[0].matching
+        return page, (await conn.scalar(count_query, values) or 0) if offset else 0
+
+
+def _page(
+    principal: Principal, wanted: StatementFilter, limit: int, offset: int
+) -> tuple[Select, Select, dict[str, object]]:
+    """A list page's query, its count's, and the values both are run with."""
     page_query, count_query = _list_queries(principal.scope == "customer", *wanted.shape())
     values = {
         "tenant": principal.tenant,
@@ -148,10 +175,7 @@ def summary_page(
         "offset": offset,
         **wanted.values(),
     }
-    page = conn.execute(page_query, values).all()
-    if page:
-        return page, page[0].matching
-    return page, (conn.scalar(count_query, values) or 0) if offset else 0
+    return page_query, count_query, values
 
 
 @functools.cache

@@ -12,6 +12,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import Response as RawResponse
 from pydantic_core import to_json
+from sqlalchemy import Row
+from starlette.concurrency import run_in_threadpool
 
 from connector.access.api_keys import Principal
 from connector.api.auth import any_key, operator, runtime_of
@@ -22,6 +24,7 @@ from connector.api.queries import (
     get_visible,
     reading,
     summary_page,
+    summary_page_async,
     visible_ids,
 )
 from connector.api.rendering import MEDIA_TYPES, render_statement
@@ -59,7 +62,7 @@ _JSON = "application/json"
     responses=responses(401, 403, 404, 422),
     summary="List statements",
 )
-def list_statements(
+async def list_statements(
     runtime: RuntimeDep,
     who: Reader,
     provider: Annotated[str | None, Query(description="Provider key, e.g. aws.", **IDENT)] = None,
@@ -76,13 +79,23 @@ def list_statements(
     if customer is not None and who.scope != "customer":
         check_customer(runtime.tenant(who.tenant), customer)
     wanted = StatementFilter(provider, period, status, customer)
-    with reading(runtime.db) as conn:
-        page, count = summary_page(conn, who, wanted, limit, offset)
+    reads = runtime.db.async_reads
+    if reads is not None:  # PostgreSQL: read on this event loop, no worker thread
+        page, count = await summary_page_async(reads, who, wanted, limit, offset)
+    else:
+        page, count = await run_in_threadpool(_page, runtime, who, wanted, limit, offset)
     # Written out here, the same JSON FastAPI would write for StatementList (which
     # response_model documents): building and validating 50 models, then dumping them,
     # was a third of a list's time; the rows come from our own database.
     listed = {"statements": [summary_fields(*row) for row in page], "total": count}
     return Response(to_json(listed), media_type=_JSON)
+
+
+def _page(
+    runtime: Runtime, who: Principal, wanted: StatementFilter, limit: int, offset: int
+) -> tuple[Sequence[Row], int]:
+    with reading(runtime.db) as conn:
+        return summary_page(conn, who, wanted, limit, offset)
 
 
 @router.get(

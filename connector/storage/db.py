@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -28,6 +29,7 @@ from connector.storage.timeouts import DatabaseTimeouts
 
 if TYPE_CHECKING:  # Alembic is imported when a migration runs (storage.schema says why)
     from alembic.config import Config
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = logging.getLogger(__name__)
 
@@ -331,6 +333,7 @@ class Database:
         self.url = url
         self.timeouts = timeouts or DatabaseTimeouts()
         self.engine = create_db_engine(url, self.timeouts, pool_size, max_overflow)
+        self._pool = {"pool_size": pool_size, "max_overflow": max_overflow}
         if migrate:
             try:
                 self.upgrade_schema()
@@ -405,8 +408,35 @@ class Database:
         with self.sessions.begin() as session:
             yield session
 
+    @functools.cached_property
+    def async_reads(self) -> AsyncEngine | None:
+        """On PostgreSQL, an asyncio engine for reads that are one SQL statement, made on
+        an event loop without a worker thread (the API's list of statements), in
+        autocommit, with :attr:`engine`'s timeouts and pool sizes; None on SQLite, whose
+        reads stay in threads. Opened on first use, by the process that uses it.
+
+        Handing a list to a worker thread and back, beside others in flight, cost as
+        much of the server's time as the read itself (issue 24).
+        """
+        if self.dialect != "postgresql":
+            return None
+        from sqlalchemy.ext.asyncio import create_async_engine  # the API's only
+
+        url = _with_driver(make_url(self.url))
+        return create_async_engine(
+            url,
+            connect_args=postgres_connect_args(url, self.timeouts),
+            pool_pre_ping=True,
+            isolation_level="AUTOCOMMIT",
+            **self._pool,
+        )
+
     def dispose(self) -> None:
         self.engine.dispose()
+        if "async_reads" in self.__dict__ and self.async_reads is not None:
+            # Without closing them: that is awaited, and this may run on no event loop;
+            # the connections close as they are collected.
+            self.async_reads.sync_engine.dispose(close=False)
 
 
 def read_schema(url: str, timeouts: DatabaseTimeouts | None = None) -> SchemaState:

@@ -192,7 +192,8 @@ def json_log():
 
 @pytest.fixture
 def sql_sent(runtime: Runtime):
-    """Every SQL statement the runtime's engine sends from now on, as sent."""
+    """Every SQL statement the runtime's engines send from now on, as sent (the asyncio
+    one's too, which reads the list on PostgreSQL)."""
     from sqlalchemy import event
 
     seen: list[str] = []
@@ -200,6 +201,11 @@ def sql_sent(runtime: Runtime):
     def remember(conn, cursor, statement, parameters, context, executemany) -> None:
         seen.append(statement)
 
-    event.listen(runtime.db.engine, "before_cursor_execute", remember)
+    engines = [runtime.db.engine]
+    if runtime.db.async_reads is not None:
+        engines.append(runtime.db.async_reads.sync_engine)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", remember)
     yield seen
-    event.remove(runtime.db.engine, "before_cursor_execute", remember)
+    for engine in engines:
+        event.remove(engine, "before_cursor_execute", remember)

@@ -13,32 +13,36 @@ from fastapi.testclient import TestClient
 
 from connector.api import queries
 from connector.runtime.runtime import Runtime
-from tests.api.conftest import auth
+from tests.api.conftest import auth, statement_ids
 
 REQUESTS = 6
 
 
 def _most_at_once(runtime: Runtime, key: str, monkeypatch: pytest.MonkeyPatch) -> int:
-    """The most list requests inside the database read at once, of ``REQUESTS`` sent
-    together."""
+    """The most requests for one statement inside its database read at once, of
+    ``REQUESTS`` sent together (a route that reads in a worker thread: the list reads
+    PostgreSQL on the event loop)."""
     from connector.api import create_app
 
     lock, inside, most = threading.Lock(), [0], [0]
-    page = queries.summary_page
+    read = queries.get_visible
 
-    def slow_page(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def slow_read(*args, **kwargs):  # type: ignore[no-untyped-def]
         with lock:
             inside[0] += 1
             most[0] = max(most[0], inside[0])
         time.sleep(0.3)
         with lock:
             inside[0] -= 1
-        return page(*args, **kwargs)
+        return read(*args, **kwargs)
 
-    monkeypatch.setattr("connector.api.statements.summary_page", slow_page)
+    monkeypatch.setattr("connector.api.statements.get_visible", slow_read)
+    ident = statement_ids(runtime, "acme")["1001"]
     with TestClient(create_app(runtime)) as client, ThreadPoolExecutor(REQUESTS) as pool:
         answers = list(
-            pool.map(lambda _: client.get("/v1/statements", headers=auth(key)), range(REQUESTS))
+            pool.map(
+                lambda _: client.get(f"/v1/statements/{ident}", headers=auth(key)), range(REQUESTS)
+            )
         )
     assert [a.status_code for a in answers] == [200] * REQUESTS
     return most[0]
