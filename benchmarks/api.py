@@ -14,8 +14,8 @@ serve`` as its own process on 127.0.0.1 and a free port, with a settings file na
 the database, ``api.workers`` (``--workers``, default 2: one per core of this machine),
 ``api.threads`` (``--threads``, requests each works on at once, default the setting's 8)
 and each worker's ``database_pool`` (``--pool-size`` 12 kept, ``--max-overflow`` 4 more
-while busy, in each of a worker's two pools: 2 x 2 x 16 of PostgreSQL's 100 connections). A few seconds of listing warm
-every worker up before anything is measured.
+while busy, in each of a worker's two pools: 2 x 2 x 16 of PostgreSQL's 100
+connections). A few seconds of listing warm every worker up before anything is measured.
 
 Two phases, each ``--seconds`` long, from a local asyncio client (aiohttp, whose C
 parser costs about 0.3 ms of CPU a request here; httpx's cost 3.5 to 4.7 ms, more than

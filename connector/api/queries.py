@@ -22,7 +22,7 @@ from connector.api.errors import NotFound
 from connector.api.schemas import SUMMARY_COLUMNS
 from connector.config.tenant import TenantConfig
 from connector.domain.periods import parse_period
-from connector.pipeline.build.documents import CHUNK
+from connector.pipeline.review.approve import exact_refs
 from connector.storage import models as m
 from connector.storage.db import Database
 
@@ -218,20 +218,12 @@ def get_visible(
 def visible_ids(conn: Connection, principal: Principal, idents: Sequence[str]) -> list[str]:
     """The ids of the statements ``idents`` name (ids or invoice numbers), in the order
     named, each once; :class:`NotFound` for the first that does not exist. Reads the
-    two columns only, ``CHUNK`` names a query, for operations that need nothing more."""
-    found: dict[str, str] = {}
-    for start in range(0, len(idents), CHUNK):
-        chunk = list(idents[start : start + CHUNK])
-        named = (m.Statement.id.in_(chunk)) | (m.Statement.number.in_(chunk))
-        query = select(m.Statement.id, m.Statement.number).where(*_seen_by(principal), named)
-        for ident, number in conn.execute(query):
-            found[ident] = ident
-            if number:
-                found[number] = ident
+    two columns only, for operations that need nothing more."""
+    found = exact_refs(conn, _seen_by(principal), idents)
     missing = next((ident for ident in idents if ident not in found), None)
     if missing is not None:
         raise NotFound(f"tenant {principal.tenant!r} has no statement {_shown(missing)}")
-    return list(dict.fromkeys(found[ident] for ident in idents))
+    return list(dict.fromkeys(found[ident][0] for ident in idents))
 
 
 def get_all_visible(

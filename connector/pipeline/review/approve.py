@@ -11,11 +11,21 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from connector.config.tenant import TenantConfig
@@ -319,22 +329,30 @@ def _lock_drafts(session: Session, tenant: str, provider: str | None) -> list[Ap
     ]
 
 
+def exact_refs(
+    reader: Session | Connection, seen: Sequence[ColumnElement[bool]], refs: Sequence[str]
+) -> dict[str, tuple[str, str | None]]:
+    """Each of ``refs`` that is exactly the id or the invoice number of a statement
+    ``seen`` selects, with that statement's (id, number); the others are left out.
+    Reads those two columns only, ``CHUNK`` refs a query."""
+    found: dict[str, tuple[str, str | None]] = {}
+    for start in range(0, len(refs), CHUNK):
+        chunk = list(refs[start : start + CHUNK])
+        named = m.Statement.id.in_(chunk) | m.Statement.number.in_(chunk)
+        for ident, number in reader.execute(
+            select(m.Statement.id, m.Statement.number).where(*seen, named)
+        ):
+            found[ident] = (ident, number)
+            if number:
+                found[number] = (ident, number)
+    return found
+
+
 def _named(session: Session, tenant: str, refs: Sequence[str]) -> dict[str, str]:
     """The statements ``refs`` name, as :func:`find_statements` finds them, in the order
     named: each id, with how an error names it (its number, else its id). Exact ids and
     numbers are read as those two columns; only the other refs go to find_statements."""
-    by_ref: dict[str, tuple[str, str | None]] = {}
-    for start in range(0, len(refs), CHUNK):
-        chunk = list(refs[start : start + CHUNK])
-        for ident, number in session.execute(
-            select(m.Statement.id, m.Statement.number).where(
-                m.Statement.tenant_id == tenant,
-                m.Statement.id.in_(chunk) | m.Statement.number.in_(chunk),
-            )
-        ):
-            by_ref[ident] = (ident, number)
-            if number:
-                by_ref[number] = (ident, number)
+    by_ref = exact_refs(session, [m.Statement.tenant_id == tenant], refs)
     rest = [ref for ref in refs if ref not in by_ref]
     if rest:
         for ref, statement in zip(rest, find_statements(session, tenant, rest), strict=True):
@@ -364,7 +382,7 @@ def _lock_named(session: Session, tenant: str, named: dict[str, str]) -> list[Ap
 
 def _event_rows(chunk: Sequence[Approved]) -> list[dict[str, Any]]:
     """The chunk as webhook events describe it (webhook_events.statement_data)."""
-    return [{f.name: getattr(s, f.name) for f in fields(s)} for s in chunk]
+    return [asdict(s) for s in chunk]
 
 
 def _approve_chunk(
