@@ -18,6 +18,12 @@ from connector.contracts import BillingPeriod
 from tests.providers import azure_files as azure
 
 
+# The EA sample's hash, computed when this test was written: a stored hash must not
+# change when the code reading the export does (a new way of grouping, a new DuckDB), or
+# every stored period would look re-exported.
+EA_SAMPLE_HASH = "154a38f7d7df564f3e4027b6dbfa1f9d0c34ca9d189b669dceda6ffa2dcd43ec"
+
+
 def hashes(folder: Path) -> dict[BillingPeriod, str]:
     provider = AzureCostProvider({"path": str(folder)}, folder)
     return {batch.period: batch.source_hash for batch in provider.fetch()}
@@ -46,6 +52,11 @@ def test_ea_sample_rows_in_reverse_order_give_the_same_hash(tmp_path):
     # Not the same bytes (no BOM, rows moved), the same rows.
     assert (tmp_path / "reversed" / "ea.csv").read_bytes() != azure.EA_SAMPLE.read_bytes()
     assert only_hash(tmp_path / "reversed") == only_hash(tmp_path / "original")
+
+
+def test_the_ea_sample_keeps_the_hash_it_was_stored_with(tmp_path):
+    azure.copy_ea_sample(tmp_path)
+    assert list(hashes(tmp_path).values()) == [EA_SAMPLE_HASH]
 
 
 def test_rows_split_into_other_files_give_the_same_hash(tmp_path):
