@@ -9,12 +9,14 @@ tenant A that tenant B has a statement with that id.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, Connection, Integer, Row, Select, bindparam, func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, selectinload
 
 from connector.access.api_keys import Principal
@@ -28,6 +30,8 @@ from connector.storage.db import Database
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
+
+log = logging.getLogger(__name__)
 
 # The list's order, which ix_statements_listing (migration 0009) holds.
 LIST_ORDER = (
@@ -154,13 +158,25 @@ def summary_page(
 async def summary_page_async(
     engine: AsyncEngine, principal: Principal, wanted: StatementFilter, limit: int, offset: int
 ) -> tuple[Sequence[Row], int]:
-    """:func:`summary_page` through an asyncio engine (``Database.async_reads``)."""
+    """:func:`summary_page` through an asyncio engine (``Database.async_reads``), read
+    again once on a new connection if the server had dropped the one checked out (a
+    restart, an idle timeout: the engine does not ping before each checkout)."""
     page_query, count_query, values = _page(principal, wanted, limit, offset)
-    async with engine.connect() as conn:
-        page = (await conn.execute(page_query, values)).all()
-        if page:
-            return page, page[0].matching
-        return page, (await conn.scalar(count_query, values) or 0) if offset else 0
+
+    async def read() -> tuple[Sequence[Row], int]:
+        async with engine.connect() as conn:
+            page = (await conn.execute(page_query, values)).all()
+            if page:
+                return page, page[0].matching
+            return page, (await conn.scalar(count_query, values) or 0) if offset else 0
+
+    try:
+        return await read()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        log.warning("a pooled connection was gone (%s); reading again on a new one", exc.orig)
+        return await read()
 
 
 def _page(

@@ -119,3 +119,30 @@ def test_a_changed_tenant_file_is_synced_before_the_next_approval(
             select(m.Customer.name).where(m.Customer.tenant_id == "acme", m.Customer.id == "1001")
         )
     assert name == "Blue Harbor Freight"
+
+
+def test_a_list_reads_again_when_the_server_dropped_its_pooled_connection(
+    client, keys, runtime, caplog
+) -> None:
+    """The asyncio engine does not ping before each checkout (a second round trip per
+    list): a connection the server closed meanwhile (a restart) costs one read again."""
+    if runtime.db.dialect != "postgresql":
+        assert runtime.db.async_reads is None  # SQLite reads in a thread, nothing pooled
+        return
+    pids: list[int] = []  # of this engine's connections only (tests run side by side)
+    sa.event.listen(
+        runtime.db.async_reads.sync_engine,
+        "connect",
+        lambda dbapi, _record: pids.append(dbapi.driver_connection.info.backend_pid),
+    )
+    first = client.get("/v1/statements?limit=2", headers=auth(keys.read))
+    assert first.status_code == 200
+    assert pids
+    with runtime.db.engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        for pid in pids:
+            assert conn.scalar(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    again = client.get("/v1/statements?limit=2", headers=auth(keys.read))
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    assert "a pooled connection was gone" in caplog.text

@@ -34,19 +34,23 @@ def test_approval_holds_no_more_than_a_chunk_of_rows_in_its_session(
 ) -> None:
     monkeypatch.setattr(approval, "CHUNK", CHUNK)
     ids = add_drafts(runtime, DRAFTS)
-    held: list[int] = []
+    held: list[int] = []  # after each statement written, what the session holds
+    written: list[int] = []  # the statements each UPDATE opened
 
-    def count(session: Session, _context: object) -> None:
-        held.append(_held(session))
+    def count(context) -> None:  # type: ignore[no-untyped-def]
+        if context.is_update and context.statement.table.name == "statements":
+            written.append(len(context.parameters or [1]))
+        held.append(_held(context.session))
 
-    event.listen(Session, "after_flush_postexec", count)
+    event.listen(Session, "do_orm_execute", count)
     try:
         approved = approve(runtime, TENANT, list(reversed(ids)) if named else None, "test")
     finally:
-        event.remove(Session, "after_flush_postexec", count)
+        event.remove(Session, "do_orm_execute", count)
 
-    assert max(held) <= CHUNK  # at most one chunk's audit entries, never the month
-    assert len(held) >= DRAFTS // CHUNK  # and each chunk was written on its own
+    assert max(held) <= CHUNK  # at most one chunk's rows held, never the month
+    # Each chunk was written on its own: 5, 5, 5, 5 and the last 3.
+    assert written == [CHUNK] * (DRAFTS // CHUNK) + [DRAFTS % CHUNK]
     with runtime.db.transaction() as session:
         by_period = session.scalars(select(m.Statement.number).order_by(m.Statement.period_start))
         outbox = session.scalars(select(m.OutboxEntry.statement_id).order_by(m.OutboxEntry.id))

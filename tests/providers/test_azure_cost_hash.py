@@ -17,7 +17,6 @@ from connector_azure import AzureCostProvider
 from connector.contracts import BillingPeriod
 from tests.providers import azure_files as azure
 
-
 # The EA sample's hash, computed when this test was written: a stored hash must not
 # change when the code reading the export does (a new way of grouping, a new DuckDB), or
 # every stored period would look re-exported.

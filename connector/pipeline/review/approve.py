@@ -36,7 +36,7 @@ from connector.progress import NO_PROGRESS, Progress
 from connector.runtime import webhook_events
 from connector.runtime.audit import record_many
 from connector.runtime.runtime import Runtime
-from connector.runtime.tenants import lock_tenant, sync_tenant_once
+from connector.runtime.tenants import sync_tenant_once
 from connector.storage import models as m
 from connector.storage.models import utcnow
 from connector.storage.statistics import analyze_after_load
@@ -259,6 +259,22 @@ def numbering_order(statement: m.Statement | Approved) -> tuple[dt.date, str, st
     )
 
 
+def reserve_numbers(session: Session, tenant: str, count: int) -> int:
+    """Lock the tenant row, the invoice counter's lock, until the transaction ends, and
+    move the counter on by ``count``: the first of the numbers reserved, in one round
+    trip. A single approval used to wait for the lock, then write the counter back at
+    the end, each a round trip while every other approval of the tenant waited. A
+    transaction that fails after this gives the numbers back as it rolls back."""
+    counter = m.Tenant.next_invoice_number
+    return session.execute(
+        update(m.Tenant)
+        .where(m.Tenant.id == tenant)
+        .values(next_invoice_number=counter + count)
+        .returning(counter - count)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+
+
 def take_number(row: m.Tenant, fmt: str) -> str:
     """The next invoice number of the locked tenant ``row``; the counter moves on by one."""
     number = format_invoice_number(fmt, row.next_invoice_number)
@@ -387,17 +403,21 @@ def _event_rows(chunk: Sequence[Approved]) -> list[dict[str, Any]]:
 
 def _approve_chunk(
     session: Session,
-    row: m.Tenant,
+    first: int,
     config: TenantConfig,
     actor: str,
     drafts: Sequence[Approved],
     announce: bool,
 ) -> list[Approved]:
-    """Number ``drafts`` (in numbering order), open them, queue them for the ERP, audit
-    and announce them; then write it all and let go of what the session held, so each
-    chunk's memory is given back before the next. The statements as approved."""
+    """Number ``drafts`` (in numbering order) from the reserved number ``first``, open
+    them, queue them for the ERP, audit and announce them; then write it all and let go
+    of what the session held, so each chunk's memory is given back before the next. The
+    statements as approved."""
     fmt, tenant = config.invoice_options.invoice_number_format, config.tenant
-    approved = [replace(s, number=take_number(row, fmt), status="Open") for s in drafts]
+    approved = [
+        replace(s, number=format_invoice_number(fmt, first + i), status="Open")
+        for i, s in enumerate(drafts)
+    ]
     now = utcnow()
     session.execute(_OPEN, [{"b_id": s.id, "b_number": s.number, "b_at": now} for s in approved])
     session.execute(
@@ -410,9 +430,7 @@ def _approve_chunk(
     if announce:
         webhook_events.record(session, config, APPROVED, _event_rows(approved))
     session.flush()
-    # The tenant row stays: its counter is written again by the next chunk.
     session.expunge_all()
-    session.add(row)
     return approved
 
 
@@ -447,11 +465,15 @@ def approve(
         # by number) is approved once.
         named = None if ids is None else _named(session, tenant, ids)
         # Then the tenant row is locked before any status is read: a second approver
-        # waits here, then sees the first one's numbers and statuses.
-        row = lock_tenant(session, tenant)
+        # waits here, then sees the first one's numbers and statuses. Named statements
+        # reserve their numbers as they lock it (any not a Draft any more fails the
+        # transaction, and the numbers with it); every Draft, once counted.
         if named is None:
+            reserve_numbers(session, tenant, 0)
             statements = _lock_drafts(session, tenant, provider)
+            first = reserve_numbers(session, tenant, len(statements))
         else:
+            first = reserve_numbers(session, tenant, len(named))
             statements = _lock_named(session, tenant, named)
         statements.sort(key=numbering_order)
         not_drafts = [s.number or s.id for s in statements if s.status != "Draft"]
@@ -464,7 +486,7 @@ def approve(
         for start in range(0, len(statements), CHUNK):
             chunk = statements[start : start + CHUNK]
             statements[start : start + CHUNK] = _approve_chunk(
-                session, row, config, actor, chunk, announce
+                session, first + start, config, actor, chunk, announce
             )
             progress.advance(len(chunk))
         # The pushes claim them through the outbox's due index.
