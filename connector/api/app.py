@@ -130,10 +130,15 @@ def create_app(runtime: Runtime, limits: Limits | None = None) -> FastAPI:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Lets ``api.threads`` requests run at once in the server's thread pool (anyio's
-    default is 40), the others queued in arrival order."""
-    threads = app.state.runtime.settings.api.threads
-    anyio.to_thread.current_default_thread_limiter().total_tokens = threads
-    yield
+    default is 40), the others queued in arrival order; at the end, closes the
+    connections of the reads made on the event loop."""
+    runtime = app.state.runtime
+    anyio.to_thread.current_default_thread_limiter().total_tokens = runtime.settings.api.threads
+    try:
+        yield
+    finally:
+        if runtime.db.async_reads is not None:
+            await runtime.db.async_reads.close()
 
 
 def _document_guard(app: FastAPI, limits: Limits) -> None:

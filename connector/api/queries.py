@@ -9,14 +9,12 @@ tenant A that tenant B has a statement with that id.
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, Connection, Integer, Row, Select, bindparam, func, select
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, selectinload
 
 from connector.access.api_keys import Principal
@@ -29,9 +27,7 @@ from connector.storage import models as m
 from connector.storage.db import Database
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncEngine
-
-log = logging.getLogger(__name__)
+    from connector.storage.async_reads import AsyncReads
 
 # The list's order, which ix_statements_listing (migration 0009) holds.
 LIST_ORDER = (
@@ -156,27 +152,30 @@ def summary_page(
 
 
 async def summary_page_async(
-    engine: AsyncEngine, principal: Principal, wanted: StatementFilter, limit: int, offset: int
+    reads: AsyncReads, principal: Principal, wanted: StatementFilter, limit: int, offset: int
 ) -> tuple[Sequence[Row], int]:
-    """:func:`summary_page` through an asyncio engine (``Database.async_reads``), read
-    again once on a new connection if the server had dropped the one checked out (a
-    restart, an idle timeout: the engine does not ping before each checkout)."""
-    page_query, count_query, values = _page(principal, wanted, limit, offset)
+    """:func:`summary_page` on the event loop (``Database.async_reads``, PostgreSQL)."""
+    (page_sql, count_sql), constants = _postgresql_sql(
+        principal.scope == "customer", *wanted.shape()
+    )
+    values = constants | _values(principal, wanted, limit, offset)
+    page = await reads.rows(page_sql, values)
+    if page:
+        return page, page[0][-1]
+    return page, (await reads.rows(count_sql, values))[0][0] if offset else 0
 
-    async def read() -> tuple[Sequence[Row], int]:
-        async with engine.connect() as conn:
-            page = (await conn.execute(page_query, values)).all()
-            if page:
-                return page, page[0].matching
-            return page, (await conn.scalar(count_query, values) or 0) if offset else 0
 
-    try:
-        return await read()
-    except DBAPIError as exc:
-        if not exc.connection_invalidated:
-            raise
-        log.warning("a pooled connection was gone (%s); reading again on a new one", exc.orig)
-        return await read()
+@functools.cache
+def _postgresql_sql(customer_key: bool, *shape: bool) -> tuple[tuple[str, str], dict[str, object]]:
+    """The page and count queries of one kind of list as PostgreSQL's SQL text, with
+    ``%(name)s`` parameters, and the values of those the queries hold themselves."""
+    from sqlalchemy.dialects import postgresql
+
+    dialect = postgresql.psycopg.dialect()
+    page, count = (query.compile(dialect=dialect) for query in _list_queries(customer_key, *shape))
+    held = count.params | page.params
+    constants = {name: value for name, value in held.items() if value is not None}
+    return (str(page), str(count)), constants
 
 
 def _page(
@@ -184,14 +183,20 @@ def _page(
 ) -> tuple[Select, Select, dict[str, object]]:
     """A list page's query, its count's, and the values both are run with."""
     page_query, count_query = _list_queries(principal.scope == "customer", *wanted.shape())
-    values = {
+    return page_query, count_query, _values(principal, wanted, limit, offset)
+
+
+def _values(
+    principal: Principal, wanted: StatementFilter, limit: int, offset: int
+) -> dict[str, object]:
+    """The values a list's queries are run with, by parameter name."""
+    return {
         "tenant": principal.tenant,
         "own_customer": principal.customer_id,
         "limit": limit,
         "offset": offset,
         **wanted.values(),
     }
-    return page_query, count_query, values
 
 
 @functools.cache

@@ -29,7 +29,8 @@ from connector.storage.timeouts import DatabaseTimeouts
 
 if TYPE_CHECKING:  # Alembic is imported when a migration runs (storage.schema says why)
     from alembic.config import Config
-    from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from connector.storage.async_reads import AsyncReads
 
 log = logging.getLogger(__name__)
 
@@ -409,39 +410,28 @@ class Database:
             yield session
 
     @functools.cached_property
-    def async_reads(self) -> AsyncEngine | None:
-        """On PostgreSQL, an asyncio engine for reads that are one SQL statement, made on
-        an event loop without a worker thread (the API's list of statements), in
-        autocommit, with :attr:`engine`'s timeouts and pool sizes; None on SQLite, whose
-        reads stay in threads. Opened on first use, by the process that uses it.
+    def async_reads(self) -> AsyncReads | None:
+        """On PostgreSQL, the reads that are one SQL statement, made on an event loop
+        without a worker thread (the API's list of statements), with :attr:`engine`'s
+        connection settings, timeouts and pool sizes; None on SQLite, whose reads stay
+        in threads. Opened on first use, by the process that uses it; closed by the
+        API's lifespan.
 
         Handing a list to a worker thread and back, beside others in flight, cost as
-        much of the server's time as the read itself (issue 24).
-
-        No ping before each checkout: it was a second round trip for every one-statement
-        read (9 % of a list's time on the server). A read on a connection the server has
-        dropped fails with ``connection_invalidated`` set, the pool lets go of it and of
-        every connection older, and the caller reads again once
-        (:func:`connector.api.queries.summary_page_async`).
+        much of the server's time as the read itself (issue 24); see
+        :mod:`connector.storage.async_reads` for why not SQLAlchemy's asyncio engine.
         """
         if self.dialect != "postgresql":
             return None
-        from sqlalchemy.ext.asyncio import create_async_engine  # the API's only
+        from connector.storage.async_reads import AsyncReads
 
         url = _with_driver(make_url(self.url))
-        return create_async_engine(
-            url,
-            connect_args=postgres_connect_args(url, self.timeouts),
-            isolation_level="AUTOCOMMIT",
-            **self._pool,
-        )
+        _args, connect = url.get_dialect()().create_connect_args(url)
+        connect |= postgres_connect_args(url, self.timeouts)
+        return AsyncReads(connect, self._pool["pool_size"], self._pool["max_overflow"])
 
     def dispose(self) -> None:
         self.engine.dispose()
-        if "async_reads" in self.__dict__ and self.async_reads is not None:
-            # Without closing them: that is awaited, and this may run on no event loop;
-            # the connections close as they are collected.
-            self.async_reads.sync_engine.dispose(close=False)
 
 
 def read_schema(url: str, timeouts: DatabaseTimeouts | None = None) -> SchemaState:

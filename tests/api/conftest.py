@@ -191,21 +191,25 @@ def json_log():
 
 
 @pytest.fixture
-def sql_sent(runtime: Runtime):
-    """Every SQL statement the runtime's engines send from now on, as sent (the asyncio
-    one's too, which reads the list on PostgreSQL)."""
+def sql_sent(runtime: Runtime, monkeypatch: pytest.MonkeyPatch):
+    """Every SQL statement the runtime sends from now on, as sent: its engine's, and the
+    reads made on the event loop (the list, on PostgreSQL)."""
     from sqlalchemy import event
+
+    from connector.storage.async_reads import AsyncReads
 
     seen: list[str] = []
 
     def remember(conn, cursor, statement, parameters, context, executemany) -> None:
         seen.append(statement)
 
-    engines = [runtime.db.engine]
-    if runtime.db.async_reads is not None:
-        engines.append(runtime.db.async_reads.sync_engine)
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", remember)
+    real = AsyncReads.rows
+
+    async def rows(self, sql, values):  # type: ignore[no-untyped-def]
+        seen.append(sql)
+        return await real(self, sql, values)
+
+    monkeypatch.setattr(AsyncReads, "rows", rows)
+    event.listen(runtime.db.engine, "before_cursor_execute", remember)
     yield seen
-    for engine in engines:
-        event.remove(engine, "before_cursor_execute", remember)
+    event.remove(runtime.db.engine, "before_cursor_execute", remember)
