@@ -36,7 +36,7 @@ from connector.progress import NO_PROGRESS, Progress
 from connector.runtime import webhook_events
 from connector.runtime.audit import record_many
 from connector.runtime.runtime import Runtime
-from connector.runtime.tenants import sync_tenant_once
+from connector.runtime.tenants import lock_tenant, sync_tenant_once
 from connector.storage import models as m
 from connector.storage.models import utcnow
 from connector.storage.statistics import analyze_after_load
@@ -262,9 +262,9 @@ def numbering_order(statement: m.Statement | Approved) -> tuple[dt.date, str, st
 def reserve_numbers(session: Session, tenant: str, count: int) -> int:
     """Lock the tenant row, the invoice counter's lock, until the transaction ends, and
     move the counter on by ``count``: the first of the numbers reserved, in one round
-    trip. A single approval used to wait for the lock, then write the counter back at
-    the end, each a round trip while every other approval of the tenant waited. A
-    transaction that fails after this gives the numbers back as it rolls back."""
+    trip (approvals and voids; a lock then an ORM flush of the counter were two, while
+    every other approval of the tenant waited). A transaction that fails after this
+    gives the numbers back as it rolls back."""
     counter = m.Tenant.next_invoice_number
     return session.execute(
         update(m.Tenant)
@@ -273,13 +273,6 @@ def reserve_numbers(session: Session, tenant: str, count: int) -> int:
         .returning(counter - count)
         .execution_options(synchronize_session=False)
     ).scalar_one()
-
-
-def take_number(row: m.Tenant, fmt: str) -> str:
-    """The next invoice number of the locked tenant ``row``; the counter moves on by one."""
-    number = format_invoice_number(fmt, row.next_invoice_number)
-    row.next_invoice_number += 1
-    return number
 
 
 @dataclass(frozen=True, slots=True)
@@ -469,7 +462,7 @@ def approve(
         # reserve their numbers as they lock it (any not a Draft any more fails the
         # transaction, and the numbers with it); every Draft, once counted.
         if named is None:
-            reserve_numbers(session, tenant, 0)
+            lock_tenant(session, tenant)
             statements = _lock_drafts(session, tenant, provider)
             first = reserve_numbers(session, tenant, len(statements))
         else:

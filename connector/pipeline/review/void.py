@@ -25,13 +25,13 @@ from sqlalchemy.orm import Session
 from connector.contracts import StatementApproved
 from connector.domain import status_rules as rules
 from connector.domain.money import tidy
+from connector.domain.numbering import format_invoice_number
 from connector.pipeline.credits import APPLICATION, add_grant
-from connector.pipeline.review.approve import find_statements, queue_push, take_number
+from connector.pipeline.review.approve import find_statements, queue_push, reserve_numbers
 from connector.pipeline.review.lifecycle import VOID, LifecycleError
 from connector.runtime import webhook_events
 from connector.runtime.audit import record
 from connector.runtime.runtime import Runtime
-from connector.runtime.tenants import lock_tenant
 from connector.storage import models as m
 from connector.storage.ids import uuid7
 from connector.webhooks import APPROVED, VOIDED
@@ -198,7 +198,8 @@ def void(
         raise VoidError("a reason is required to void a statement (it is printed on the note)")
     today = today or dt.date.today()
     with runtime.db.transaction() as session:
-        row = lock_tenant(session, tenant)
+        # The note's number, reserved as the tenant is locked; a refusal gives it back.
+        reserved = reserve_numbers(session, tenant, 1)
         (original,) = find_statements(session, tenant, [statement])
         # Re-read under a row lock: a payment sync may be closing it right now.
         session.scalars(
@@ -210,7 +211,7 @@ def void(
         problem = _refusal(session, original, tenant)
         if problem:
             raise VoidError(problem)
-        number = take_number(row, config.invoice_options.invoice_number_format)
+        number = format_invoice_number(config.invoice_options.invoice_number_format, reserved)
         note = _credit_note(original, number, reason, today, _next_part(session, original))
         session.add(note)
         previous, original.status = original.status, VOID
